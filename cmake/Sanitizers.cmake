@@ -1,0 +1,17 @@
+# Sanitizers apply to every target in the build, third-party test code included, so that
+# ASan sees every allocation.
+set(_sanitizers "")
+if(SHARDIS_ASAN)
+  list(APPEND _sanitizers address)
+endif()
+if(SHARDIS_UBSAN)
+  list(APPEND _sanitizers undefined)
+endif()
+if(SHARDIS_TSAN)
+  list(APPEND _sanitizers thread)
+endif()
+if(_sanitizers)
+  list(JOIN _sanitizers "," _joined)
+  add_compile_options(-fsanitize=${_joined} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${_joined})
+endif()

@@ -1,0 +1,111 @@
+// Plain structs that describe a loaded configuration file, and the loader that fills them.
+// The loader (config/loader.cc) is the only code in shardis that throws: it validates the
+// whole file before anything starts, and main() turns a config::Error into its message.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hash/hash_kind.h"
+
+namespace shardis::config {
+
+// A load or validation failure. what() is the full operator-facing message, always of the
+// form "FILE:LINE:COLUMN: pool 'NAME': ..." where the position points at the offending value.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Where a pool listens: a TCP address (IPv4 or IPv6) or a unix socket path.
+struct ListenAddress {
+  enum class Kind : uint8_t { kTcp, kUnix };
+  Kind kind = Kind::kTcp;
+  std::string host;          // "127.0.0.1", "::1", "0.0.0.0" (kTcp)
+  uint16_t port = 0;         // kTcp
+  std::string path;          // kUnix
+  uint32_t permissions = 0;  // kUnix: octal mode from "/path.sock 0666", 0 = leave as created
+  std::string text;          // as written in the file, for logs and the stats output
+};
+
+// One backend redis server of a pool.
+struct Server {
+  std::string name;          // twemproxy's naming rule; unique within the pool
+  std::string host;          // empty for a unix socket
+  uint16_t port = 0;
+  std::string unix_path;     // non-empty for a unix socket server
+  uint32_t weight = 1;       // >= 1
+  std::string address_text;  // "host:port" or the socket path, as written
+  // Per-server settings a redis-shard URL or mapping may carry; unset means the pool's.
+  std::optional<int> db;
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+  std::optional<uint32_t> max_connections;
+};
+
+// One pool: a listen address in front of a ring of servers. Defaults are twemproxy's.
+struct Pool {
+  std::string name;
+  ListenAddress listen;
+  hash::HashKind hash = hash::HashKind::kFnv1a_64;
+  // Two characters for twemproxy distributions ("" = no tag). For redis_shard: "{}" by
+  // default (the library's rule), "" turns tags off.
+  std::string hash_tag;
+  hash::Distribution distribution = hash::Distribution::kKetama;
+  int64_t timeout_ms = -1;  // per request; -1 = wait forever (twemproxy's default)
+  int backlog = 512;
+  bool preconnect = false;
+  std::string redis_auth;  // empty = no password
+  int redis_db = 0;
+  uint32_t server_connections = 1;
+  bool auto_eject_hosts = false;
+  int64_t server_retry_timeout_ms = 30000;
+  uint32_t server_failure_limit = 2;
+  uint32_t client_connections = 0;  // 0 = unlimited (the process-wide maximum still holds)
+  bool tcpkeepalive = false;
+  bool reuseport = false;
+  // In ring order: sorted by name (shorter first, then bytes) for ketama, modula and random,
+  // as twemproxy sorts them; in the listed order for redis_shard.
+  std::vector<Server> servers;
+};
+
+// Limits of the RESP front end (DESIGN.md decision 2); Redis's own defaults.
+struct ProtocolLimits {
+  uint64_t max_bulk_len = 512ull << 20;
+  uint32_t max_array_len = 1u << 20;
+  uint32_t max_depth = 128;
+  uint32_t max_inline_len = 64u << 10;
+};
+
+// The optional top-level `shardis:` section: process-wide settings.
+struct Process {
+  int threads = 0;  // 0 = one worker per core
+  std::string stats_addr = "127.0.0.1";
+  int stats_port = 22222;
+  std::string admin_listen;  // "host:port" of the HTTP admin port; empty = off
+  std::string log_level = "info";
+  std::string log_file;       // empty = stderr
+  uint32_t max_clients = 10000;
+  uint64_t client_output_buffer_limit = 64ull << 20;  // pending reply bytes per client
+  int64_t slowlog_log_slower_than_us = 10000;
+  uint32_t slowlog_max_len = 128;
+  bool hotkeys = false;
+  ProtocolLimits limits;
+};
+
+struct Config {
+  std::string file;  // path it was loaded from
+  Process process;
+  std::vector<Pool> pools;  // in file order
+};
+
+// Loads and validates a file. Throws config::Error.
+Config loadFile(const std::string& path);
+// Same, from text; `file_name` is used in messages.
+Config loadString(std::string_view yaml, std::string_view file_name);
+
+}  // namespace shardis::config
