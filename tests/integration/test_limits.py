@@ -1,0 +1,101 @@
+"""Bad input and resource limits: the proxy keeps serving every other client."""
+import os
+import socket
+import time
+
+from harness import Cluster, RawClient, encode_command
+
+
+def test_client_connections_limit_per_pool():
+    with Cluster(1, pool_options={"client_connections": 3}) as cluster:
+        held = [cluster.proxy.client() for _ in range(3)]
+        try:
+            for c in held:
+                assert c.call("PING") == b"+PONG\r\n"
+            with cluster.proxy.client() as extra:
+                assert extra.read_reply() == b"-ERR max number of clients reached\r\n"
+                assert extra.closed_by_peer()
+        finally:
+            for c in held:
+                c.close()
+        time.sleep(0.2)
+        with cluster.proxy.client() as c:  # a slot is free again
+            assert c.call("PING") == b"+PONG\r\n"
+
+
+def test_process_wide_max_clients():
+    with Cluster(1, process_options={"max_clients": 2}) as cluster:
+        held = [cluster.proxy.client() for _ in range(2)]
+        try:
+            for c in held:
+                assert c.call("PING") == b"+PONG\r\n"
+            with cluster.proxy.client() as extra:
+                assert extra.read_reply() == b"-ERR max number of clients reached\r\n"
+        finally:
+            for c in held:
+                c.close()
+
+
+def test_garbage_half_requests_and_idle_clients_hurt_no_one():
+    with Cluster(3) as cluster:
+        port = cluster.proxy.port
+        idle = socket.create_connection(("127.0.0.1", port))
+        half = socket.create_connection(("127.0.0.1", port))
+        half.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100\r\nabc")
+        rng = __import__("random").Random(7)
+        for _ in range(50):
+            with socket.create_connection(("127.0.0.1", port)) as g:
+                g.sendall(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 400))))
+        with RawClient(port) as c:
+            assert c.call("SET", "still", "serving") == b"+OK\r\n"
+            assert c.call("GET", "still") == b"$7\r\nserving\r\n"
+        idle.close()
+        half.close()
+
+
+def test_oversized_bulk_gets_the_codec_error():
+    with Cluster(1) as cluster, cluster.proxy.client() as c:
+        c.send(b"*2\r\n$3\r\nGET\r\n$999999999999\r\n")
+        assert c.read_reply() == b"-ERR Protocol error: invalid bulk length\r\n"
+        assert c.closed_by_peer()
+
+
+def test_client_that_never_reads_is_bounded():
+    limit = 1 << 20
+    with Cluster(1, process_options={"client_output_buffer_limit": limit}) as cluster:
+        with cluster.proxy.client() as c:
+            assert c.call("SET", "big", "x" * 65536) == b"+OK\r\n"
+        s = socket.create_connection(("127.0.0.1", cluster.proxy.port))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        request = encode_command("GET", "big") * 64
+        closed = False
+        # Bounded: at most 200 batches of 64 GETs (~800 MiB of replies if nothing stopped it).
+        for _ in range(200):
+            try:
+                s.sendall(request)
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+                break
+            time.sleep(0.005)
+        s.close()
+        assert closed, "shardis kept queueing replies for a client that never reads"
+        with cluster.proxy.client() as c:
+            assert c.call("PING") == b"+PONG\r\n"
+
+
+def test_ten_thousand_concurrent_clients():
+    with Cluster(3, process_options={"max_clients": 20000}) as cluster:
+        socks = []
+        try:
+            for _ in range(10000):
+                socks.append(socket.create_connection(("127.0.0.1", cluster.proxy.port)))
+            ping = encode_command("PING")
+            for s in socks[::100]:
+                s.sendall(ping)
+            for s in socks[::100]:
+                assert s.recv(64) == b"+PONG\r\n"
+        finally:
+            for s in socks:
+                s.close()
+        with cluster.proxy.client() as c:
+            assert c.call("PING") == b"+PONG\r\n"
