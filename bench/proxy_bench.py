@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""Drives the side-by-side benchmark for scripts/bench.sh (standard library only).
+
+Targets run in the order A B C A B C ... (direct Redis, twemproxy, shardis) so that drift of the
+machine hits each alike; each cell is the median over the rounds. CPU cost is read from
+/proc/PID/stat (utime + stime) around each run of the proxy process. All traffic is loopback.
+"""
+import argparse
+import csv
+import datetime
+import io
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import tempfile
+import time
+
+HOST = "127.0.0.1"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def wait_for_ping(port, proc, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process on port {port} exited with {proc.returncode}")
+        try:
+            with socket.create_connection((HOST, port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(16) == b"+PONG\r\n":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing answered PING on {port}")
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+
+def mget_args(n):
+    return ["mget"] + ["key:__rand_int__"] * n
+
+
+# name, redis-benchmark arguments, pipeline depth
+WORKLOADS = [
+    ("GET", ["-t", "get"], 1),
+    ("SET", ["-t", "set"], 1),
+    ("GET -P 16", ["-t", "get"], 16),
+    ("SET -P 16", ["-t", "set"], 16),
+    ("MSET 10 keys", ["-t", "mset"], 1),
+    ("MGET 10 keys", mget_args(10), 1),
+    ("MGET 10 keys -P 16", mget_args(10), 16),
+    ("MGET 100 keys", mget_args(100), 1),
+]
+
+
+def run_benchmark(port, args, pipeline, requests, clients):
+    cmd = ["redis-benchmark", "-h", HOST, "-p", str(port), "-c", str(clients), "-n",
+           str(requests), "-r", "100000", "-P", str(pipeline), "--csv"]
+    # `args` is either "-t NAME" or a custom command; both go last.
+    out = subprocess.run(cmd + args, capture_output=True, text=True, timeout=600,
+                         check=True).stdout
+    rows = list(csv.DictReader(io.StringIO(out)))
+    row = rows[-1]
+    return float(row["rps"]), float(row["p50_latency_ms"]), float(row["p99_latency_ms"])
+
+
+class Stack:
+    """Three redis shards, twemproxy and shardis, sharing one YAML pool definition."""
+
+    def __init__(self, args, threads):
+        self.dir = tempfile.mkdtemp(prefix="shardis-bench-")
+        self.args = args
+        self.threads = threads
+        self.procs = []
+
+    def spawn(self, cmd, port):
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(proc)
+        wait_for_ping(port, proc)
+        return proc
+
+    def start(self):
+        shard_ports = [free_port() for _ in range(3)]
+        for port in shard_ports:
+            self.spawn(["redis-server", "--bind", HOST, "--port", str(port), "--save", "",
+                        "--appendonly", "no", "--dir", self.dir], port)
+        self.direct_port = shard_ports[0]
+        self.twemproxy_port, self.shardis_port = free_port(), free_port()
+        servers = "".join(f"    - {HOST}:{p}:1 s{i + 1}\n" for i, p in enumerate(shard_ports))
+        pool = ("  hash: fnv1a_64\n  distribution: ketama\n  redis: true\n"
+                "  timeout: 2000\n  server_connections: 1\n  servers:\n" + servers)
+        twem_conf = os.path.join(self.dir, "nutcracker.yml")
+        with open(twem_conf, "w") as f:
+            f.write(f"bench:\n  listen: {HOST}:{self.twemproxy_port}\n" + pool)
+        shardis_conf = os.path.join(self.dir, "shardis.yml")
+        with open(shardis_conf, "w") as f:
+            f.write(f"bench:\n  listen: {HOST}:{self.shardis_port}\n" + pool)
+        self.twemproxy = None
+        if self.args.nutcracker:
+            self.twemproxy = self.spawn(
+                [self.args.nutcracker, "-c", twem_conf, "-s", str(free_port()),
+                 "-o", os.path.join(self.dir, "nutcracker.log")], self.twemproxy_port)
+        self.shardis = self.spawn(
+            [self.args.shardis, "-c", shardis_conf, "-s", str(free_port()),
+             "--threads", str(self.threads), "--log-level", "warn"], self.shardis_port)
+
+    def targets(self):
+        yield "redis", self.direct_port, None
+        if self.twemproxy:
+            yield "twemproxy", self.twemproxy_port, self.twemproxy
+        yield "shardis", self.shardis_port, self.shardis
+
+    def stop(self):
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def measure(stack, args):
+    results = {}  # (workload, target) -> list of (rps, p50, p99, cpu_us_per_request)
+    for name, bench_args, pipeline in WORKLOADS:
+        requests = args.requests // (10 if "100 keys" in name else 1)
+        for _ in range(args.rounds):
+            for target, port, proc in stack.targets():
+                before = cpu_seconds(proc.pid) if proc else 0.0
+                rps, p50, p99 = run_benchmark(port, bench_args, pipeline, requests, args.clients)
+                cpu = (cpu_seconds(proc.pid) - before) if proc else float("nan")
+                results.setdefault((name, target), []).append(
+                    (rps, p50, p99, cpu * 1e6 / requests))
+    return results
+
+
+def median(values):
+    values = [v for v in values if v == v]  # drop NaN
+    return statistics.median(values) if values else float("nan")
+
+
+def table(results, targets, threads):
+    lines = [f"shardis --threads {threads} ({'cores' if threads == 0 else threads}); "
+             "medians; CPU = proxy CPU seconds per million requests",
+             "",
+             "| workload | target | requests/s | p50 ms | p99 ms | CPU s/M req | "
+             "shardis/twemproxy req/s | shardis/twemproxy CPU |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for name, _, _ in WORKLOADS:
+        cells = {t: [median(col) for col in zip(*results[(name, t)])] for t in targets}
+        for t in targets:
+            rps, p50, p99, cpu = cells[t]
+            ratio = cpu_ratio = ""
+            if t == "shardis" and "twemproxy" in cells:
+                ratio = f"{rps / cells['twemproxy'][0]:.2f}"
+                cpu_ratio = f"{cpu / cells['twemproxy'][3]:.2f}"
+            cpu_text = "" if cpu != cpu else f"{cpu:.1f}"
+            lines.append(f"| {name} | {t} | {rps:,.0f} | {p50:.3f} | {p99:.3f} | {cpu_text} | "
+                         f"{ratio} | {cpu_ratio} |")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--shardis", required=True)
+    parser.add_argument("--nutcracker", default="")
+    parser.add_argument("--results", default="bench/results")
+    parser.add_argument("--threads", default="1 0", help="shardis thread settings to run")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=200000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--quick", action="store_true", help="1 round of 20,000 requests")
+    args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.requests = 1, 20000
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    header = (f"# shardis benchmark, {now:%Y-%m-%d %H:%M} UTC\n\n"
+              f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
+              f"{platform.platform()}; redis-benchmark -c {args.clients} -r 100000, "
+              f"{args.requests} requests per run (MGET 100: a tenth), {args.rounds} rounds, "
+              "targets interleaved A B C.\n")
+    sections = [header]
+    for threads in (int(t) for t in args.threads.split()):
+        stack = Stack(args, threads)
+        try:
+            stack.start()
+            targets = [t for t, _, _ in stack.targets()]
+            results = measure(stack, args)
+        finally:
+            stack.stop()
+        section = table(results, targets, threads)
+        print(section + "\n", flush=True)
+        sections.append(section + "\n")
+    os.makedirs(args.results, exist_ok=True)
+    path = os.path.join(args.results, f"{now:%Y-%m-%d}-{platform.node() or 'host'}.md")
+    with open(path, "w") as f:
+        f.write("\n".join(sections))
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: direct Redis, twemproxy (Debian's nutcracker) and shardis in front of
+# the same three redis-server shards with the same YAML file, driven by redis-benchmark.
+# Prints a table per shardis thread setting and keeps it in bench/results/.
+#   scripts/bench.sh [--threads "1 0"] [--rounds 3] [--requests 200000] [--quick]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh nutcracker
+
+build=${SHARDIS_BUILD_DIR:-build/release}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DSHARDIS_TESTS=OFF >/dev/null
+cmake --build "$build" -j"$(nproc)" --target shardis
+
+exec /usr/bin/python3 bench/proxy_bench.py --shardis "$build/bin/shardis" \
+  --nutcracker "$(command -v nutcracker)" --results bench/results "$@"
