@@ -1,0 +1,522 @@
+#!/usr/bin/python3
+"""Generate shardis's command table from a real redis-server 7.0.
+
+Starts a throw-away redis-server on a free loopback port, reads COMMAND (the
+same elements COMMAND INFO gives) and COMMAND DOCS over a plain socket, and
+writes two checked-in C++ files:
+
+  src/command/command_table_gen.cc  every command and subcommand: arity, flags,
+                                     key specs, routing class, key rule
+  src/command/command_raw_gen.cc    the server's exact RESP2 reply bytes, so the
+                                     proxy can answer COMMAND/COMMAND INFO/
+                                     COMMAND DOCS by concatenation
+
+Routing classes and refusal reasons are project decisions: they live in the
+tables below, never in the generated output. Run it after changing them:
+
+  /usr/bin/python3 scripts/gen-commands.py [--redis-server /usr/bin/redis-server]
+"""
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# ---------------------------------------------------------------------------
+# Project decisions: how the proxy routes each command.
+# ---------------------------------------------------------------------------
+
+# Answered by the proxy itself.
+LOCAL = {
+    "ping", "echo", "quit", "select", "auth", "hello", "info", "time", "reset",
+    "readonly", "readwrite",
+    "client|getname", "client|setname", "client|id", "client|info", "client|list",
+    "client|kill", "client|reply", "client|no-evict", "client|help",
+    "command|count", "command|docs", "command|getkeys", "command|getkeysandflags",
+    "command|help", "command|info", "command|list",
+    "config|get", "config|help",
+    "slowlog|get", "slowlog|len", "slowlog|reset", "slowlog|help",
+}
+
+# Sent to every server of the pool, replies merged.
+ALL_SERVERS = {
+    "dbsize", "keys", "flushdb", "flushall", "scan", "randomkey", "wait", "lastsave",
+    "script|load", "script|exists", "script|flush",
+}
+
+# Keys grouped per server, one sub-command each, replies merged in key order.
+SPLIT = {"mget", "mset", "del", "unlink", "exists", "touch"}
+
+# Need a dedicated backend connection (a later issue): transactions, blocking
+# commands, pub/sub and MONITOR.
+PINNED = {
+    "multi", "exec", "discard", "watch", "unwatch",
+    "blpop", "brpop", "blmove", "brpoplpush", "bzpopmin", "bzpopmax", "blmpop", "bzmpop",
+    "subscribe", "psubscribe", "ssubscribe",
+    "unsubscribe", "punsubscribe", "sunsubscribe",
+    "monitor",
+}
+
+# Refused, with the reason the client reads after "-ERR '<name>' is not
+# supported by this proxy". A container listed here refuses all of its
+# subcommands.
+_ADMIN = "server administration belongs on each backend"
+_REPLICATION = "replication is set up on each backend"
+_PERSISTENCE = "persistence is managed on each backend"
+_CLUSTER = "shardis is not a Redis Cluster"
+_ONE_DB = "shardis serves one database per pool"
+_PUBSUB = "pub/sub is not supported yet"
+_HELP = "ask a backend server directly"
+UNSUPPORTED = {
+    "shutdown": _ADMIN, "debug": _ADMIN, "acl": _ADMIN, "module": _ADMIN,
+    "latency": _ADMIN, "function": "functions would have to be loaded on every backend",
+    "config|set": _ADMIN, "config|rewrite": _ADMIN, "config|resetstat": _ADMIN,
+    "memory|doctor": _ADMIN, "memory|stats": _ADMIN, "memory|malloc-stats": _ADMIN,
+    "memory|purge": _ADMIN, "memory|help": _HELP,
+    "script|kill": "a script runs on one backend only", "script|debug": _ADMIN,
+    "script|help": _HELP, "object|help": _HELP, "xinfo|help": _HELP, "xgroup|help": _HELP,
+    "lolwut": "it has no key to route by",
+    "pfselftest": _ADMIN, "pfdebug": _ADMIN,
+    "replicaof": _REPLICATION, "slaveof": _REPLICATION, "sync": _REPLICATION,
+    "psync": _REPLICATION, "replconf": _REPLICATION, "role": _REPLICATION,
+    "failover": _REPLICATION,
+    "save": _PERSISTENCE, "bgsave": _PERSISTENCE, "bgrewriteaof": _PERSISTENCE,
+    "cluster": _CLUSTER, "asking": _CLUSTER, "restore-asking": _CLUSTER,
+    "migrate": "keys are placed by the proxy's hash ring",
+    "move": _ONE_DB, "swapdb": _ONE_DB,
+    "publish": _PUBSUB, "spublish": _PUBSUB, "pubsub": _PUBSUB,
+    "client|pause": "it would pause every client of a backend",
+    "client|unpause": "it would resume every client of a backend",
+    "client|unblock": "blocked clients are not visible through the proxy",
+    "client|tracking": "client-side caching is not supported",
+    "client|caching": "client-side caching is not supported",
+    "client|getredir": "client-side caching is not supported",
+    "client|trackinginfo": "client-side caching is not supported",
+}
+
+# How findKeys reads keys when the server's key specs alone do not say it
+# exactly (mirrors the server's getkeys procedures) or when a bad numkeys must
+# be refused with the wording the server itself would use.
+KEY_RULES = {
+    "eval": "kEvalNumkeys", "evalsha": "kEvalNumkeys", "eval_ro": "kEvalNumkeys",
+    "evalsha_ro": "kEvalNumkeys",
+    "fcall": "kFcallNumkeys", "fcall_ro": "kFcallNumkeys",
+    "zunionstore": "kZsetNumkeys", "zinterstore": "kZsetNumkeys", "zdiffstore": "kZsetNumkeys",
+    "zunion": "kZsetNumkeys", "zinter": "kZsetNumkeys", "zdiff": "kZsetNumkeys",
+    "zintercard": "kZsetNumkeys",
+    "sintercard": "kSintercardNumkeys",
+    "lmpop": "kMpopNumkeys", "zmpop": "kMpopNumkeys", "blmpop": "kMpopNumkeys",
+    "bzmpop": "kMpopNumkeys",
+    "xread": "kStreams", "xreadgroup": "kStreams",
+    "sort": "kSort", "sort_ro": "kSortRo",
+    "migrate": "kMigrate",
+}
+
+FLAGS = [
+    "write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript", "blocking",
+    "loading", "stale", "skip_monitor", "skip_slowlog", "asking", "fast", "no_auth",
+    "may_replicate", "sentinel", "only_sentinel", "no_mandatory_keys", "protected",
+    "module_getkeys", "module_no_cluster", "no_async_loading", "no_multi", "movablekeys",
+    "allow_busy", "module_getchannels", "touches_arbitrary_keys",
+]
+KEY_FLAGS = ["RO", "RW", "OW", "RM", "access", "update", "insert", "delete", "not_key",
+             "incomplete", "variable_flags"]
+
+
+def cxxFlagName(flag):
+    return "k" + "".join(p.capitalize() for p in flag.split("_"))
+
+
+def cxxKeyFlagName(flag):
+    if flag in ("RO", "RW", "OW", "RM"):
+        return "kKey" + flag[0] + flag[1].lower()
+    return "kKey" + "".join(p.capitalize() for p in flag.split("_"))
+
+
+# ---------------------------------------------------------------------------
+# A RESP2 reader that keeps the byte range of every element.
+# ---------------------------------------------------------------------------
+
+class Node:
+    def __init__(self, kind, value, start, end):
+        self.kind, self.value, self.start, self.end = kind, value, start, end
+
+    def text(self):
+        return self.value.decode() if isinstance(self.value, bytes) else self.value
+
+
+def parseResp(buf, pos):
+    """Returns (Node, next position) or None when buf holds no complete reply."""
+    line_end = buf.find(b"\r\n", pos)
+    if line_end < 0:
+        return None
+    kind, head = chr(buf[pos]), buf[pos + 1:line_end]
+    after = line_end + 2
+    if kind in "+-":
+        return Node(kind, head, pos, after), after
+    if kind == ":":
+        return Node(kind, int(head), pos, after), after
+    if kind == "$":
+        length = int(head)
+        if length < 0:
+            return Node(kind, None, pos, after), after
+        if len(buf) < after + length + 2:
+            return None
+        return Node(kind, buf[after:after + length], pos, after + length + 2), after + length + 2
+    if kind == "*":
+        items = []
+        for _ in range(int(head)):
+            parsed = parseResp(buf, after)
+            if parsed is None:
+                return None
+            item, after = parsed
+            items.append(item)
+        return Node(kind, items, pos, after), after
+    raise ValueError("unexpected RESP type %r" % kind)
+
+
+class RedisConnection:
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.buf = b""
+
+    def call(self, *args):
+        out = b"*%d\r\n" % len(args)
+        for arg in args:
+            arg = arg.encode() if isinstance(arg, str) else arg
+            out += b"$%d\r\n%s\r\n" % (len(arg), arg)
+        self.sock.sendall(out)
+        while True:
+            parsed = parseResp(self.buf, 0) if self.buf else None
+            if parsed is not None:
+                node, end = parsed
+                raw, self.buf = self.buf[:end], self.buf[end:]
+                return node, raw
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise RuntimeError("redis-server closed the connection")
+            self.buf += chunk
+
+
+def freePort():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def startServer(binary, workdir):
+    port = freePort()
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", workdir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            conn = RedisConnection(port)
+            conn.call("PING")
+            return proc, conn
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("redis-server did not start")
+
+
+# ---------------------------------------------------------------------------
+# Reading the server's answers into command records.
+# ---------------------------------------------------------------------------
+
+def pairs(node):
+    items = node.value
+    return {items[i].text(): items[i + 1] for i in range(0, len(items), 2)}
+
+
+def readKeySpec(node):
+    fields = pairs(node)
+    begin, find = pairs(fields["begin_search"]), pairs(fields["find_keys"])
+    spec = {"flags": [f.text() for f in fields["flags"].value],
+            "begin": begin["type"].text(), "find": find["type"].text()}
+    begin_args = pairs(begin["spec"]) if begin["spec"].value else {}
+    find_args = pairs(find["spec"]) if find["spec"].value else {}
+    spec["index"] = begin_args.get("index", begin_args.get("startfrom", Node(":", 0, 0, 0))).value
+    spec["keyword"] = begin_args["keyword"].text() if "keyword" in begin_args else ""
+    for name in ("lastkey", "keystep", "limit", "keynumidx", "firstkey"):
+        spec[name] = find_args[name].value if name in find_args else 0
+    return spec
+
+
+def readInfo(node):
+    items = node.value
+    cmd = {
+        "name": items[0].text(), "arity": items[1].value,
+        "flags": [f.text() for f in items[2].value],
+        "first": items[3].value, "last": items[4].value, "step": items[5].value,
+        "key_specs": [readKeySpec(s) for s in items[8].value],
+        "info_range": (node.start, node.end),
+        "subcommands": sorted((readInfo(s) for s in items[9].value), key=lambda c: c["name"]),
+    }
+    for flag in cmd["flags"]:
+        if flag not in FLAGS:
+            sys.exit("unknown command flag %r on %s" % (flag, cmd["name"]))
+    return cmd
+
+
+def readDocs(node, docs_by_name):
+    """Records the byte range of each name+docs pair, subcommands included."""
+    items = node.value
+    for i in range(0, len(items), 2):
+        name, docs = items[i], items[i + 1]
+        docs_by_name[name.text()] = (name.start, docs.end)
+        fields = pairs(docs)
+        if "subcommands" in fields:
+            readDocs(fields["subcommands"], docs_by_name)
+
+
+# ---------------------------------------------------------------------------
+# Routing classes.
+# ---------------------------------------------------------------------------
+
+def hasKeys(cmd):
+    return any("not_key" not in s["flags"] for s in cmd["key_specs"]) or cmd["name"] in KEY_RULES
+
+
+def exactlyOneKey(cmd):
+    specs = [s for s in cmd["key_specs"] if "not_key" not in s["flags"]]
+    return (len(specs) == 1 and specs[0]["begin"] == "index" and specs[0]["find"] == "range"
+            and specs[0]["lastkey"] == 0 and cmd["name"] not in KEY_RULES)
+
+
+def unsupportedReason(name, parent):
+    why = UNSUPPORTED.get(name) or (parent and UNSUPPORTED.get(parent))
+    if why is None:
+        return None
+    return "'%s' is not supported by this proxy (%s)" % (name, why)
+
+
+def routingOf(cmd, parent=None):
+    name = cmd["name"]
+    reason = unsupportedReason(name, parent)
+    if reason is not None:
+        return "kUnsupported", reason
+    if cmd["subcommands"]:
+        # A container's own class answers only an unknown subcommand: the
+        # proxy replies with the server's "unknown subcommand" error itself.
+        return "kLocal", ""
+    for table, routing in ((LOCAL, "kLocal"), (ALL_SERVERS, "kAllServers"),
+                           (SPLIT, "kSplit"), (PINNED, "kPinned")):
+        if name in table:
+            return routing, ""
+    if not hasKeys(cmd):
+        sys.exit("keyless command %r has no routing decision: add it to a table" % name)
+    return ("kSingleKey" if exactlyOneKey(cmd) else "kSameServerKeys"), ""
+
+
+def checkTables(all_names):
+    for table in (LOCAL, ALL_SERVERS, SPLIT, PINNED, UNSUPPORTED, KEY_RULES):
+        for name in table:
+            if name not in all_names:
+                sys.exit("routing tables name %r, which redis-server does not know" % name)
+    seen = {}
+    for table in (LOCAL, ALL_SERVERS, SPLIT, PINNED, UNSUPPORTED):
+        for name in table:
+            if name in seen:
+                sys.exit("%r is in two routing tables" % name)
+            seen[name] = True
+
+
+def checkKeyRules(cmd):
+    specs = cmd["key_specs"]
+    needs_rule = any(s["find"] == "keynum" or s["begin"] == "unknown" or s["find"] == "unknown"
+                     or ("incomplete" in s["flags"] and "not_key" not in s["flags"])
+                     for s in specs)
+    if needs_rule and cmd["name"] not in KEY_RULES:
+        sys.exit("%r has key specs findKeys cannot follow alone: add a KEY_RULES entry" % cmd["name"])
+
+
+# ---------------------------------------------------------------------------
+# Writing C++.
+# ---------------------------------------------------------------------------
+
+HEADER = ("// Generated by scripts/gen-commands.py from redis-server %s. Do not edit: change the\n"
+          "// script's tables and run it again.\n")
+
+
+def cxxString(text):
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def cxxBytes(data, width=96):
+    """Adjacent string literals, one line each; octal escapes never run into a digit."""
+    lines, line = [], ""
+    for byte in data:
+        ch = chr(byte)
+        if ch == "\r":
+            piece = "\\r"
+        elif ch == "\n":
+            piece = "\\n"
+        elif ch in '"\\':
+            piece = "\\" + ch
+        elif ch == "?" or not (32 <= byte < 127):
+            piece = "\\%03o" % byte  # '?' escaped so no trigraph can form
+        else:
+            piece = ch
+        line += piece
+        if len(line) >= width:
+            lines.append('    "' + line + '"')
+            line = ""
+    if line:
+        lines.append('    "' + line + '"')
+    return "\n".join(lines)
+
+
+def cxxIdent(name):
+    return "".join(p.capitalize() for p in name.replace("|", "_").replace("-", "_").split("_"))
+
+
+def emitKeySpecs(cmd, out):
+    if not cmd["key_specs"]:
+        return "{}"
+    ident = "kKeySpecs" + cxxIdent(cmd["name"])
+    out.append("constexpr KeySpec %s[] = {" % ident)
+    for s in cmd["key_specs"]:
+        flags = " | ".join(cxxKeyFlagName(f) for f in s["flags"]) or "0"
+        begin = {"index": "kIndex", "keyword": "kKeyword", "unknown": "kUnknown"}[s["begin"]]
+        find = {"range": "kRange", "keynum": "kKeynum", "unknown": "kUnknown"}[s["find"]]
+        out.append("    {BeginSearch::%s, %d, %s, FindKeys::%s, %d, %d, %d, %d, %d, %s}," % (
+            begin, s["index"], cxxString(s["keyword"]), find, s["lastkey"], s["keystep"],
+            s["limit"], s["keynumidx"], s["firstkey"], flags))
+    out.append("};")
+    return ident
+
+
+def emitSpec(cmd, parent, docs_ranges, subs_ident):
+    routing, reason = routingOf(cmd, parent)
+    checkKeyRules(cmd)
+    flags = " | ".join(cxxFlagName(f) for f in cmd["flags"]) or "0"
+    info_start, info_end = cmd["info_range"]
+    docs_start, docs_end = docs_ranges[cmd["name"]]
+    lines = ["    {%s, %d, %s," % (cxxString(cmd["name"]), cmd["arity"], flags),
+             "     Routing::%s, %s," % (routing, cxxString(reason)),
+             "     infoBytes(%d, %d), docsBytes(%d, %d), %s," % (
+                 info_start, info_end - info_start, docs_start, docs_end - docs_start,
+                 subs_ident),
+             "     KeyRule::%s, %s}," % (KEY_RULES.get(cmd["name"], "kKeySpecs"),
+                                        cmd["key_specs_ident"])]
+    return "\n".join(lines)
+
+
+def writeTable(commands, docs_ranges, version, path):
+    out = [HEADER % version,
+           "// Fields in CommandSpec order: name, arity, flags, routing, unsupported_reason,",
+           "// raw_info, raw_docs, subcommands, key_rule, key_specs.", "",
+           '#include "command/command_raw_gen.h"',
+           '#include "command/command_table.h"', "",
+           "namespace shardis::command {", "namespace {", "",
+           "// Views into the server's own reply bytes (command_raw_gen.cc).",
+           "constexpr std::string_view infoBytes(size_t offset, size_t length) {",
+           "  return {kCommandInfoBytes + offset, length};", "}",
+           "constexpr std::string_view docsBytes(size_t offset, size_t length) {",
+           "  return {kCommandDocsBytes + offset, length};", "}", ""]
+    tops = []
+    for cmd in commands:
+        for sub in cmd["subcommands"]:
+            sub["key_specs_ident"] = emitKeySpecs(sub, out)
+        cmd["key_specs_ident"] = emitKeySpecs(cmd, out)
+        subs_ident = "{}"
+        if cmd["subcommands"]:
+            subs_ident = "kSubcommands" + cxxIdent(cmd["name"])
+            out.append("constinit const CommandSpec %s[] = {" % subs_ident)
+            for sub in cmd["subcommands"]:
+                out.append(emitSpec(sub, cmd["name"], docs_ranges, "{}"))
+            out.append("};")
+        tops.append(emitSpec(cmd, None, docs_ranges, subs_ident))
+    out += ["", "constinit const CommandSpec kCommands[] = {"] + tops + ["};", "",
+            "}  // namespace", "",
+            "std::span<const CommandSpec> allCommands() { return kCommands; }", "",
+            "}  // namespace shardis::command", ""]
+    with open(path, "w") as f:
+        f.write("\n".join(out))
+
+
+def writeRaw(info_blob, docs_blob, version, header_path, source_path):
+    with open(header_path, "w") as f:
+        f.write(HEADER % version + "#pragma once\n\n#include <cstddef>\n\n"
+                "namespace shardis::command {\n\n"
+                "// Each command's element of COMMAND INFO, back to back in table order; a\n"
+                "// subcommand's element lies inside its container's.\n"
+                "extern const char kCommandInfoBytes[%d];\n"
+                "// Each command's name + docs pair of COMMAND DOCS, the same way.\n"
+                "extern const char kCommandDocsBytes[%d];\n\n"
+                "}  // namespace shardis::command\n" % (len(info_blob) + 1, len(docs_blob) + 1))
+    with open(source_path, "w") as f:
+        f.write(HEADER % version)
+        f.write('#include "command/command_raw_gen.h"\n\n'
+                "// One literal per array keeps the bytes exact; it is longer than the 64 KiB\n"
+                "// ISO C++ asks compilers to support, which g++ and clang accept.\n"
+                '#pragma GCC diagnostic ignored "-Woverlength-strings"\n\n'
+                "namespace shardis::command {\n\n")
+        f.write("const char kCommandInfoBytes[%d] =\n%s;\n\n" % (len(info_blob) + 1,
+                                                             cxxBytes(info_blob)))
+        f.write("const char kCommandDocsBytes[%d] =\n%s;\n\n" % (len(docs_blob) + 1,
+                                                             cxxBytes(docs_blob)))
+        f.write("}  // namespace shardis::command\n")
+
+
+def rebase(cmd, old_start, new_start):
+    """Moves cmd's byte ranges (and its subcommands') from the reply into the blob."""
+    start, end = cmd["info_range"]
+    cmd["info_range"] = (start - old_start + new_start, end - old_start + new_start)
+    for sub in cmd["subcommands"]:
+        rebase(sub, old_start, new_start)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--redis-server", default="/usr/bin/redis-server")
+    parser.add_argument("--out", default=os.path.join(ROOT, "src", "command"))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as workdir:
+        proc, conn = startServer(args.redis_server, workdir)
+        try:
+            info_reply, info_raw = conn.call("COMMAND")
+            docs_reply, docs_raw = conn.call("COMMAND", "DOCS")
+            server_info, _ = conn.call("INFO", "server")
+        finally:
+            proc.kill()
+            proc.wait()
+    version = [l for l in server_info.value.decode().split("\r\n")
+               if l.startswith("redis_version:")][0].split(":")[1]
+
+    commands = sorted((readInfo(n) for n in info_reply.value), key=lambda c: c["name"])
+    all_names = {c["name"] for c in commands} | {s["name"] for c in commands
+                                                 for s in c["subcommands"]}
+    checkTables(all_names)
+
+    info_blob = b""
+    for cmd in commands:
+        start, end = cmd["info_range"]
+        rebase(cmd, start, len(info_blob))
+        info_blob += info_raw[start:end]
+
+    raw_docs = {}
+    readDocs(docs_reply, raw_docs)
+    docs_blob, docs_ranges = b"", {}
+    for cmd in commands:
+        start, end = raw_docs[cmd["name"]]
+        for name in [cmd["name"]] + [s["name"] for s in cmd["subcommands"]]:
+            s, e = raw_docs[name]
+            docs_ranges[name] = (s - start + len(docs_blob), e - start + len(docs_blob))
+        docs_blob += docs_raw[start:end]
+
+    writeRaw(info_blob, docs_blob, version, os.path.join(args.out, "command_raw_gen.h"),
+             os.path.join(args.out, "command_raw_gen.cc"))
+    writeTable(commands, docs_ranges, version, os.path.join(args.out, "command_table_gen.cc"))
+    print("wrote %d commands and %d subcommands from redis-server %s" % (
+        len(commands), len(all_names) - len(commands), version))
+
+
+if __name__ == "__main__":
+    main()
