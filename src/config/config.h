@@ -34,8 +34,8 @@ struct ListenAddress {
 
 // One backend redis server of a pool.
 struct Server {
-  std::string name;          // twemproxy's naming rule; unique within the pool
-  std::string host;          // empty for a unix socket
+  std::string name;  // twemproxy's naming rule; unique within the pool
+  std::string host;  // empty for a unix socket
   uint16_t port = 0;
   std::string unix_path;     // non-empty for a unix socket server
   uint32_t weight = 1;       // >= 1
@@ -88,7 +88,7 @@ struct Process {
   int stats_port = 22222;
   std::string admin_listen;  // "host:port" of the HTTP admin port; empty = off
   std::string log_level = "info";
-  std::string log_file;       // empty = stderr
+  std::string log_file;  // empty = stderr
   uint32_t max_clients = 10000;
   uint64_t client_output_buffer_limit = 64ull << 20;  // pending reply bytes per client
   int64_t slowlog_log_slower_than_us = 10000;

@@ -1,0 +1,152 @@
+#include "config/process_loader.h"
+
+#include <algorithm>
+#include <array>
+#include <climits>
+#include <vector>
+
+#include "config/address.h"
+#include "config/yaml_context.h"
+
+namespace shardis::config::detail {
+
+namespace {
+
+using Setter = void (*)(const Context&, const YAML::Node&, Process&);
+
+struct ProcessKey {
+  std::string_view name;
+  Setter set;
+};
+
+uint32_t toU32(int64_t value) { return static_cast<uint32_t>(value); }
+
+void setLogLevel(const Context& c, const YAML::Node& v, Process& p) {
+  const std::string level = c.text(v, "log_level");
+  if (!isLogLevelName(level)) {
+    c.fail(v.Mark(), "log_level '" + level + "' is not one of " + std::string(kLogLevelNames));
+  }
+  p.log_level = level;
+}
+
+void setAdmin(const Context& c, const YAML::Node& v, Process& p) {
+  const std::string text = c.text(v, "admin");
+  HostPort parts;
+  uint16_t port = 0;
+  if (!text.empty() && (!splitHostPort(text, parts) || !parsePort(parts.port_text, port))) {
+    c.fail(v.Mark(), "admin '" + text + "' is not host:port or [ipv6]:port");
+  }
+  p.admin_listen = text;
+}
+
+void setStatsAddr(const Context& c, const YAML::Node& v, Process& p) {
+  const std::string text = c.text(v, "stats_addr");
+  HostPort parts;
+  // Reuse the host check by giving it a dummy port.
+  if (!splitHostPort((text.find(':') != std::string::npos ? '[' + text + ']' : text) + ":1",
+                     parts)) {
+    c.fail(v.Mark(), "stats_addr '" + text + "' is not a host name or IP address");
+  }
+  p.stats_addr = text;
+}
+
+void setLimits(const Context& c, const YAML::Node& v, Process& p);
+
+constexpr std::array<ProcessKey, 12> kProcessKeys = {{
+    {"threads", [](const Context& c, const YAML::Node& v,
+                   Process& p) { p.threads = static_cast<int>(c.integer(v, "threads", 0, 1024)); }},
+    {"stats_addr", setStatsAddr},
+    {"stats_port",
+     [](const Context& c, const YAML::Node& v, Process& p) {
+       p.stats_port = static_cast<int>(c.integer(v, "stats_port", 1, 65535));
+     }},
+    {"admin", setAdmin},
+    {"log_level", setLogLevel},
+    {"log_file",
+     [](const Context& c, const YAML::Node& v, Process& p) { p.log_file = c.text(v, "log_file"); }},
+    {"max_clients",
+     [](const Context& c, const YAML::Node& v, Process& p) {
+       p.max_clients = toU32(c.integer(v, "max_clients", 1, UINT32_MAX));
+     }},
+    {"client_output_buffer_limit",
+     [](const Context& c, const YAML::Node& v, Process& p) {
+       p.client_output_buffer_limit = c.bytes(v, "client_output_buffer_limit");
+     }},
+    {"slowlog_log_slower_than",
+     [](const Context& c, const YAML::Node& v, Process& p) {
+       // Microseconds, as in Redis; a negative value turns the slow log off.
+       p.slowlog_log_slower_than_us = c.integer(v, "slowlog_log_slower_than", -1, INT64_MAX);
+     }},
+    {"slowlog_max_len",
+     [](const Context& c, const YAML::Node& v, Process& p) {
+       p.slowlog_max_len = toU32(c.integer(v, "slowlog_max_len", 0, UINT32_MAX));
+     }},
+    {"hotkeys", [](const Context& c, const YAML::Node& v,
+                   Process& p) { p.hotkeys = c.boolean(v, "hotkeys"); }},
+    {"limits", setLimits},
+}};
+
+struct LimitKey {
+  std::string_view name;
+  void (*set)(const Context&, const YAML::Node&, ProtocolLimits&);
+};
+
+constexpr std::array<LimitKey, 4> kLimitKeys = {{
+    {"max_bulk_len", [](const Context& c, const YAML::Node& v,
+                        ProtocolLimits& l) { l.max_bulk_len = c.bytes(v, "limits.max_bulk_len"); }},
+    {"max_array_len",
+     [](const Context& c, const YAML::Node& v, ProtocolLimits& l) {
+       l.max_array_len = toU32(c.integer(v, "limits.max_array_len", 1, INT32_MAX));
+     }},
+    {"max_depth",
+     [](const Context& c, const YAML::Node& v, ProtocolLimits& l) {
+       l.max_depth = toU32(c.integer(v, "limits.max_depth", 1, 1024));
+     }},
+    {"max_inline_len",
+     [](const Context& c, const YAML::Node& v, ProtocolLimits& l) {
+       const uint64_t bytes = c.bytes(v, "limits.max_inline_len");
+       if (bytes > UINT32_MAX) {
+         c.fail(v.Mark(), "limits.max_inline_len must be at most 4gb, got '" + v.Scalar() + "'");
+       }
+       l.max_inline_len = static_cast<uint32_t>(bytes);
+     }},
+}};
+
+void setLimits(const Context& c, const YAML::Node& v, Process& p) {
+  if (!v.IsMap()) {
+    c.fail(v.Mark(), "limits must be a mapping, got " + describe(v));
+  }
+  std::vector<std::string> seen;
+  for (const auto& item : v) {
+    const LimitKey& key = findSetting<LimitKey>(c, item.first, kLimitKeys, seen);
+    key.set(c, item.second, p.limits);
+  }
+}
+
+}  // namespace
+
+bool isLogLevelName(std::string_view name) {
+  static constexpr std::array<std::string_view, 7> kNames = {"trace", "debug",    "info", "warn",
+                                                             "error", "critical", "off"};
+  return std::find(kNames.begin(), kNames.end(), name) != kNames.end();
+}
+
+Process loadProcess(std::string_view file, const YAML::Node& name, const YAML::Node& body) {
+  const Context context(file, "section 'shardis'");
+  Process process;
+  if (body.IsNull()) {
+    return process;  // "shardis:" with nothing under it: all defaults
+  }
+  if (!body.IsMap()) {
+    context.fail(body.IsNull() ? name.Mark() : body.Mark(),
+                 "the shardis section must be a mapping of settings, got " + describe(body));
+  }
+  std::vector<std::string> seen;
+  for (const auto& item : body) {
+    const ProcessKey& key = findSetting<ProcessKey>(context, item.first, kProcessKeys, seen);
+    key.set(context, item.second, process);
+  }
+  return process;
+}
+
+}  // namespace shardis::config::detail

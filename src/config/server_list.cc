@@ -1,0 +1,134 @@
+#include "config/server_list.h"
+
+#include <algorithm>
+#include <map>
+
+#include "config/address.h"
+
+namespace shardis::config::detail {
+
+namespace {
+
+void loadMappingKey(const Context& context, const std::string& key, const YAML::Node& value,
+                    Server& server) {
+  if (key == "name") {
+    server.name = context.text(value, "server name");
+  } else if (key == "host") {
+    server.host = context.text(value, "server host");
+  } else if (key == "port") {
+    server.port = static_cast<uint16_t>(context.integer(value, "server port", 1, 65535));
+  } else if (key == "db") {
+    server.db = static_cast<int>(context.integer(value, "server db", 0, INT32_MAX));
+  } else if (key == "username") {
+    server.username = context.text(value, "server username");
+  } else if (key == "password") {
+    server.password = context.text(value, "server password");
+  } else if (key == "weight") {
+    server.weight = static_cast<uint32_t>(context.integer(value, "server weight", 1, UINT32_MAX));
+  } else if (key == "max_connections") {
+    server.max_connections =
+        static_cast<uint32_t>(context.integer(value, "server max_connections", 1, UINT32_MAX));
+  }
+}
+
+// redis-shard's dict form: {name, host, port, db, password, weight, max_connections}.
+Server loadServerMapping(const Context& context, const YAML::Node& entry) {
+  static constexpr std::string_view kKeys[] = {"name",     "host",     "port",   "db",
+                                               "username", "password", "weight", "max_connections"};
+  Server server;
+  server.port = kRedisDefaultPort;
+  bool has_host = false;
+  for (const auto& item : entry) {
+    const std::string key = context.text(item.first, "a server mapping key");
+    if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys)) {
+      context.fail(item.first.Mark(),
+                   "unknown server key '" + key +
+                       "' (known: name, host, port, db, username, password, weight, "
+                       "max_connections)");
+    }
+    has_host = has_host || key == "host";
+    loadMappingKey(context, key, item.second, server);
+  }
+  if (!has_host) {
+    context.fail(entry.Mark(), "server mapping has no 'host'");
+  }
+  HostPort parts;
+  const std::string address = server.host.find(':') != std::string::npos
+                                  ? '[' + server.host + "]:" + std::to_string(server.port)
+                                  : server.host + ':' + std::to_string(server.port);
+  if (server.host.empty() || !splitHostPort(address, parts)) {
+    context.fail(entry["host"].Mark(), "server host '" + server.host +
+                                           "' is not a host name "
+                                           "or IP address");
+  }
+  server.address_text = address;
+  if (server.name.empty()) {
+    server.name = defaultServerName(address.substr(0, address.rfind(':')), server.port);
+  }
+  return server;
+}
+
+Server loadServerEntry(const Context& context, const YAML::Node& entry) {
+  if (entry.IsMap()) {
+    return loadServerMapping(context, entry);
+  }
+  if (!entry.IsScalar()) {
+    context.fail(entry.Mark(),
+                 "a server must be a string, a redis:// URL or a mapping, got " + describe(entry));
+  }
+  const std::string& text = entry.Scalar();
+  Server server;
+  const bool is_url = text.find("://") != std::string::npos;
+  if (is_url && !text.starts_with("redis://")) {
+    context.fail(entry.Mark(), "server '" + text + "': only redis:// URLs are supported");
+  }
+  const std::string error = is_url ? parseServerUrl(text, server) : parseServerString(text, server);
+  if (!error.empty()) {
+    // Reasons starting with a verb read as a sentence after the quoted entry.
+    const bool verb = error.starts_with("is ") || error.starts_with("has ");
+    context.fail(entry.Mark(), "server '" + text + (verb ? "' " : "': ") + error);
+  }
+  if (server.name.empty()) {
+    context.fail(entry.Mark(), "server '" + text + "' has an empty name");
+  }
+  return server;
+}
+
+}  // namespace
+
+bool serverNameLess(const Server& a, const Server& b) {
+  if (a.name.size() != b.name.size()) {
+    return a.name.size() < b.name.size();
+  }
+  return a.name < b.name;
+}
+
+std::vector<Server> loadServers(const Context& context, const YAML::Node& servers,
+                                hash::Distribution distribution) {
+  if (!servers.IsSequence()) {
+    context.fail(servers.Mark(), "servers must be a sequence of servers, got " + describe(servers));
+  }
+  if (servers.size() == 0) {
+    context.fail(servers.Mark(), "servers is empty; a pool needs at least one server");
+  }
+  std::vector<Server> result;
+  std::map<std::string, YAML::Mark> seen;
+  for (const auto& entry : servers) {
+    Server server = loadServerEntry(context, entry);
+    auto [it, inserted] = seen.emplace(server.name, entry.Mark());
+    if (!inserted) {
+      context.fail(entry.Mark(), "server name '" + server.name +
+                                     "' is used twice in this pool (first at line " +
+                                     std::to_string(it->second.line + 1) + ")");
+    }
+    result.push_back(std::move(server));
+  }
+  if (distribution != hash::Distribution::kRedisShard) {
+    // twemproxy sorts its server array by name while validating and never restores the
+    // listed order, so ketama/modula indexes follow the sorted order.
+    std::stable_sort(result.begin(), result.end(), serverNameLess);
+  }
+  return result;
+}
+
+}  // namespace shardis::config::detail
