@@ -162,21 +162,25 @@ Status RequestDecoder::finishMultibulk(std::string_view pending) {
 }
 
 Status RequestDecoder::decodeInline(std::string_view pending) {
+  // The limit is on the line without its "\r\n", so the '\n' may sit at offset limit + 1.
   const size_t limit = limits_.max_inline_len;
-  const size_t search_end = std::min(pending.size(), limit + 1);
+  const size_t search_end = std::min(pending.size(), limit + 2);
   const void* newline = nullptr;
   if (scan_from_ < search_end) {
     newline = std::memchr(pending.data() + scan_from_, '\n', search_end - scan_from_);
   }
   if (newline == nullptr) {
     scan_from_ = std::max(scan_from_, search_end);
-    // A line longer than the limit is refused whether or not its end has arrived yet.
-    if (pending.size() > limit) return fail(kTooBigInline);
-    return Status::kNeedMore;
+    // A line longer than the limit is refused as soon as that is certain, whether or not its
+    // end has arrived, so the answer does not depend on how the bytes were split.
+    const bool too_long =
+        pending.size() > limit + 1 || (pending.size() == limit + 1 && pending[limit] != '\r');
+    return too_long ? fail(kTooBigInline) : Status::kNeedMore;
   }
   const auto line_end = static_cast<size_t>(static_cast<const char*>(newline) - pending.data());
   size_t content_end = line_end;
   if (content_end > 0 && pending[content_end - 1] == '\r') --content_end;
+  if (content_end > limit) return fail(kTooBigInline);
   const std::string_view line = pending.substr(0, content_end);
   inline_storage_.clear();
   inline_storage_.reserve(line.size());
