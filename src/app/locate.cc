@@ -1,0 +1,85 @@
+#include "app/locate.h"
+
+#include <memory>
+#include <ostream>
+#include <vector>
+
+#include "hash/hash_tag.h"
+#include "hash/ring.h"
+
+namespace shardis::app {
+
+namespace {
+
+// The same rule the router builds from the pool's settings.
+hash::HashTag hashTagOf(const config::Pool& pool) {
+  if (pool.hash_tag.empty()) {
+    return hash::HashTag::none();
+  }
+  if (pool.distribution == hash::Distribution::kRedisShard) {
+    return hash::HashTag::redisShard();
+  }
+  return hash::HashTag::twemproxy(pool.hash_tag);
+}
+
+void locateInPool(const config::Pool& pool, const std::vector<std::string>& keys,
+                  std::ostream& out) {
+  std::vector<hash::RingMember> members;
+  members.reserve(pool.servers.size());
+  for (const config::Server& server : pool.servers) {
+    members.push_back({server.name, server.weight});
+  }
+  const auto ring = hash::Ring::build(pool.distribution, pool.hash, members);
+  const hash::HashTag tag = hashTagOf(pool);
+  for (const std::string& key : keys) {
+    const std::string_view routing = tag.routingKey(key);
+    const uint32_t index = ring->locate(routing);
+    const config::Server& server = pool.servers.at(index);
+    out << pool.name << '\t' << escapeBytes(key) << '\t' << escapeBytes(routing) << '\t'
+        << ring->hashText(routing) << '\t' << server.name << '\t' << server.address_text << '\n';
+  }
+}
+
+}  // namespace
+
+std::string escapeBytes(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string text;
+  text.reserve(bytes.size());
+  for (const char c : bytes) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte == '\\') {
+      text += "\\\\";
+    } else if (byte >= 0x20 && byte < 0x7f) {
+      text += c;
+    } else {
+      text += "\\x";
+      text += kHex[byte >> 4];
+      text += kHex[byte & 0xf];
+    }
+  }
+  return text;
+}
+
+int runLocate(const config::Config& config, const Options& options, std::ostream& out,
+              std::ostream& err) {
+  bool found = options.locate_pool.empty();
+  for (const config::Pool& pool : config.pools) {
+    if (options.locate_pool.empty() || pool.name == options.locate_pool) {
+      locateInPool(pool, options.locate_keys, out);
+      found = true;
+    }
+  }
+  if (!found) {
+    std::string names;
+    for (const config::Pool& pool : config.pools) {
+      names += (names.empty() ? "" : ", ") + pool.name;
+    }
+    err << "shardis: no pool '" << options.locate_pool << "' in " << config.file
+        << " (pools: " << names << ")\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace shardis::app
