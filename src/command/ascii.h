@@ -28,4 +28,17 @@ inline bool isKeyword(std::string_view text, std::string_view lower) {
   return text.size() == lower.size() && prefixEqualsFolded(lower, text);
 }
 
+// Both sides from outside the proxy's own lowercase tables (a key spec's keyword is "STORE").
+inline bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (foldCase(a[i]) != foldCase(b[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace shardis::command

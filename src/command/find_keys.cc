@@ -72,7 +72,7 @@ int beginOf(const KeySpec& spec, Argv argv) {
     if (i >= argc || i < 1) {
       break;
     }
-    if (isKeyword(argv[static_cast<size_t>(i)], spec.keyword)) {
+    if (equalsIgnoreCase(argv[static_cast<size_t>(i)], spec.keyword)) {
       return i + 1;
     }
   }
@@ -199,7 +199,7 @@ std::string_view numkeysError(const CommandSpec& spec, Argv argv) {
 }
 
 // XREAD/XREADGROUP: options, then STREAMS key... id..., half of what follows STREAMS.
-std::string_view streamKeys(const CommandSpec& spec, Argv argv, std::vector<uint32_t>& keys) {
+std::string_view streamKeys(Argv argv, std::vector<uint32_t>& keys) {
   size_t streams = 0;
   for (size_t i = 1; i < argv.size(); ++i) {
     const std::string_view arg = argv[i];
@@ -219,11 +219,9 @@ std::string_view streamKeys(const CommandSpec& spec, Argv argv, std::vector<uint
     return kSyntaxError;
   }
   if (rest % 2 != 0) {
-    return spec.name == "xread"
-               ? "ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' "
-                 "must be specified."
-               : "ERR Unbalanced 'xreadgroup' list of streams: for each stream key an ID or "
-                 "'>' must be specified.";
+    // Redis 7.0 words it so for XREADGROUP too.
+    return "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be "
+           "specified.";
   }
   for (size_t i = streams + 1; i <= streams + rest / 2; ++i) {
     keys.push_back(static_cast<uint32_t>(i));
@@ -304,7 +302,7 @@ KeysStatus findKeys(const CommandSpec& spec, Argv argv, std::vector<uint32_t>& k
       }
       break;
     case KeyRule::kStreams:
-      problem = streamKeys(spec, argv, key_indexes);
+      problem = streamKeys(argv, key_indexes);
       break;
     case KeyRule::kSort:
       sortKeys(argv, key_indexes);
