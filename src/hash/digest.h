@@ -12,7 +12,7 @@ namespace shardis::hash {
 using Md5Digest = std::array<uint8_t, 16>;
 using Sha1Digest = std::array<uint8_t, 20>;
 
-// Allocation-free after a thread's first call: each thread keeps one reusable digest context.
+// Allocation-free: computed on a stack context.
 Md5Digest md5(std::string_view bytes);
 Sha1Digest sha1(std::string_view bytes);
 

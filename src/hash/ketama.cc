@@ -73,20 +73,22 @@ void Ring::buildKetama(std::span<const RingMember> members, std::span<const bool
     point_values_.push_back(point.value);
     point_owners_.push_back(point.owner);
   }
+  index_.build(point_values_);
 }
 
 uint32_t Ring::locateKetama(uint32_t hash) const {
-  // Branch-free lower bound (first point >= hash): the continuum has up to tens of thousands
-  // of points and a key's position is unpredictable, so mispredictions would dominate.
-  const uint32_t* base = point_values_.data();
-  size_t n = point_values_.size();
-  if (n == 0) return kNoLiveMember;
-  while (n > 1) {
-    const size_t half = n / 2;
-    base = base[half - 1] < hash ? base + half : base;
-    n -= half;
+  // The slice of the continuum that can hold the first point >= hash holds about one point,
+  // so a short scan beats a search; a crowded slice (equal points) falls back to one.
+  constexpr uint32_t kScanLimit = 8;
+  const ContinuumIndex::Range range = index_.range(hash);
+  const uint32_t* values = point_values_.data();
+  uint32_t index = range.begin;
+  if (range.end - range.begin <= kScanLimit) {
+    while (index < range.end && values[index] < hash) ++index;
+  } else {
+    index = static_cast<uint32_t>(std::lower_bound(values + range.begin, values + range.end, hash) -
+                                  values);
   }
-  size_t index = static_cast<size_t>(base - point_values_.data()) + (*base < hash ? 1 : 0);
   if (index == point_values_.size()) index = 0;  // past the last point: wrap round
   return point_owners_[index];
 }

@@ -20,6 +20,18 @@ uint64_t bigEndian64(const uint8_t* p) {
   return value;
 }
 
+// The top 32 bits of a hash of this kind, the key of the ring's ContinuumIndex.
+uint32_t topBits(HashKind kind, const WideHash& hash) {
+  switch (kind) {
+    case HashKind::kSha1:
+      return static_cast<uint32_t>(hash.high >> 32);
+    case HashKind::kMd5:
+      return static_cast<uint32_t>(hash.high);
+    default:
+      return hash.low;  // crc32 and the other 32-bit kinds
+  }
+}
+
 struct OwnedPoint {
   WideHash value;
   uint32_t owner;
@@ -34,9 +46,11 @@ WideHash redisShardHash(HashKind kind, std::string_view bytes) {
       hash.low = crc32(bytes);
       break;
     case HashKind::kMd5: {
+      // A 128-bit number: the top 32 of its bits sit in the low half of `high`.
       const Md5Digest digest = md5(bytes);
-      hash.high = bigEndian64(digest.data());
-      hash.mid = bigEndian64(digest.data() + 8);
+      hash.high = bigEndian64(digest.data()) >> 32;
+      hash.mid = bigEndian64(digest.data() + 4);
+      hash.low = static_cast<uint32_t>(bigEndian64(digest.data() + 8) & 0xffffffffu);
       break;
     }
     case HashKind::kSha1: {
@@ -98,13 +112,20 @@ void Ring::buildRedisShard(std::span<const RingMember> members, std::span<const 
     wide_points_.push_back(points[i].value);
     point_owners_.push_back(points[i].owner);
   }
+  std::vector<uint32_t> prefixes;
+  prefixes.reserve(wide_points_.size());
+  for (const WideHash& point : wide_points_) prefixes.push_back(topBits(hash_, point));
+  index_.build(prefixes);
 }
 
 uint32_t Ring::locateRedisShard(std::string_view routing_key) const {
   if (wide_points_.empty()) return kNoLiveMember;
   const WideHash hash = redisShardHash(hash_, routing_key);
-  const auto it = std::upper_bound(wide_points_.begin(), wide_points_.end(), hash);
-  size_t index = static_cast<size_t>(it - wide_points_.begin());
+  const ContinuumIndex::Range range = index_.range(topBits(hash_, hash));
+  const auto first = wide_points_.begin() + range.begin;
+  const auto last = wide_points_.begin() + range.end;
+  // First point strictly greater (Python's bisect_right).
+  size_t index = static_cast<size_t>(std::upper_bound(first, last, hash) - wide_points_.begin());
   // No wrap-around: a hash at or past the largest point stays with that point's owner.
   if (index == wide_points_.size()) index = wide_points_.size() - 1;
   return point_owners_[index];

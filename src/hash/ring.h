@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hash/continuum_index.h"
 #include "hash/hash_kind.h"
 
 namespace shardis::hash {
@@ -29,8 +30,9 @@ struct RingMember {
   uint32_t weight = 1;  // ketama and modula only; >= 1
 };
 
-// A redis_shard point or key hash, wide enough for SHA-1 and compared as one unsigned
-// big-endian number: crc32 fills `low`, md5 `high` and `mid`, sha1 all three.
+// A redis_shard point or key hash: one unsigned 160-bit number, wide enough for SHA-1, held
+// as 64 + 64 + 32 bits from the most significant end. crc32 fills `low`; md5, a 128-bit
+// number, fills `low`, `mid` and the lower half of `high`.
 struct WideHash {
   uint64_t high = 0;
   uint64_t mid = 0;
@@ -99,6 +101,8 @@ class Ring {
   std::vector<uint32_t> point_owners_;
   // redis_shard: distinct sorted points; point_owners_ gives each one's owner.
   std::vector<WideHash> wide_points_;
+  // ketama and redis_shard: where each slice of the hash space starts in the points.
+  ContinuumIndex index_;
 };
 
 // twemproxy's per-server ketama point count, in its float32 arithmetic: a multiple of 4,

@@ -1,0 +1,84 @@
+#include "hash/hash_tag.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace shardis::hash {
+namespace {
+
+TEST(HashTag, NoneHashesTheWholeKey) {
+  const HashTag tag = HashTag::none();
+  EXPECT_EQ(tag.routingKey("user:{42}:name"), "user:{42}:name");
+  EXPECT_EQ(tag.routingKey(""), "");
+}
+
+TEST(HashTag, TwemproxyTakesFirstOpenThenFirstCloseAfterIt) {
+  const HashTag tag = HashTag::twemproxy("{}");
+  EXPECT_EQ(tag.routingKey("user:{42}:name"), "42");
+  EXPECT_EQ(tag.routingKey("{user1000}.following"), "user1000");
+  EXPECT_EQ(tag.routingKey("a{b}{c}"), "b");
+  EXPECT_EQ(tag.routingKey("a{b}c}"), "b");
+  EXPECT_EQ(tag.routingKey("{{}}"), "{");  // the first '}' after the first '{'
+}
+
+TEST(HashTag, TwemproxyFallsBackToTheWholeKey) {
+  const HashTag tag = HashTag::twemproxy("{}");
+  EXPECT_EQ(tag.routingKey("{}"), "{}");      // empty tag
+  EXPECT_EQ(tag.routingKey("x{}y"), "x{}y");  // empty tag
+  EXPECT_EQ(tag.routingKey("a{"), "a{");      // no close
+  EXPECT_EQ(tag.routingKey("}b{"), "}b{");    // close only before the open
+  EXPECT_EQ(tag.routingKey("plain"), "plain");
+  EXPECT_EQ(tag.routingKey(""), "");
+}
+
+TEST(HashTag, TwemproxyAcceptsAnyTwoCharacters) {
+  EXPECT_EQ(HashTag::twemproxy("$$").routingKey("a$b$c$"), "b");
+  EXPECT_EQ(HashTag::twemproxy("<>").routingKey("x<tag>y"), "tag");
+  // Anything but two characters is no tag at all (config/ refuses it before we get here).
+  EXPECT_EQ(HashTag::twemproxy("{").routingKey("a{b}"), "a{b}");
+  EXPECT_EQ(HashTag::twemproxy("").kind(), HashTag::Kind::kNone);
+}
+
+TEST(HashTag, RedisShardTakesLastCloseAndLastOpenBeforeIt) {
+  const HashTag tag = HashTag::redisShard();
+  EXPECT_EQ(tag.routingKey("user:{42}:name"), "42");
+  EXPECT_EQ(tag.routingKey("a{b}c}"), "b}c");
+  EXPECT_EQ(tag.routingKey("{a}{b}{c}"), "c");
+  EXPECT_EQ(tag.routingKey("a{b}c{d"), "b");
+  EXPECT_EQ(tag.routingKey("{{a}"), "a");
+  EXPECT_EQ(tag.routingKey("{a}x}y"), "a}x");
+}
+
+TEST(HashTag, RedisShardHashesAnEmptyTag) {
+  const HashTag tag = HashTag::redisShard();
+  EXPECT_EQ(tag.routingKey("{}"), "");
+  EXPECT_EQ(tag.routingKey("x{}y"), "");
+  EXPECT_EQ(tag.routingKey("a{}{}"), "");
+  EXPECT_EQ(tag.routingKey("{{}}"), "}");  // last '}', then the last '{' before it
+}
+
+TEST(HashTag, RedisShardWithoutATagHashesTheWholeKey) {
+  const HashTag tag = HashTag::redisShard();
+  EXPECT_EQ(tag.routingKey("}{"), "}{");
+  EXPECT_EQ(tag.routingKey("a}"), "a}");
+  EXPECT_EQ(tag.routingKey("{"), "{");
+  EXPECT_EQ(tag.routingKey(""), "");
+}
+
+TEST(HashTag, RedisShardLooksOnlyBeforeTheFirstNewline) {
+  const HashTag tag = HashTag::redisShard();
+  EXPECT_EQ(tag.routingKey("{x}\n{y}"), "x");
+  EXPECT_EQ(tag.routingKey("ab\n{x}"), "ab\n{x}");
+  EXPECT_EQ(tag.routingKey("{a\n}"), "{a\n}");
+}
+
+TEST(HashTag, RoutingKeyIsAViewIntoTheKey) {
+  const std::string key = "user:{42}:name";
+  const std::string_view routing = HashTag::twemproxy("{}").routingKey(key);
+  EXPECT_EQ(routing.data(), key.data() + 6);
+  EXPECT_EQ(HashTag::redisShard().routingKey(key).data(), key.data() + 6);
+}
+
+}  // namespace
+}  // namespace shardis::hash
