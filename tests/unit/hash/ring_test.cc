@@ -89,6 +89,14 @@ TEST(KetamaRing, EqualPointsKeepGenerationOrder) {
   for (int i = 0; i < 1000; ++i) EXPECT_NE(ring->locate(keyNumber(i)), 1u);
 }
 
+TEST(KetamaRing, CrowdedTiesStillGoToTheFirstGenerated) {
+  // Six copies of one name: every slice of the continuum holds six or more equal points, so
+  // lookups take the search path rather than the short scan, and member 0 wins every tie.
+  const std::vector<RingMember> members(6, RingMember{"same", 1});
+  const auto ring = Ring::build(Distribution::kKetama, HashKind::kMd5, members);
+  for (int i = 0; i < 2000; ++i) EXPECT_EQ(ring->locate(keyNumber(i)), 0u);
+}
+
 TEST(Ring, PoolOfOneServerAlwaysAnswersZero) {
   const auto members = equalServers(1);
   for (Distribution distribution : {Distribution::kKetama, Distribution::kModula,
