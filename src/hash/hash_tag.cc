@@ -9,7 +9,15 @@ HashTag HashTag::twemproxy(std::string_view two_chars) {
   return HashTag(Kind::kTwemproxy, two_chars[0], two_chars[1]);
 }
 
-HashTag HashTag::redisShard() { return HashTag(Kind::kRedisShard, '{', '}'); }
+HashTag HashTag::redisShard(std::string_view two_chars) {
+  if (two_chars.size() != 2) return none();
+  return HashTag(Kind::kRedisShard, two_chars[0], two_chars[1]);
+}
+
+HashTag HashTag::forPool(Distribution distribution, std::string_view hash_tag) {
+  if (hash_tag.empty()) return none();
+  return distribution == Distribution::kRedisShard ? redisShard(hash_tag) : twemproxy(hash_tag);
+}
 
 std::string_view HashTag::routingKey(std::string_view key) const {
   switch (kind_) {
@@ -32,13 +40,13 @@ std::string_view HashTag::twemproxyTag(std::string_view key) const {
   return key.substr(start + 1, end - start - 1);
 }
 
-std::string_view HashTag::redisShardTag(std::string_view key) {
+std::string_view HashTag::redisShardTag(std::string_view key) const {
   // Python's '.' stops at '\n' and re.match anchors only the start, so the regex sees just
   // the first line. Its greedy groups settle on the last '}' and the last '{' before it.
   const std::string_view line = key.substr(0, key.find('\n'));
-  const size_t end = line.rfind('}');
+  const size_t end = line.rfind(close_);
   if (end == std::string_view::npos || end == 0) return key;
-  const size_t start = line.rfind('{', end - 1);
+  const size_t start = line.rfind(open_, end - 1);
   if (start == std::string_view::npos) return key;
   return line.substr(start + 1, end - start - 1);
 }

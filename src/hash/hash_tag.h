@@ -5,6 +5,8 @@
 
 #include <string_view>
 
+#include "hash/hash_kind.h"
+
 namespace shardis::hash {
 
 class HashTag {
@@ -17,15 +19,20 @@ class HashTag {
   static HashTag twemproxy(std::string_view two_chars);
   // redis-shard's rule (its regular expression `.*\{(.*)\}.*` matched from the start): only
   // the text before the first '\n' counts; the last '}' there and the last '{' before it
-  // delimit the tag, which is used even when empty.
-  static HashTag redisShard();
+  // delimit the tag, which is used even when empty. The library knows only "{}"; other
+  // delimiters apply the same rule with those two characters.
+  static HashTag redisShard(std::string_view two_chars = "{}");
+
+  // The rule a pool's `hash_tag` setting means under its distribution: for redis_shard,
+  // the library's rule ("" turns it off); otherwise twemproxy's ("" = no tag).
+  static HashTag forPool(Distribution distribution, std::string_view hash_tag);
 
   // The bytes that get hashed: a view into `key`, no allocation.
   std::string_view routingKey(std::string_view key) const;
 
   enum class Kind : unsigned char { kNone, kTwemproxy, kRedisShard };
   Kind kind() const { return kind_; }
-  // For twemproxy tags, the two delimiters; '\0' otherwise.
+  // The two delimiters; '\0' for none().
   char open() const { return open_; }
   char close() const { return close_; }
 
@@ -33,7 +40,7 @@ class HashTag {
   HashTag(Kind kind, char open, char close) : kind_(kind), open_(open), close_(close) {}
 
   std::string_view twemproxyTag(std::string_view key) const;
-  static std::string_view redisShardTag(std::string_view key);
+  std::string_view redisShardTag(std::string_view key) const;
 
   Kind kind_;
   char open_;

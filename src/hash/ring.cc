@@ -1,5 +1,6 @@
 #include "hash/ring.h"
 
+#include <functional>
 #include <random>
 #include <thread>
 

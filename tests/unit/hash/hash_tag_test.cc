@@ -73,6 +73,18 @@ TEST(HashTag, RedisShardLooksOnlyBeforeTheFirstNewline) {
   EXPECT_EQ(tag.routingKey("{a\n}"), "{a\n}");
 }
 
+TEST(HashTag, ForPoolFollowsTheDistribution) {
+  EXPECT_EQ(HashTag::forPool(Distribution::kKetama, "").kind(), HashTag::Kind::kNone);
+  EXPECT_EQ(HashTag::forPool(Distribution::kModula, "{}").kind(), HashTag::Kind::kTwemproxy);
+  EXPECT_EQ(HashTag::forPool(Distribution::kRandom, "{}").kind(), HashTag::Kind::kTwemproxy);
+  EXPECT_EQ(HashTag::forPool(Distribution::kRedisShard, "{}").kind(), HashTag::Kind::kRedisShard);
+  EXPECT_EQ(HashTag::forPool(Distribution::kRedisShard, "").kind(), HashTag::Kind::kNone);
+  // The same key, two rules: twemproxy ignores the empty first tag, redis-shard uses it.
+  EXPECT_EQ(HashTag::forPool(Distribution::kKetama, "{}").routingKey("a{}b{c}"), "a{}b{c}");
+  EXPECT_EQ(HashTag::forPool(Distribution::kRedisShard, "{}").routingKey("a{}b{c}"), "c");
+  EXPECT_EQ(HashTag::forPool(Distribution::kRedisShard, "<>").routingKey("a<b>c<d>e"), "d");
+}
+
 TEST(HashTag, RoutingKeyIsAViewIntoTheKey) {
   const std::string key = "user:{42}:name";
   const std::string_view routing = HashTag::twemproxy("{}").routingKey(key);
