@@ -1,0 +1,112 @@
+// serve(): opens the listening sockets, starts one Worker per thread and waits for SIGTERM or
+// SIGINT; then every worker stops accepting, finishes the replies it owes (a few seconds at
+// most) and returns, and serve() returns 0.
+//
+// Signals are blocked in every thread and taken synchronously by this one with sigwait(), so
+// no handler runs on a worker thread in the middle of the data path.
+#include "app/serve.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hash/ring.h"
+#include "net/listener.h"
+#include "proxy/shared_state.h"
+#include "proxy/worker.h"
+
+namespace shardis::app {
+
+namespace {
+
+int threadCount(const config::Config& config, const Options& options) {
+  if (options.threads > 0) return options.threads;
+  if (config.process.threads > 0) return config.process.threads;
+  unsigned cores = std::thread::hardware_concurrency();
+  return cores == 0 ? 1 : static_cast<int>(cores);
+}
+
+std::vector<std::shared_ptr<const hash::Ring>> buildRings(const config::Config& config) {
+  std::vector<std::shared_ptr<const hash::Ring>> rings;
+  for (const config::Pool& pool : config.pools) {
+    std::vector<hash::RingMember> members;
+    for (const config::Server& server : pool.servers) {
+      members.push_back(hash::RingMember{server.name, server.weight});
+    }
+    rings.push_back(hash::Ring::build(pool.distribution, pool.hash, members));
+  }
+  return rings;
+}
+
+// Gives each worker its listening socket for each pool: TCP sockets of their own, bound with
+// SO_REUSEPORT so the kernel spreads connections; for a unix socket, dup()s of one.
+bool openListeners(const config::Config& config,
+                   std::vector<std::unique_ptr<proxy::Worker>>& workers) {
+  for (uint32_t p = 0; p < config.pools.size(); ++p) {
+    const config::Pool& pool = config.pools[p];
+    bool is_unix = pool.listen.kind == config::ListenAddress::Kind::kUnix;
+    bool reuseport = pool.reuseport || workers.size() > 1;
+    std::string error;
+    int shared_fd = -1;
+    for (auto& worker : workers) {
+      int fd = -1;
+      if (!is_unix || shared_fd < 0) {
+        fd = net::openListenSocket(pool.listen, pool.backlog, reuseport, error);
+        if (is_unix) shared_fd = fd;
+      } else {
+        fd = ::dup(shared_fd);
+      }
+      if (fd < 0 || !worker->listen(p, fd, error)) {
+        spdlog::critical("pool '{}': {}", pool.name, error);
+        return false;
+      }
+    }
+    spdlog::info("pool '{}' listening on {} ({} server(s))", pool.name, pool.listen.text,
+                 pool.servers.size());
+  }
+  return true;
+}
+
+}  // namespace
+
+int serve(const config::Config& config, const Options& options) {
+  // A client that hangs up while a reply is being written must not kill the process.
+  ::signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  proxy::SharedState shared(config);
+  const auto rings = buildRings(config);
+  const int threads = threadCount(config, options);
+  std::vector<std::unique_ptr<proxy::Worker>> workers;
+  for (int i = 0; i < threads; ++i) {
+    workers.push_back(std::make_unique<proxy::Worker>(static_cast<uint32_t>(i), shared, rings));
+  }
+  if (!openListeners(config, workers)) return 1;
+
+  std::vector<std::thread> runners;
+  for (auto& worker : workers) {
+    runners.emplace_back([&worker] { worker->run(); });
+  }
+  spdlog::info("serving with {} worker thread(s)", threads);
+
+  int received = 0;
+  sigwait(&stop_signals, &received);
+  spdlog::info("received {}; finishing replies in flight",
+               received == SIGINT ? "SIGINT" : "SIGTERM");
+  for (auto& worker : workers) worker->requestStop();
+  for (auto& runner : runners) runner.join();
+  workers.clear();
+  return 0;
+}
+
+}  // namespace shardis::app

@@ -1,0 +1,281 @@
+#include "backend/server_connection.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <string>
+
+#include "net/loop.h"
+#include "resp/encoder.h"
+
+namespace shardis::backend {
+
+namespace {
+constexpr size_t kReadChunk = 16 * 1024;
+
+// libuv statuses are negated errno values on unix; strerror gives the wording clients know
+// from Redis and from the shell ("Connection refused", "Connection reset by peer").
+std::string statusText(int status) {
+  if (status == UV_EOF) return "Connection closed by server";
+  return std::strerror(-status);
+}
+}  // namespace
+
+void Ticket::cancel() {
+  if (connection != nullptr) connection->cancel(sequence);
+  connection = nullptr;
+}
+
+ServerConnection::ServerConnection(net::Loop& loop, const ServerEndpoint& endpoint,
+                                   const ConnectionSettings& settings, ServerHealth& health)
+    : loop_(loop),
+      endpoint_(endpoint),
+      settings_(settings),
+      health_(health),
+      timer_(net::Timer::create(loop, [this] { onTimer(); })),
+      decoder_(settings.limits),
+      backoff_(reinterpret_cast<uintptr_t>(this) ^ loop.now()) {}
+
+ServerConnection::~ServerConnection() = default;
+
+bool ServerConnection::send(std::string_view request, ReplyTarget* target, uint32_t part,
+                            Ticket& ticket) {
+  if (state_ == State::kDisconnected) {
+    if (loop_.now() < retry_at_ms_ || !startConnect()) return false;
+  }
+  stream_->write(request);
+  push(InFlight{target, part, Kind::kRequest, 0});
+  ticket = Ticket{this, first_sequence_ + in_flight_.size() - 1};
+  return true;
+}
+
+void ServerConnection::cancel(uint64_t sequence) {
+  if (sequence < first_sequence_) return;
+  uint64_t offset = sequence - first_sequence_;
+  if (offset < in_flight_.size()) in_flight_[offset].target = nullptr;
+}
+
+void ServerConnection::connect() {
+  if (state_ == State::kDisconnected && loop_.now() >= retry_at_ms_) (void)startConnect();
+}
+
+void ServerConnection::probe() {
+  if (probe_in_flight_) return;
+  if (state_ == State::kDisconnected) {
+    retry_at_ms_ = 0;
+    if (!startConnect()) return;
+  }
+  queueInternal(Kind::kProbe, "*1\r\n$4\r\nPING\r\n");
+  probe_in_flight_ = true;
+}
+
+void ServerConnection::shutdown(std::string_view message) {
+  if (state_ != State::kDisconnected || !in_flight_.empty()) fail(std::string(message), false);
+  timer_.reset();
+}
+
+bool ServerConnection::startConnect() {
+  stream_ = net::Stream::create(
+      loop_, endpoint_.is_unix ? net::Stream::Kind::kUnix : net::Stream::Kind::kTcp, this);
+  state_ = State::kConnecting;
+  read_start_ = read_end_ = 0;
+  decoder_.reset();
+  if (!endpoint_.resolve_error.empty()) {
+    fail(causeMessage(endpoint_.resolve_error), true);
+    return false;
+  }
+  if (endpoint_.is_unix) {
+    stream_->connectUnix(endpoint_.unix_path);
+  } else if (int status =
+                 stream_->connectTcp(reinterpret_cast<const sockaddr*>(&endpoint_.address));
+             status != 0) {
+    fail(causeMessage(statusText(status)), true);
+    return false;
+  }
+  // The handshake goes first in the stream, so every request queued behind it runs
+  // authenticated and in the right database (AUTH before SELECT, or SELECT is refused).
+  if (!settings_.password.empty()) {
+    std::string command;
+    if (settings_.username.empty()) {
+      std::array<std::string_view, 2> argv{"AUTH", settings_.password};
+      resp::appendCommand(command, argv);
+    } else {
+      std::array<std::string_view, 3> argv{"AUTH", settings_.username, settings_.password};
+      resp::appendCommand(command, argv);
+    }
+    queueInternal(Kind::kAuth, command);
+  }
+  if (settings_.db != 0) {
+    std::string db = std::to_string(settings_.db);
+    std::array<std::string_view, 2> argv{"SELECT", db};
+    std::string command;
+    resp::appendCommand(command, argv);
+    queueInternal(Kind::kSelect, command);
+  }
+  if (settings_.timeout_ms > 0 && timer_)
+    timer_->start(static_cast<uint64_t>(settings_.timeout_ms));
+  return true;
+}
+
+void ServerConnection::queueInternal(Kind kind, std::string_view request) {
+  stream_->write(request);
+  push(InFlight{nullptr, 0, kind, 0});
+}
+
+void ServerConnection::push(InFlight entry) {
+  if (settings_.timeout_ms > 0) {
+    entry.deadline_ms = loop_.now() + static_cast<uint64_t>(settings_.timeout_ms);
+  }
+  in_flight_.push_back(entry);
+  if (in_flight_.size() == 1 && state_ == State::kConnected) armTimer();
+}
+
+void ServerConnection::armTimer() {
+  if (settings_.timeout_ms <= 0 || !timer_) return;
+  if (in_flight_.empty()) {
+    timer_->stop();
+    return;
+  }
+  uint64_t now = loop_.now();
+  uint64_t deadline = in_flight_.front().deadline_ms;
+  timer_->start(deadline > now ? deadline - now : 1);
+}
+
+void ServerConnection::onTimer() {
+  if (state_ == State::kConnecting) {
+    fail(causeMessage("Connection timed out"), true);
+    return;
+  }
+  if (in_flight_.empty()) return;
+  if (in_flight_.front().deadline_ms > loop_.now()) {
+    armTimer();
+    return;
+  }
+  // The late reply must never reach the request queued behind this one, so the connection
+  // goes, and everything queued on it with it.
+  fail("ERR timeout waiting for server " + endpoint_.name, true);
+}
+
+std::string ServerConnection::causeMessage(std::string_view cause) const {
+  std::string message = "ERR server ";
+  message.append(endpoint_.name).append(": ").append(cause);
+  return message;
+}
+
+void ServerConnection::fail(std::string message, bool count_failure) {
+  state_ = State::kDisconnected;
+  stream_.reset();
+  if (timer_) timer_->stop();
+  probe_in_flight_ = false;
+  if (count_failure) {
+    retry_at_ms_ = loop_.now() + backoff_.nextDelayMs();
+    last_error_ = message;
+    spdlog::warn("server {}: {}", endpoint_.name, message);
+  }
+  std::deque<InFlight> failed;
+  failed.swap(in_flight_);
+  first_sequence_ += failed.size();
+  // State is settled before any callback: a target may send again or cancel.
+  if (count_failure) health_.onServerFailure(endpoint_.index);
+  for (const InFlight& entry : failed) {
+    if (entry.target != nullptr) entry.target->onFailure(entry.part, message);
+  }
+}
+
+uv_buf_t ServerConnection::readBuffer(size_t /*suggested*/) {
+  if (read_start_ == read_end_) {
+    read_start_ = read_end_ = 0;
+  } else if (read_start_ > 0 && read_buffer_.size() - read_end_ < kReadChunk) {
+    // The decoder keeps offsets, not pointers, so the unconsumed bytes may move.
+    std::memmove(read_buffer_.data(), read_buffer_.data() + read_start_, read_end_ - read_start_);
+    read_end_ -= read_start_;
+    read_start_ = 0;
+  }
+  if (read_buffer_.size() - read_end_ < kReadChunk) {
+    read_buffer_.resize(std::max(read_buffer_.size() * 2, read_end_ + kReadChunk));
+  }
+  return uv_buf_init(read_buffer_.data() + read_end_,
+                     static_cast<unsigned>(read_buffer_.size() - read_end_));
+}
+
+void ServerConnection::onRead(size_t nread) {
+  read_end_ += nread;
+  while (state_ == State::kConnected && read_start_ < read_end_) {
+    std::string_view pending(read_buffer_.data() + read_start_, read_end_ - read_start_);
+    resp::Status status = decoder_.decode(pending);
+    if (status == resp::Status::kNeedMore) break;
+    if (status == resp::Status::kError) {
+      fail(causeMessage(decoder_.errorMessage()), true);
+      return;
+    }
+    read_start_ += decoder_.consumed();
+    if (!handleReply(decoder_.reply())) return;
+  }
+  if (read_start_ == read_end_) read_start_ = read_end_ = 0;
+  // A buffer grown for one huge reply is not kept for the life of the connection.
+  if (read_end_ == 0 && read_buffer_.size() > 4 * kReadChunk) {
+    read_buffer_.clear();
+    read_buffer_.shrink_to_fit();
+  }
+}
+
+bool ServerConnection::handleReply(const resp::Reply& reply) {
+  if (in_flight_.empty()) {
+    spdlog::error("server {}: reply with no request waiting; closing the connection",
+                  endpoint_.name);
+    fail(causeMessage("unexpected reply"), true);
+    return false;
+  }
+  InFlight entry = in_flight_.front();
+  in_flight_.pop_front();
+  ++first_sequence_;
+  armTimer();
+  bool error = resp::isError(reply);
+  switch (entry.kind) {
+    case Kind::kRequest:
+      if (entry.target != nullptr) entry.target->onReply(entry.part, reply);
+      break;
+    case Kind::kAuth:
+    case Kind::kSelect:
+      if (error) {
+        std::string_view text = reply.raw.substr(1, reply.raw.size() - 3);
+        fail(causeMessage(
+                 std::string(entry.kind == Kind::kAuth ? "AUTH failed: " : "SELECT failed: ") +
+                 std::string(text)),
+             true);
+        return false;
+      }
+      break;
+    case Kind::kProbe:
+      probe_in_flight_ = false;
+      break;
+  }
+  backoff_.reset();
+  health_.onServerAnswered(endpoint_.index);
+  return state_ == State::kConnected;
+}
+
+void ServerConnection::onStreamEnd(int status) {
+  // A server closing an idle connection (its `timeout` setting) is not a failure.
+  bool idle = in_flight_.empty();
+  fail(causeMessage(statusText(status)), !idle);
+}
+
+void ServerConnection::onConnect(int status) {
+  if (status != 0) {
+    fail(causeMessage(statusText(status)), true);
+    return;
+  }
+  state_ = State::kConnected;
+  stream_->setNoDelay(true);
+  if (settings_.keepalive) stream_->setKeepAlive(true, 60);
+  if (int read_status = stream_->startReading(); read_status != 0) {
+    fail(causeMessage(statusText(read_status)), true);
+    return;
+  }
+  armTimer();
+}
+
+}  // namespace shardis::backend

@@ -1,0 +1,131 @@
+// ServerConnection: one pipelined connection from a worker to one Redis server.
+//
+// Requests from many clients are written back to back; the connection keeps one InFlight
+// entry per request in write order, and since Redis answers in order, the reply decoded next
+// belongs to the entry at the front. An entry whose client went away stays in the queue with
+// no target, so its reply is read and dropped; a reply with no entry at all means the stream
+// is out of step, and the connection is closed.
+//
+// Owned by ServerPool (one object per server, worker and connection slot, alive as long as
+// the worker); the object survives reconnects, only its Stream is replaced. On connect it
+// sends AUTH and then SELECT itself when configured and consumes their replies.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+
+#include "backend/backoff.h"
+#include "backend/reply_target.h"
+#include "net/stream.h"
+#include "net/timer.h"
+#include "resp/limits.h"
+#include "resp/reply_decoder.h"
+
+namespace shardis::net {
+class Loop;
+}
+
+namespace shardis::backend {
+
+// Where a server is, resolved once when the worker starts.
+struct ServerEndpoint {
+  std::string name;
+  uint32_t index = 0;  // in the pool's server list (and ring members)
+  bool is_unix = false;
+  std::string unix_path;
+  sockaddr_storage address{};
+  std::string resolve_error;  // non-empty: the host name did not resolve
+};
+
+struct ConnectionSettings {
+  std::string username;  // AUTH username password when set, else AUTH password
+  std::string password;  // empty: no AUTH
+  int db = 0;            // SELECT when non-zero
+  int64_t timeout_ms = -1;
+  bool keepalive = false;
+  resp::Limits limits;
+};
+
+// What a connection tells its pool about the server's health.
+class ServerHealth {
+ public:
+  virtual void onServerFailure(uint32_t server) = 0;
+  virtual void onServerAnswered(uint32_t server) = 0;
+
+ protected:
+  ~ServerHealth() = default;
+};
+
+class ServerConnection final : public net::StreamEvents {
+ public:
+  ServerConnection(net::Loop& loop, const ServerEndpoint& endpoint,
+                   const ConnectionSettings& settings, ServerHealth& health);
+  ~ServerConnection();
+  ServerConnection(const ServerConnection&) = delete;
+  ServerConnection& operator=(const ServerConnection&) = delete;
+
+  // Queues `request` (complete RESP bytes). False when the server is known to be down and the
+  // reconnect backoff has not expired: nothing is queued and lastError() says why.
+  [[nodiscard]] bool send(std::string_view request, ReplyTarget* target, uint32_t part,
+                          Ticket& ticket);
+  void cancel(uint64_t sequence);
+  // The error reply for requests refused while down: "ERR server s1: Connection refused".
+  const std::string& lastError() const { return last_error_; }
+
+  // Connects now if not connected (preconnect).
+  void connect();
+  // Sends a PING, connecting first regardless of backoff (health probe of an ejected server).
+  void probe();
+  size_t inFlight() const { return in_flight_.size(); }
+  // Closes the connection; requests still in flight get `message`.
+  void shutdown(std::string_view message);
+
+  // net::StreamEvents
+  uv_buf_t readBuffer(size_t suggested) override;
+  void onRead(size_t nread) override;
+  void onStreamEnd(int status) override;
+  void onConnect(int status) override;
+
+ private:
+  enum class State : uint8_t { kDisconnected, kConnecting, kConnected };
+  enum class Kind : uint8_t { kRequest, kAuth, kSelect, kProbe };
+  struct InFlight {
+    ReplyTarget* target;
+    uint32_t part;
+    Kind kind;
+    uint64_t deadline_ms;  // 0: no timeout
+  };
+
+  bool startConnect();
+  void queueInternal(Kind kind, std::string_view request);
+  void push(InFlight entry);
+  [[nodiscard]] bool handleReply(const resp::Reply& reply);
+  void armTimer();
+  void onTimer();
+  void fail(std::string message, bool count_failure);
+  std::string causeMessage(std::string_view cause) const;
+
+  net::Loop& loop_;
+  const ServerEndpoint& endpoint_;
+  const ConnectionSettings& settings_;
+  ServerHealth& health_;
+  State state_ = State::kDisconnected;
+  net::StreamPtr stream_;
+  net::TimerPtr timer_;
+  resp::ReplyDecoder decoder_;
+  std::string read_buffer_;
+  size_t read_start_ = 0;
+  size_t read_end_ = 0;
+  std::deque<InFlight> in_flight_;
+  uint64_t first_sequence_ = 0;  // sequence number of in_flight_.front()
+  Backoff backoff_;
+  uint64_t retry_at_ms_ = 0;
+  std::string last_error_;
+  bool probe_in_flight_ = false;
+};
+
+}  // namespace shardis::backend

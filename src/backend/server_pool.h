@@ -1,0 +1,83 @@
+// ServerPool: one worker's connections to the servers of one pool, and that worker's view of
+// which servers are live.
+//
+// Per server it keeps `server_connections` ServerConnection objects (or the server's own
+// max_connections); a client always uses connection (client id mod count) of a server, so
+// its requests to that server ride one connection and it reads its own writes.
+//
+// With auto_eject_hosts, a server that fails server_failure_limit times in a row is taken
+// out of this worker's ring for server_retry_timeout (twemproxy's rule: the ring is rebuilt
+// from the live servers). Meanwhile it is probed with PING; the first answer brings it back.
+// Owned by the worker; lives as long as its loop.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backend/server_connection.h"
+#include "config/config.h"
+#include "hash/ring.h"
+#include "net/timer.h"
+
+namespace shardis::backend {
+
+class ServerPool final : public ServerHealth {
+ public:
+  // `ring` is the pool's ring over all servers (shared by the workers).
+  ServerPool(net::Loop& loop, const config::Pool& pool, std::shared_ptr<const hash::Ring> ring,
+             const resp::Limits& limits);
+  ~ServerPool();
+  ServerPool(const ServerPool&) = delete;
+  ServerPool& operator=(const ServerPool&) = delete;
+
+  const config::Pool& config() const { return pool_; }
+  size_t serverCount() const { return servers_.size(); }
+  const std::string& serverName(uint32_t server) const { return servers_[server]->endpoint.name; }
+
+  // The server that owns `routing_key` under this worker's current ring, or
+  // hash::Ring::kNoLiveMember when every server is ejected.
+  uint32_t locate(std::string_view routing_key);
+  ServerConnection& connectionFor(uint32_t server, uint64_t client_id);
+
+  // Opens every connection now (preconnect).
+  void preconnect();
+  // Requests in flight on any connection.
+  size_t inFlight() const;
+  // Closes everything; requests still in flight get an error.
+  void shutdown();
+
+  // ServerHealth
+  void onServerFailure(uint32_t server) override;
+  void onServerAnswered(uint32_t server) override;
+
+ private:
+  struct Server {
+    ServerEndpoint endpoint;
+    ConnectionSettings settings;
+    std::vector<std::unique_ptr<ServerConnection>> connections;
+    uint32_t failures = 0;
+    bool ejected = false;
+    uint64_t retry_at_ms = 0;
+    net::TimerPtr probe_timer;
+  };
+
+  void rebuildRing();
+  void eject(Server& server);
+  void restore(Server& server);
+
+  net::Loop& loop_;
+  const config::Pool& pool_;
+  std::shared_ptr<const hash::Ring> full_ring_;
+  std::shared_ptr<const hash::Ring> ring_;
+  std::vector<std::unique_ptr<Server>> servers_;
+  size_t ejected_count_ = 0;
+  uint64_t next_rebuild_ms_ = 0;  // when the earliest ejection expires
+};
+
+// Resolves a server's address (blocking getaddrinfo; called once per worker at start).
+ServerEndpoint resolveEndpoint(const config::Server& server, uint32_t index);
+
+}  // namespace shardis::backend

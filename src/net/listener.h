@@ -1,0 +1,74 @@
+// Listening sockets. The process opens them before the workers start (so a bad address is
+// reported at once and the exit code says so), as plain file descriptors; each worker then
+// wraps its descriptor in a Listener on its own loop.
+//
+// TCP: every worker gets its own socket bound with SO_REUSEPORT, so the kernel spreads new
+// connections across workers. Unix sockets cannot be spread that way: one socket is bound and
+// each worker listens on a dup() of it.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+
+namespace shardis::net {
+
+class Loop;
+class Stream;
+
+// Opens a bound, listening socket for `address`. `reuseport` sets SO_REUSEPORT (needed when
+// several workers listen on one TCP port). Returns the descriptor, or -1 and sets `error`.
+int openListenSocket(const config::ListenAddress& address, int backlog, bool reuseport,
+                     std::string& error);
+
+class Listener;
+class ListenerEvents {
+ public:
+  // A connection is waiting: the callee calls listener.accept() (or lets it wait).
+  virtual void onConnection(Listener& listener) = 0;
+
+ protected:
+  ~ListenerEvents() = default;
+};
+
+class Listener;
+struct ListenerCloser {
+  void operator()(Listener* listener) const;
+};
+using ListenerPtr = std::unique_ptr<Listener, ListenerCloser>;
+
+// One listening handle on one loop. Never moved; freed from its close callback.
+class Listener {
+ public:
+  // Takes ownership of `fd` (closed with the handle). Returns null and sets `error` on failure.
+  static ListenerPtr open(Loop& loop, const config::ListenAddress& address, int fd, int backlog,
+                          ListenerEvents* events, std::string& error);
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  const config::ListenAddress& address() const { return address_; }
+  // Accepts the waiting connection into `stream` (libuv status).
+  int accept(Stream& stream);
+  void close();
+
+ private:
+  Listener(Loop& loop, const config::ListenAddress& address, ListenerEvents* events);
+  ~Listener() = default;
+  friend struct ListenerCloser;
+  static void onConnectionReady(uv_stream_t* server, int status);
+  static void onClosed(uv_handle_t* handle);
+
+  const config::ListenAddress& address_;
+  ListenerEvents* events_;
+  union {
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+  } handle_{};
+  bool closing_ = false;
+};
+
+}  // namespace shardis::net

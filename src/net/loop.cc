@@ -1,0 +1,50 @@
+#include "net/loop.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "net/stream.h"
+
+namespace shardis::net {
+
+Loop::Loop() {
+  if (uv_loop_init(&loop_) != 0) std::abort();  // only fails when the process is out of fds
+  uv_check_init(&loop_, &check_);
+  check_.data = this;
+  uv_check_start(&check_, &Loop::onCheck);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&check_));
+}
+
+Loop::~Loop() {
+  uv_close(reinterpret_cast<uv_handle_t*>(&check_), nullptr);
+  // Let every close callback still queued run, so that their owners are freed.
+  while (uv_loop_close(&loop_) == UV_EBUSY) uv_run(&loop_, UV_RUN_NOWAIT);
+}
+
+void Loop::run() { uv_run(&loop_, UV_RUN_DEFAULT); }
+
+void Loop::scheduleFlush(Stream* stream) { flush_list_.push_back(stream); }
+
+void Loop::cancelFlush(Stream* stream) {
+  std::replace(flush_list_.begin(), flush_list_.end(), stream, static_cast<Stream*>(nullptr));
+}
+
+void Loop::defer(std::function<void()> task) { deferred_.push_back(std::move(task)); }
+
+void Loop::onCheck(uv_check_t* check) { static_cast<Loop*>(check->data)->runAfterIo(); }
+
+void Loop::runAfterIo() {
+  // A deferred task may close streams (cancelFlush) or write to others (scheduleFlush), so
+  // tasks run first and the flush list is walked by index.
+  while (!deferred_.empty()) {
+    std::vector<std::function<void()>> tasks;
+    tasks.swap(deferred_);
+    for (auto& task : tasks) task();
+  }
+  for (size_t i = 0; i < flush_list_.size(); ++i) {
+    if (Stream* stream = flush_list_[i]) stream->flush();
+  }
+  flush_list_.clear();
+}
+
+}  // namespace shardis::net

@@ -1,0 +1,49 @@
+// Loop: one worker's libuv event loop plus the two jobs that must run once per iteration,
+// after every read callback of that iteration: flushing the streams that were written to
+// (write batching: one uv_write per stream per iteration, however many replies or requests
+// were queued on it) and running deferred tasks (freeing objects that a callback higher up
+// the stack may still be using). The worker thread owns it; everything in net/ takes it by
+// reference.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <vector>
+
+namespace shardis::net {
+
+class Stream;
+
+class Loop {
+ public:
+  Loop();
+  ~Loop();
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  uv_loop_t* raw() { return &loop_; }
+  // Milliseconds, the loop's cached clock (updated each iteration).
+  uint64_t now() const { return uv_now(&loop_); }
+
+  // Runs until nothing is left to do (every handle closed).
+  void run();
+
+  // `stream` has bytes to write: flushed once after this iteration's I/O callbacks.
+  void scheduleFlush(Stream* stream);
+  void cancelFlush(Stream* stream);
+  // Runs `task` after this iteration's I/O callbacks, outside any of them.
+  void defer(std::function<void()> task);
+
+ private:
+  static void onCheck(uv_check_t* check);
+  void runAfterIo();
+
+  uv_loop_t loop_{};
+  uv_check_t check_{};
+  // The check handle runs every iteration but must not keep an otherwise idle loop alive.
+  std::vector<Stream*> flush_list_;
+  std::vector<std::function<void()>> deferred_;
+};
+
+}  // namespace shardis::net

@@ -1,0 +1,188 @@
+#include "net/stream.h"
+
+#include <algorithm>
+
+#include "net/loop.h"
+
+namespace shardis::net {
+
+namespace {
+// Small writes are copied into one chunk up to this size; beyond it a new chunk starts, so a
+// batch is a handful of large buffers rather than thousands of small ones.
+constexpr size_t kChunkBytes = 64 * 1024;
+}  // namespace
+
+struct Stream::WriteRequest {
+  uv_write_t req{};
+  std::vector<std::string> chunks;
+  std::vector<uv_buf_t> bufs;
+};
+
+void StreamCloser::operator()(Stream* stream) const {
+  if (stream != nullptr) stream->close();
+}
+
+StreamPtr Stream::create(Loop& loop, Kind kind, StreamEvents* events) {
+  return StreamPtr(new Stream(loop, kind, events));
+}
+
+Stream::Stream(Loop& loop, Kind kind, StreamEvents* events)
+    : loop_(loop), kind_(kind), events_(events) {
+  if (kind == Kind::kTcp) {
+    uv_tcp_init(loop.raw(), &handle_.tcp);
+  } else {
+    uv_pipe_init(loop.raw(), &handle_.pipe, 0);
+  }
+  handle_.tcp.data = this;  // `data` sits at the same offset in both handle types
+}
+
+int Stream::accept(uv_stream_t* listener) { return uv_accept(listener, raw()); }
+
+int Stream::connectTcp(const sockaddr* address) {
+  connect_req_.data = this;
+  int status = uv_tcp_connect(&connect_req_, &handle_.tcp, address, &Stream::onConnectDone);
+  connecting_ = status == 0;
+  return status;
+}
+
+void Stream::connectUnix(const std::string& path) {
+  connect_req_.data = this;
+  connecting_ = true;
+  uv_pipe_connect(&connect_req_, &handle_.pipe, path.c_str(), &Stream::onConnectDone);
+}
+
+int Stream::setNoDelay(bool on) {
+  return kind_ == Kind::kTcp ? uv_tcp_nodelay(&handle_.tcp, on ? 1 : 0) : 0;
+}
+
+int Stream::setKeepAlive(bool on, unsigned delay_seconds) {
+  return kind_ == Kind::kTcp ? uv_tcp_keepalive(&handle_.tcp, on ? 1 : 0, delay_seconds) : 0;
+}
+
+int Stream::startReading() { return uv_read_start(raw(), &Stream::onAlloc, &Stream::onReadDone); }
+
+void Stream::stopReading() {
+  if (!closing_) uv_read_stop(raw());
+}
+
+void Stream::write(std::string_view bytes) {
+  if (closing_ || bytes.empty()) return;
+  if (output_.empty() || output_.back().size() + bytes.size() > kChunkBytes) {
+    output_.emplace_back();
+    output_.back().reserve(std::max(bytes.size(), size_t{4096}));
+  }
+  output_.back().append(bytes);
+  output_bytes_ += bytes.size();
+  scheduleFlush();
+}
+
+void Stream::write(std::string&& bytes) {
+  if (bytes.size() < kChunkBytes) return write(std::string_view(bytes));
+  if (closing_) return;
+  output_bytes_ += bytes.size();
+  output_.push_back(std::move(bytes));
+  scheduleFlush();
+}
+
+size_t Stream::pendingBytes() const {
+  return output_bytes_ +
+         uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(&handle_));
+}
+
+void Stream::scheduleFlush() {
+  if (flush_scheduled_ || connecting_) return;
+  flush_scheduled_ = true;
+  loop_.scheduleFlush(this);
+}
+
+void Stream::flush() {
+  flush_scheduled_ = false;
+  if (closing_ || connecting_ || output_.empty()) return;
+  auto* request = new WriteRequest;
+  request->chunks.swap(output_);
+  output_bytes_ = 0;
+  request->bufs.reserve(request->chunks.size());
+  for (std::string& chunk : request->chunks) {
+    request->bufs.push_back(uv_buf_init(chunk.data(), static_cast<unsigned>(chunk.size())));
+  }
+  request->req.data = this;
+  int status = uv_write(&request->req, raw(), request->bufs.data(),
+                        static_cast<unsigned>(request->bufs.size()), &Stream::onWriteDone);
+  if (status != 0) {
+    delete request;
+    endOnce(status);
+  }
+}
+
+void Stream::close() {
+  if (closing_) return;
+  closing_ = true;
+  events_ = nullptr;
+  if (flush_scheduled_) loop_.cancelFlush(this);
+  output_.clear();
+  uv_close(reinterpret_cast<uv_handle_t*>(&handle_), &Stream::onClosed);
+}
+
+void Stream::closeAfterWrites() {
+  if (closing_) return;
+  events_ = nullptr;
+  if (connecting_) return close();
+  flush();
+  if (flush_scheduled_) loop_.cancelFlush(this);
+  flush_scheduled_ = false;
+  uv_read_stop(raw());
+  shutdown_req_.data = this;
+  if (uv_shutdown(&shutdown_req_, raw(), &Stream::onShutdownDone) != 0) return close();
+  // From here on nothing may be written; close() comes from the shutdown callback.
+  closing_ = true;
+}
+
+void Stream::endOnce(int status) {
+  if (ended_ || events_ == nullptr) return;
+  ended_ = true;
+  events_->onStreamEnd(status);
+}
+
+void Stream::onAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf) {
+  auto* self = static_cast<Stream*>(handle->data);
+  if (self->events_ == nullptr) {
+    *buf = uv_buf_init(nullptr, 0);
+    return;
+  }
+  *buf = self->events_->readBuffer(suggested);
+}
+
+void Stream::onReadDone(uv_stream_t* handle, ssize_t nread, const uv_buf_t* /*buf*/) {
+  auto* self = static_cast<Stream*>(handle->data);
+  if (self->events_ == nullptr) return;
+  if (nread > 0) {
+    self->events_->onRead(static_cast<size_t>(nread));
+  } else if (nread < 0) {
+    uv_read_stop(handle);
+    self->endOnce(static_cast<int>(nread));
+  }
+}
+
+void Stream::onWriteDone(uv_write_t* req, int status) {
+  auto* request = reinterpret_cast<WriteRequest*>(req);  // req is the first member
+  auto* self = static_cast<Stream*>(req->data);
+  delete request;
+  if (status < 0 && status != UV_ECANCELED) self->endOnce(status);
+}
+
+void Stream::onConnectDone(uv_connect_t* req, int status) {
+  auto* self = static_cast<Stream*>(req->data);
+  self->connecting_ = false;
+  if (self->events_ == nullptr) return;
+  if (status == 0 && !self->output_.empty()) self->scheduleFlush();
+  self->events_->onConnect(status);
+}
+
+void Stream::onShutdownDone(uv_shutdown_t* req, int /*status*/) {
+  auto* self = static_cast<Stream*>(req->data);
+  uv_close(reinterpret_cast<uv_handle_t*>(&self->handle_), &Stream::onClosed);
+}
+
+void Stream::onClosed(uv_handle_t* handle) { delete static_cast<Stream*>(handle->data); }
+
+}  // namespace shardis::net

@@ -1,0 +1,119 @@
+// Stream: owner of one connected libuv stream, a TCP socket or a unix socket, on either side
+// (a client accepted by a listener, or a connection to a Redis server).
+//
+// Ownership: a Stream is created with Stream::create() and held in a StreamPtr. Dropping the
+// StreamPtr calls close(); the memory is freed from the close callback, once libuv is done
+// with the handle, so a callback already queued never sees freed memory. After close() the
+// Stream calls nothing on its StreamEvents again, so the owner may be destroyed right after.
+//
+// Writes are batched: write() appends to the stream's output, and the Loop flushes every
+// stream that has output once per iteration, as one uv_write of all its buffers. Each
+// uv_write owns its bytes (a WriteRequest) until its callback runs.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace shardis::net {
+
+class Loop;
+
+// What the owner of a stream hears from it. Called only while the stream is open.
+class StreamEvents {
+ public:
+  // Where the next read lands: at least one byte of room.
+  virtual uv_buf_t readBuffer(size_t suggested) = 0;
+  // `nread` bytes landed in the buffer readBuffer() returned.
+  virtual void onRead(size_t nread) = 0;
+  // The peer closed (UV_EOF) or an error occurred (a libuv status). Called at most once; the
+  // owner closes the stream.
+  virtual void onStreamEnd(int status) = 0;
+  // An outgoing connection completed (status 0) or failed.
+  virtual void onConnect(int /*status*/) {}
+
+ protected:
+  ~StreamEvents() = default;
+};
+
+class Stream;
+struct StreamCloser {
+  void operator()(Stream* stream) const;
+};
+using StreamPtr = std::unique_ptr<Stream, StreamCloser>;
+
+class Stream {
+ public:
+  enum class Kind : uint8_t { kTcp, kUnix };
+
+  static StreamPtr create(Loop& loop, Kind kind, StreamEvents* events);
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+  Kind kind() const { return kind_; }
+  uv_stream_t* raw() { return reinterpret_cast<uv_stream_t*>(&handle_); }
+
+  // Accepts a pending connection of `listener` into this stream (libuv status).
+  int accept(uv_stream_t* listener);
+  // Starts an outgoing connection; onConnect() follows. Writes made meanwhile wait for it.
+  int connectTcp(const sockaddr* address);
+  void connectUnix(const std::string& path);
+  int setNoDelay(bool on);
+  int setKeepAlive(bool on, unsigned delay_seconds);
+
+  int startReading();
+  void stopReading();
+
+  // Appends bytes to the output (copied into the current batch).
+  void write(std::string_view bytes);
+  // Appends a buffer the stream takes over without copying (large replies).
+  void write(std::string&& bytes);
+  // Bytes accepted by write() and not yet handed to the kernel.
+  size_t pendingBytes() const;
+  // Hands the batch to libuv now (the Loop calls this once per iteration).
+  void flush();
+
+  // Stops at once: queued output is dropped. Safe to call twice.
+  void close();
+  // Writes everything queued, shuts the write side down, then closes (QUIT, protocol
+  // errors). The owner may go away right after calling it.
+  void closeAfterWrites();
+  bool closing() const { return closing_; }
+
+ private:
+  struct WriteRequest;
+  Stream(Loop& loop, Kind kind, StreamEvents* events);
+  ~Stream() = default;
+  friend struct StreamCloser;
+
+  static void onAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
+  static void onReadDone(uv_stream_t* handle, ssize_t nread, const uv_buf_t* buf);
+  static void onWriteDone(uv_write_t* req, int status);
+  static void onConnectDone(uv_connect_t* req, int status);
+  static void onShutdownDone(uv_shutdown_t* req, int status);
+  static void onClosed(uv_handle_t* handle);
+  void scheduleFlush();
+  void endOnce(int status);
+
+  Loop& loop_;
+  Kind kind_;
+  StreamEvents* events_;  // nullptr once closing
+  union {
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+  } handle_{};
+  uv_connect_t connect_req_{};
+  uv_shutdown_t shutdown_req_{};
+  std::vector<std::string> output_;  // the batch being filled
+  size_t output_bytes_ = 0;
+  bool connecting_ = false;
+  bool flush_scheduled_ = false;
+  bool closing_ = false;
+  bool ended_ = false;
+};
+
+}  // namespace shardis::net

@@ -1,0 +1,250 @@
+// The path of one client request through the proxy:
+//
+//   client socket
+//     │ bytes (read straight into read_buffer_)
+//     ▼
+//   processInput ── RequestDecoder ──► argv views into read_buffer_
+//     │                                   │ empty (blank line, *0): skipped
+//     ▼                                   ▼
+//   dispatch: resolve ─ unknown? ─ arity? ─ NOAUTH? ─► an error reply now
+//     │
+//     ├─ kLocal ──────────► runLocalCommand ─────────────► reply now
+//     ├─ kPinned/kUnsupported/kAllServers ───────────────► refusal now
+//     └─ keys ─► Router ─► one server ─► PendingQueue.push ─► ServerConnection::send
+//                   │                          ▲   (original bytes)    │
+//                   └─ CROSSSLOT / split ─► error reply now            │ reply / failure
+//                                              │                       ▼
+//                                              └──── PendingRequest::onReply (copy raw)
+//                                                           │
+//   client socket ◄── Stream::write (batched) ◄── writeCompleted: done entries, from the
+//                                                 front only, so replies keep request order
+//
+// A reply known at once is written directly when nothing is pending, else queued behind the
+// requests sent before it. The session never frees itself: it asks the Worker to (retire),
+// and the Worker does it outside every callback.
+#include "proxy/client_session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+
+#include "net/loop.h"
+#include "proxy/shared_state.h"
+#include "proxy/worker.h"
+#include "resp/encoder.h"
+
+namespace shardis::proxy {
+
+namespace {
+constexpr size_t kReadChunk = 16 * 1024;
+// After a large request the buffer shrinks back, so an idle client holds little memory.
+constexpr size_t kKeepBufferBytes = 64 * 1024;
+}  // namespace
+
+ClientSession::ClientSession(net::Loop& loop, net::Stream::Kind kind, uint64_t id,
+                             PoolRuntime& pool, SharedState& shared, SessionOwner& owner)
+    : loop_(loop),
+      pool_(pool),
+      shared_(shared),
+      owner_(owner),
+      stream_(net::Stream::create(loop, kind, this)),
+      decoder_(pool.worker.limits()),
+      queue_(*this) {
+  client_.id = id;
+  client_.authenticated = pool.config.redis_auth.empty();
+}
+
+ClientSession::~ClientSession() { queue_.cancelAll(); }
+
+void ClientSession::start() {
+  stream_->setNoDelay(true);
+  if (pool_.config.tcpkeepalive) stream_->setKeepAlive(true, 60);
+  if (stream_->startReading() != 0) close();
+}
+
+void ClientSession::drain() {
+  if (closing_) return;
+  draining_ = true;
+  stream_->stopReading();
+  if (queue_.empty()) finishAfterWrites();
+}
+
+void ClientSession::close() {
+  if (retired_) return;
+  closing_ = true;
+  retired_ = true;
+  queue_.cancelAll();
+  stream_.reset();
+  owner_.retire(*this);
+}
+
+void ClientSession::finishAfterWrites() {
+  if (retired_) return;
+  closing_ = true;
+  retired_ = true;
+  queue_.cancelAll();
+  stream_->closeAfterWrites();
+  stream_.release();  // the stream frees itself once its writes are done
+  owner_.retire(*this);
+}
+
+uv_buf_t ClientSession::readBuffer(size_t /*suggested*/) {
+  if (read_buffer_.size() - read_end_ < kReadChunk) {
+    compactReadBuffer();
+    if (read_buffer_.size() - read_end_ < kReadChunk) {
+      read_buffer_.resize(std::max(read_buffer_.size() * 2, read_end_ + kReadChunk));
+    }
+  }
+  return uv_buf_init(read_buffer_.data() + read_end_,
+                     static_cast<unsigned>(read_buffer_.size() - read_end_));
+}
+
+void ClientSession::compactReadBuffer() {
+  if (read_start_ == 0) return;
+  // The decoder keeps offsets from the request's first byte, so the bytes may move.
+  std::memmove(read_buffer_.data(), read_buffer_.data() + read_start_, read_end_ - read_start_);
+  read_end_ -= read_start_;
+  read_start_ = 0;
+}
+
+void ClientSession::onRead(size_t nread) {
+  read_end_ += nread;
+  processInput();
+  if (retired_) return;
+  if (read_start_ == read_end_) {
+    read_start_ = read_end_ = 0;
+    if (read_buffer_.size() > kKeepBufferBytes) std::string().swap(read_buffer_);
+  }
+}
+
+void ClientSession::processInput() {
+  while (!closing_ && read_start_ < read_end_) {
+    std::string_view pending(read_buffer_.data() + read_start_, read_end_ - read_start_);
+    resp::Status status = decoder_.decode(pending);
+    if (status == resp::Status::kNeedMore) return;
+    if (status == resp::Status::kError) {
+      // As Redis does: say what was wrong, then hang up once earlier replies are out.
+      shared_.protocol_error_closes.fetch_add(1, std::memory_order_relaxed);
+      std::string bytes;
+      resp::appendError(bytes, "ERR " + std::string(decoder_.errorMessage()));
+      reply(std::move(bytes), true);
+      return;
+    }
+    std::string_view raw = pending.substr(0, decoder_.consumed());
+    read_start_ += decoder_.consumed();
+    if (!decoder_.argv().empty()) dispatch(decoder_.argv(), raw, decoder_.isInline());
+  }
+}
+
+void ClientSession::dispatch(Argv argv, std::string_view raw, bool is_inline) {
+  const command::CommandSpec* spec = command::resolve(argv);
+  if (spec == nullptr) return replyError(unknownCommandError(argv));
+  if (!command::arityOk(*spec, argv.size())) {
+    return replyError("ERR wrong number of arguments for '" + std::string(spec->name) +
+                      "' command");
+  }
+  if (!client_.authenticated && !allowedBeforeAuth(*spec)) {
+    return replyError("NOAUTH Authentication required.");
+  }
+  command::Routing routing = command::routingOf(*spec, argv);
+  switch (routing) {
+    case command::Routing::kLocal:
+      return runLocal(*spec, argv);
+    case command::Routing::kUnsupported:
+      if (spec->unsupported_reason.empty()) return replyError(notSupportedError(spec->name));
+      return replyError("ERR " + std::string(spec->unsupported_reason));
+    case command::Routing::kPinned:
+      return replyError(notSupportedError(spec->name));
+    case command::Routing::kAllServers:
+      return replyError(severalServersError(spec->name));
+    case command::Routing::kSingleKey:
+    case command::Routing::kSameServerKeys:
+    case command::Routing::kSplit:
+      return forward(*spec, routing, argv, raw, is_inline);
+  }
+}
+
+void ClientSession::runLocal(const command::CommandSpec& spec, Argv argv) {
+  std::string bytes;
+  if (!runLocalCommand(spec, argv, pool_.config, client_, bytes)) {
+    return replyError(notSupportedError(spec.name));
+  }
+  reply(std::move(bytes), client_.quit);
+}
+
+void ClientSession::forward(const command::CommandSpec& spec, command::Routing routing, Argv argv,
+                            std::string_view raw, bool is_inline) {
+  Route route = pool_.router.route(spec, routing, argv, pool_);
+  if (route.kind == Route::Kind::kError) return replyError(route.error);
+  if (route.kind == Route::Kind::kSeveralServers) {
+    return replyError(severalServersError(spec.name));
+  }
+  if (is_inline) {
+    // Inline requests follow Redis's quoting rules; the server gets the decoded arguments.
+    inline_request_.clear();
+    resp::appendCommand(inline_request_, argv);
+    raw = inline_request_;
+  }
+  sendTo(route.server, raw);
+}
+
+void ClientSession::sendTo(uint32_t server, std::string_view request) {
+  PendingRequest& pending = queue_.push();
+  pending.expect(1);
+  backend::ServerConnection& connection = pool_.servers.connectionFor(server, client_.id);
+  if (!connection.send(request, &pending, 0, pending.ticket(0))) {
+    pending.onFailure(0, connection.lastError());
+  }
+}
+
+void ClientSession::replyError(std::string_view message) {
+  std::string bytes;
+  resp::appendError(bytes, message);
+  reply(std::move(bytes));
+}
+
+void ClientSession::reply(std::string bytes, bool close_after) {
+  if (queue_.empty() && !close_after) {
+    stream_->write(std::move(bytes));
+    checkOutputLimit();
+    return;
+  }
+  PendingRequest& pending = queue_.push();
+  pending.complete(std::move(bytes));
+  if (close_after) {
+    pending.setCloseAfter();
+    closing_ = true;  // nothing after QUIT or a protocol error is read
+  }
+  writeCompleted();
+}
+
+void ClientSession::onRequestComplete(PendingRequest& request) {
+  if (retired_ || &request != &queue_.front()) return;
+  writeCompleted();
+}
+
+void ClientSession::writeCompleted() {
+  while (!retired_ && queue_.frontDone()) {
+    PendingRequest& front = queue_.front();
+    stream_->write(std::move(front.reply()));
+    bool close_after = front.closeAfter();
+    queue_.pop();
+    if (close_after) return finishAfterWrites();
+  }
+  if (retired_) return;
+  if (draining_ && queue_.empty()) return finishAfterWrites();
+  checkOutputLimit();
+}
+
+void ClientSession::checkOutputLimit() {
+  uint64_t limit = shared_.config.process.client_output_buffer_limit;
+  if (limit == 0 || stream_->pendingBytes() <= limit) return;
+  shared_.output_limit_closes.fetch_add(1, std::memory_order_relaxed);
+  spdlog::warn("client {}: closed, {} bytes of replies unread (client_output_buffer_limit)",
+               client_.id, stream_->pendingBytes());
+  close();
+}
+
+void ClientSession::onStreamEnd(int /*status*/) { close(); }
+
+}  // namespace shardis::proxy

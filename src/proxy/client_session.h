@@ -1,0 +1,94 @@
+// ClientSession: one client connection, from the bytes it sends to the replies it gets back,
+// in its order. Owns the client's Stream, read buffer, RequestDecoder and PendingQueue. The
+// Worker creates it on accept and frees it (deferred, outside any of its callbacks) after it
+// calls SessionOwner::retire(). See client_session.cc for the flow of one request.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "net/stream.h"
+#include "proxy/local_commands.h"
+#include "proxy/pending_queue.h"
+#include "resp/request_decoder.h"
+
+namespace shardis::net {
+class Loop;
+}
+
+namespace shardis::proxy {
+
+struct PoolRuntime;
+struct SharedState;
+class ClientSession;
+
+class SessionOwner {
+ public:
+  // The session is finished: its stream is closed or closing, its requests cancelled.
+  virtual void retire(ClientSession& session) = 0;
+
+ protected:
+  ~SessionOwner() = default;
+};
+
+class ClientSession final : public net::StreamEvents, public CompletionListener {
+ public:
+  ClientSession(net::Loop& loop, net::Stream::Kind kind, uint64_t id, PoolRuntime& pool,
+                SharedState& shared, SessionOwner& owner);
+  ~ClientSession();
+  ClientSession(const ClientSession&) = delete;
+  ClientSession& operator=(const ClientSession&) = delete;
+
+  net::Stream& stream() { return *stream_; }
+  uint64_t id() const { return client_.id; }
+  PoolRuntime& pool() { return pool_; }
+  // Starts reading requests (after the listener accepted into stream()).
+  void start();
+  // Shutdown: read nothing more, close once the replies already owed are written.
+  void drain();
+  // Closes now, cancelling whatever is still pending.
+  void close();
+
+  // net::StreamEvents
+  uv_buf_t readBuffer(size_t suggested) override;
+  void onRead(size_t nread) override;
+  void onStreamEnd(int status) override;
+  // CompletionListener
+  void onRequestComplete(PendingRequest& request) override;
+
+ private:
+  using Argv = std::span<const std::string_view>;
+
+  void processInput();
+  void dispatch(Argv argv, std::string_view raw, bool is_inline);
+  void runLocal(const command::CommandSpec& spec, Argv argv);
+  void forward(const command::CommandSpec& spec, command::Routing routing, Argv argv,
+               std::string_view raw, bool is_inline);
+  void sendTo(uint32_t server, std::string_view request);
+  void replyError(std::string_view message);
+  void reply(std::string bytes, bool close_after = false);
+  void writeCompleted();
+  void finishAfterWrites();
+  void checkOutputLimit();
+  void compactReadBuffer();
+
+  net::Loop& loop_;
+  PoolRuntime& pool_;
+  SharedState& shared_;
+  SessionOwner& owner_;
+  net::StreamPtr stream_;
+  resp::RequestDecoder decoder_;
+  std::string read_buffer_;
+  size_t read_start_ = 0;
+  size_t read_end_ = 0;
+  PendingQueue queue_;
+  ClientState client_;
+  std::string inline_request_;  // an inline request re-encoded as multibulk for the server
+  bool closing_ = false;        // no more requests are read; retire() is called or coming
+  bool draining_ = false;
+  bool retired_ = false;
+};
+
+}  // namespace shardis::proxy

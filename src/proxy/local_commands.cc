@@ -1,0 +1,297 @@
+#include "proxy/local_commands.h"
+
+#include <sys/time.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include "resp/encoder.h"
+
+namespace shardis::proxy {
+
+namespace {
+
+using Argv = std::span<const std::string_view>;
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// Redis replaces newlines in echoed arguments so that the error stays one line.
+std::string oneLine(std::string_view text) {
+  std::string line(text);
+  std::replace(line.begin(), line.end(), '\r', ' ');
+  std::replace(line.begin(), line.end(), '\n', ' ');
+  return line;
+}
+
+void ping(Argv argv, std::string& out) {
+  if (argv.size() == 1) {
+    resp::appendStatus(out, "PONG");
+  } else {
+    resp::appendBulk(out, argv[1]);
+  }
+}
+
+void select(Argv argv, const config::Pool& pool, std::string& out) {
+  int64_t db = 0;
+  auto [end, ec] = std::from_chars(argv[1].data(), argv[1].data() + argv[1].size(), db);
+  if (ec != std::errc() || end != argv[1].data() + argv[1].size()) {
+    resp::appendError(out, "ERR value is not an integer or out of range");
+  } else if (db != pool.redis_db) {
+    resp::appendError(out, "ERR DB index is out of range");
+  } else {
+    resp::appendStatus(out, "OK");
+  }
+}
+
+// Checks a password the way Redis checks its default user's; sets `error` on failure.
+bool checkCredentials(std::string_view user, std::string_view password, const config::Pool& pool,
+                      std::string& error) {
+  if (user != "default") {
+    error = "WRONGPASS invalid username-password pair or user is disabled.";
+    return false;
+  }
+  if (!pool.redis_auth.empty() && password != pool.redis_auth) {
+    error = "WRONGPASS invalid username-password pair or user is disabled.";
+    return false;
+  }
+  return true;
+}
+
+void auth(Argv argv, const config::Pool& pool, ClientState& client, std::string& out) {
+  if (argv.size() > 3) {
+    resp::appendError(out, "ERR syntax error");
+    return;
+  }
+  if (argv.size() == 2 && pool.redis_auth.empty()) {
+    resp::appendError(out,
+                      "ERR AUTH <password> called without any password configured for the "
+                      "default user. Are you sure your configuration is correct?");
+    return;
+  }
+  std::string_view user = argv.size() == 3 ? argv[1] : std::string_view("default");
+  std::string error;
+  if (!checkCredentials(user, argv.back(), pool, error)) {
+    resp::appendError(out, error);
+    return;
+  }
+  client.authenticated = true;
+  resp::appendStatus(out, "OK");
+}
+
+void helloReply(const ClientState& client, std::string& out) {
+  resp::appendArrayHeader(out, 14);
+  resp::appendBulk(out, "server");
+  resp::appendBulk(out, "redis");
+  resp::appendBulk(out, "version");
+  resp::appendBulk(out, kRedisVersion);
+  resp::appendBulk(out, "proto");
+  resp::appendInteger(out, 2);
+  resp::appendBulk(out, "id");
+  resp::appendInteger(out, static_cast<int64_t>(client.id));
+  resp::appendBulk(out, "mode");
+  resp::appendBulk(out, "standalone");
+  resp::appendBulk(out, "role");
+  resp::appendBulk(out, "master");
+  resp::appendBulk(out, "modules");
+  resp::appendArrayHeader(out, 0);
+}
+
+void hello(Argv argv, const config::Pool& pool, ClientState& client, std::string& out) {
+  if (argv.size() >= 2) {
+    int64_t version = 0;
+    auto [end, ec] = std::from_chars(argv[1].data(), argv[1].data() + argv[1].size(), version);
+    if (ec != std::errc() || end != argv[1].data() + argv[1].size()) {
+      resp::appendError(out, "ERR Protocol version is not an integer or out of range");
+      return;
+    }
+    // RESP3 is not spoken yet; this error is what makes client libraries stay on RESP2.
+    if (version != 2) {
+      resp::appendError(out, "NOPROTO unsupported protocol version");
+      return;
+    }
+  }
+  bool authenticated = client.authenticated;
+  std::string name = client.name;
+  for (size_t i = 2; i < argv.size(); ++i) {
+    bool more = i + 1 < argv.size();
+    if (equalsIgnoreCase(argv[i], "AUTH") && i + 2 < argv.size()) {
+      std::string error;
+      if (!checkCredentials(argv[i + 1], argv[i + 2], pool, error)) {
+        resp::appendError(out, error);
+        return;
+      }
+      authenticated = true;
+      i += 2;
+    } else if (equalsIgnoreCase(argv[i], "SETNAME") && more) {
+      name = argv[++i];
+    } else {
+      resp::appendError(out, "ERR Syntax error in HELLO option '" + oneLine(argv[i]) + "'");
+      return;
+    }
+  }
+  if (!authenticated) {
+    resp::appendError(out,
+                      "NOAUTH HELLO must be called with the client already authenticated, "
+                      "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                      "authenticate the client and select the RESP protocol version at the "
+                      "same time");
+    return;
+  }
+  client.authenticated = true;
+  client.name = std::move(name);
+  helloReply(client, out);
+}
+
+void commandInfo(Argv names, std::string& out) {
+  resp::appendArrayHeader(out, names.size());
+  for (std::string_view name : names) {
+    const command::CommandSpec* spec = command::lookup(name);
+    if (spec == nullptr || spec->raw_info.empty()) {
+      resp::appendNullArray(out);
+    } else {
+      out.append(spec->raw_info);
+    }
+  }
+}
+
+void commandDocs(Argv names, std::string& out) {
+  std::string body;
+  size_t found = 0;
+  auto add = [&](const command::CommandSpec& spec) {
+    if (spec.raw_docs.empty()) return;
+    body.append(spec.raw_docs);
+    ++found;
+  };
+  if (names.empty()) {
+    for (const command::CommandSpec& spec : command::allCommands()) add(spec);
+  } else {
+    for (std::string_view name : names) {
+      if (const command::CommandSpec* spec = command::lookup(name)) add(*spec);
+    }
+  }
+  // RESP2 has no map: Redis sends the name/docs pairs flattened into one array.
+  resp::appendArrayHeader(out, found * 2);
+  out.append(body);
+}
+
+void commandAll(std::string& out) {
+  std::string body;
+  size_t count = 0;
+  for (const command::CommandSpec& spec : command::allCommands()) {
+    if (spec.raw_info.empty()) continue;
+    body.append(spec.raw_info);
+    ++count;
+  }
+  resp::appendArrayHeader(out, count);
+  out.append(body);
+}
+
+bool commandCommand(std::string_view name, Argv argv, std::string& out) {
+  if (name == "command") {
+    commandAll(out);
+  } else if (name == "command|count") {
+    resp::appendInteger(out, static_cast<int64_t>(command::allCommands().size()));
+  } else if (name == "command|info") {
+    commandInfo(argv.subspan(2), out);
+  } else if (name == "command|docs") {
+    commandDocs(argv.subspan(2), out);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool clientCommand(std::string_view name, Argv argv, ClientState& client, std::string& out) {
+  if (name == "client|setname") {
+    if (argv[2].find_first_of(" \n\r") != std::string_view::npos) {
+      resp::appendError(out,
+                        "ERR Client names cannot contain spaces, newlines or special characters.");
+      return true;
+    }
+    client.name = argv[2];
+    resp::appendStatus(out, "OK");
+  } else if (name == "client|getname") {
+    if (client.name.empty()) {
+      resp::appendNullBulk(out);
+    } else {
+      resp::appendBulk(out, client.name);
+    }
+  } else if (name == "client|id") {
+    resp::appendInteger(out, static_cast<int64_t>(client.id));
+  } else if (name == "client|setinfo" || name == "client|no-evict" || name == "client|no-touch") {
+    resp::appendStatus(out, "OK");
+  } else {
+    return false;
+  }
+  return true;
+}
+
+void time(std::string& out) {
+  timeval now{};
+  gettimeofday(&now, nullptr);
+  resp::appendArrayHeader(out, 2);
+  resp::appendBulk(out, std::to_string(now.tv_sec));
+  resp::appendBulk(out, std::to_string(now.tv_usec));
+}
+
+}  // namespace
+
+bool allowedBeforeAuth(const command::CommandSpec& spec) {
+  return spec.hasFlag(command::kNoAuth) || spec.name == "quit";
+}
+
+std::string unknownCommandError(Argv argv) {
+  const command::CommandSpec* container = command::lookup(argv[0]);
+  if (container != nullptr && container->isContainer() && argv.size() > 1) {
+    std::string upper(argv[0]);
+    std::transform(upper.begin(), upper.end(), upper.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return "ERR unknown subcommand '" + oneLine(argv[1].substr(0, 128)) + "'. Try " + upper +
+           " HELP.";
+  }
+  // Redis quotes the arguments while the list stays under 128 bytes.
+  std::string args;
+  for (size_t i = 1; i < argv.size() && args.size() < 128; ++i) {
+    args.append("'").append(argv[i].substr(0, 128 - args.size())).append("' ");
+  }
+  return oneLine("ERR unknown command '" + std::string(argv[0].substr(0, 128)) +
+                 "', with args beginning with: " + args);
+}
+
+bool runLocalCommand(const command::CommandSpec& spec, Argv argv, const config::Pool& pool,
+                     ClientState& client, std::string& out) {
+  std::string_view name = spec.name;
+  if (name == "ping") {
+    ping(argv, out);
+  } else if (name == "echo") {
+    resp::appendBulk(out, argv[1]);
+  } else if (name == "quit") {
+    resp::appendStatus(out, "OK");
+    client.quit = true;
+  } else if (name == "select") {
+    select(argv, pool, out);
+  } else if (name == "auth") {
+    auth(argv, pool, client, out);
+  } else if (name == "hello") {
+    hello(argv, pool, client, out);
+  } else if (name == "readonly" || name == "readwrite") {
+    resp::appendStatus(out, "OK");
+  } else if (name == "time") {
+    time(out);
+  } else if (name.starts_with("command")) {
+    return commandCommand(name, argv, out);
+  } else if (name.starts_with("client|")) {
+    return clientCommand(name, argv, client, out);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace shardis::proxy

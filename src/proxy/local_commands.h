@@ -1,0 +1,38 @@
+// Commands the proxy answers itself (routing kLocal): PING, ECHO, QUIT, SELECT, AUTH, HELLO,
+// COMMAND, CLIENT (names and ids), TIME, READONLY/READWRITE. Called by ClientSession after
+// resolve, arity and the auth check; writes one RESP reply.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "command/command_table.h"
+#include "config/config.h"
+
+namespace shardis::proxy {
+
+// The per-client state local commands read and change.
+struct ClientState {
+  uint64_t id = 0;
+  bool authenticated = false;
+  bool quit = false;  // set by QUIT: close once this reply is written
+  std::string name;   // CLIENT SETNAME
+};
+
+// The version HELLO reports: the Redis release whose command table the proxy follows.
+inline constexpr std::string_view kRedisVersion = "7.0.0";
+
+// True when the command was answered (`out` has the reply); false when the proxy has no local
+// implementation of it (the caller refuses it).
+bool runLocalCommand(const command::CommandSpec& spec, std::span<const std::string_view> argv,
+                     const config::Pool& pool, ClientState& client, std::string& out);
+
+// Whether a client that has not authenticated may run `spec`.
+bool allowedBeforeAuth(const command::CommandSpec& spec);
+
+// Redis's replies to an unknown command or subcommand.
+std::string unknownCommandError(std::span<const std::string_view> argv);
+
+}  // namespace shardis::proxy

@@ -1,0 +1,53 @@
+#include "proxy/pending_queue.h"
+
+namespace shardis::proxy {
+
+PendingRequest::~PendingRequest() { cancel(); }
+
+void PendingRequest::complete(std::string reply) {
+  reply_ = std::move(reply);
+  parts_waiting_ = 0;
+}
+
+void PendingRequest::expect(uint32_t parts, std::unique_ptr<Merger> merger) {
+  tickets_.assign(parts, backend::Ticket{});
+  parts_waiting_ = parts;
+  merger_ = std::move(merger);
+}
+
+void PendingRequest::cancel() {
+  for (backend::Ticket& ticket : tickets_) ticket.cancel();
+}
+
+void PendingRequest::onReply(uint32_t part, const resp::Reply& reply) {
+  if (merger_) {
+    merger_->onPartReply(part, reply);
+  } else {
+    reply_.assign(reply.raw);
+  }
+  partDone(part);
+}
+
+void PendingRequest::onFailure(uint32_t part, std::string_view message) {
+  if (merger_) {
+    merger_->onPartFailure(part, message);
+  } else {
+    reply_.clear();
+    reply_.append("-").append(message).append("\r\n");
+  }
+  partDone(part);
+}
+
+void PendingRequest::partDone(uint32_t part) {
+  // The connection has forgotten this request; a later cancel() must not touch its slot.
+  tickets_[part].connection = nullptr;
+  if (parts_waiting_ == 0 || --parts_waiting_ > 0) return;
+  if (merger_) merger_->finish(reply_);
+  listener_.onRequestComplete(*this);
+}
+
+void PendingQueue::cancelAll() {
+  for (PendingRequest& entry : entries_) entry.cancel();
+}
+
+}  // namespace shardis::proxy

@@ -1,0 +1,99 @@
+// PendingQueue: a client's requests from the moment they are decoded until their replies are
+// written, in the order the client sent them. Replies may complete in any order (different
+// servers, local answers, errors); ClientSession writes them only from the front, so the
+// client sees them in request order (DESIGN.md decision 3).
+//
+// A PendingRequest is the backend::ReplyTarget of its backend parts: one part for a request
+// forwarded to one server, several for a split request (issue 5's Fanout), whose Merger
+// turns the part replies into the client's reply. Entries never move in memory (std::deque
+// grows at the ends only), because backend connections hold pointers to them; an entry
+// destroyed early cancels its tickets, so a late reply is dropped rather than delivered.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backend/reply_target.h"
+
+namespace shardis::proxy {
+
+class PendingRequest;
+
+// Told when a request's reply is complete (ClientSession).
+class CompletionListener {
+ public:
+  virtual void onRequestComplete(PendingRequest& request) = 0;
+
+ protected:
+  ~CompletionListener() = default;
+};
+
+// Combines the replies of a split request's parts into one client reply (issue 5).
+class Merger {
+ public:
+  virtual ~Merger() = default;
+  virtual void onPartReply(uint32_t part, const resp::Reply& reply) = 0;
+  virtual void onPartFailure(uint32_t part, std::string_view message) = 0;
+  // Every part answered: the client's reply, as RESP bytes.
+  virtual void finish(std::string& reply) = 0;
+};
+
+class PendingRequest final : public backend::ReplyTarget {
+ public:
+  explicit PendingRequest(CompletionListener& listener) : listener_(listener) {}
+  ~PendingRequest();
+  PendingRequest(const PendingRequest&) = delete;
+  PendingRequest& operator=(const PendingRequest&) = delete;
+
+  // The reply is known now (local command, routing error). Does not notify the listener.
+  void complete(std::string reply);
+  // The reply will come from `parts` backend requests; a Merger is required when parts > 1.
+  void expect(uint32_t parts, std::unique_ptr<Merger> merger = nullptr);
+  backend::Ticket& ticket(uint32_t part) { return tickets_[part]; }
+
+  bool done() const { return parts_waiting_ == 0; }
+  std::string& reply() { return reply_; }
+  // Close the client once this reply is written (QUIT, protocol error).
+  bool closeAfter() const { return close_after_; }
+  void setCloseAfter() { close_after_ = true; }
+  // Drops the outstanding parts: their replies will be discarded by the connections.
+  void cancel();
+
+  // backend::ReplyTarget
+  void onReply(uint32_t part, const resp::Reply& reply) override;
+  void onFailure(uint32_t part, std::string_view message) override;
+
+ private:
+  void partDone(uint32_t part);
+
+  CompletionListener& listener_;
+  std::string reply_;
+  std::vector<backend::Ticket> tickets_;
+  std::unique_ptr<Merger> merger_;
+  uint32_t parts_waiting_ = 0;
+  bool close_after_ = false;
+};
+
+class PendingQueue {
+ public:
+  explicit PendingQueue(CompletionListener& listener) : listener_(listener) {}
+
+  PendingRequest& push() { return entries_.emplace_back(listener_); }
+  bool empty() const { return entries_.empty(); }
+  size_t size() const { return entries_.size(); }
+  PendingRequest& front() { return entries_.front(); }
+  void pop() { entries_.pop_front(); }
+  // Whether the front entry's reply can be written.
+  bool frontDone() const { return !entries_.empty() && entries_.front().done(); }
+  void cancelAll();
+
+ private:
+  CompletionListener& listener_;
+  std::deque<PendingRequest> entries_;
+};
+
+}  // namespace shardis::proxy

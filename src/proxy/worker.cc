@@ -1,0 +1,145 @@
+#include "proxy/worker.h"
+
+#include <spdlog/spdlog.h>
+
+namespace shardis::proxy {
+
+namespace {
+// How long a stopping worker waits for replies already owed to its clients.
+constexpr uint64_t kDrainTimeoutMs = 3000;
+constexpr uint64_t kDrainCheckMs = 20;
+constexpr std::string_view kMaxClientsReply = "-ERR max number of clients reached\r\n";
+
+resp::Limits limitsOf(const config::ProtocolLimits& limits) {
+  resp::Limits out;
+  out.max_bulk_len = limits.max_bulk_len;
+  out.max_array_len = limits.max_array_len;
+  out.max_depth = limits.max_depth;
+  out.max_inline_len = limits.max_inline_len;
+  return out;
+}
+}  // namespace
+
+PoolRuntime::PoolRuntime(Worker& worker_in, uint32_t index_in, const config::Pool& config_in,
+                         std::shared_ptr<const hash::Ring> ring, const resp::Limits& limits)
+    : worker(worker_in),
+      index(index_in),
+      config(config_in),
+      servers(worker_in.loop(), config_in, std::move(ring), limits),
+      router(config_in) {}
+
+void PoolRuntime::onConnection(net::Listener& accepted_on) { worker.accept(*this, accepted_on); }
+
+Worker::Worker(uint32_t index, SharedState& shared,
+               const std::vector<std::shared_ptr<const hash::Ring>>& rings)
+    : index_(index), shared_(shared), limits_(limitsOf(shared.config.process.limits)) {
+  const auto& pools = shared.config.pools;
+  for (uint32_t i = 0; i < pools.size(); ++i) {
+    pools_.push_back(std::make_unique<PoolRuntime>(*this, i, pools[i], rings[i], limits_));
+  }
+  stop_wakeup_ = net::Wakeup::create(loop_, [this] { beginStop(); });
+}
+
+Worker::~Worker() {
+  // run() normally leaves nothing behind; this covers a worker that never ran.
+  finish();
+}
+
+bool Worker::listen(uint32_t pool, int fd, std::string& error) {
+  PoolRuntime& runtime = *pools_[pool];
+  runtime.listener = net::Listener::open(loop_, runtime.config.listen, fd, runtime.config.backlog,
+                                         &runtime, error);
+  return runtime.listener != nullptr;
+}
+
+void Worker::run() {
+  for (auto& pool : pools_) {
+    if (pool->config.preconnect) pool->servers.preconnect();
+  }
+  loop_.run();
+  spdlog::debug("worker {} stopped", index_);
+}
+
+void Worker::requestStop() { stop_wakeup_->send(); }
+
+void Worker::accept(PoolRuntime& pool, net::Listener& listener) {
+  if (stopping_) return;
+  uint32_t max_clients = shared_.config.process.max_clients;
+  uint32_t pool_limit = pool.config.client_connections;
+  uint32_t total = shared_.clients.fetch_add(1, std::memory_order_relaxed) + 1;
+  uint32_t in_pool = shared_.pool_clients[pool.index].fetch_add(1, std::memory_order_relaxed) + 1;
+  if ((max_clients != 0 && total > max_clients) || (pool_limit != 0 && in_pool > pool_limit)) {
+    shared_.clients.fetch_sub(1, std::memory_order_relaxed);
+    shared_.pool_clients[pool.index].fetch_sub(1, std::memory_order_relaxed);
+    reject(listener);
+    return;
+  }
+  auto kind = pool.config.listen.kind == config::ListenAddress::Kind::kUnix
+                  ? net::Stream::Kind::kUnix
+                  : net::Stream::Kind::kTcp;
+  uint64_t id = shared_.next_client_id.fetch_add(1, std::memory_order_relaxed);
+  auto session = std::make_unique<ClientSession>(loop_, kind, id, pool, shared_, *this);
+  ClientSession* raw = session.get();
+  sessions_.emplace(raw, std::move(session));
+  if (listener.accept(raw->stream()) != 0) {
+    raw->close();
+    return;
+  }
+  raw->start();
+}
+
+void Worker::reject(net::Listener& listener) {
+  shared_.rejected_clients.fetch_add(1, std::memory_order_relaxed);
+  auto kind = listener.address().kind == config::ListenAddress::Kind::kUnix
+                  ? net::Stream::Kind::kUnix
+                  : net::Stream::Kind::kTcp;
+  net::StreamPtr stream = net::Stream::create(loop_, kind, nullptr);
+  if (listener.accept(*stream) != 0) return;
+  stream->write(kMaxClientsReply);
+  stream->closeAfterWrites();
+  (void)stream.release();  // frees itself once the reply is written
+}
+
+void Worker::retire(ClientSession& session) {
+  shared_.clients.fetch_sub(1, std::memory_order_relaxed);
+  shared_.pool_clients[session.pool().index].fetch_sub(1, std::memory_order_relaxed);
+  ClientSession* key = &session;
+  // The session is somewhere up the call stack: free it once the stack has unwound.
+  loop_.defer([this, key] { sessions_.erase(key); });
+}
+
+void Worker::beginStop() {
+  if (stopping_) return;
+  stopping_ = true;
+  for (auto& pool : pools_) pool->listener.reset();
+  std::vector<ClientSession*> sessions;
+  for (auto& [raw, owned] : sessions_) sessions.push_back(raw);
+  for (ClientSession* session : sessions) session->drain();
+  drain_deadline_ms_ = loop_.now() + kDrainTimeoutMs;
+  drain_timer_ = net::Timer::create(loop_, [this] { checkDrained(); });
+  drain_timer_->start(kDrainCheckMs, kDrainCheckMs);
+}
+
+void Worker::checkDrained() {
+  if (!sessions_.empty() && loop_.now() < drain_deadline_ms_) return;
+  if (!sessions_.empty()) {
+    spdlog::warn("worker {}: {} clients still waiting after {} ms; closing them", index_,
+                 sessions_.size(), kDrainTimeoutMs);
+  }
+  finish();
+}
+
+void Worker::finish() {
+  std::vector<ClientSession*> sessions;
+  for (auto& [raw, owned] : sessions_) sessions.push_back(raw);
+  for (ClientSession* session : sessions) session->close();
+  for (auto& pool : pools_) {
+    pool->listener.reset();
+    pool->servers.shutdown();
+  }
+  drain_timer_.reset();
+  stop_wakeup_.reset();
+  // With every handle closing, the loop runs the close callbacks and run() returns.
+}
+
+}  // namespace shardis::proxy

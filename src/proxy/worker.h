@@ -1,0 +1,81 @@
+// Worker: one thread's share of the proxy. Owns a Loop, and on it: per pool a listener, the
+// backend ServerPool and the Router; and every ClientSession it accepted. Nothing here is
+// touched by another thread except through requestStop() (a uv_async) and SharedState's
+// atomics. serve() builds the workers, runs each on its own thread and joins them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "backend/server_pool.h"
+#include "net/async.h"
+#include "net/listener.h"
+#include "net/loop.h"
+#include "net/timer.h"
+#include "proxy/client_session.h"
+#include "proxy/router.h"
+#include "proxy/shared_state.h"
+
+namespace shardis::proxy {
+
+class Worker;
+
+// One pool as one worker sees it.
+struct PoolRuntime final : ServerLocator, net::ListenerEvents {
+  PoolRuntime(Worker& worker_in, uint32_t index_in, const config::Pool& config_in,
+              std::shared_ptr<const hash::Ring> ring, const resp::Limits& limits);
+
+  uint32_t locate(std::string_view routing_key) override { return servers.locate(routing_key); }
+  void onConnection(net::Listener& listener) override;
+
+  Worker& worker;
+  uint32_t index;
+  const config::Pool& config;
+  backend::ServerPool servers;
+  Router router;
+  net::ListenerPtr listener;
+};
+
+class Worker final : public SessionOwner {
+ public:
+  // `rings`: one per pool, shared by every worker.
+  Worker(uint32_t index, SharedState& shared,
+         const std::vector<std::shared_ptr<const hash::Ring>>& rings);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Takes ownership of `fd`, a listening socket for pool `pool`. False and `error` on failure.
+  bool listen(uint32_t pool, int fd, std::string& error);
+  // The thread body: serves until requestStop() and the drain that follows are done.
+  void run();
+  // Any thread: stop accepting, let replies in flight finish (bounded), then return from run().
+  void requestStop();
+
+  void accept(PoolRuntime& pool, net::Listener& listener);
+  void retire(ClientSession& session) override;
+  const resp::Limits& limits() const { return limits_; }
+  net::Loop& loop() { return loop_; }
+
+ private:
+  void beginStop();
+  void checkDrained();
+  void finish();
+  void reject(net::Listener& listener);
+
+  uint32_t index_;
+  SharedState& shared_;
+  resp::Limits limits_;
+  net::Loop loop_;
+  std::vector<std::unique_ptr<PoolRuntime>> pools_;
+  std::unordered_map<ClientSession*, std::unique_ptr<ClientSession>> sessions_;
+  net::WakeupPtr stop_wakeup_;
+  net::TimerPtr drain_timer_;
+  uint64_t drain_deadline_ms_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace shardis::proxy
