@@ -255,7 +255,7 @@ def readInfo(node):
         "flags": [f.text() for f in items[2].value],
         "first": items[3].value, "last": items[4].value, "step": items[5].value,
         "key_specs": [readKeySpec(s) for s in items[8].value],
-        "info_range": (node.start, node.end),
+        "node": node,
         "subcommands": sorted((readInfo(s) for s in items[9].value), key=lambda c: c["name"]),
     }
     for flag in cmd["flags"]:
@@ -265,14 +265,51 @@ def readInfo(node):
 
 
 def readDocs(node, docs_by_name):
-    """Records the byte range of each name+docs pair, subcommands included."""
+    """Maps each name, subcommands included, to its (name, docs) nodes in COMMAND DOCS."""
     items = node.value
     for i in range(0, len(items), 2):
         name, docs = items[i], items[i + 1]
-        docs_by_name[name.text()] = (name.start, docs.end)
+        docs_by_name[name.text()] = (name, docs)
         fields = pairs(docs)
         if "subcommands" in fields:
             readDocs(fields["subcommands"], docs_by_name)
+
+
+# The server lists subcommands in its hash table's order, which changes with every process
+# (the hash seed is random). The blobs list them sorted by name instead, so that generating
+# twice gives the same file; each element is still byte for byte one the server sends.
+
+def appendInfo(cmd, raw, blob):
+    """Appends cmd's COMMAND INFO element to blob and records its byte ranges in cmd."""
+    node, start = cmd["node"], len(blob)
+    cmd["info_head_length"] = 0
+    if not cmd["subcommands"]:
+        blob += raw[node.start:node.end]
+    else:
+        blob += raw[node.start:node.value[9].start]
+        cmd["info_head_length"] = len(blob) - start
+        blob += b"*%d\r\n" % len(cmd["subcommands"])
+        for sub in cmd["subcommands"]:
+            appendInfo(sub, raw, blob)
+    cmd["info_range"] = (start, len(blob))
+
+
+def appendDocs(name, docs_nodes, raw, blob, ranges):
+    """Appends name's name + docs pair of COMMAND DOCS to blob; ranges[name] = (start, end,
+    length before the subcommands array or 0)."""
+    name_node, docs_node = docs_nodes[name]
+    start, head = len(blob), 0
+    subs = pairs(docs_node).get("subcommands")
+    if subs is None:
+        blob += raw[name_node.start:docs_node.end]
+    else:
+        blob += raw[name_node.start:subs.start]
+        head = len(blob) - start
+        blob += b"*%d\r\n" % len(subs.value)
+        for sub_name in sorted(subs.value[i].text() for i in range(0, len(subs.value), 2)):
+            appendDocs(sub_name, docs_nodes, raw, blob, ranges)
+        blob += raw[subs.end:docs_node.end]
+    ranges[name] = (start, len(blob), head)
 
 
 # ---------------------------------------------------------------------------
@@ -397,21 +434,26 @@ def emitSpec(cmd, parent, docs_ranges, subs_ident):
     checkKeyRules(cmd)
     flags = " | ".join(cxxFlagName(f) for f in cmd["flags"]) or "0"
     info_start, info_end = cmd["info_range"]
-    docs_start, docs_end = docs_ranges[cmd["name"]]
+    docs_start, docs_end, docs_head = docs_ranges[cmd["name"]]
+    heads = "{}, {}"
+    if cmd["subcommands"]:
+        heads = "infoBytes(%d, %d), docsBytes(%d, %d)" % (
+            info_start, cmd["info_head_length"], docs_start, docs_head)
     lines = ["    {%s, %d, %s," % (cxxString(cmd["name"]), cmd["arity"], flags),
              "     Routing::%s, %s," % (routing, cxxString(reason)),
              "     infoBytes(%d, %d), docsBytes(%d, %d), %s," % (
                  info_start, info_end - info_start, docs_start, docs_end - docs_start,
                  subs_ident),
-             "     KeyRule::%s, %s}," % (KEY_RULES.get(cmd["name"], "kKeySpecs"),
-                                        cmd["key_specs_ident"])]
+             "     KeyRule::%s, %s, %s}," % (KEY_RULES.get(cmd["name"], "kKeySpecs"),
+                                            cmd["key_specs_ident"], heads)]
     return "\n".join(lines)
 
 
 def writeTable(commands, docs_ranges, version, path):
     out = [HEADER % version,
            "// Fields in CommandSpec order: name, arity, flags, routing, unsupported_reason,",
-           "// raw_info, raw_docs, subcommands, key_rule, key_specs.", "",
+           "// raw_info, raw_docs, subcommands, key_rule, key_specs, raw_info_head, raw_docs_head.",
+           "",
            '#include "command/command_raw_gen.h"',
            '#include "command/command_table.h"', "",
            "namespace shardis::command {", "namespace {", "",
@@ -465,14 +507,6 @@ def writeRaw(info_blob, docs_blob, version, header_path, source_path):
         f.write("}  // namespace shardis::command\n")
 
 
-def rebase(cmd, old_start, new_start):
-    """Moves cmd's byte ranges (and its subcommands') from the reply into the blob."""
-    start, end = cmd["info_range"]
-    cmd["info_range"] = (start - old_start + new_start, end - old_start + new_start)
-    for sub in cmd["subcommands"]:
-        rebase(sub, old_start, new_start)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--redis-server", default="/usr/bin/redis-server")
@@ -495,21 +529,14 @@ def main():
                                                  for s in c["subcommands"]}
     checkTables(all_names)
 
-    info_blob = b""
+    info_blob = bytearray()
     for cmd in commands:
-        start, end = cmd["info_range"]
-        rebase(cmd, start, len(info_blob))
-        info_blob += info_raw[start:end]
+        appendInfo(cmd, info_raw, info_blob)
 
-    raw_docs = {}
-    readDocs(docs_reply, raw_docs)
-    docs_blob, docs_ranges = b"", {}
+    docs_nodes, docs_ranges, docs_blob = {}, {}, bytearray()
+    readDocs(docs_reply, docs_nodes)
     for cmd in commands:
-        start, end = raw_docs[cmd["name"]]
-        for name in [cmd["name"]] + [s["name"] for s in cmd["subcommands"]]:
-            s, e = raw_docs[name]
-            docs_ranges[name] = (s - start + len(docs_blob), e - start + len(docs_blob))
-        docs_blob += docs_raw[start:end]
+        appendDocs(cmd["name"], docs_nodes, docs_raw, docs_blob, docs_ranges)
 
     writeRaw(info_blob, docs_blob, version, os.path.join(args.out, "command_raw_gen.h"),
              os.path.join(args.out, "command_raw_gen.cc"))

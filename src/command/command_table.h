@@ -119,6 +119,11 @@ struct CommandSpec {
   std::span<const CommandSpec> subcommands;  // empty unless a container (CLIENT, CONFIG ...)
   KeyRule key_rule;
   std::span<const KeySpec> key_specs;  // as COMMAND INFO gives them, in order
+  // A container's bytes before its subcommands array, in raw_info and raw_docs (empty for
+  // other commands). head + "*<n>\r\n" + some subcommands' raw_info (or "*<2n>\r\n" + their
+  // raw_docs) is the server's element with only those subcommands.
+  std::string_view raw_info_head;
+  std::string_view raw_docs_head;
 
   [[nodiscard]] bool isContainer() const { return !subcommands.empty(); }
   [[nodiscard]] bool hasFlag(Flag flag) const { return (flags & flag) != 0; }

@@ -172,6 +172,29 @@ TEST(CommandRawBytes, InfoElementAndDocsPairHaveTheServersShape) {
             "*0\r\n");
 }
 
+// A container's element rebuilt from its head and chosen subcommands, as the proxy answers
+// COMMAND INFO / COMMAND DOCS without the subcommands it refuses.
+TEST(CommandRawBytes, ContainerHeadsRebuildTheElement) {
+  for (const CommandSpec& spec : allCommands()) {
+    if (!spec.isContainer()) {
+      EXPECT_TRUE(spec.raw_info_head.empty()) << spec.name;
+      EXPECT_TRUE(spec.raw_docs_head.empty()) << spec.name;
+      continue;
+    }
+    std::string info =
+        std::string(spec.raw_info_head) + "*" + std::to_string(spec.subcommands.size()) + "\r\n";
+    std::string docs = std::string(spec.raw_docs_head) + "*" +
+                       std::to_string(2 * spec.subcommands.size()) + "\r\n";
+    for (const CommandSpec& sub : spec.subcommands) {
+      info += sub.raw_info;
+      docs += sub.raw_docs;
+    }
+    EXPECT_EQ(info, spec.raw_info) << spec.name;
+    // The docs map may go on after its subcommands field.
+    EXPECT_TRUE(spec.raw_docs.starts_with(docs)) << spec.name;
+  }
+}
+
 // Every command of Redis 7.0 is in exactly one class, and the classes that route by key
 // only hold commands that have keys.
 TEST(CommandRouting, KeyRoutedClassesHaveKeys) {

@@ -318,5 +318,32 @@ TEST_F(GetkeysAgainstServer, RefusalsUseTheServersWords) {
   }
 }
 
+// The stored bytes are what the server sends for COMMAND INFO name and COMMAND DOCS name
+// (a container's subcommands in name order; the server's order changes with each process).
+TEST_F(GetkeysAgainstServer, RawBytesAreTheServersReplies) {
+  ASSERT_TRUE(client_->connected());
+  for (const CommandSpec& spec : allCommands()) {
+    const Reply info = client_->call({"COMMAND", "INFO", spec.name});
+    const std::string info_raw = client_->lastRaw();
+    const Reply docs = client_->call({"COMMAND", "DOCS", spec.name});
+    const std::string docs_raw = client_->lastRaw();
+    if (!spec.isContainer()) {
+      EXPECT_EQ(info_raw, "*1\r\n" + std::string(spec.raw_info)) << spec.name;
+      EXPECT_EQ(docs_raw, "*2\r\n" + std::string(spec.raw_docs)) << spec.name;
+      continue;
+    }
+    ASSERT_TRUE(info_raw.starts_with("*1\r\n" + std::string(spec.raw_info_head))) << spec.name;
+    ASSERT_TRUE(docs_raw.starts_with("*2\r\n" + std::string(spec.raw_docs_head))) << spec.name;
+    EXPECT_EQ(info_raw.size(), spec.raw_info.size() + 4) << spec.name;
+    EXPECT_EQ(docs_raw.size(), spec.raw_docs.size() + 4) << spec.name;
+    for (const CommandSpec& sub : spec.subcommands) {
+      EXPECT_NE(info_raw.find(sub.raw_info), std::string::npos) << sub.name;
+      EXPECT_NE(docs_raw.find(sub.raw_docs), std::string::npos) << sub.name;
+      client_->call({"COMMAND", "INFO", sub.name});
+      EXPECT_EQ(client_->lastRaw(), "*1\r\n" + std::string(sub.raw_info)) << sub.name;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace shardis::command

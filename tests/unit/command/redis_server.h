@@ -53,6 +53,7 @@ class RespClient {
 
   [[nodiscard]] bool connected() const { return fd_ >= 0; }
 
+  // The reply's exact bytes are in lastRaw() afterwards.
   Reply call(const std::vector<std::string_view>& argv) {
     std::string out = "*" + std::to_string(argv.size()) + "\r\n";
     for (const std::string_view arg : argv) {
@@ -68,8 +69,11 @@ class RespClient {
       }
       sent += static_cast<size_t>(n);
     }
+    raw_.clear();
     return readReply();
   }
+
+  [[nodiscard]] const std::string& lastRaw() const { return raw_; }
 
  private:
   static int connectTo(int port) {
@@ -103,6 +107,7 @@ class RespClient {
       }
     }
     line = buffer_.substr(0, end);
+    raw_.append(buffer_, 0, end + 2);
     buffer_.erase(0, end + 2);
     return true;
   }
@@ -125,6 +130,7 @@ class RespClient {
         }
       }
       reply.text = buffer_.substr(0, static_cast<size_t>(length));
+      raw_.append(buffer_, 0, static_cast<size_t>(length) + 2);
       buffer_.erase(0, static_cast<size_t>(length) + 2);
     } else if (reply.type == '*') {
       const long count = std::strtol(reply.text.c_str(), nullptr, 10);
@@ -137,6 +143,7 @@ class RespClient {
 
   int fd_ = -1;
   std::string buffer_;
+  std::string raw_;
 };
 
 class RedisServer {
