@@ -32,7 +32,7 @@ inline std::optional<int64_t> parseInteger(std::string_view text) {
     if (magnitude > (UINT64_MAX - digit) / 10) return std::nullopt;
     magnitude = magnitude * 10 + digit;
   }
-  constexpr uint64_t kMaxPositive = static_cast<uint64_t>(INT64_MAX);
+  constexpr auto kMaxPositive = static_cast<uint64_t>(INT64_MAX);
   if (negative) {
     if (magnitude > kMaxPositive + 1) return std::nullopt;
     // -(2^63) cannot be negated in int64_t, so subtract from -1 instead.
@@ -52,13 +52,14 @@ enum class LineScan : uint8_t { kFound, kNeedMore, kTooLong, kBadTerminator };
 inline LineScan findLineEnd(std::string_view pending, size_t line_start, size_t& scan_from,
                             uint64_t max_len, size_t& line_end) {
   if (scan_from < line_start) scan_from = line_start;
-  const uint64_t limit_end = line_start + max_len;  // the '\r' may sit at most here
+  const auto limit_end =
+      static_cast<uint64_t>(line_start) + max_len;  // the '\r' may sit at most here
   size_t search_end = pending.size();
   if (search_end > limit_end + 1) search_end = static_cast<size_t>(limit_end + 1);
   if (scan_from < search_end) {
     const void* cr = std::memchr(pending.data() + scan_from, '\r', search_end - scan_from);
     if (cr != nullptr) {
-      const size_t at = static_cast<size_t>(static_cast<const char*>(cr) - pending.data());
+      const auto at = static_cast<size_t>(static_cast<const char*>(cr) - pending.data());
       scan_from = at;
       if (at + 1 >= pending.size()) return LineScan::kNeedMore;
       if (pending[at + 1] != '\n') return LineScan::kBadTerminator;

@@ -55,9 +55,9 @@ class ReplyDecoder {
   // reply being decoded and holds every byte not yet consumed.
   [[nodiscard]] Status decode(std::string_view pending);
   // After kFrame, until the next decode(); `raw` points into that call's `pending`.
-  const Reply& reply() const { return reply_; }
-  size_t consumed() const { return consumed_; }
-  std::string_view errorMessage() const { return error_; }
+  [[nodiscard]] const Reply& reply() const { return reply_; }
+  [[nodiscard]] size_t consumed() const { return consumed_; }
+  [[nodiscard]] std::string_view errorMessage() const { return error_; }
   void reset();
 
  private:
@@ -97,14 +97,15 @@ class ReplyDecoder {
 // A leading attribute is skipped. They return nothing rather than guess on malformed input.
 
 // A '-' or '!' reply.
-bool isError(const Reply& reply);
+[[nodiscard]] bool isError(const Reply& reply);
 // ":12\r\n" -> 12.
-std::optional<int64_t> integerValue(std::string_view raw_reply);
+[[nodiscard]] std::optional<int64_t> integerValue(std::string_view raw_reply);
 // The payload of a status (+), a bulk ($, not the null $-1) or a RESP3 verbatim string (=,
 // without its "txt:" format prefix).
-std::optional<std::string_view> stringValue(std::string_view raw_reply);
+[[nodiscard]] std::optional<std::string_view> stringValue(std::string_view raw_reply);
 // Fills `elements` with the raw bytes of each top-level element of an array, set or push
 // reply; false if `raw_reply` is none of those (the null array *-1 included).
-bool arrayElements(std::string_view raw_reply, std::vector<std::string_view>& elements);
+[[nodiscard]] bool arrayElements(std::string_view raw_reply,
+                                 std::vector<std::string_view>& elements);
 
 }  // namespace shardis::resp

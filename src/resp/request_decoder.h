@@ -35,12 +35,12 @@ class RequestDecoder {
   // Multibulk arguments are views into the `pending` of that call; inline ones point into
   // storage owned by the decoder, with Redis's quoting undone. An empty inline line, `*0\r\n`
   // and `*-1\r\n` are frames with an empty argv, which the caller skips as Redis does.
-  std::span<const std::string_view> argv() const { return argv_; }
+  [[nodiscard]] std::span<const std::string_view> argv() const { return argv_; }
   // Bytes of the request just decoded; the caller drops them before the next decode().
-  size_t consumed() const { return consumed_; }
-  bool isInline() const { return inline_; }
+  [[nodiscard]] size_t consumed() const { return consumed_; }
+  [[nodiscard]] bool isInline() const { return inline_; }
   // After kError: Redis's wording without "-ERR " and CRLF.
-  std::string_view errorMessage() const { return error_; }
+  [[nodiscard]] std::string_view errorMessage() const { return error_; }
   void reset();
 
  private:
