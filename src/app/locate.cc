@@ -11,17 +11,6 @@ namespace shardis::app {
 
 namespace {
 
-// The same rule the router builds from the pool's settings.
-hash::HashTag hashTagOf(const config::Pool& pool) {
-  if (pool.hash_tag.empty()) {
-    return hash::HashTag::none();
-  }
-  if (pool.distribution == hash::Distribution::kRedisShard) {
-    return hash::HashTag::redisShard();
-  }
-  return hash::HashTag::twemproxy(pool.hash_tag);
-}
-
 void locateInPool(const config::Pool& pool, const std::vector<std::string>& keys,
                   std::ostream& out) {
   std::vector<hash::RingMember> members;
@@ -30,7 +19,8 @@ void locateInPool(const config::Pool& pool, const std::vector<std::string>& keys
     members.push_back({server.name, server.weight});
   }
   const auto ring = hash::Ring::build(pool.distribution, pool.hash, members);
-  const hash::HashTag tag = hashTagOf(pool);
+  // The same rule the router applies to this pool.
+  const hash::HashTag tag = hash::HashTag::forPool(pool.distribution, pool.hash_tag);
   for (const std::string& key : keys) {
     const std::string_view routing = tag.routingKey(key);
     const uint32_t index = ring->locate(routing);

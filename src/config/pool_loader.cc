@@ -93,7 +93,7 @@ constexpr std::array<PoolKey, 18> kPoolKeys = {{
 void readKeys(const Context& context, const YAML::Node& body, PoolDraft& draft) {
   std::vector<std::string> seen;
   for (const auto& item : body) {
-    const PoolKey& key = findSetting<PoolKey>(context, item.first, kPoolKeys, seen);
+    const auto& key = findSetting<PoolKey>(context, item.first, kPoolKeys, seen);
     key.set(context, item.second, draft);
   }
 }
@@ -149,16 +149,12 @@ void resolveHashTag(const Context& context, PoolDraft& draft) {
     return;
   }
   const std::string tag = context.text(*draft.hash_tag, "hash_tag");
-  if (redis_shard) {
-    if (tag != "{}" && !tag.empty()) {
-      context.fail(draft.hash_tag->Mark(),
-                   "hash_tag '" + tag +
-                       "' is not supported with distribution redis_shard, whose tag rule is "
-                       "fixed: use \"{}\" (the default) or \"\" to turn tags off");
-    }
-  } else if (tag.size() != 2) {
-    context.fail(draft.hash_tag->Mark(),
-                 "hash_tag '" + tag + "' must be exactly two characters, such as \"{}\"");
+  // redis_shard alone may turn tags off with ""; twemproxy insists on two characters, and
+  // redis-shard's rule with other delimiters works the same way as with {}.
+  if (tag.size() != 2 && !(redis_shard && tag.empty())) {
+    context.fail(draft.hash_tag->Mark(), "hash_tag '" + tag +
+                                             "' must be exactly two characters, such as \"{}\"" +
+                                             (redis_shard ? " (or \"\" to turn tags off)" : ""));
   }
   draft.pool.hash_tag = tag;
 }
@@ -178,7 +174,7 @@ void resolveListen(const Context& context, const YAML::Node& name, PoolDraft& dr
 }  // namespace
 
 Pool loadPool(std::string_view file, const YAML::Node& name, const YAML::Node& body) {
-  const std::string pool_name = name.Scalar();
+  const std::string& pool_name = name.Scalar();
   const Context context(file, "pool '" + pool_name + "'");
   if (!body.IsMap()) {
     context.fail(body.IsNull() ? name.Mark() : body.Mark(),

@@ -118,7 +118,7 @@ void setLimits(const Context& c, const YAML::Node& v, Process& p) {
   }
   std::vector<std::string> seen;
   for (const auto& item : v) {
-    const LimitKey& key = findSetting<LimitKey>(c, item.first, kLimitKeys, seen);
+    const auto& key = findSetting<LimitKey>(c, item.first, kLimitKeys, seen);
     key.set(c, item.second, p.limits);
   }
 }
@@ -143,7 +143,7 @@ Process loadProcess(std::string_view file, const YAML::Node& name, const YAML::N
   }
   std::vector<std::string> seen;
   for (const auto& item : body) {
-    const ProcessKey& key = findSetting<ProcessKey>(context, item.first, kProcessKeys, seen);
+    const auto& key = findSetting<ProcessKey>(context, item.first, kProcessKeys, seen);
     key.set(context, item.second, process);
   }
   return process;

@@ -22,13 +22,14 @@ class Context {
   [[noreturn]] void fail(const YAML::Mark& mark, std::string_view message) const;
 
   // The scalar text of `value`; `what` names the setting in the message.
-  std::string text(const YAML::Node& value, std::string_view what) const;
-  int64_t integer(const YAML::Node& value, std::string_view what, int64_t min, int64_t max) const;
-  bool boolean(const YAML::Node& value, std::string_view what) const;
+  [[nodiscard]] std::string text(const YAML::Node& value, std::string_view what) const;
+  [[nodiscard]] int64_t integer(const YAML::Node& value, std::string_view what, int64_t min,
+                                int64_t max) const;
+  [[nodiscard]] bool boolean(const YAML::Node& value, std::string_view what) const;
   // A byte count: a whole number, or one with Redis's units (1k = 1000, 1kb = 1024, ...).
-  uint64_t bytes(const YAML::Node& value, std::string_view what) const;
+  [[nodiscard]] uint64_t bytes(const YAML::Node& value, std::string_view what) const;
 
-  const std::string& scope() const { return scope_; }
+  [[nodiscard]] const std::string& scope() const { return scope_; }
 
  private:
   std::string file_;

@@ -278,12 +278,22 @@ TEST(ConfigError, HashTagUnderRedisShard) {
 alpha:
   listen: 127.0.0.1:6380
   distribution: redis_shard
-  hash_tag: "[]"
+  hash_tag: "{"
   servers: [redis://127.0.0.1:7001]
 )"),
-            "conf/t.yml:5:13: pool 'alpha': hash_tag '[]' is not supported with distribution "
-            "redis_shard, whose tag rule is fixed: use \"{}\" (the default) or \"\" to turn "
-            "tags off");
+            "conf/t.yml:5:13: pool 'alpha': hash_tag '{' must be exactly two characters, "
+            "such as \"{}\" (or \"\" to turn tags off)");
+}
+
+TEST(ConfigError, EmptyHashTagUnderTwemproxy) {
+  EXPECT_EQ(loadError(R"(
+alpha:
+  listen: 127.0.0.1:6380
+  hash_tag: ""
+  servers: [127.0.0.1:7001:1]
+)"),
+            "conf/t.yml:4:13: pool 'alpha': hash_tag '' must be exactly two characters, such "
+            "as \"{}\"");
 }
 
 TEST(ConfigError, MemcachedPoolRefused) {
@@ -304,6 +314,68 @@ alpha:
   servers: [127.0.0.1:7001:1
 )"),
             "conf/t.yml:5:1: YAML syntax error: end of sequence flow not found");
+}
+
+TEST(ConfigError, BadShardisThreads) {
+  EXPECT_EQ(loadError(R"(
+shardis:
+  threads: -1
+alpha: {listen: 127.0.0.1:6380, servers: [127.0.0.1:7001:1]}
+)"),
+            "conf/t.yml:3:12: section 'shardis': threads must be at least 0, got '-1'");
+}
+
+TEST(ConfigError, UnknownShardisLimit) {
+  EXPECT_EQ(loadError(R"(
+shardis:
+  limits:
+    max_bulk: 10
+alpha: {listen: 127.0.0.1:6380, servers: [127.0.0.1:7001:1]}
+)"),
+            "conf/t.yml:4:5: section 'shardis': unknown key 'max_bulk'");
+}
+
+TEST(ConfigError, BadShardisAdminAddress) {
+  EXPECT_EQ(loadError(R"(
+shardis:
+  admin: 9121
+alpha: {listen: 127.0.0.1:6380, servers: [127.0.0.1:7001:1]}
+)"),
+            "conf/t.yml:3:10: section 'shardis': admin '9121' is not host:port or [ipv6]:port");
+}
+
+TEST(ConfigError, ShardisSectionNotAMapping) {
+  EXPECT_EQ(loadError(R"(
+shardis: [threads]
+alpha: {listen: 127.0.0.1:6380, servers: [127.0.0.1:7001:1]}
+)"),
+            "conf/t.yml:2:10: section 'shardis': the shardis section must be a mapping of "
+            "settings, got a sequence");
+}
+
+TEST(ConfigError, OnlyShardisSection) {
+  EXPECT_EQ(loadError("shardis:\n  threads: 2\n"),
+            "conf/t.yml:1:1: no pools defined (only the shardis section)");
+}
+
+TEST(ConfigError, UnsupportedUrlScheme) {
+  EXPECT_EQ(loadError(R"(
+alpha:
+  listen: 127.0.0.1:6380
+  servers: [rediss://cache:6380]
+)"),
+            "conf/t.yml:4:13: pool 'alpha': server 'rediss://cache:6380': only redis:// URLs "
+            "are supported");
+}
+
+TEST(ConfigError, ServerMappingWithoutHost) {
+  EXPECT_EQ(loadError(R"(
+alpha:
+  listen: 127.0.0.1:6380
+  servers:
+    - {name: s1, port: 7001}
+)"),
+            "conf/t.yml:5:7: pool 'alpha': server mapping has no 'host'");
 }
 
 TEST(ConfigError, UnknownShardisKey) {

@@ -140,12 +140,14 @@ b:
   listen: 127.0.0.1:6381
   distribution: redis_shard
   hash: md5
+  hash_tag: "[]"
   servers: [redis://h2]
 )",
                                    "t.yml");
   EXPECT_EQ(config.pools[0].hash, HashKind::kSha1);
   EXPECT_EQ(config.pools[0].hash_tag, "");
   EXPECT_EQ(config.pools[1].hash, HashKind::kMd5);
+  EXPECT_EQ(config.pools[1].hash_tag, "[]");
   EXPECT_EQ(config.pools[0].servers[0].name, "h1:6379");
 }
 
