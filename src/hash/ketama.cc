@@ -18,7 +18,9 @@ struct Point {
 };
 
 // Appends the points of one server: digests of "<name>-0", "<name>-1", ..., each split into
-// four little-endian words.
+// four little-endian words. twemproxy formats the label into an 86-byte buffer but hashes
+// the untruncated length, so for names of 83 bytes or more it digests bytes past the buffer;
+// nothing can reproduce that, and the whole label is hashed here.
 void appendServerPoints(const std::string& name, uint32_t owner, uint32_t points,
                         std::vector<Point>& out) {
   std::string label;

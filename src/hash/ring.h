@@ -60,8 +60,8 @@ class Ring {
                                            std::span<const bool> live = {});
 
   // Index into `members` of the server that owns `routing_key` (the bytes after the hash tag
-  // rule). A pool of one server answers 0 without hashing, as twemproxy does; with no live
-  // member the answer is kNoLiveMember.
+  // rule). A pool of one (live) server answers 0 without hashing, as twemproxy does; with no
+  // live member the answer is kNoLiveMember.
   uint32_t locate(std::string_view routing_key) const;
 
   // The hash locate() searches for, in decimal: 32-bit for the twemproxy distributions,
@@ -76,7 +76,8 @@ class Ring {
   Distribution distribution() const { return distribution_; }
   HashKind hashKind() const { return hash_; }
 
-  // The ketama continuum, sorted, for tests: point values and their owners.
+  // The continuum, for tests: ketama's sorted point values (empty for the other
+  // distributions) and the owning member of each ketama point or modula/random slot.
   std::span<const uint32_t> pointValues() const { return point_values_; }
   std::span<const uint32_t> pointOwners() const { return point_owners_; }
 
