@@ -156,12 +156,15 @@ struct CommandSpec {
 
 enum class KeysStatus : uint8_t { kOk, kSyntaxError };
 
-// Appends the argv indexes of the keys in order (argv[0] is the command name; spec is what
-// resolve() gave and the arity was checked). Keys are those the server's COMMAND GETKEYS
-// names. kSyntaxError when the server would refuse the request for its key arguments (bad
-// numkeys, unbalanced STREAMS ...): `error` gets the server's wording without the leading
-// '-', e.g. "ERR Number of keys can't be greater than number of args"; key_indexes is then
-// left as it was.
+// Appends the argv indexes of the keys, in order, to key_indexes. argv[0] is the command
+// name and spec is what resolve() gave; a request that fails arityOk gets no keys.
+//
+// The keys are those the server's COMMAND GETKEYS names, with one deliberate difference:
+// where an optional key range is empty (PFMERGE dest) the server names none, we name the
+// keys that are there. kSyntaxError when the server would refuse the request for its key
+// arguments (bad numkeys, unbalanced STREAMS ...): `error` gets the server's wording without
+// the leading '-', e.g. "ERR Number of keys can't be greater than number of args", and
+// key_indexes is left as it was.
 [[nodiscard]] KeysStatus findKeys(const CommandSpec& spec, std::span<const std::string_view> argv,
                                   std::vector<uint32_t>& key_indexes, std::string_view& error);
 

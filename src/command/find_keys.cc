@@ -285,6 +285,9 @@ void migrateKeys(Argv argv, std::vector<uint32_t>& keys) {
 
 KeysStatus findKeys(const CommandSpec& spec, Argv argv, std::vector<uint32_t>& key_indexes,
                     std::string_view& error) {
+  if (!arityOk(spec, argv.size())) {
+    return KeysStatus::kOk;  // no keys: the caller answers the arity error first
+  }
   const size_t original_size = key_indexes.size();
   std::string_view problem;
   switch (spec.key_rule) {

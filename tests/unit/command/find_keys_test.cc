@@ -193,6 +193,16 @@ TEST(FindKeys, MigrateKeys) {
   EXPECT_THAT(keys({"MIGRATE", "h", "6379", "k", "0", "1000", "KEYS", "a"}), IsEmpty());
 }
 
+TEST(FindKeys, WrongArityFindsNothing) {
+  const std::vector<std::string_view> sort = {"SORT"};
+  std::vector<uint32_t> found;
+  std::string_view error;
+  EXPECT_EQ(findKeys(*lookup("sort"), sort, found, error), KeysStatus::kOk);
+  const std::vector<std::string_view> get = {"GET", "a", "b"};
+  EXPECT_EQ(findKeys(*lookup("get"), get, found, error), KeysStatus::kOk);
+  EXPECT_THAT(found, IsEmpty());
+}
+
 TEST(FindKeys, AppendsAndLeavesVectorOnError) {
   const std::vector<std::string_view> argv = {"MGET", "a", "b"};
   std::vector<uint32_t> found = {7};
