@@ -3,9 +3,7 @@
 namespace shardis::proxy {
 
 hash::HashTag hashTagOf(const config::Pool& pool) {
-  if (pool.hash_tag.empty()) return hash::HashTag::none();
-  if (pool.distribution == hash::Distribution::kRedisShard) return hash::HashTag::redisShard();
-  return hash::HashTag::twemproxy(pool.hash_tag);
+  return hash::HashTag::forPool(pool.distribution, pool.hash_tag);
 }
 
 std::string crossSlotError() { return "CROSSSLOT Keys in request don't hash to the same server"; }
