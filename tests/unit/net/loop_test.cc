@@ -1,0 +1,54 @@
+#include "net/loop.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "net/timer.h"
+
+namespace shardis::net {
+namespace {
+
+TEST(Loop, DeferredTasksRunAfterTheCallbackThatQueuedThem) {
+  Loop loop;
+  std::vector<int> order;
+  TimerPtr timer = Timer::create(loop, [&] {
+    loop.defer([&] { order.push_back(2); });
+    order.push_back(1);
+  });
+  timer->start(1);
+  // The timer keeps the loop alive for one round; its deferred task runs in that round.
+  TimerPtr stopper = Timer::create(loop, [&] { timer.reset(); });
+  stopper->start(20);
+  loop.run();
+  stopper.reset();
+  EXPECT_EQ(order, (std::vector<int>{1, 2}));
+}
+
+TEST(Timer, CloseTwiceIsSafeAndTheCallbackNeverRunsAfterClose) {
+  Loop loop;
+  int fired = 0;
+  TimerPtr timer = Timer::create(loop, [&] { ++fired; });
+  timer->start(1);
+  timer->close();
+  timer->close();
+  timer.reset();
+  loop.run();
+  EXPECT_EQ(fired, 0);
+}
+
+TEST(Timer, RepeatsUntilStopped) {
+  Loop loop;
+  int fired = 0;
+  TimerPtr timer;
+  timer = Timer::create(loop, [&] {
+    if (++fired == 3) timer->stop();
+  });
+  timer->start(1, 1);
+  loop.run();
+  EXPECT_EQ(fired, 3);
+  EXPECT_FALSE(timer->active());
+}
+
+}  // namespace
+}  // namespace shardis::net

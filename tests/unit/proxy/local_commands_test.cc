@@ -1,0 +1,91 @@
+#include "proxy/local_commands.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace shardis::proxy {
+namespace {
+
+using Argv = std::vector<std::string_view>;
+
+class LocalCommandsTest : public ::testing::Test {
+ protected:
+  std::string run(const Argv& argv) {
+    const command::CommandSpec* spec = command::resolve(argv);
+    EXPECT_NE(spec, nullptr);
+    std::string out;
+    EXPECT_TRUE(runLocalCommand(*spec, argv, pool, client, out));
+    return out;
+  }
+  config::Pool pool;
+  ClientState client;
+};
+
+TEST_F(LocalCommandsTest, PingAndEcho) {
+  EXPECT_EQ(run({"PING"}), "+PONG\r\n");
+  EXPECT_EQ(run({"ping", "hi"}), "$2\r\nhi\r\n");
+  EXPECT_EQ(run({"ECHO", ""}), "$0\r\n\r\n");
+}
+
+TEST_F(LocalCommandsTest, SelectOnlyThePoolsDb) {
+  pool.redis_db = 2;
+  EXPECT_EQ(run({"SELECT", "2"}), "+OK\r\n");
+  EXPECT_EQ(run({"SELECT", "0"}), "-ERR DB index is out of range\r\n");
+  EXPECT_EQ(run({"SELECT", "x"}), "-ERR value is not an integer or out of range\r\n");
+}
+
+TEST_F(LocalCommandsTest, QuitSaysOkAndAsksForClose) {
+  EXPECT_EQ(run({"QUIT"}), "+OK\r\n");
+  EXPECT_TRUE(client.quit);
+}
+
+TEST_F(LocalCommandsTest, AuthUsesRedisWording) {
+  EXPECT_EQ(run({"AUTH", "x"}).rfind("-ERR AUTH <password> called without any password", 0), 0u);
+  pool.redis_auth = "secret";
+  EXPECT_EQ(run({"AUTH", "wrong"}),
+            "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+  EXPECT_FALSE(client.authenticated);
+  EXPECT_EQ(run({"AUTH", "someone", "secret"}),
+            "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+  EXPECT_EQ(run({"AUTH", "default", "secret"}), "+OK\r\n");
+  EXPECT_TRUE(client.authenticated);
+}
+
+TEST_F(LocalCommandsTest, HelloSpeaksRespTwoOnly) {
+  client.authenticated = true;
+  client.id = 7;
+  EXPECT_EQ(run({"HELLO", "3"}), "-NOPROTO unsupported protocol version\r\n");
+  std::string reply = run({"HELLO", "2"});
+  EXPECT_EQ(reply.rfind("*14\r\n$6\r\nserver\r\n$5\r\nredis\r\n", 0), 0u);
+  EXPECT_NE(reply.find("$2\r\nid\r\n:7\r\n"), std::string::npos);
+  EXPECT_EQ(run({"HELLO"}), reply);
+}
+
+TEST_F(LocalCommandsTest, HelloAuthenticates) {
+  pool.redis_auth = "secret";
+  EXPECT_EQ(run({"HELLO", "2"}).rfind("-NOAUTH HELLO must be called", 0), 0u);
+  EXPECT_EQ(run({"HELLO", "2", "AUTH", "default", "nope"}).rfind("-WRONGPASS", 0), 0u);
+  EXPECT_EQ(run({"HELLO", "2", "AUTH", "default", "secret"}).rfind("*14\r\n", 0), 0u);
+  EXPECT_TRUE(client.authenticated);
+}
+
+TEST_F(LocalCommandsTest, CommandCountMatchesTheTable) {
+  EXPECT_EQ(run({"COMMAND", "COUNT"}),
+            ":" + std::to_string(command::allCommands().size()) + "\r\n");
+  EXPECT_EQ(run({"COMMAND", "INFO", "nosuchcommand"}), "*1\r\n*-1\r\n");
+}
+
+TEST(UnknownCommand, RedisWording) {
+  Argv argv{"foo", "a", "b"};
+  EXPECT_EQ(unknownCommandError(argv),
+            "ERR unknown command 'foo', with args beginning with: 'a' 'b' ");
+  Argv bare{"foo"};
+  EXPECT_EQ(unknownCommandError(bare), "ERR unknown command 'foo', with args beginning with: ");
+  Argv sub{"client", "nope"};
+  EXPECT_EQ(unknownCommandError(sub), "ERR unknown subcommand 'nope'. Try CLIENT HELP.");
+}
+
+}  // namespace
+}  // namespace shardis::proxy
