@@ -3,6 +3,7 @@
 #   cli_test.sh SHARDIS conf FILE   -t and locate on a shipped config file
 #   cli_test.sh SHARDIS errors      refused files: exit 1, the message on stderr only
 #   cli_test.sh SHARDIS flags       --version, --help, bad flags
+#   cli_test.sh SHARDIS daemon      -d, -p and -o with a running proxy, stopped by SIGTERM
 # Run from the source root (CTest sets the working directory).
 set -uo pipefail
 
@@ -124,10 +125,43 @@ $(cat "$tmp/out")$("$bin" --help | tail -n +3)"
     fail "unexpected message for -s 0: $(head -n1 "$tmp/err")"
 }
 
+# wait_for SECONDS COMMAND...: polls every 0.1 s until the command succeeds.
+wait_for() {
+  local tries=$(($1 * 10))
+  shift
+  for _ in $(seq "$tries"); do
+    if "$@"; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+check_daemon() {
+  # A random high port; the backend need not exist, nothing connects to the pool.
+  local port=$((20000 + RANDOM % 20000))
+  local stats=$((port + 1))
+  printf 'p:\n  listen: 127.0.0.1:%d\n  servers: [127.0.0.1:1:1 s1]\n' "$port" >"$tmp/d.yml"
+  run 0 -d -p "$tmp/d.pid" -o "$tmp/d.log" -s "$stats" -c "$tmp/d.yml"
+  expect_file out ""
+  expect_file err ""
+  if ! wait_for 10 test -s "$tmp/d.pid"; then
+    fail "no pid file after -d -p; log: $(cat "$tmp/d.log" 2>/dev/null)"
+    return
+  fi
+  local pid
+  pid=$(cat "$tmp/d.pid")
+  kill -0 "$pid" 2>/dev/null || fail "pid $pid from the pid file is not running"
+  [ "$(ps -o sid= -p "$pid" | tr -d ' ')" = "$pid" ] && fail "daemon $pid is a session leader"
+  kill -TERM "$pid"
+  wait_for 20 test ! -e "$tmp/d.pid" || fail "pid file still there after SIGTERM"
+  grep -q "shardis 0.1.0 starting" "$tmp/d.log" || fail "log file: $(cat "$tmp/d.log")"
+}
+
 case $mode in
   conf) check_conf "$3" ;;
   errors) check_errors ;;
   flags) check_flags ;;
+  daemon) check_daemon ;;
   *) fail "unknown mode $mode" ;;
 esac
 [ "$failures" -eq 0 ]
