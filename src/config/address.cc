@@ -191,7 +191,8 @@ std::string parseTcpServer(std::string_view address, Server& out) {
   out.host = parts.host;
   out.address_text = parts.host_text + ':' + std::string(parts.port_text);
   if (out.name.empty()) {
-    out.name = defaultServerName(parts.host_text, out.port);
+    // twemproxy names the server by the text as written, so "h:07001" stays "h:07001".
+    out.name = out.port == kKetamaDefaultPort ? parts.host_text : out.address_text;
   }
   return {};
 }

@@ -63,6 +63,9 @@ TEST(ParseServerString, TwemproxyDefaultNames) {
   ASSERT_EQ(parseServerString("cache-1.local:6379:1", server), "");
   EXPECT_EQ(server.name, "cache-1.local:6379");
   // libmemcached compatibility: port 11211 is left out of the name.
+  ASSERT_EQ(parseServerString("cache-1.local:06379:1", server), "");
+  EXPECT_EQ(server.name, "cache-1.local:06379");  // as written, leading zero kept
+  EXPECT_EQ(server.port, 6379);
   ASSERT_EQ(parseServerString("10.0.0.1:11211:1", server), "");
   EXPECT_EQ(server.name, "10.0.0.1");
   ASSERT_EQ(parseServerString("/var/run/redis.sock:2", server), "");
