@@ -41,7 +41,7 @@ SETS = [
     ("SUNION", "{t}a", "{t}b"), ("SDIFF", "{t}a", "{t}b"), ("SINTERCARD", 2, "{t}a", "{t}b"),
     ("SINTERSTORE", "{t}c", "{t}a", "{t}b"), ("SUNIONSTORE", "{t}d", "{t}a", "{t}b"),
     ("SDIFFSTORE", "{t}e", "{t}a", "{t}b"), ("SMOVE", "{t}a", "{t}b", "x"),
-    ("SMEMBERS", "{t}b"), ("SREM", "{t}a", 1, 9), ("SMEMBERS", "{t}c"), ("SSCAN", "{t}d", 0),
+    ("SMEMBERS", "{t}b"), ("SREM", "{t}a", 1, 9), ("SMEMBERS", "{t}c"), ("SSCAN", "{t}c", 0),
 ]
 ZSETS = [
     ("ZADD", "{z}a", 1, "one", 2, "two", 3, "three"), ("ZADD", "{z}b", 5, "two", 6, "six"),
@@ -95,6 +95,11 @@ SCRIPTS = [
     ("EVAL", "return 1", -1),
 ]
 
+# Redis 7.0 keeps sets of strings in a hash table whose order depends on a per-process random
+# seed, so these replies are compared as multisets of elements (SSCAN runs on an intset, which is
+# ordered).
+UNORDERED = {"SMEMBERS", "SUNION", "SINTER", "SDIFF"}
+
 SEQUENCES = {
     "strings": STRINGS, "hashes": HASHES, "lists": LISTS, "sets": SETS, "zsets": ZSETS,
     "streams": STREAMS, "hyperloglog": HYPERLOGLOG, "geo": GEO, "bitmaps": BITMAPS,
@@ -107,4 +112,19 @@ def test_same_replies_as_one_server(proxy, direct, kind):
     for command in SEQUENCES[kind]:
         want = direct.call(*command)
         got = proxy.call(*command)
+        if command[0] in UNORDERED:
+            got, want = sorted_elements(got), sorted_elements(want)
         assert got == want, f"{command}: shardis {got!r} != redis {want!r}"
+
+
+def sorted_elements(reply):
+    """The bulk elements of a flat array reply, sorted."""
+    header, _, rest = reply.partition(b"\r\n")
+    assert header.startswith(b"*"), reply
+    elements = []
+    for _ in range(int(header[1:])):
+        length, _, rest = rest.partition(b"\r\n")
+        n = int(length[1:])
+        elements.append(rest[:n])
+        rest = rest[n + 2:]
+    return sorted(elements)
