@@ -26,7 +26,7 @@ class ContinuumIndex {
 
   // The index range that holds both the first point >= and the first point > any value whose
   // top 32 bits are `prefix`; `end` may equal the number of points.
-  Range range(uint32_t prefix) const {
+  [[nodiscard]] Range range(uint32_t prefix) const {
     const uint32_t slice = prefix >> shift_;
     return Range{starts_[slice], starts_[slice + 1]};
   }

@@ -13,10 +13,10 @@ using Md5Digest = std::array<uint8_t, 16>;
 using Sha1Digest = std::array<uint8_t, 20>;
 
 // Allocation-free: computed on a stack context.
-Md5Digest md5(std::string_view bytes);
-Sha1Digest sha1(std::string_view bytes);
+[[nodiscard]] Md5Digest md5(std::string_view bytes);
+[[nodiscard]] Sha1Digest sha1(std::string_view bytes);
 
 // The standard (zlib, IEEE 802.3) CRC-32 of the bytes.
-uint32_t crc32(std::string_view bytes);
+[[nodiscard]] uint32_t crc32(std::string_view bytes);
 
 }  // namespace shardis::hash

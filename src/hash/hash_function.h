@@ -13,20 +13,20 @@ namespace shardis::hash {
 // The pool's configured function applied to `key`. kSha1 is not a twemproxy function (only
 // the redis_shard ring uses it, through its own full-width path); here it gives the first
 // four digest bytes read little-endian, by analogy with twemproxy's md5.
-uint32_t hashKey(HashKind kind, std::string_view key);
+[[nodiscard]] uint32_t hashKey(HashKind kind, std::string_view key);
 
 // The functions one by one, for tests and benchmarks.
-uint32_t hashOneAtATime(std::string_view key);
-uint32_t hashMd5(std::string_view key);
-uint32_t hashCrc16(std::string_view key);
-uint32_t hashCrc32(std::string_view key);
-uint32_t hashCrc32a(std::string_view key);
-uint32_t hashFnv1_64(std::string_view key);
-uint32_t hashFnv1a_64(std::string_view key);
-uint32_t hashFnv1_32(std::string_view key);
-uint32_t hashFnv1a_32(std::string_view key);
-uint32_t hashHsieh(std::string_view key);
-uint32_t hashMurmur(std::string_view key);
-uint32_t hashJenkins(std::string_view key);
+[[nodiscard]] uint32_t hashOneAtATime(std::string_view key);
+[[nodiscard]] uint32_t hashMd5(std::string_view key);
+[[nodiscard]] uint32_t hashCrc16(std::string_view key);
+[[nodiscard]] uint32_t hashCrc32(std::string_view key);
+[[nodiscard]] uint32_t hashCrc32a(std::string_view key);
+[[nodiscard]] uint32_t hashFnv1_64(std::string_view key);
+[[nodiscard]] uint32_t hashFnv1a_64(std::string_view key);
+[[nodiscard]] uint32_t hashFnv1_32(std::string_view key);
+[[nodiscard]] uint32_t hashFnv1a_32(std::string_view key);
+[[nodiscard]] uint32_t hashHsieh(std::string_view key);
+[[nodiscard]] uint32_t hashMurmur(std::string_view key);
+[[nodiscard]] uint32_t hashJenkins(std::string_view key);
 
 }  // namespace shardis::hash

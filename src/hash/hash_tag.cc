@@ -2,16 +2,16 @@
 
 namespace shardis::hash {
 
-HashTag HashTag::none() { return HashTag(Kind::kNone, '\0', '\0'); }
+HashTag HashTag::none() { return {Kind::kNone, '\0', '\0'}; }
 
 HashTag HashTag::twemproxy(std::string_view two_chars) {
   if (two_chars.size() != 2) return none();
-  return HashTag(Kind::kTwemproxy, two_chars[0], two_chars[1]);
+  return {Kind::kTwemproxy, two_chars[0], two_chars[1]};
 }
 
 HashTag HashTag::redisShard(std::string_view two_chars) {
   if (two_chars.size() != 2) return none();
-  return HashTag(Kind::kRedisShard, two_chars[0], two_chars[1]);
+  return {Kind::kRedisShard, two_chars[0], two_chars[1]};
 }
 
 HashTag HashTag::forPool(Distribution distribution, std::string_view hash_tag) {

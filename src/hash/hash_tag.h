@@ -28,19 +28,19 @@ class HashTag {
   static HashTag forPool(Distribution distribution, std::string_view hash_tag);
 
   // The bytes that get hashed: a view into `key`, no allocation.
-  std::string_view routingKey(std::string_view key) const;
+  [[nodiscard]] std::string_view routingKey(std::string_view key) const;
 
   enum class Kind : unsigned char { kNone, kTwemproxy, kRedisShard };
-  Kind kind() const { return kind_; }
+  [[nodiscard]] Kind kind() const { return kind_; }
   // The two delimiters; '\0' for none().
-  char open() const { return open_; }
-  char close() const { return close_; }
+  [[nodiscard]] char open() const { return open_; }
+  [[nodiscard]] char close() const { return close_; }
 
  private:
   HashTag(Kind kind, char open, char close) : kind_(kind), open_(open), close_(close) {}
 
-  std::string_view twemproxyTag(std::string_view key) const;
-  std::string_view redisShardTag(std::string_view key) const;
+  [[nodiscard]] std::string_view twemproxyTag(std::string_view key) const;
+  [[nodiscard]] std::string_view redisShardTag(std::string_view key) const;
 
   Kind kind_;
   char open_;

@@ -29,7 +29,7 @@ void appendServerPoints(const std::string& name, uint32_t owner, uint32_t points
     label.push_back('-');
     label.append(std::to_string(digest_index));
     const Md5Digest digest = md5(label);
-    for (uint32_t word = 0; word < kPointsPerDigest; ++word) {
+    for (size_t word = 0; word < kPointsPerDigest; ++word) {
       const uint8_t* p = digest.data() + 4 * word;
       const uint32_t value = static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
                              (static_cast<uint32_t>(p[2]) << 16) |

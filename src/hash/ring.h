@@ -42,9 +42,9 @@ struct WideHash {
 
 // redis-shard's hash of `bytes`: crc32 (zlib, unsigned), md5 or sha1 (whole digest). Other
 // kinds fall back to twemproxy's 32-bit function of that name, in `low`.
-WideHash redisShardHash(HashKind kind, std::string_view bytes);
+[[nodiscard]] WideHash redisShardHash(HashKind kind, std::string_view bytes);
 // The number in decimal, as Python prints the library's hash.
-std::string wideHashDecimal(const WideHash& hash);
+[[nodiscard]] std::string wideHashDecimal(const WideHash& hash);
 
 class Ring {
  public:
@@ -62,24 +62,24 @@ class Ring {
   // Index into `members` of the server that owns `routing_key` (the bytes after the hash tag
   // rule). A pool of one (live) server answers 0 without hashing, as twemproxy does; with no
   // live member the answer is kNoLiveMember.
-  uint32_t locate(std::string_view routing_key) const;
+  [[nodiscard]] uint32_t locate(std::string_view routing_key) const;
 
   // The hash locate() searches for, in decimal: 32-bit for the twemproxy distributions,
   // 128/160-bit for redis_shard with md5/sha1; "random" for the random distribution. For
   // `shardis locate`; allocates.
-  std::string hashText(std::string_view routing_key) const;
+  [[nodiscard]] std::string hashText(std::string_view routing_key) const;
 
-  size_t liveCount() const { return live_count_; }
-  size_t memberCount() const { return member_count_; }
+  [[nodiscard]] size_t liveCount() const { return live_count_; }
+  [[nodiscard]] size_t memberCount() const { return member_count_; }
   // Entries in the continuum: points (ketama, redis_shard) or slots (modula, random).
-  size_t pointCount() const;
-  Distribution distribution() const { return distribution_; }
-  HashKind hashKind() const { return hash_; }
+  [[nodiscard]] size_t pointCount() const;
+  [[nodiscard]] Distribution distribution() const { return distribution_; }
+  [[nodiscard]] HashKind hashKind() const { return hash_; }
 
   // The continuum, for tests: ketama's sorted point values (empty for the other
   // distributions) and the owning member of each ketama point or modula/random slot.
-  std::span<const uint32_t> pointValues() const { return point_values_; }
-  std::span<const uint32_t> pointOwners() const { return point_owners_; }
+  [[nodiscard]] std::span<const uint32_t> pointValues() const { return point_values_; }
+  [[nodiscard]] std::span<const uint32_t> pointOwners() const { return point_owners_; }
 
  private:
   Ring(Distribution distribution, HashKind hash, size_t member_count);
@@ -88,9 +88,9 @@ class Ring {
   void buildSlots(std::span<const RingMember> members, std::span<const bool> live, bool weighted);
   void buildRedisShard(std::span<const RingMember> members, std::span<const bool> live);
 
-  uint32_t locateKetama(uint32_t hash) const;
-  uint32_t locateRedisShard(std::string_view routing_key) const;
-  uint32_t locateRandom() const;
+  [[nodiscard]] uint32_t locateKetama(uint32_t hash) const;
+  [[nodiscard]] uint32_t locateRedisShard(std::string_view routing_key) const;
+  [[nodiscard]] uint32_t locateRandom() const;
 
   Distribution distribution_;
   HashKind hash_;
@@ -108,7 +108,8 @@ class Ring {
 
 // twemproxy's per-server ketama point count, in its float32 arithmetic: a multiple of 4,
 // 160 for an even share, and 156 for some pool sizes (25, 47, 50 ...) where rounding bites.
-uint32_t ketamaPointsPerServer(uint32_t weight, uint32_t total_weight, uint32_t live_count);
+[[nodiscard]] uint32_t ketamaPointsPerServer(uint32_t weight, uint32_t total_weight,
+                                             uint32_t live_count);
 
 // Whether member `index` is live under a `live` mask (empty = all live).
 inline bool isLive(std::span<const bool> live, size_t index) {

@@ -25,6 +25,7 @@ TEST(ServerList, TwemproxyOrderIsShorterFirstThenBytes) {
   std::vector<RingMember> members = {{"gamma", 3}, {"beta", 2}, {"delta", 1}, {"alpha", 1}};
   sortTwemproxy(members);
   std::vector<std::string> order;
+  order.reserve(members.size());
   for (const RingMember& member : members) order.push_back(member.name);
   EXPECT_EQ(order, (std::vector<std::string>{"beta", "alpha", "delta", "gamma"}));
 }
