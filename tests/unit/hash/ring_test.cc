@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "hash/hash_function.h"
@@ -174,6 +175,28 @@ TEST(Ring, KetamaEjectionEqualsRingOfRemainingServers) {
 
 TEST(Ring, ModulaEjectionEqualsRingOfRemainingServers) {
   expectEjectionEqualsRebuild(Distribution::kModula);
+}
+
+TEST(Ring, OneRingServesManyThreads) {
+  // Workers share one immutable ring; each must see the single-threaded answers, and random
+  // must stay within the pool while every thread draws from its own generator.
+  const auto members = equalServers(30);
+  const auto ketama = Ring::build(Distribution::kKetama, HashKind::kFnv1a_64, members);
+  const auto random = Ring::build(Distribution::kRandom, HashKind::kFnv1a_64, members);
+  std::vector<uint32_t> expected;
+  for (int i = 0; i < 5000; ++i) expected.push_back(ketama->locate(keyNumber(i)));
+  std::vector<int> failures(4, 0);
+  std::vector<std::thread> workers;
+  for (size_t t = 0; t < failures.size(); ++t) {
+    workers.emplace_back([&, t] {
+      for (int i = 0; i < 5000; ++i) {
+        if (ketama->locate(keyNumber(i)) != expected[static_cast<size_t>(i)]) ++failures[t];
+        if (random->locate(keyNumber(i)) >= members.size()) ++failures[t];
+      }
+    });
+  }
+  for (std::thread& worker : workers) worker.join();
+  for (int count : failures) EXPECT_EQ(count, 0);
 }
 
 TEST(Ring, KetamaSpreadsKeysOverAllServers) {
