@@ -21,6 +21,7 @@ import time
 
 HOST = "127.0.0.1"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+NAN = float("nan")
 
 
 def free_port():
@@ -36,7 +37,7 @@ def wait_for_ping(port, proc, timeout=10.0):
             raise RuntimeError(f"process on port {port} exited with {proc.returncode}")
         try:
             with socket.create_connection((HOST, port), timeout=0.5) as s:
-                s.sendall(b"PING\r\n")
+                s.sendall(b"*1\r\n$4\r\nPING\r\n")  # twemproxy has no inline commands
                 if s.recv(16) == b"+PONG\r\n":
                     return
         except OSError:
@@ -72,9 +73,13 @@ def run_benchmark(port, args, pipeline, requests, clients):
     cmd = ["redis-benchmark", "-h", HOST, "-p", str(port), "-c", str(clients), "-n",
            str(requests), "-r", "100000", "-P", str(pipeline), "--csv"]
     # `args` is either "-t NAME" or a custom command; both go last.
-    out = subprocess.run(cmd + args, capture_output=True, text=True, timeout=600,
-                         check=True).stdout
-    rows = list(csv.DictReader(io.StringIO(out)))
+    run = subprocess.run(cmd + args, capture_output=True, text=True, timeout=600)
+    rows = list(csv.DictReader(io.StringIO(run.stdout)))
+    if run.returncode != 0 or not rows:
+        # redis-benchmark stops at the first error reply: the cell shows that it failed.
+        reason = (run.stderr or run.stdout).strip().splitlines()
+        print(f"  port {port} {' '.join(args[:2])}: failed: {reason[-1] if reason else '?'}")
+        return NAN, NAN, NAN
     row = rows[-1]
     return float(row["rps"]), float(row["p50_latency_ms"]), float(row["p99_latency_ms"])
 
@@ -171,6 +176,9 @@ def table(results, targets, threads):
             if t == "shardis" and "twemproxy" in cells:
                 ratio = f"{rps / cells['twemproxy'][0]:.2f}"
                 cpu_ratio = f"{cpu / cells['twemproxy'][3]:.2f}"
+            if rps != rps:
+                lines.append(f"| {name} | {t} | failed | | | | | |")
+                continue
             cpu_text = "" if cpu != cpu else f"{cpu:.1f}"
             lines.append(f"| {name} | {t} | {rps:,.0f} | {p50:.3f} | {p99:.3f} | {cpu_text} | "
                          f"{ratio} | {cpu_ratio} |")
