@@ -106,6 +106,10 @@ int serve(const config::Config& config, const Options& options) {
   for (auto& worker : workers) worker->requestStop();
   for (auto& runner : runners) runner.join();
   workers.clear();
+  // The socket files are ours; a stale one would only confuse the next start's operator.
+  for (const config::Pool& pool : config.pools) {
+    if (pool.listen.kind == config::ListenAddress::Kind::kUnix) ::unlink(pool.listen.path.c_str());
+  }
   return 0;
 }
 

@@ -172,7 +172,7 @@ void ServerConnection::fail(std::string message, bool count_failure) {
   if (count_failure) {
     retry_at_ms_ = loop_.now() + backoff_.nextDelayMs();
     last_error_ = message;
-    spdlog::warn("server {}: {}", endpoint_.name, message);
+    spdlog::warn("backend connection closed: {}", std::string_view(message).substr(4));
   }
   std::deque<InFlight> failed;
   failed.swap(in_flight_);
