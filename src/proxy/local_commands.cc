@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <vector>
 
 #include "resp/encoder.h"
 
@@ -149,6 +150,53 @@ void hello(Argv argv, const config::Pool& pool, ClientState& client, std::string
   helloReply(client, out);
 }
 
+// Commands the proxy refuses outright are left out of its COMMAND listings, so that a client
+// library that adapts to the server's command list does not offer them.
+bool offered(const command::CommandSpec& spec) {
+  return spec.routing != command::Routing::kUnsupported;
+}
+
+size_t offeredCount() {
+  size_t count = 0;
+  for (const command::CommandSpec& spec : command::allCommands()) count += offered(spec) ? 1 : 0;
+  return count;
+}
+
+void commandList(std::string& out) {
+  std::string body;
+  size_t count = 0;
+  auto add = [&](const command::CommandSpec& spec) {
+    resp::appendBulk(body, spec.name);
+    ++count;
+  };
+  for (const command::CommandSpec& spec : command::allCommands()) {
+    if (!offered(spec)) continue;
+    add(spec);
+    for (const command::CommandSpec& sub : spec.subcommands) {
+      if (offered(sub)) add(sub);
+    }
+  }
+  resp::appendArrayHeader(out, count);
+  out.append(body);
+}
+
+void commandGetkeys(Argv argv, std::string& out) {
+  Argv request = argv.subspan(2);
+  const command::CommandSpec* spec = command::resolve(request);
+  if (spec == nullptr) return resp::appendError(out, "ERR Invalid command specified");
+  if (!command::arityOk(*spec, request.size())) {
+    return resp::appendError(out, "ERR Invalid number of arguments specified for command");
+  }
+  if (!spec->mayHaveKeys()) return resp::appendError(out, "ERR The command has no key arguments");
+  std::vector<uint32_t> keys;
+  std::string_view error;
+  if (command::findKeys(*spec, request, keys, error) != command::KeysStatus::kOk) {
+    return resp::appendError(out, "ERR Invalid arguments specified for command");
+  }
+  resp::appendArrayHeader(out, keys.size());
+  for (uint32_t index : keys) resp::appendBulk(out, request[index]);
+}
+
 void commandInfo(Argv names, std::string& out) {
   resp::appendArrayHeader(out, names.size());
   for (std::string_view name : names) {
@@ -170,7 +218,9 @@ void commandDocs(Argv names, std::string& out) {
     ++found;
   };
   if (names.empty()) {
-    for (const command::CommandSpec& spec : command::allCommands()) add(spec);
+    for (const command::CommandSpec& spec : command::allCommands()) {
+      if (offered(spec)) add(spec);
+    }
   } else {
     for (std::string_view name : names) {
       if (const command::CommandSpec* spec = command::lookup(name)) add(*spec);
@@ -185,7 +235,7 @@ void commandAll(std::string& out) {
   std::string body;
   size_t count = 0;
   for (const command::CommandSpec& spec : command::allCommands()) {
-    if (spec.raw_info.empty()) continue;
+    if (spec.raw_info.empty() || !offered(spec)) continue;
     body.append(spec.raw_info);
     ++count;
   }
@@ -197,11 +247,15 @@ bool commandCommand(std::string_view name, Argv argv, std::string& out) {
   if (name == "command") {
     commandAll(out);
   } else if (name == "command|count") {
-    resp::appendInteger(out, static_cast<int64_t>(command::allCommands().size()));
+    resp::appendInteger(out, static_cast<int64_t>(offeredCount()));
   } else if (name == "command|info") {
     commandInfo(argv.subspan(2), out);
   } else if (name == "command|docs") {
     commandDocs(argv.subspan(2), out);
+  } else if (name == "command|list") {
+    commandList(out);
+  } else if (name == "command|getkeys") {
+    commandGetkeys(argv, out);
   } else {
     return false;
   }
@@ -292,6 +346,11 @@ bool runLocalCommand(const command::CommandSpec& spec, Argv argv, const config::
     auth(argv, pool, client, out);
   } else if (name == "hello") {
     hello(argv, pool, client, out);
+  } else if (name == "reset") {
+    // Back to a fresh connection's state, as Redis does (logged out when a password is set).
+    client.name.clear();
+    client.authenticated = pool.redis_auth.empty();
+    resp::appendStatus(out, "RESET");
   } else if (name == "readonly" || name == "readwrite") {
     resp::appendStatus(out, "OK");
   } else if (name == "info") {
