@@ -9,6 +9,7 @@ packages=(
   googletest libgmock-dev libgtest-dev libbenchmark-dev
   redis-server redis-tools
   python3 python3-redis python3-pytest
+  libhttp-parser-dev prometheus
 )
 # Node (for the ioredis/node-redis tests): any install that gives node and npm will do; the
 # machine image may carry a nodesource build that conflicts with Debian's npm package.

@@ -1,0 +1,95 @@
+// HttpSession: one connection to the admin HTTP port, parsed with Debian's libhttp-parser.
+//
+// Requests are answered in order (pipelined requests too); keep-alive as the client asks.
+// A request larger than kMaxRequestBytes gets 431 (or 413 once its headers are in) and the
+// connection is closed; bytes that are not HTTP get 400 and a close; an idle connection is
+// closed after kIdleTimeoutMs. Nothing here throws or aborts on client input.
+//
+// Owned by the StatsServer, which is told through HttpSessionOwner::release() when the
+// session is over (from inside a callback of the session: the owner frees it later).
+#pragma once
+
+#include <http_parser.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "net/stream.h"
+#include "net/timer.h"
+
+namespace shardis::net {
+class Loop;
+}
+
+namespace shardis::stats {
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+// Answers one request: method (http_method) and path (without the query string).
+using HttpHandler = std::function<HttpResponse(int method, std::string_view path)>;
+
+class HttpSession;
+class HttpSessionOwner {
+ public:
+  virtual void release(HttpSession* session) = 0;
+
+ protected:
+  ~HttpSessionOwner() = default;
+};
+
+class HttpSession final : public net::StreamEvents {
+ public:
+  static constexpr size_t kMaxRequestBytes = 8192;
+  static constexpr uint64_t kIdleTimeoutMs = 30000;
+
+  HttpSession(net::Loop& loop, HttpSessionOwner& owner, const HttpHandler& handler);
+  ~HttpSession();
+  HttpSession(const HttpSession&) = delete;
+  HttpSession& operator=(const HttpSession&) = delete;
+
+  net::Stream& stream() { return *stream_; }
+  void start();
+  // Closes at once (server shutdown).
+  void close();
+
+  uv_buf_t readBuffer(size_t suggested) override;
+  void onRead(size_t nread) override;
+  void onStreamEnd(int status) override;
+
+  [[nodiscard]] static std::string_view reason(int status);
+
+ private:
+  static int onMessageBegin(http_parser* parser);
+  static int onUrl(http_parser* parser, const char* at, size_t length);
+  static int onHeadersComplete(http_parser* parser);
+  static int onMessageComplete(http_parser* parser);
+
+  void feed(const char* data, size_t length);
+  void answer();
+  void reply(const HttpResponse& response, bool head, bool keep_alive);
+  void fail(int status);
+  void finish(bool flush);
+
+  HttpSessionOwner& owner_;
+  const HttpHandler& handler_;
+  net::StreamPtr stream_;
+  net::TimerPtr idle_timer_;
+  http_parser parser_{};
+  http_parser_settings settings_{};
+  std::array<char, 4096> buffer_{};
+  std::string url_;
+  size_t request_bytes_ = 0;  // of the request being read
+  bool headers_done_ = false;
+  bool message_done_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace shardis::stats

@@ -1,0 +1,92 @@
+// INFO sections in redis-server's line format ("field:value\r\n" under "# Section").
+#include <cinttypes>
+#include <cstdio>
+
+#include "stats/render.h"
+
+namespace shardis::stats {
+
+namespace {
+
+// Redis's INFO latencystats percentiles and their labels ("%f" without trailing zeros).
+struct Percentile {
+  double value;
+  const char* label;
+};
+constexpr Percentile kPercentiles[] = {{50.0, "p50"}, {99.0, "p99"}, {99.9, "p99.9"}};
+
+}  // namespace
+
+std::string printableKey(std::string_view key) {
+  std::string out;
+  out.reserve(key.size());
+  for (char c : key) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x7f || c == '%' || c == '"' || c == '\\') {
+      char escaped[4];
+      std::snprintf(escaped, sizeof escaped, "%%%02X", byte);
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+void appendCommandStats(std::string& out, const Snapshot& snapshot) {
+  out += "# Commandstats\r\n";
+  const auto& commands = snapshot.totals.commands();
+  char line[256];
+  for (size_t id = 0; id < commands.size(); ++id) {
+    const CommandCounters& c = commands[id];
+    if (c.calls == 0 && c.failed_calls == 0 && c.rejected_calls == 0) continue;
+    double per_call =
+        c.calls == 0 ? 0.0 : static_cast<double>(c.usec) / static_cast<double>(c.calls);
+    std::string_view name = commandName(static_cast<CommandId>(id));
+    std::snprintf(line, sizeof line,
+                  "cmdstat_%.*s:calls=%" PRIu64 ",usec=%" PRIu64
+                  ",usec_per_call=%.2f,rejected_calls=%" PRIu64 ",failed_calls=%" PRIu64 "\r\n",
+                  static_cast<int>(name.size()), name.data(), c.calls, c.usec, per_call,
+                  c.rejected_calls, c.failed_calls);
+    out += line;
+  }
+}
+
+void appendLatencyStats(std::string& out, const Snapshot& snapshot) {
+  out += "# Latencystats\r\n";
+  const auto& commands = snapshot.totals.commands();
+  char value[64];
+  for (size_t id = 0; id < commands.size(); ++id) {
+    const Histogram& latency = commands[id].latency;
+    if (latency.count() == 0) continue;
+    out += "latency_percentiles_usec_";
+    out += commandName(static_cast<CommandId>(id));
+    out += ':';
+    for (size_t i = 0; i < std::size(kPercentiles); ++i) {
+      std::snprintf(value, sizeof value, "%s%s=%.3f", i == 0 ? "" : ",", kPercentiles[i].label,
+                    static_cast<double>(latency.percentile(kPercentiles[i].value)));
+      out += value;
+    }
+    out += "\r\n";
+  }
+}
+
+void appendHotKeys(std::string& out, const Snapshot& snapshot) {
+  out += "# Hotkeys\r\n";
+  const auto& pools = snapshot.totals.pools();
+  bool enabled = false;
+  for (const PoolStats& pool : pools) enabled = enabled || pool.hot_keys != nullptr;
+  out += enabled ? "hotkeys_enabled:1\r\n" : "hotkeys_enabled:0\r\n";
+  for (size_t p = 0; snapshot.layout && p < snapshot.layout->size() && p < pools.size(); ++p) {
+    if (!pools[p].hot_keys) continue;
+    std::string pool = printableKey((*snapshot.layout)[p].name);
+    size_t rank = 0;
+    // The count comes first so that a key holding ',' or '=' cannot shift the fields.
+    for (const HotKeys::Entry& entry : pools[p].hot_keys->top()) {
+      out += "hotkey_" + pool + "_" + std::to_string(++rank) +
+             ":count=" + std::to_string(entry.count) + ",key=" + printableKey(entry.key()) + "\r\n";
+    }
+  }
+}
+
+}  // namespace shardis::stats

@@ -1,0 +1,192 @@
+#include "stats/stats_server.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <thread>
+#include <unordered_map>
+
+#include "config/address.h"
+#include "config/config.h"
+#include "net/async.h"
+#include "net/listener.h"
+#include "net/loop.h"
+#include "stats/http_session.h"
+#include "stats/hub.h"
+#include "stats/render.h"
+
+namespace shardis::stats {
+
+namespace {
+
+constexpr int kBacklog = 128;
+// Admin connections beyond this are closed on accept: the port is for a few scrapers.
+constexpr size_t kMaxSessions = 64;
+
+// The stats port never reads; its streams need an events object until closeAfterWrites().
+class NoEvents final : public net::StreamEvents {
+ public:
+  uv_buf_t readBuffer(size_t /*suggested*/) override { return uv_buf_init(nullptr, 0); }
+  void onRead(size_t /*nread*/) override {}
+  void onStreamEnd(int /*status*/) override {}
+};
+NoEvents no_events;
+
+uint16_t boundPort(int fd) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return 0;
+  if (address.ss_family == AF_INET) {
+    return ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
+  }
+  return ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
+}
+
+// "host:port" or "[v6]:port"; port 0 is allowed here (tests bind a free port).
+bool parseAdminListen(const std::string& text, config::ListenAddress& out) {
+  config::detail::HostPort parts;
+  if (!config::detail::splitHostPort(text, parts)) return false;
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(parts.port_text.data(),
+                                   parts.port_text.data() + parts.port_text.size(), port);
+  if (ec != std::errc() || end != parts.port_text.data() + parts.port_text.size() || port > 65535) {
+    return false;
+  }
+  out.kind = config::ListenAddress::Kind::kTcp;
+  out.host = parts.host;
+  out.port = static_cast<uint16_t>(port);
+  out.text = text;
+  return true;
+}
+
+}  // namespace
+
+class StatsServer::Impl final : public net::ListenerEvents, public HttpSessionOwner {
+ public:
+  explicit Impl(StatsHub& hub) : hub_(hub) {
+    handler_ = [this](int /*method*/, std::string_view path) { return route(path); };
+  }
+
+  bool open(const config::Process& process, std::string& error) {
+    if (process.stats_port >= 0) {
+      stats_address_.host = process.stats_addr;
+      stats_address_.port = static_cast<uint16_t>(process.stats_port);
+      stats_address_.text = process.stats_addr + ":" + std::to_string(process.stats_port);
+      stats_listener_ = listen(stats_address_, stats_port_, error);
+      if (!stats_listener_) return false;
+    }
+    if (!process.admin_listen.empty()) {
+      if (!parseAdminListen(process.admin_listen, admin_address_)) {
+        error = "admin: not a host:port: " + process.admin_listen;
+        return false;
+      }
+      admin_listener_ = listen(admin_address_, admin_port_, error);
+      if (!admin_listener_) return false;
+    }
+    wakeup_ = net::Wakeup::create(loop_, [this] { shutdown(); });
+    return true;
+  }
+
+  void run() {
+    thread_ = std::thread([this] { loop_.run(); });
+  }
+
+  void stop() {
+    if (!thread_.joinable()) return;
+    wakeup_->send();
+    thread_.join();
+    static_cast<void>(wakeup_.release());  // closed on the loop by shutdown()
+  }
+
+  uint16_t stats_port_ = 0;
+  uint16_t admin_port_ = 0;
+
+ private:
+  net::ListenerPtr listen(const config::ListenAddress& address, uint16_t& port,
+                          std::string& error) {
+    int fd = net::openListenSocket(address, kBacklog, false, error);
+    if (fd < 0) return nullptr;
+    port = boundPort(fd);
+    return net::Listener::open(loop_, address, fd, kBacklog, this, error);
+  }
+
+  void onConnection(net::Listener& listener) override {
+    if (&listener == stats_listener_.get()) return serveStats(listener);
+    auto session = std::make_unique<HttpSession>(loop_, *this, handler_);
+    if (listener.accept(session->stream()) != 0) return;
+    if (sessions_.size() >= kMaxSessions) return;  // dropping the session closes it
+    HttpSession* raw = session.get();
+    sessions_.emplace(raw, std::move(session));
+    raw->start();
+  }
+
+  void serveStats(net::Listener& listener) {
+    net::StreamPtr stream = net::Stream::create(loop_, net::Stream::Kind::kTcp, &no_events);
+    if (listener.accept(*stream) != 0) return;
+    stream->write(renderTwemproxyJson(hub_.snapshot()));
+    stream->closeAfterWrites();
+    static_cast<void>(stream.release());  // frees itself once written
+  }
+
+  void release(HttpSession* session) override {
+    // Called from inside the session's own callbacks: free it after they return.
+    loop_.defer([this, session] { sessions_.erase(session); });
+  }
+
+  HttpResponse route(std::string_view path) {
+    HttpResponse response;
+    if (path == "/metrics") {
+      response.content_type = std::string(kPrometheusContentType);
+      response.body = renderPrometheus(hub_.snapshot());
+    } else if (path == "/stats") {
+      response.content_type = "application/json";
+      response.body = renderTwemproxyJson(hub_.snapshot());
+    } else if (path == "/healthz") {
+      response.content_type = "application/json";
+      response.status = renderHealth(hub_.snapshot(), response.body) ? 200 : 503;
+    } else {
+      response.status = 404;
+      response.body = "not found; try /metrics, /stats or /healthz\n";
+    }
+    return response;
+  }
+
+  void shutdown() {
+    stats_listener_.reset();
+    admin_listener_.reset();
+    for (auto& [raw, session] : sessions_) session->close();
+    sessions_.clear();
+    wakeup_->close();
+  }
+
+  StatsHub& hub_;
+  HttpHandler handler_;
+  net::Loop loop_;
+  config::ListenAddress stats_address_;
+  config::ListenAddress admin_address_;
+  net::ListenerPtr stats_listener_;
+  net::ListenerPtr admin_listener_;
+  net::WakeupPtr wakeup_;
+  std::unordered_map<HttpSession*, std::unique_ptr<HttpSession>> sessions_;
+  std::thread thread_;
+};
+
+std::unique_ptr<StatsServer> StatsServer::start(const config::Process& process, StatsHub& hub,
+                                                std::string& error) {
+  auto impl = std::make_unique<Impl>(hub);
+  if (!impl->open(process, error)) return nullptr;
+  impl->run();
+  return std::unique_ptr<StatsServer>(new StatsServer(std::move(impl)));
+}
+
+StatsServer::StatsServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+StatsServer::~StatsServer() { stop(); }
+
+uint16_t StatsServer::statsPort() const { return impl_->stats_port_; }
+uint16_t StatsServer::adminPort() const { return impl_->admin_port_; }
+
+void StatsServer::stop() { impl_->stop(); }
+
+}  // namespace shardis::stats
