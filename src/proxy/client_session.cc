@@ -215,17 +215,28 @@ void ClientSession::reply(std::string bytes, bool close_after) {
     pending.setCloseAfter();
     closing_ = true;  // nothing after QUIT or a protocol error is read
   }
+  if (&pending != &queue_.front()) return hold(pending);
   writeCompleted();
 }
 
 void ClientSession::onRequestComplete(PendingRequest& request) {
-  if (retired_ || &request != &queue_.front()) return;
+  if (retired_) return;
+  if (&request != &queue_.front()) return hold(request);
   writeCompleted();
+}
+
+// A reply that cannot be written yet still costs memory: it counts against the client's output
+// limit like bytes written but not yet read.
+void ClientSession::hold(PendingRequest& request) {
+  request.setHeldBytes(request.reply().size());
+  held_reply_bytes_ += request.heldBytes();
+  checkOutputLimit();
 }
 
 void ClientSession::writeCompleted() {
   while (!retired_ && queue_.frontDone()) {
     PendingRequest& front = queue_.front();
+    held_reply_bytes_ -= front.heldBytes();
     stream_->write(std::move(front.reply()));
     bool close_after = front.closeAfter();
     queue_.pop();
@@ -238,10 +249,11 @@ void ClientSession::writeCompleted() {
 
 void ClientSession::checkOutputLimit() {
   uint64_t limit = shared_.config.process.client_output_buffer_limit;
-  if (limit == 0 || stream_->pendingBytes() <= limit) return;
+  uint64_t owed = stream_->pendingBytes() + held_reply_bytes_;
+  if (limit == 0 || owed <= limit) return;
   shared_.output_limit_closes.fetch_add(1, std::memory_order_relaxed);
   spdlog::warn("client {}: closed, {} bytes of replies unread (client_output_buffer_limit)",
-               client_.id, stream_->pendingBytes());
+               client_.id, owed);
   close();
 }
 

@@ -70,6 +70,7 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
   void replyError(std::string_view message);
   void reply(std::string bytes, bool close_after = false);
   void writeCompleted();
+  void hold(PendingRequest& request);
   void finishAfterWrites();
   void checkOutputLimit();
   void compactReadBuffer();
@@ -85,8 +86,9 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
   size_t read_end_ = 0;
   PendingQueue queue_;
   ClientState client_;
-  std::string inline_request_;  // an inline request re-encoded as multibulk for the server
-  bool closing_ = false;        // no more requests are read; retire() is called or coming
+  size_t held_reply_bytes_ = 0;  // completed replies waiting behind an unanswered request
+  std::string inline_request_;   // an inline request re-encoded as multibulk for the server
+  bool closing_ = false;         // no more requests are read; retire() is called or coming
   bool draining_ = false;
   bool retired_ = false;
 };

@@ -60,6 +60,10 @@ class PendingRequest final : public backend::ReplyTarget {
   // Close the client once this reply is written (QUIT, protocol error).
   bool closeAfter() const { return close_after_; }
   void setCloseAfter() { close_after_ = true; }
+  // Bytes of this completed reply that the session counts against the client's output
+  // limit while it waits behind earlier requests.
+  size_t heldBytes() const { return held_bytes_; }
+  void setHeldBytes(size_t bytes) { held_bytes_ = bytes; }
   // Drops the outstanding parts: their replies will be discarded by the connections.
   void cancel();
 
@@ -75,6 +79,7 @@ class PendingRequest final : public backend::ReplyTarget {
   std::vector<backend::Ticket> tickets_;
   std::unique_ptr<Merger> merger_;
   uint32_t parts_waiting_ = 0;
+  size_t held_bytes_ = 0;
   bool close_after_ = false;
 };
 
