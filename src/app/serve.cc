@@ -20,6 +20,8 @@
 #include "net/listener.h"
 #include "proxy/shared_state.h"
 #include "proxy/worker.h"
+#include "stats/hub.h"
+#include "stats/stats_server.h"
 
 namespace shardis::app {
 
@@ -73,6 +75,16 @@ bool openListeners(const config::Config& config,
   return true;
 }
 
+stats::Identity identity() {
+  stats::Identity identity;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) == 0) identity.source = host;
+#ifdef SHARDIS_VERSION
+  identity.version = SHARDIS_VERSION;
+#endif
+  return identity;
+}
+
 }  // namespace
 
 int serve(const config::Config& config, const Options& options) {
@@ -87,11 +99,23 @@ int serve(const config::Config& config, const Options& options) {
   proxy::SharedState shared(config);
   const auto rings = buildRings(config);
   const int threads = threadCount(config, options);
+  stats::StatsHub hub(config, static_cast<size_t>(threads), identity());
   std::vector<std::unique_ptr<proxy::Worker>> workers;
   for (int i = 0; i < threads; ++i) {
-    workers.push_back(std::make_unique<proxy::Worker>(static_cast<uint32_t>(i), shared, rings));
+    workers.push_back(
+        std::make_unique<proxy::Worker>(static_cast<uint32_t>(i), shared, rings, &hub));
   }
   if (!openListeners(config, workers)) return 1;
+  config::Process process = config.process;
+  if (options.stats_port >= 0) process.stats_port = options.stats_port;
+  if (!options.stats_addr.empty()) process.stats_addr = options.stats_addr;
+  std::string stats_error;
+  std::unique_ptr<stats::StatsServer> stats_server =
+      stats::StatsServer::start(process, hub, stats_error);
+  if (!stats_server) {
+    spdlog::critical("{}", stats_error);
+    return 1;
+  }
 
   std::vector<std::thread> runners;
   for (auto& worker : workers) {
@@ -105,6 +129,7 @@ int serve(const config::Config& config, const Options& options) {
                received == SIGINT ? "SIGINT" : "SIGTERM");
   for (auto& worker : workers) worker->requestStop();
   for (auto& runner : runners) runner.join();
+  stats_server->stop();
   workers.clear();
   // The socket files are ours; a stale one would only confuse the next start's operator.
   for (const config::Pool& pool : config.pools) {

@@ -46,7 +46,8 @@ bool ServerConnection::send(std::string_view request, ReplyTarget* target, uint3
     if (loop_.now() < retry_at_ms_ || !startConnect()) return false;
   }
   stream_->write(request);
-  push(InFlight{target, part, Kind::kRequest, 0});
+  push(InFlight{target, part, Kind::kRequest, 0, 0});
+  health_.onRequestSent(endpoint_.index, request.size());
   ticket = Ticket{this, first_sequence_ + in_flight_.size() - 1};
   return true;
 }
@@ -121,10 +122,11 @@ bool ServerConnection::startConnect() {
 
 void ServerConnection::queueInternal(Kind kind, std::string_view request) {
   stream_->write(request);
-  push(InFlight{nullptr, 0, kind, 0});
+  push(InFlight{nullptr, 0, kind, 0, 0});
 }
 
 void ServerConnection::push(InFlight entry) {
+  entry.sent_ns = uv_hrtime();
   if (settings_.timeout_ms > 0) {
     entry.deadline_ms = loop_.now() + static_cast<uint64_t>(settings_.timeout_ms);
   }
@@ -155,7 +157,7 @@ void ServerConnection::onTimer() {
   }
   // The late reply must never reach the request queued behind this one, so the connection
   // goes, and everything queued on it with it.
-  fail("ERR timeout waiting for server " + endpoint_.name, true);
+  fail("ERR timeout waiting for server " + endpoint_.name, true, CloseCause::kTimeout);
 }
 
 std::string ServerConnection::causeMessage(std::string_view cause) const {
@@ -164,7 +166,9 @@ std::string ServerConnection::causeMessage(std::string_view cause) const {
   return message;
 }
 
-void ServerConnection::fail(std::string message, bool count_failure) {
+void ServerConnection::fail(std::string message, bool count_failure, CloseCause cause) {
+  if (state_ == State::kConnected) health_.onConnectionOpen(endpoint_.index, false);
+  if (count_failure) health_.onConnectionClosed(endpoint_.index, cause);
   state_ = State::kDisconnected;
   stream_.reset();
   if (timer_) timer_->stop();
@@ -235,6 +239,7 @@ bool ServerConnection::handleReply(const resp::Reply& reply) {
   bool error = resp::isError(reply);
   switch (entry.kind) {
     case Kind::kRequest:
+      health_.onReplyRead(endpoint_.index, (uv_hrtime() - entry.sent_ns) / 1000, reply.raw.size());
       if (entry.target != nullptr) entry.target->onReply(entry.part, reply);
       break;
     case Kind::kAuth:
@@ -260,7 +265,8 @@ bool ServerConnection::handleReply(const resp::Reply& reply) {
 void ServerConnection::onStreamEnd(int status) {
   // A server closing an idle connection (its `timeout` setting) is not a failure.
   bool idle = in_flight_.empty();
-  fail(causeMessage(statusText(status)), !idle);
+  fail(causeMessage(statusText(status)), !idle,
+       status == UV_EOF ? CloseCause::kEof : CloseCause::kError);
 }
 
 void ServerConnection::onConnect(int status) {
@@ -269,6 +275,7 @@ void ServerConnection::onConnect(int status) {
     return;
   }
   state_ = State::kConnected;
+  health_.onConnectionOpen(endpoint_.index, true);
   stream_->setNoDelay(true);
   if (settings_.keepalive) stream_->setKeepAlive(true, 60);
   if (int read_status = stream_->startReading(); read_status != 0) {

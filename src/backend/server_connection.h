@@ -50,11 +50,19 @@ struct ConnectionSettings {
   resp::Limits limits;
 };
 
-// What a connection tells its pool about the server's health.
+// Why a connection closed, for the counters (twemproxy's server_timedout/eof/err).
+enum class CloseCause : uint8_t { kTimeout, kEof, kError };
+
+// What a connection tells its pool about the server: health (ejection) and what the stats
+// count. ServerPool implements it and passes the counting on to a ServerObserver.
 class ServerHealth {
  public:
   virtual void onServerFailure(uint32_t server) = 0;
   virtual void onServerAnswered(uint32_t server) = 0;
+  virtual void onRequestSent(uint32_t server, size_t bytes) = 0;
+  virtual void onReplyRead(uint32_t server, uint64_t round_trip_us, size_t bytes) = 0;
+  virtual void onConnectionOpen(uint32_t server, bool open) = 0;
+  virtual void onConnectionClosed(uint32_t server, CloseCause cause) = 0;
 
  protected:
   ~ServerHealth() = default;
@@ -98,6 +106,7 @@ class ServerConnection final : public net::StreamEvents {
     uint32_t part;
     Kind kind;
     uint64_t deadline_ms;  // 0: no timeout
+    uint64_t sent_ns;      // uv_hrtime() when queued, for the round-trip histogram
   };
 
   bool startConnect();
@@ -106,7 +115,7 @@ class ServerConnection final : public net::StreamEvents {
   [[nodiscard]] bool handleReply(const resp::Reply& reply);
   void armTimer();
   void onTimer();
-  void fail(std::string message, bool count_failure);
+  void fail(std::string message, bool count_failure, CloseCause cause = CloseCause::kError);
   std::string causeMessage(std::string_view cause) const;
 
   net::Loop& loop_;

@@ -117,12 +117,29 @@ void ServerPool::onServerAnswered(uint32_t index) {
   if (server.ejected) restore(server);
 }
 
+void ServerPool::onRequestSent(uint32_t server, size_t bytes) {
+  if (observer_ != nullptr) observer_->onRequestSent(server, bytes);
+}
+
+void ServerPool::onReplyRead(uint32_t server, uint64_t round_trip_us, size_t bytes) {
+  if (observer_ != nullptr) observer_->onReplyRead(server, round_trip_us, bytes);
+}
+
+void ServerPool::onConnectionOpen(uint32_t server, bool open) {
+  if (observer_ != nullptr) observer_->onConnectionOpen(server, open);
+}
+
+void ServerPool::onConnectionClosed(uint32_t server, CloseCause cause) {
+  if (observer_ != nullptr) observer_->onConnectionClosed(server, cause);
+}
+
 void ServerPool::eject(Server& server) {
   server.ejected = true;
   server.failures = 0;
   server.retry_at_ms = loop_.now() + static_cast<uint64_t>(pool_.server_retry_timeout_ms);
   ++ejected_count_;
   rebuildRing();
+  if (observer_ != nullptr) observer_->onEjected(server.endpoint.index, true);
   spdlog::warn("pool {}: server {} ejected for {} ms", pool_.name, server.endpoint.name,
                pool_.server_retry_timeout_ms);
   if (!server.probe_timer) {
@@ -138,6 +155,7 @@ void ServerPool::restore(Server& server) {
   --ejected_count_;
   if (server.probe_timer) server.probe_timer->stop();
   rebuildRing();
+  if (observer_ != nullptr) observer_->onEjected(server.endpoint.index, false);
   spdlog::info("pool {}: server {} is back", pool_.name, server.endpoint.name);
 }
 

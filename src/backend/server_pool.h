@@ -24,6 +24,20 @@
 
 namespace shardis::backend {
 
+// Counts what happens on a pool's servers (the proxy feeds its stats from it). Called on the
+// worker's thread; every call is cheap and must not call back into the pool.
+class ServerObserver {
+ public:
+  virtual void onRequestSent(uint32_t server, size_t bytes) = 0;
+  virtual void onReplyRead(uint32_t server, uint64_t round_trip_us, size_t bytes) = 0;
+  virtual void onConnectionOpen(uint32_t server, bool open) = 0;
+  virtual void onConnectionClosed(uint32_t server, CloseCause cause) = 0;
+  virtual void onEjected(uint32_t server, bool ejected) = 0;
+
+ protected:
+  ~ServerObserver() = default;
+};
+
 class ServerPool final : public ServerHealth {
  public:
   // `ring` is the pool's ring over all servers (shared by the workers).
@@ -34,6 +48,8 @@ class ServerPool final : public ServerHealth {
   ServerPool& operator=(const ServerPool&) = delete;
 
   const config::Pool& config() const { return pool_; }
+  // Who counts (null = nobody); set before the first request.
+  void setObserver(ServerObserver* observer) { observer_ = observer; }
   size_t serverCount() const { return servers_.size(); }
   const std::string& serverName(uint32_t server) const { return servers_[server]->endpoint.name; }
 
@@ -52,6 +68,10 @@ class ServerPool final : public ServerHealth {
   // ServerHealth
   void onServerFailure(uint32_t server) override;
   void onServerAnswered(uint32_t server) override;
+  void onRequestSent(uint32_t server, size_t bytes) override;
+  void onReplyRead(uint32_t server, uint64_t round_trip_us, size_t bytes) override;
+  void onConnectionOpen(uint32_t server, bool open) override;
+  void onConnectionClosed(uint32_t server, CloseCause cause) override;
 
  private:
   struct Server {
@@ -70,6 +90,7 @@ class ServerPool final : public ServerHealth {
 
   net::Loop& loop_;
   const config::Pool& pool_;
+  ServerObserver* observer_ = nullptr;
   std::shared_ptr<const hash::Ring> full_ring_;
   std::shared_ptr<const hash::Ring> ring_;
   std::vector<std::unique_ptr<Server>> servers_;

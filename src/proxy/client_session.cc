@@ -125,6 +125,10 @@ void ClientSession::processInput() {
     if (status == resp::Status::kError) {
       // As Redis does: say what was wrong, then hang up once earlier replies are out.
       shared_.protocol_error_closes.fetch_add(1, std::memory_order_relaxed);
+      pool_.counters().countError(stats::ProxyError::kProtocol);
+      command_id_ = stats::unknownCommandId();
+      received_ns_ = uv_hrtime();
+      rejected_ = true;
       std::string bytes;
       resp::appendError(bytes, "ERR " + std::string(decoder_.errorMessage()));
       reply(std::move(bytes), true);
@@ -138,25 +142,32 @@ void ClientSession::processInput() {
 
 void ClientSession::dispatch(Argv argv, std::string_view raw, bool is_inline) {
   const command::CommandSpec* spec = command::resolve(argv);
-  if (spec == nullptr) return replyError(unknownCommandError(argv));
+  ++pool_.counters().requests;
+  command_id_ = stats::commandId(spec);
+  received_ns_ = uv_hrtime();
+  rejected_ = false;
+  if (spec == nullptr) return reject(stats::ProxyError::kUnsupported, unknownCommandError(argv));
   if (!command::arityOk(*spec, argv.size())) {
-    return replyError("ERR wrong number of arguments for '" + std::string(spec->name) +
-                      "' command");
+    return reject(stats::ProxyError::kUnsupported,
+                  "ERR wrong number of arguments for '" + std::string(spec->name) + "' command");
   }
   if (!client_.authenticated && !allowedBeforeAuth(*spec)) {
-    return replyError("NOAUTH Authentication required.");
+    return reject(stats::ProxyError::kAuth, "NOAUTH Authentication required.");
   }
   command::Routing routing = command::routingOf(*spec, argv);
   switch (routing) {
     case command::Routing::kLocal:
       return runLocal(*spec, argv);
     case command::Routing::kUnsupported:
-      if (spec->unsupported_reason.empty()) return replyError(notSupportedError(spec->name));
-      return replyError("ERR " + std::string(spec->unsupported_reason));
+      if (spec->unsupported_reason.empty()) {
+        return reject(stats::ProxyError::kUnsupported, notSupportedError(spec->name));
+      }
+      return reject(stats::ProxyError::kUnsupported,
+                    "ERR " + std::string(spec->unsupported_reason));
     case command::Routing::kPinned:
-      return replyError(notSupportedError(spec->name));
+      return reject(stats::ProxyError::kUnsupported, notSupportedError(spec->name));
     case command::Routing::kAllServers:
-      return replyError(severalServersError(spec->name));
+      return reject(stats::ProxyError::kUnsupported, severalServersError(spec->name));
     case command::Routing::kSingleKey:
     case command::Routing::kSameServerKeys:
     case command::Routing::kSplit:
@@ -167,7 +178,7 @@ void ClientSession::dispatch(Argv argv, std::string_view raw, bool is_inline) {
 void ClientSession::runLocal(const command::CommandSpec& spec, Argv argv) {
   std::string bytes;
   if (!runLocalCommand(spec, argv, pool_.config, client_, bytes)) {
-    return replyError(notSupportedError(spec.name));
+    return reject(stats::ProxyError::kUnsupported, notSupportedError(spec.name));
   }
   reply(std::move(bytes), client_.quit);
 }
@@ -175,9 +186,14 @@ void ClientSession::runLocal(const command::CommandSpec& spec, Argv argv) {
 void ClientSession::forward(const command::CommandSpec& spec, command::Routing routing, Argv argv,
                             std::string_view raw, bool is_inline) {
   Route route = pool_.router.route(spec, routing, argv, pool_);
-  if (route.kind == Route::Kind::kError) return replyError(route.error);
+  if (route.kind == Route::Kind::kError) {
+    bool crossed = route.error.starts_with("CROSSSLOT");
+    if (crossed) pool_.counters().countError(stats::ProxyError::kCrossSlot);
+    rejected_ = crossed;
+    return replyError(route.error);
+  }
   if (route.kind == Route::Kind::kSeveralServers) {
-    return replyError(severalServersError(spec.name));
+    return reject(stats::ProxyError::kUnsupported, severalServersError(spec.name));
   }
   if (is_inline) {
     // Inline requests follow Redis's quoting rules; the server gets the decoded arguments.
@@ -191,10 +207,31 @@ void ClientSession::forward(const command::CommandSpec& spec, command::Routing r
 void ClientSession::sendTo(uint32_t server, std::string_view request) {
   PendingRequest& pending = queue_.push();
   pending.expect(1);
+  pending.command_id = command_id_;
+  pending.received_ns = received_ns_;
   backend::ServerConnection& connection = pool_.servers.connectionFor(server, client_.id);
   if (!connection.send(request, &pending, 0, pending.ticket(0))) {
+    pool_.counters().countError(stats::ProxyError::kBackendDown);
     pending.onFailure(0, connection.lastError());
   }
+}
+
+void ClientSession::reject(stats::ProxyError kind, std::string_view message) {
+  pool_.counters().countError(kind);
+  rejected_ = true;
+  replyError(message);
+}
+
+// Redis's commandstats rule: a rejected call counts only as rejected; a call that ran counts,
+// and as failed when its reply is an error.
+void ClientSession::recordReply(uint16_t command_id, uint64_t received_ns, bool rejected,
+                                std::string_view reply) {
+  ++pool_.counters().replies;
+  stats::CommandOutcome outcome = rejected ? stats::CommandOutcome::kRejected
+                                  : (!reply.empty() && reply.front() == '-')
+                                      ? stats::CommandOutcome::kFailed
+                                      : stats::CommandOutcome::kOk;
+  pool_.worker.stats().recordCommand(command_id, (uv_hrtime() - received_ns) / 1000, outcome);
 }
 
 void ClientSession::replyError(std::string_view message) {
@@ -205,12 +242,16 @@ void ClientSession::replyError(std::string_view message) {
 
 void ClientSession::reply(std::string bytes, bool close_after) {
   if (queue_.empty() && !close_after) {
+    recordReply(command_id_, received_ns_, rejected_, bytes);
     stream_->write(std::move(bytes));
     checkOutputLimit();
     return;
   }
   PendingRequest& pending = queue_.push();
   pending.complete(std::move(bytes));
+  pending.command_id = command_id_;
+  pending.received_ns = received_ns_;
+  pending.rejected = rejected_;
   if (close_after) {
     pending.setCloseAfter();
     closing_ = true;  // nothing after QUIT or a protocol error is read
@@ -237,6 +278,7 @@ void ClientSession::writeCompleted() {
   while (!retired_ && queue_.frontDone()) {
     PendingRequest& front = queue_.front();
     held_reply_bytes_ -= front.heldBytes();
+    recordReply(front.command_id, front.received_ns, front.rejected, front.reply());
     stream_->write(std::move(front.reply()));
     bool close_after = front.closeAfter();
     queue_.pop();
@@ -257,6 +299,13 @@ void ClientSession::checkOutputLimit() {
   close();
 }
 
-void ClientSession::onStreamEnd(int /*status*/) { close(); }
+void ClientSession::onStreamEnd(int status) {
+  if (status == UV_EOF) {
+    ++pool_.counters().client_eof;
+  } else {
+    ++pool_.counters().client_err;
+  }
+  close();
+}
 
 }  // namespace shardis::proxy

@@ -13,6 +13,8 @@
 #include "proxy/local_commands.h"
 #include "proxy/pending_queue.h"
 #include "resp/request_decoder.h"
+#include "stats/command_index.h"
+#include "stats/counters.h"
 
 namespace shardis::net {
 class Loop;
@@ -68,6 +70,9 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
                std::string_view raw, bool is_inline);
   void sendTo(uint32_t server, std::string_view request);
   void replyError(std::string_view message);
+  void reject(stats::ProxyError kind, std::string_view message);
+  void recordReply(uint16_t command_id, uint64_t received_ns, bool rejected,
+                   std::string_view reply);
   void reply(std::string bytes, bool close_after = false);
   void writeCompleted();
   void hold(PendingRequest& request);
@@ -86,9 +91,13 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
   size_t read_end_ = 0;
   PendingQueue queue_;
   ClientState client_;
-  size_t held_reply_bytes_ = 0;  // completed replies waiting behind an unanswered request
-  std::string inline_request_;   // an inline request re-encoded as multibulk for the server
-  bool closing_ = false;         // no more requests are read; retire() is called or coming
+  size_t held_reply_bytes_ = 0;
+  // The request being dispatched, for the command stats of its reply.
+  stats::CommandId command_id_ = 0;
+  uint64_t received_ns_ = 0;
+  bool rejected_ = false;       // completed replies waiting behind an unanswered request
+  std::string inline_request_;  // an inline request re-encoded as multibulk for the server
+  bool closing_ = false;        // no more requests are read; retire() is called or coming
   bool draining_ = false;
   bool retired_ = false;
 };

@@ -64,6 +64,10 @@ class PendingRequest final : public backend::ReplyTarget {
   // limit while it waits behind earlier requests.
   size_t heldBytes() const { return held_bytes_; }
   void setHeldBytes(size_t bytes) { held_bytes_ = bytes; }
+  // What the stats record when the reply is written.
+  uint16_t command_id = 0;
+  uint64_t received_ns = 0;
+  bool rejected = false;
   // Drops the outstanding parts: their replies will be discarded by the connections.
   void cancel();
 

@@ -1,6 +1,7 @@
 #include "proxy/worker.h"
 
 #include <spdlog/spdlog.h>
+#include <time.h>
 
 namespace shardis::proxy {
 
@@ -30,13 +31,70 @@ PoolRuntime::PoolRuntime(Worker& worker_in, uint32_t index_in, const config::Poo
 
 void PoolRuntime::onConnection(net::Listener& accepted_on) { worker.accept(*this, accepted_on); }
 
+stats::PoolCounters& PoolRuntime::counters() { return worker.stats().pool(index); }
+
+void PoolRuntime::onRequestSent(uint32_t server, size_t bytes) {
+  stats::ServerCounters& counters = worker.stats().server(index, server);
+  ++counters.requests;
+  counters.request_bytes += bytes;
+}
+
+void PoolRuntime::onReplyRead(uint32_t server, uint64_t round_trip_us, size_t bytes) {
+  worker.stats().recordServerReply(index, server, round_trip_us, bytes);
+}
+
+void PoolRuntime::onConnectionOpen(uint32_t server, bool open) {
+  stats::ServerCounters& counters = worker.stats().server(index, server);
+  if (open) {
+    ++counters.server_connections;
+    if (counters.state == stats::ServerState::kDown) counters.state = stats::ServerState::kUp;
+  } else if (counters.server_connections > 0) {
+    --counters.server_connections;
+  }
+}
+
+void PoolRuntime::onConnectionClosed(uint32_t server, backend::CloseCause cause) {
+  stats::ServerCounters& counters = worker.stats().server(index, server);
+  switch (cause) {
+    case backend::CloseCause::kTimeout:
+      ++counters.server_timedout;
+      break;
+    case backend::CloseCause::kEof:
+      ++counters.server_eof;
+      break;
+    case backend::CloseCause::kError:
+      ++counters.server_err;
+      break;
+  }
+  if (counters.state == stats::ServerState::kUp) counters.state = stats::ServerState::kDown;
+}
+
+void PoolRuntime::onEjected(uint32_t server, bool ejected) {
+  stats::ServerCounters& counters = worker.stats().server(index, server);
+  if (!ejected) {
+    counters.state = stats::ServerState::kUp;
+    return;
+  }
+  counters.state = stats::ServerState::kEjected;
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  counters.server_ejected_at_us = now.tv_sec * 1000000 + now.tv_nsec / 1000;
+  ++this->counters().server_ejects;
+}
+
 Worker::Worker(uint32_t index, SharedState& shared,
-               const std::vector<std::shared_ptr<const hash::Ring>>& rings)
-    : index_(index), shared_(shared), limits_(limitsOf(shared.config.process.limits)) {
+               const std::vector<std::shared_ptr<const hash::Ring>>& rings, stats::StatsHub* hub)
+    : index_(index),
+      shared_(shared),
+      limits_(limitsOf(shared.config.process.limits)),
+      stats_(shared.config) {
   const auto& pools = shared.config.pools;
   for (uint32_t i = 0; i < pools.size(); ++i) {
     pools_.push_back(std::make_unique<PoolRuntime>(*this, i, pools[i], rings[i], limits_));
+    pools_.back()->servers.setObserver(pools_.back().get());
   }
+  if (hub != nullptr)
+    publisher_ = std::make_unique<stats::StatsPublisher>(loop_, *hub, index, stats_);
   stop_wakeup_ = net::Wakeup::create(loop_, [this] { beginStop(); });
 }
 
@@ -81,6 +139,8 @@ void Worker::accept(PoolRuntime& pool, net::Listener& listener) {
   auto session = std::make_unique<ClientSession>(loop_, kind, id, pool, shared_, *this);
   ClientSession* raw = session.get();
   sessions_.emplace(raw, std::move(session));
+  ++pool.counters().client_connections;
+  ++pool.counters().client_connections_total;
   if (listener.accept(raw->stream()) != 0) {
     raw->close();
     return;
@@ -103,6 +163,8 @@ void Worker::reject(net::Listener& listener) {
 void Worker::retire(ClientSession& session) {
   shared_.clients.fetch_sub(1, std::memory_order_relaxed);
   shared_.pool_clients[session.pool().index].fetch_sub(1, std::memory_order_relaxed);
+  stats::PoolCounters& counters = session.pool().counters();
+  if (counters.client_connections > 0) --counters.client_connections;
   ClientSession* key = &session;
   // The session is somewhere up the call stack: free it once the stack has unwound.
   loop_.defer([this, key] { sessions_.erase(key); });
@@ -136,6 +198,11 @@ void Worker::finish() {
   for (auto& pool : pools_) {
     pool->listener.reset();
     pool->servers.shutdown();
+    pool->servers.setObserver(nullptr);
+  }
+  if (publisher_) {
+    publisher_->publishNow();
+    publisher_->close();
   }
   drain_timer_.reset();
   stop_wakeup_.reset();

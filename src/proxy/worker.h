@@ -18,18 +18,27 @@
 #include "proxy/client_session.h"
 #include "proxy/router.h"
 #include "proxy/shared_state.h"
+#include "stats/counters.h"
+#include "stats/hub.h"
 
 namespace shardis::proxy {
 
 class Worker;
 
 // One pool as one worker sees it.
-struct PoolRuntime final : ServerLocator, net::ListenerEvents {
+struct PoolRuntime final : ServerLocator, net::ListenerEvents, backend::ServerObserver {
   PoolRuntime(Worker& worker_in, uint32_t index_in, const config::Pool& config_in,
               std::shared_ptr<const hash::Ring> ring, const resp::Limits& limits);
 
   uint32_t locate(std::string_view routing_key) override { return servers.locate(routing_key); }
   void onConnection(net::Listener& listener) override;
+  // backend::ServerObserver: the worker's server counters.
+  void onRequestSent(uint32_t server, size_t bytes) override;
+  void onReplyRead(uint32_t server, uint64_t round_trip_us, size_t bytes) override;
+  void onConnectionOpen(uint32_t server, bool open) override;
+  void onConnectionClosed(uint32_t server, backend::CloseCause cause) override;
+  void onEjected(uint32_t server, bool ejected) override;
+  stats::PoolCounters& counters();
 
   Worker& worker;
   uint32_t index;
@@ -42,8 +51,9 @@ struct PoolRuntime final : ServerLocator, net::ListenerEvents {
 class Worker final : public SessionOwner {
  public:
   // `rings`: one per pool, shared by every worker.
+  // `hub` (may be null) receives this worker's counters once a second.
   Worker(uint32_t index, SharedState& shared,
-         const std::vector<std::shared_ptr<const hash::Ring>>& rings);
+         const std::vector<std::shared_ptr<const hash::Ring>>& rings, stats::StatsHub* hub);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -59,6 +69,7 @@ class Worker final : public SessionOwner {
   void retire(ClientSession& session) override;
   const resp::Limits& limits() const { return limits_; }
   net::Loop& loop() { return loop_; }
+  stats::WorkerStats& stats() { return stats_; }
 
  private:
   void beginStop();
@@ -70,6 +81,8 @@ class Worker final : public SessionOwner {
   SharedState& shared_;
   resp::Limits limits_;
   net::Loop loop_;
+  stats::WorkerStats stats_;
+  std::unique_ptr<stats::StatsPublisher> publisher_;
   std::vector<std::unique_ptr<PoolRuntime>> pools_;
   std::unordered_map<ClientSession*, std::unique_ptr<ClientSession>> sessions_;
   net::WakeupPtr stop_wakeup_;
