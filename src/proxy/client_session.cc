@@ -37,8 +37,6 @@ namespace shardis::proxy {
 
 namespace {
 constexpr size_t kReadChunk = 16 * 1024;
-// After a large request the buffer shrinks back, so an idle client holds little memory.
-constexpr size_t kKeepBufferBytes = 64 * 1024;
 }  // namespace
 
 ClientSession::ClientSession(net::Loop& loop, net::Stream::Kind kind, uint64_t id,
@@ -88,7 +86,17 @@ void ClientSession::finishAfterWrites() {
   owner_.retire(*this);
 }
 
+// Reads land in the worker's scratch buffer whenever no partial request is waiting, so an idle
+// client holds no read buffer at all; only the tail of an incomplete request is copied into
+// the session's own buffer, which grows with it and is freed once the request is complete.
 uv_buf_t ClientSession::readBuffer(size_t /*suggested*/) {
+  if (read_start_ == read_end_) {
+    read_start_ = read_end_ = 0;
+    reading_scratch_ = true;
+    std::string& scratch = pool_.worker.readScratch();
+    return uv_buf_init(scratch.data(), static_cast<unsigned>(scratch.size()));
+  }
+  reading_scratch_ = false;
   if (read_buffer_.size() - read_end_ < kReadChunk) {
     compactReadBuffer();
     if (read_buffer_.size() - read_end_ < kReadChunk) {
@@ -108,36 +116,55 @@ void ClientSession::compactReadBuffer() {
 }
 
 void ClientSession::onRead(size_t nread) {
-  read_end_ += nread;
-  processInput();
-  if (retired_) return;
-  if (read_start_ == read_end_) {
-    read_start_ = read_end_ = 0;
-    if (read_buffer_.size() > kKeepBufferBytes) std::string().swap(read_buffer_);
+  if (reading_scratch_) {
+    reading_scratch_ = false;
+    std::string_view input(pool_.worker.readScratch().data(), nread);
+    size_t used = processInput(input);
+    if (retired_ || used == input.size()) return;
+    std::string_view rest = input.substr(used);
+    if (read_buffer_.size() < rest.size() + kReadChunk)
+      read_buffer_.resize(rest.size() + kReadChunk);
+    std::memcpy(read_buffer_.data(), rest.data(), rest.size());
+    read_start_ = 0;
+    read_end_ = rest.size();
+    return;
   }
+  read_end_ += nread;
+  read_start_ +=
+      processInput(std::string_view(read_buffer_.data() + read_start_, read_end_ - read_start_));
+  if (retired_ || read_start_ != read_end_) return;
+  read_start_ = read_end_ = 0;
+  std::string().swap(read_buffer_);
 }
 
-void ClientSession::processInput() {
-  while (!closing_ && read_start_ < read_end_) {
-    std::string_view pending(read_buffer_.data() + read_start_, read_end_ - read_start_);
+// Decodes and dispatches every complete request in `input`; returns the bytes consumed.
+size_t ClientSession::processInput(std::string_view input) {
+  size_t used = 0;
+  while (!closing_ && used < input.size()) {
+    std::string_view pending = input.substr(used);
     resp::Status status = decoder_.decode(pending);
-    if (status == resp::Status::kNeedMore) return;
+    if (status == resp::Status::kNeedMore) break;
     if (status == resp::Status::kError) {
-      // As Redis does: say what was wrong, then hang up once earlier replies are out.
-      shared_.protocol_error_closes.fetch_add(1, std::memory_order_relaxed);
-      pool_.counters().countError(stats::ProxyError::kProtocol);
-      command_id_ = stats::unknownCommandId();
-      received_ns_ = uv_hrtime();
-      rejected_ = true;
-      std::string bytes;
-      resp::appendError(bytes, "ERR " + std::string(decoder_.errorMessage()));
-      reply(std::move(bytes), true);
-      return;
+      protocolError();
+      break;
     }
     std::string_view raw = pending.substr(0, decoder_.consumed());
-    read_start_ += decoder_.consumed();
+    used += decoder_.consumed();
     if (!decoder_.argv().empty()) dispatch(decoder_.argv(), raw, decoder_.isInline());
   }
+  return used;
+}
+
+// As Redis does: say what was wrong, then hang up once the earlier replies are out.
+void ClientSession::protocolError() {
+  shared_.protocol_error_closes.fetch_add(1, std::memory_order_relaxed);
+  pool_.counters().countError(stats::ProxyError::kProtocol);
+  command_id_ = stats::unknownCommandId();
+  received_ns_ = uv_hrtime();
+  rejected_ = true;
+  std::string bytes;
+  resp::appendError(bytes, "ERR " + std::string(decoder_.errorMessage()));
+  reply(std::move(bytes), true);
 }
 
 void ClientSession::dispatch(Argv argv, std::string_view raw, bool is_inline) {

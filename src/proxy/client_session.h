@@ -63,7 +63,8 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
  private:
   using Argv = std::span<const std::string_view>;
 
-  void processInput();
+  size_t processInput(std::string_view input);
+  void protocolError();
   void dispatch(Argv argv, std::string_view raw, bool is_inline);
   void runLocal(const command::CommandSpec& spec, Argv argv);
   void forward(const command::CommandSpec& spec, command::Routing routing, Argv argv,
@@ -95,9 +96,10 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
   // The request being dispatched, for the command stats of its reply.
   stats::CommandId command_id_ = 0;
   uint64_t received_ns_ = 0;
-  bool rejected_ = false;       // completed replies waiting behind an unanswered request
-  std::string inline_request_;  // an inline request re-encoded as multibulk for the server
-  bool closing_ = false;        // no more requests are read; retire() is called or coming
+  bool rejected_ = false;         // completed replies waiting behind an unanswered request
+  std::string inline_request_;    // an inline request re-encoded as multibulk for the server
+  bool reading_scratch_ = false;  // the read in progress lands in the worker's scratch buffer
+  bool closing_ = false;          // no more requests are read; retire() is called or coming
   bool draining_ = false;
   bool retired_ = false;
 };

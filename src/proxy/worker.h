@@ -70,6 +70,8 @@ class Worker final : public SessionOwner {
   const resp::Limits& limits() const { return limits_; }
   net::Loop& loop() { return loop_; }
   stats::WorkerStats& stats() { return stats_; }
+  // Where client reads land (one read callback runs at a time per loop); see ClientSession.
+  std::string& readScratch() { return read_scratch_; }
 
  private:
   void beginStop();
@@ -82,6 +84,7 @@ class Worker final : public SessionOwner {
   resp::Limits limits_;
   net::Loop loop_;
   stats::WorkerStats stats_;
+  std::string read_scratch_ = std::string(64 * 1024, '\0');
   std::unique_ptr<stats::StatsPublisher> publisher_;
   std::vector<std::unique_ptr<PoolRuntime>> pools_;
   std::unordered_map<ClientSession*, std::unique_ptr<ClientSession>> sessions_;
