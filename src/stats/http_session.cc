@@ -67,10 +67,13 @@ int HttpSession::onMessageComplete(http_parser* parser) {
 
 void HttpSession::feed(const char* data, size_t length) {
   while (length > 0 && !finished_) {
+    // Headers complete before this chunk: the body is what is too large.
+    bool in_body = headers_done_;
     size_t parsed = http_parser_execute(&parser_, &settings_, data, length);
     request_bytes_ += parsed;
     data += parsed;
     length -= parsed;
+    if (request_bytes_ > kMaxRequestBytes) return fail(in_body ? 413 : 431);
     if (message_done_) {
       message_done_ = false;
       request_bytes_ = 0;
@@ -80,7 +83,6 @@ void HttpSession::feed(const char* data, size_t length) {
     }
     if (HTTP_PARSER_ERRNO(&parser_) != HPE_OK || parser_.upgrade != 0) return fail(400);
     if (parsed == 0) return fail(400);
-    if (request_bytes_ > kMaxRequestBytes) return fail(headers_done_ ? 413 : 431);
   }
 }
 
