@@ -21,6 +21,9 @@ inline constexpr std::string_view kPrometheusContentType = "text/plain; version=
 
 // INFO sections, with their "# Name" header and CRLF line ends, as redis-server writes them.
 // Commands never called are left out, as Redis leaves them out.
+// # Stats: Redis's field names where Redis has the counter (total_connections_received,
+// total_commands_processed, total_error_replies), summed over pools; ours after them.
+void appendStatsSection(std::string& out, const Snapshot& snapshot);
 void appendCommandStats(std::string& out, const Snapshot& snapshot);  // # Commandstats
 void appendLatencyStats(std::string& out, const Snapshot& snapshot);  // # Latencystats
 void appendHotKeys(std::string& out, const Snapshot& snapshot);       // # Hotkeys

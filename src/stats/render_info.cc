@@ -33,6 +33,33 @@ std::string printableKey(std::string_view key) {
   return out;
 }
 
+void appendStatsSection(std::string& out, const Snapshot& snapshot) {
+  PoolCounters sum;
+  for (const PoolStats& pool : snapshot.totals.pools()) sum.merge(pool.counters);
+  uint64_t error_replies = 0;
+  for (const CommandCounters& command : snapshot.totals.commands()) {
+    error_replies += command.failed_calls + command.rejected_calls;
+  }
+  auto line = [&out](std::string_view field, uint64_t value) {
+    out.append(field).append(":").append(std::to_string(value)).append("\r\n");
+  };
+  out += "# Stats\r\n";
+  line("total_connections_received", sum.client_connections_total);
+  line("total_commands_processed", sum.requests);
+  line("total_error_replies", error_replies);
+  line("total_replies", sum.replies);
+  line("client_eof", sum.client_eof);
+  line("client_err", sum.client_err);
+  line("split_commands", sum.split_commands);
+  line("fragments", sum.fragments);
+  line("server_ejects", sum.server_ejects);
+  for (size_t kind = 0; kind < kProxyErrorKinds; ++kind) {
+    std::string field = "proxy_errors_";
+    field += proxyErrorName(static_cast<ProxyError>(kind));
+    line(field, sum.errors[kind]);
+  }
+}
+
 void appendCommandStats(std::string& out, const Snapshot& snapshot) {
   out += "# Commandstats\r\n";
   const auto& commands = snapshot.totals.commands();

@@ -139,6 +139,28 @@ TEST(Prometheus, HistogramBucketsAreCumulativeInSeconds) {
   for (const char* line : lines) EXPECT_NE(text.find(line), std::string::npos) << line;
 }
 
+TEST(Info, StatsSection) {
+  std::string out;
+  appendStatsSection(out, busySnapshot());
+  EXPECT_EQ(out,
+            "# Stats\r\n"
+            "total_connections_received:10\r\n"
+            "total_commands_processed:100\r\n"
+            "total_error_replies:2\r\n"
+            "total_replies:99\r\n"
+            "client_eof:1\r\n"
+            "client_err:2\r\n"
+            "split_commands:5\r\n"
+            "fragments:6\r\n"
+            "server_ejects:4\r\n"
+            "proxy_errors_crossslot:1\r\n"
+            "proxy_errors_unsupported:0\r\n"
+            "proxy_errors_auth:0\r\n"
+            "proxy_errors_timeout:0\r\n"
+            "proxy_errors_backend_down:1\r\n"
+            "proxy_errors_protocol:0\r\n");
+}
+
 TEST(Info, CommandstatsInRedis7Format) {
   std::string out;
   appendCommandStats(out, busySnapshot());
