@@ -293,6 +293,13 @@ void ClientSession::onRequestComplete(PendingRequest& request) {
   writeCompleted();
 }
 
+bool ClientSession::writeNow(PendingRequest& request, std::string_view bytes) {
+  if (retired_ || &request != &queue_.front()) return false;
+  recordReply(request.command_id, request.received_ns, request.rejected, bytes);
+  stream_->write(bytes);
+  return true;
+}
+
 // A reply that cannot be written yet still costs memory: it counts against the client's output
 // limit like bytes written but not yet read.
 void ClientSession::hold(PendingRequest& request) {
@@ -305,8 +312,10 @@ void ClientSession::writeCompleted() {
   while (!retired_ && queue_.frontDone()) {
     PendingRequest& front = queue_.front();
     held_reply_bytes_ -= front.heldBytes();
-    recordReply(front.command_id, front.received_ns, front.rejected, front.reply());
-    stream_->write(std::move(front.reply()));
+    if (!front.written) {
+      recordReply(front.command_id, front.received_ns, front.rejected, front.reply());
+      stream_->write(std::move(front.reply()));
+    }
     bool close_after = front.closeAfter();
     queue_.pop();
     if (close_after) return finishAfterWrites();

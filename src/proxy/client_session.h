@@ -59,6 +59,7 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
   void onStreamEnd(int status) override;
   // CompletionListener
   void onRequestComplete(PendingRequest& request) override;
+  bool writeNow(PendingRequest& request, std::string_view reply) override;
 
  private:
   using Argv = std::span<const std::string_view>;

@@ -22,6 +22,8 @@ void PendingRequest::cancel() {
 void PendingRequest::onReply(uint32_t part, const resp::Reply& reply) {
   if (merger_) {
     merger_->onPartReply(part, reply);
+  } else if (parts_waiting_ == 1 && listener_.writeNow(*this, reply.raw)) {
+    written = true;
   } else {
     reply_.assign(reply.raw);
   }

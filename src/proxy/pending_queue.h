@@ -27,6 +27,9 @@ class PendingRequest;
 class CompletionListener {
  public:
   virtual void onRequestComplete(PendingRequest& request) = 0;
+  // A single-server reply has arrived: the listener may write `reply` to the client at once
+  // (true) when nothing is ahead of `request`, which saves copying it into the entry.
+  virtual bool writeNow(PendingRequest& /*request*/, std::string_view /*reply*/) { return false; }
 
  protected:
   ~CompletionListener() = default;
@@ -68,6 +71,7 @@ class PendingRequest final : public backend::ReplyTarget {
   uint16_t command_id = 0;
   uint64_t received_ns = 0;
   bool rejected = false;
+  bool written = false;  // the reply went to the client through writeNow()
   // Drops the outstanding parts: their replies will be discarded by the connections.
   void cancel();
 
