@@ -4,6 +4,7 @@
 
 #include <random>
 #include <set>
+#include <thread>
 
 #include "command/command_table.h"
 #include "net/loop.h"
@@ -147,6 +148,33 @@ TEST(StatsHub, ServerStateIsTheWorstAnyWorkerSees) {
   EXPECT_EQ(snapshot.totals.pools()[0].servers[0].state, ServerState::kDown);
   EXPECT_EQ(snapshot.totals.pools()[0].servers[1].state, ServerState::kEjected);
   EXPECT_EQ(snapshot.totals.pools()[0].servers[1].server_ejected_at_us, 123);
+}
+
+// Workers publish while a reader takes snapshots (run under TSan too): every snapshot is a
+// sum of whole publishes, never a torn one.
+TEST(StatsHub, PublishAndSnapshotFromManyThreads) {
+  config::Config config = makeConfig({"alpha"}, 2);
+  constexpr size_t kWorkers = 3;
+  constexpr uint64_t kRounds = 300;
+  StatsHub hub(config, kWorkers, Identity{});
+  std::vector<std::thread> workers;
+  for (size_t w = 0; w < kWorkers; ++w) {
+    workers.emplace_back([&hub, &config, w] {
+      WorkerStats stats(config);
+      for (uint64_t round = 1; round <= kRounds; ++round) {
+        stats.pool(0).requests = round;
+        stats.pool(0).replies = round;
+        hub.publish(w, stats);
+      }
+    });
+  }
+  for (int i = 0; i < 200; ++i) {
+    Snapshot snapshot = hub.snapshot();
+    const PoolCounters& pool = snapshot.totals.pools()[0].counters;
+    ASSERT_EQ(pool.requests, pool.replies);
+  }
+  for (std::thread& worker : workers) worker.join();
+  EXPECT_EQ(hub.snapshot().totals.pools()[0].counters.requests, kWorkers * kRounds);
 }
 
 TEST(StatsPublisher, PublishesFromTheWorkersLoop) {
