@@ -7,6 +7,7 @@
 #include "app/serve.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -75,6 +76,15 @@ bool openListeners(const config::Config& config,
   return true;
 }
 
+// Every client and backend connection is a descriptor: take the hard limit, so that the
+// default max_clients (10,000) fits without the operator raising `ulimit -n` first.
+void raiseDescriptorLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) spdlog::warn("cannot raise the descriptor limit");
+}
+
 stats::Identity identity() {
   stats::Identity identity;
   char host[256] = {};
@@ -90,6 +100,7 @@ stats::Identity identity() {
 int serve(const config::Config& config, const Options& options) {
   // A client that hangs up while a reply is being written must not kill the process.
   ::signal(SIGPIPE, SIG_IGN);
+  raiseDescriptorLimit();
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
