@@ -18,6 +18,13 @@ class ReplyTarget {
   // refused", "ERR timeout waiting for server s1".
   virtual void onFailure(uint32_t part, std::string_view message) = 0;
 
+  // Streaming of a large bulk reply, so that it passes through without being held whole:
+  // canStream() asks whether the target can take it piece by piece now; if so the reply
+  // arrives as onReplyChunk() calls (the last with `last` set) instead of one onReply(). A
+  // failure after the first chunk still comes as onFailure().
+  virtual bool canStream(uint32_t /*part*/) { return false; }
+  virtual void onReplyChunk(uint32_t /*part*/, std::string_view /*bytes*/, bool /*last*/) {}
+
  protected:
   ~ReplyTarget() = default;
 };

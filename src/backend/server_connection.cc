@@ -14,6 +14,9 @@ namespace shardis::backend {
 
 namespace {
 constexpr size_t kReadChunk = 16 * 1024;
+// A bulk reply at least this large, not yet complete in the read buffer, is passed on to its
+// client piece by piece instead of being collected first.
+constexpr uint64_t kStreamBulkBytes = 1 << 20;
 
 // libuv statuses are negated errno values on unix; strerror gives the wording clients know
 // from Redis and from the shell ("Connection refused", "Connection reset by peer").
@@ -173,6 +176,7 @@ void ServerConnection::fail(std::string message, bool count_failure, CloseCause 
   stream_.reset();
   if (timer_) timer_->stop();
   probe_in_flight_ = false;
+  stream_left_ = 0;
   if (count_failure) {
     retry_at_ms_ = loop_.now() + backoff_.nextDelayMs();
     last_error_ = message;
@@ -207,7 +211,12 @@ uv_buf_t ServerConnection::readBuffer(size_t /*suggested*/) {
 void ServerConnection::onRead(size_t nread) {
   read_end_ += nread;
   while (state_ == State::kConnected && read_start_ < read_end_) {
+    if (stream_left_ > 0) {
+      continueStream();
+      continue;
+    }
     std::string_view pending(read_buffer_.data() + read_start_, read_end_ - read_start_);
+    if (beginStream(pending)) continue;
     resp::Status status = decoder_.decode(pending);
     if (status == resp::Status::kNeedMore) break;
     if (status == resp::Status::kError) {
@@ -223,6 +232,60 @@ void ServerConnection::onRead(size_t nread) {
     read_buffer_.clear();
     read_buffer_.shrink_to_fit();
   }
+}
+
+// A reply starts at read_start_ whenever no stream is in progress; when it is a large bulk
+// whose target can take it in pieces, the decoder is bypassed for it.
+bool ServerConnection::beginStream(std::string_view pending) {
+  if (pending.front() != '$' || in_flight_.empty()) return false;
+  const InFlight& front = in_flight_.front();
+  if (front.kind != Kind::kRequest || front.target == nullptr) return false;
+  size_t line_end = pending.substr(0, 24).find("\r\n");
+  if (line_end == std::string_view::npos) return false;
+  uint64_t length = 0;
+  for (char c : pending.substr(1, line_end - 1)) {
+    if (c < '0' || c > '9') return false;  // "$-1" and garbage take the decoder's path
+    length = length * 10 + static_cast<uint64_t>(c - '0');
+  }
+  uint64_t total = line_end + 2 + length + 2;
+  if (length < kStreamBulkBytes || length > settings_.limits.max_bulk_len ||
+      pending.size() >= total || !front.target->canStream(front.part)) {
+    return false;
+  }
+  decoder_.reset();
+  stream_left_ = total;
+  stream_bytes_ = total;
+  return true;
+}
+
+void ServerConnection::continueStream() {
+  uint64_t available = read_end_ - read_start_;
+  size_t size = static_cast<size_t>(std::min(available, stream_left_));
+  std::string_view chunk(read_buffer_.data() + read_start_, size);
+  read_start_ += size;
+  stream_left_ -= size;
+  InFlight& front = in_flight_.front();
+  bool last = stream_left_ == 0;
+  if (last) {
+    InFlight entry = front;
+    replyDone();
+    health_.onReplyRead(endpoint_.index, (uv_hrtime() - entry.sent_ns) / 1000, stream_bytes_);
+    if (entry.target != nullptr) entry.target->onReplyChunk(entry.part, chunk, true);
+    return;
+  }
+  // A reply that keeps arriving is not timed out halfway through.
+  if (settings_.timeout_ms > 0) {
+    front.deadline_ms = loop_.now() + static_cast<uint64_t>(settings_.timeout_ms);
+  }
+  if (front.target != nullptr) front.target->onReplyChunk(front.part, chunk, false);
+}
+
+void ServerConnection::replyDone() {
+  in_flight_.pop_front();
+  ++first_sequence_;
+  armTimer();
+  backoff_.reset();
+  health_.onServerAnswered(endpoint_.index);
 }
 
 bool ServerConnection::handleReply(const resp::Reply& reply) {

@@ -113,6 +113,9 @@ class ServerConnection final : public net::StreamEvents {
   void queueInternal(Kind kind, std::string_view request);
   void push(InFlight entry);
   [[nodiscard]] bool handleReply(const resp::Reply& reply);
+  bool beginStream(std::string_view pending);
+  void continueStream();
+  void replyDone();
   void armTimer();
   void onTimer();
   void fail(std::string message, bool count_failure, CloseCause cause = CloseCause::kError);
@@ -135,6 +138,8 @@ class ServerConnection final : public net::StreamEvents {
   uint64_t retry_at_ms_ = 0;
   std::string last_error_;
   bool probe_in_flight_ = false;
+  uint64_t stream_left_ = 0;   // bytes of the bulk reply being streamed still to come
+  uint64_t stream_bytes_ = 0;  // its whole size, for the stats
 };
 
 }  // namespace shardis::backend

@@ -300,6 +300,21 @@ bool ClientSession::writeNow(PendingRequest& request, std::string_view bytes) {
   return true;
 }
 
+bool ClientSession::canWriteNow(PendingRequest& request) {
+  return !retired_ && &request == &queue_.front();
+}
+
+void ClientSession::writePiece(PendingRequest& request, std::string_view bytes) {
+  if (!canWriteNow(request)) return;
+  stream_->write(bytes);
+  checkOutputLimit();
+}
+
+void ClientSession::onReplyBroken(PendingRequest& /*request*/) {
+  spdlog::warn("client {}: closed, its server failed in the middle of a reply", client_.id);
+  close();
+}
+
 // A reply that cannot be written yet still costs memory: it counts against the client's output
 // limit like bytes written but not yet read.
 void ClientSession::hold(PendingRequest& request) {

@@ -60,6 +60,9 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
   // CompletionListener
   void onRequestComplete(PendingRequest& request) override;
   bool writeNow(PendingRequest& request, std::string_view reply) override;
+  bool canWriteNow(PendingRequest& request) override;
+  void writePiece(PendingRequest& request, std::string_view bytes) override;
+  void onReplyBroken(PendingRequest& request) override;
 
  private:
   using Argv = std::span<const std::string_view>;

@@ -30,7 +30,22 @@ void PendingRequest::onReply(uint32_t part, const resp::Reply& reply) {
   partDone(part);
 }
 
+bool PendingRequest::canStream(uint32_t /*part*/) {
+  return !merger_ && parts_waiting_ == 1 && listener_.canWriteNow(*this);
+}
+
+void PendingRequest::onReplyChunk(uint32_t part, std::string_view bytes, bool last) {
+  streamed_ = true;
+  if (!last) return listener_.writePiece(*this, bytes);
+  if (listener_.writeNow(*this, bytes)) written = true;
+  partDone(part);
+}
+
 void PendingRequest::onFailure(uint32_t part, std::string_view message) {
+  if (streamed_) {
+    tickets_[part].connection = nullptr;
+    return listener_.onReplyBroken(*this);
+  }
   if (merger_) {
     merger_->onPartFailure(part, message);
   } else {

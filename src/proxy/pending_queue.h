@@ -30,6 +30,12 @@ class CompletionListener {
   // A single-server reply has arrived: the listener may write `reply` to the client at once
   // (true) when nothing is ahead of `request`, which saves copying it into the entry.
   virtual bool writeNow(PendingRequest& /*request*/, std::string_view /*reply*/) { return false; }
+  // Streaming (see backend::ReplyTarget::canStream): whether `request` is first in line, a
+  // piece of its reply to write now, and a reply broken after some of it was written (the
+  // client cannot be told in-band any more: the listener closes it).
+  virtual bool canWriteNow(PendingRequest& /*request*/) { return false; }
+  virtual void writePiece(PendingRequest& /*request*/, std::string_view /*bytes*/) {}
+  virtual void onReplyBroken(PendingRequest& /*request*/) {}
 
  protected:
   ~CompletionListener() = default;
@@ -78,6 +84,8 @@ class PendingRequest final : public backend::ReplyTarget {
   // backend::ReplyTarget
   void onReply(uint32_t part, const resp::Reply& reply) override;
   void onFailure(uint32_t part, std::string_view message) override;
+  bool canStream(uint32_t part) override;
+  void onReplyChunk(uint32_t part, std::string_view bytes, bool last) override;
 
  private:
   void partDone(uint32_t part);
@@ -89,6 +97,7 @@ class PendingRequest final : public backend::ReplyTarget {
   uint32_t parts_waiting_ = 0;
   size_t held_bytes_ = 0;
   bool close_after_ = false;
+  bool streamed_ = false;  // part of the reply already went to the client
 };
 
 class PendingQueue {

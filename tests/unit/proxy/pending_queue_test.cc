@@ -97,6 +97,52 @@ TEST(PendingQueue, ASplitRequestCompletesWhenEveryPartHasAnswered) {
   EXPECT_EQ(drain.written, (std::vector<std::string>{":7\r\n"}));
 }
 
+// A listener that lets the front request stream, as ClientSession does.
+class Streamer final : public CompletionListener {
+ public:
+  void onRequestComplete(PendingRequest& request) override {
+    if (request.written) out += "|done";
+  }
+  bool writeNow(PendingRequest& /*request*/, std::string_view reply) override {
+    out += reply;
+    return true;
+  }
+  bool canWriteNow(PendingRequest& request) override { return &request == front; }
+  void writePiece(PendingRequest& /*request*/, std::string_view bytes) override { out += bytes; }
+  void onReplyBroken(PendingRequest& /*request*/) override { broken = true; }
+  PendingRequest* front = nullptr;
+  std::string out;
+  bool broken = false;
+};
+
+TEST(PendingQueue, OnlyTheFrontRequestStreamsItsReply) {
+  Streamer listener;
+  PendingQueue queue(listener);
+  PendingRequest& first = queue.push();
+  first.expect(1);
+  PendingRequest& second = queue.push();
+  second.expect(1);
+  listener.front = &first;
+  EXPECT_TRUE(first.canStream(0));
+  EXPECT_FALSE(second.canStream(0));
+  first.onReplyChunk(0, "$6\r\nab", false);
+  first.onReplyChunk(0, "cdef\r\n", true);
+  EXPECT_EQ(listener.out, "$6\r\nabcdef\r\n|done");
+  EXPECT_TRUE(first.done());
+}
+
+TEST(PendingQueue, AFailureAfterStreamingBeganBreaksTheClient) {
+  Streamer listener;
+  PendingQueue queue(listener);
+  PendingRequest& request = queue.push();
+  request.expect(1);
+  listener.front = &request;
+  request.onReplyChunk(0, "$100\r\npartial", false);
+  request.onFailure(0, "ERR server s1: Connection reset by peer");
+  EXPECT_TRUE(listener.broken);
+  EXPECT_EQ(listener.out, "$100\r\npartial");  // no error text spliced into the bulk
+}
+
 TEST(PendingQueue, CancelAllLeavesNoTicketBehind) {
   Drain drain;
   PendingQueue queue(drain);
