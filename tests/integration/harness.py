@@ -44,9 +44,11 @@ def answers_ping(port):
 class RawClient:
     """A blocking RESP client that hands back each reply's exact bytes."""
 
-    def __init__(self, port, timeout=5.0):
-        self.sock = socket.create_connection((HOST, port), timeout=timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def __init__(self, port=None, timeout=5.0, sock=None):
+        if sock is None:
+            sock = socket.create_connection((HOST, port), timeout=timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock = sock
         self.buf = b""
 
     def __enter__(self):
@@ -187,9 +189,11 @@ class Shardis:
     """The real shardis binary with a generated YAML config."""
 
     def __init__(self, workdir, servers, pool_options=None, process_options=None,
-                 args=(), port=None, stats_port=None):
+                 args=(), port=None, stats_port=None, listen=None):
         self.workdir = workdir
         self.port = port or free_port()
+        # Where clients connect: HOST:port unless a test asks for a unix socket or [::1].
+        self.listen = (listen or f"{HOST}:{{port}}").replace("{port}", str(self.port))
         self.stats_port = stats_port or free_port()
         self.servers = servers  # list of (name, RedisServer)
         self.pool_options = dict(pool_options or {})
@@ -206,7 +210,7 @@ class Shardis:
             for k, v in self.process_options.items():
                 lines.append(f"  {k}: {yaml_value(v)}")
         lines.append("pool:")
-        lines.append(f"  listen: {HOST}:{self.port}")
+        lines.append(f"  listen: {yaml_value(self.listen)}")
         for k, v in self.pool_options.items():
             lines.append(f"  {k}: {yaml_value(v)}")
         lines.append("  servers:")
@@ -228,10 +232,21 @@ class Shardis:
         if self.proc.poll() is not None:
             raise RuntimeError(f"shardis exited with {self.proc.returncode}: {self.log()}")
         try:
-            socket.create_connection((HOST, self.port), timeout=0.5).close()
+            self.connect(timeout=0.5).close()
             return True
         except OSError:
             return False
+
+    def connect(self, timeout=5.0):
+        """A plain socket to wherever the pool listens (TCP, [::1] or a unix socket)."""
+        if self.listen.startswith("/"):
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(timeout)
+            s.connect(self.listen.split()[0])
+            return s
+        if self.listen.startswith("[::1]"):
+            return socket.create_connection(("::1", self.port), timeout=timeout)
+        return socket.create_connection((HOST, self.port), timeout=timeout)
 
     def log(self):
         with open(self.stderr_path, "rb") as f:
@@ -282,13 +297,16 @@ def yaml_value(v):
 class Cluster:
     """N redis servers named s1..sN and one shardis in front of them."""
 
-    def __init__(self, n=3, pool_options=None, process_options=None, args=(), redis_extra=()):
+    def __init__(self, n=3, pool_options=None, process_options=None, args=(), redis_extra=(),
+                 listen=None):
         self.dir = tempfile.mkdtemp(prefix="shardis-it-")
         self.redis = [RedisServer(self.dir, extra=redis_extra) for _ in range(n)]
         self.names = [f"s{i + 1}" for i in range(n)]
         self.by_name = dict(zip(self.names, self.redis))
+        if listen is not None:
+            listen = listen.replace("{dir}", self.dir)
         self.proxy = Shardis(self.dir, list(zip(self.names, self.redis)),
-                             pool_options, process_options, args)
+                             pool_options, process_options, args, listen=listen)
 
     def __enter__(self):
         try:
