@@ -1,9 +1,11 @@
 // serve(): opens the listening sockets, starts one Worker per thread and waits for SIGTERM or
 // SIGINT; then every worker stops accepting, finishes the replies it owes (a few seconds at
-// most) and returns, and serve() returns 0.
+// most) and returns, and serve() returns 0. Meanwhile SIGHUP reopens the log file (logrotate)
+// and SIGTTIN/SIGTTOU make the log more or less verbose, as in twemproxy.
 //
 // Signals are blocked in every thread and taken synchronously by this one with sigwait(), so
-// no handler runs on a worker thread in the middle of the data path.
+// no handler runs on a worker thread in the middle of the data path, and the work a signal
+// asks for runs as ordinary code on this thread (no async-signal-safety limits).
 #include "app/serve.h"
 
 #include <signal.h>
@@ -12,11 +14,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "app/logging.h"
 #include "hash/ring.h"
 #include "net/listener.h"
 #include "proxy/shared_state.h"
@@ -95,17 +99,47 @@ stats::Identity identity() {
   return identity;
 }
 
+// Takes the signals serve() blocked, one at a time, until SIGTERM or SIGINT.
+void waitForStop(const sigset_t& signals) {
+  for (;;) {
+    int received = 0;
+    if (sigwait(&signals, &received) != 0) continue;
+    switch (received) {
+      case SIGHUP: {
+        std::string error;
+        if (reopenLogFile(error)) {
+          spdlog::info("received SIGHUP; log file reopened");
+        } else {
+          // Goes nowhere if the file is gone, but stderr may still be watched.
+          std::fprintf(stderr, "shardis: cannot reopen the log file: %s\n", error.c_str());
+        }
+        break;
+      }
+      case SIGTTIN:
+      case SIGTTOU:
+        // warn, so that the change shows at the default level either way.
+        spdlog::warn("received {}; log level is now {}",
+                     received == SIGTTIN ? "SIGTTIN" : "SIGTTOU",
+                     stepLogLevel(received == SIGTTIN));
+        break;
+      default:
+        spdlog::info("received {}; finishing replies in flight",
+                     received == SIGINT ? "SIGINT" : "SIGTERM");
+        return;
+    }
+  }
+}
+
 }  // namespace
 
 int serve(const config::Config& config, const Options& options) {
   // A client that hangs up while a reply is being written must not kill the process.
   ::signal(SIGPIPE, SIG_IGN);
   raiseDescriptorLimit();
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGTTIN, SIGTTOU}) sigaddset(&signals, signal);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   proxy::SharedState shared(config);
   const auto rings = buildRings(config);
@@ -134,10 +168,7 @@ int serve(const config::Config& config, const Options& options) {
   }
   spdlog::info("serving with {} worker thread(s)", threads);
 
-  int received = 0;
-  sigwait(&stop_signals, &received);
-  spdlog::info("received {}; finishing replies in flight",
-               received == SIGINT ? "SIGINT" : "SIGTERM");
+  waitForStop(signals);
   for (auto& worker : workers) worker->requestStop();
   for (auto& runner : runners) runner.join();
   stats_server->stop();

@@ -49,8 +49,16 @@ bool ServerConnection::send(std::string_view request, ReplyTarget* target, uint3
     if (loop_.now() < retry_at_ms_ || !startConnect()) return false;
   }
   stream_->write(request);
-  push(InFlight{target, part, Kind::kRequest, 0, 0});
+  const auto bytes = static_cast<int64_t>(request.size());
+  push(InFlight{target, part, Kind::kRequest, 0, 0, request.size()});
   health_.onRequestSent(endpoint_.index, request.size());
+  // A connected stream flushes its batch at the end of this loop iteration, so the request
+  // counts as sent; before the connect completes it waits in the stream's queue.
+  if (state_ == State::kConnected) {
+    queueChanged(QueueDelta{0, 0, 1, bytes});
+  } else {
+    queueChanged(QueueDelta{1, bytes, 0, 0});
+  }
   ticket = Ticket{this, first_sequence_ + in_flight_.size() - 1};
   return true;
 }
@@ -125,7 +133,7 @@ bool ServerConnection::startConnect() {
 
 void ServerConnection::queueInternal(Kind kind, std::string_view request) {
   stream_->write(request);
-  push(InFlight{nullptr, 0, kind, 0, 0});
+  push(InFlight{nullptr, 0, kind, 0, 0, 0});
 }
 
 void ServerConnection::push(InFlight entry) {
@@ -163,6 +171,19 @@ void ServerConnection::onTimer() {
   fail("ERR timeout waiting for server " + endpoint_.name, true, CloseCause::kTimeout);
 }
 
+void ServerConnection::queueChanged(const QueueDelta& delta) {
+  queued_.in_queue += delta.in_queue;
+  queued_.in_queue_bytes += delta.in_queue_bytes;
+  queued_.out_queue += delta.out_queue;
+  queued_.out_queue_bytes += delta.out_queue_bytes;
+  health_.onQueueChanged(endpoint_.index, delta);
+}
+
+void ServerConnection::dequeueSent(const InFlight& entry) {
+  if (entry.kind != Kind::kRequest) return;
+  queueChanged(QueueDelta{0, 0, -1, -static_cast<int64_t>(entry.bytes)});
+}
+
 std::string ServerConnection::causeMessage(std::string_view cause) const {
   std::string message = "ERR server ";
   message.append(endpoint_.name).append(": ").append(cause);
@@ -180,13 +201,23 @@ void ServerConnection::fail(std::string message, bool count_failure, CloseCause 
   if (count_failure) {
     retry_at_ms_ = loop_.now() + backoff_.nextDelayMs();
     last_error_ = message;
-    spdlog::warn("backend connection closed: {}", std::string_view(message).substr(4));
+    // One line when a server goes down; the retries that follow fail quietly until it is up.
+    if (!down_) {
+      spdlog::warn("{} (down; retrying)", std::string_view(message).substr(4));
+    } else {
+      spdlog::debug("{} (still down)", std::string_view(message).substr(4));
+    }
+    down_ = true;
   }
   std::deque<InFlight> failed;
   failed.swap(in_flight_);
   first_sequence_ += failed.size();
+  if (queued_.in_queue != 0 || queued_.out_queue != 0) {
+    queueChanged(QueueDelta{-queued_.in_queue, -queued_.in_queue_bytes, -queued_.out_queue,
+                            -queued_.out_queue_bytes});
+  }
   // State is settled before any callback: a target may send again or cancel.
-  if (count_failure) health_.onServerFailure(endpoint_.index);
+  if (count_failure) health_.onServerFailure(endpoint_.index, std::string_view(message).substr(4));
   for (const InFlight& entry : failed) {
     if (entry.target != nullptr) entry.target->onFailure(entry.part, message);
   }
@@ -268,6 +299,7 @@ void ServerConnection::continueStream() {
   bool last = stream_left_ == 0;
   if (last) {
     InFlight entry = front;
+    dequeueSent(entry);
     replyDone();
     health_.onReplyRead(endpoint_.index, (uv_hrtime() - entry.sent_ns) / 1000, stream_bytes_);
     if (entry.target != nullptr) entry.target->onReplyChunk(entry.part, chunk, true);
@@ -302,6 +334,7 @@ bool ServerConnection::handleReply(const resp::Reply& reply) {
   bool error = resp::isError(reply);
   switch (entry.kind) {
     case Kind::kRequest:
+      dequeueSent(entry);
       health_.onReplyRead(endpoint_.index, (uv_hrtime() - entry.sent_ns) / 1000, reply.raw.size());
       if (entry.target != nullptr) entry.target->onReply(entry.part, reply);
       break;
@@ -339,6 +372,15 @@ void ServerConnection::onConnect(int status) {
   }
   state_ = State::kConnected;
   health_.onConnectionOpen(endpoint_.index, true);
+  if (down_) {
+    spdlog::info("server {}: up (connected after a failure)", endpoint_.name);
+    down_ = false;
+  }
+  // What waited for the connection is now on its way to the server.
+  if (queued_.in_queue != 0) {
+    queueChanged(QueueDelta{-queued_.in_queue, -queued_.in_queue_bytes, queued_.in_queue,
+                            queued_.in_queue_bytes});
+  }
   stream_->setNoDelay(true);
   if (settings_.keepalive) stream_->setKeepAlive(true, 60);
   if (int read_status = stream_->startReading(); read_status != 0) {

@@ -53,16 +53,28 @@ struct ConnectionSettings {
 // Why a connection closed, for the counters (twemproxy's server_timedout/eof/err).
 enum class CloseCause : uint8_t { kTimeout, kEof, kError };
 
+// A change of a connection's queues, in twemproxy's terms: in_queue holds requests waiting
+// to be sent (queued while the connection is still being made), out_queue requests sent and
+// awaiting their reply. Deltas, so that the counters stay O(1) per event.
+struct QueueDelta {
+  int64_t in_queue = 0;
+  int64_t in_queue_bytes = 0;
+  int64_t out_queue = 0;
+  int64_t out_queue_bytes = 0;
+};
+
 // What a connection tells its pool about the server: health (ejection) and what the stats
 // count. ServerPool implements it and passes the counting on to a ServerObserver.
 class ServerHealth {
  public:
-  virtual void onServerFailure(uint32_t server) = 0;
+  // `cause` is the error reply's text after "ERR " ("server s1: Connection refused").
+  virtual void onServerFailure(uint32_t server, std::string_view cause) = 0;
   virtual void onServerAnswered(uint32_t server) = 0;
   virtual void onRequestSent(uint32_t server, size_t bytes) = 0;
   virtual void onReplyRead(uint32_t server, uint64_t round_trip_us, size_t bytes) = 0;
   virtual void onConnectionOpen(uint32_t server, bool open) = 0;
   virtual void onConnectionClosed(uint32_t server, CloseCause cause) = 0;
+  virtual void onQueueChanged(uint32_t /*server*/, const QueueDelta& /*delta*/) {}
 
  protected:
   ~ServerHealth() = default;
@@ -107,6 +119,7 @@ class ServerConnection final : public net::StreamEvents {
     Kind kind;
     uint64_t deadline_ms;  // 0: no timeout
     uint64_t sent_ns;      // uv_hrtime() when queued, for the round-trip histogram
+    uint64_t bytes;        // a client request's size, for the queue gauges; 0 for our own
   };
 
   bool startConnect();
@@ -120,6 +133,8 @@ class ServerConnection final : public net::StreamEvents {
   void onTimer();
   void fail(std::string message, bool count_failure, CloseCause cause = CloseCause::kError);
   std::string causeMessage(std::string_view cause) const;
+  void queueChanged(const QueueDelta& delta);
+  void dequeueSent(const InFlight& entry);
 
   net::Loop& loop_;
   const ServerEndpoint& endpoint_;
@@ -138,8 +153,12 @@ class ServerConnection final : public net::StreamEvents {
   uint64_t retry_at_ms_ = 0;
   std::string last_error_;
   bool probe_in_flight_ = false;
+  bool down_ = false;  // the last attempt failed: log the next failure quietly, a success loudly
   uint64_t stream_left_ = 0;   // bytes of the bulk reply being streamed still to come
   uint64_t stream_bytes_ = 0;  // its whole size, for the stats
+  // What this connection adds to its server's in_queue/out_queue gauges (client requests
+  // only), kept so that a failure can take back exactly its share.
+  QueueDelta queued_;
 };
 
 }  // namespace shardis::backend

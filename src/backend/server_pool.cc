@@ -70,7 +70,9 @@ uint32_t ServerPool::locate(std::string_view routing_key) {
   // twemproxy puts an ejected server back once its retry time has passed, on the next request.
   if (ejected_count_ > 0 && loop_.now() >= next_rebuild_ms_) {
     for (auto& server : servers_) {
-      if (server->ejected && loop_.now() >= server->retry_at_ms) restore(*server);
+      if (server->ejected && loop_.now() >= server->retry_at_ms) {
+        restore(*server, "server_retry_timeout expired");
+      }
     }
   }
   return ring_->locate(routing_key);
@@ -104,17 +106,17 @@ void ServerPool::shutdown() {
   }
 }
 
-void ServerPool::onServerFailure(uint32_t index) {
+void ServerPool::onServerFailure(uint32_t index, std::string_view cause) {
   if (!pool_.auto_eject_hosts) return;
   Server& server = *servers_[index];
   if (server.ejected) return;
-  if (++server.failures >= pool_.server_failure_limit) eject(server);
+  if (++server.failures >= pool_.server_failure_limit) eject(server, cause);
 }
 
 void ServerPool::onServerAnswered(uint32_t index) {
   Server& server = *servers_[index];
   server.failures = 0;
-  if (server.ejected) restore(server);
+  if (server.ejected) restore(server, "it answered");
 }
 
 void ServerPool::onRequestSent(uint32_t server, size_t bytes) {
@@ -133,15 +135,20 @@ void ServerPool::onConnectionClosed(uint32_t server, CloseCause cause) {
   if (observer_ != nullptr) observer_->onConnectionClosed(server, cause);
 }
 
-void ServerPool::eject(Server& server) {
+void ServerPool::onQueueChanged(uint32_t server, const QueueDelta& delta) {
+  if (observer_ != nullptr) observer_->onQueueChanged(server, delta);
+}
+
+void ServerPool::eject(Server& server, std::string_view cause) {
   server.ejected = true;
   server.failures = 0;
   server.retry_at_ms = loop_.now() + static_cast<uint64_t>(pool_.server_retry_timeout_ms);
   ++ejected_count_;
   rebuildRing();
   if (observer_ != nullptr) observer_->onEjected(server.endpoint.index, true);
-  spdlog::warn("pool {}: server {} ejected for {} ms", pool_.name, server.endpoint.name,
-               pool_.server_retry_timeout_ms);
+  spdlog::warn("pool {}: server {} ejected for {} ms after {} failure(s) in a row; last: {}",
+               pool_.name, server.endpoint.name, pool_.server_retry_timeout_ms,
+               pool_.server_failure_limit, cause);
   if (!server.probe_timer) {
     ServerConnection* probe = server.connections.front().get();
     server.probe_timer = net::Timer::create(loop_, [probe] { probe->probe(); });
@@ -149,14 +156,15 @@ void ServerPool::eject(Server& server) {
   server.probe_timer->start(kProbeIntervalMs, kProbeIntervalMs);
 }
 
-void ServerPool::restore(Server& server) {
+void ServerPool::restore(Server& server, std::string_view why) {
   server.ejected = false;
   server.failures = 0;
   --ejected_count_;
   if (server.probe_timer) server.probe_timer->stop();
   rebuildRing();
   if (observer_ != nullptr) observer_->onEjected(server.endpoint.index, false);
-  spdlog::info("pool {}: server {} is back", pool_.name, server.endpoint.name);
+  spdlog::info("pool {}: server {} returned to the ring ({})", pool_.name, server.endpoint.name,
+               why);
 }
 
 void ServerPool::rebuildRing() {

@@ -33,6 +33,8 @@ class ServerObserver {
   virtual void onConnectionOpen(uint32_t server, bool open) = 0;
   virtual void onConnectionClosed(uint32_t server, CloseCause cause) = 0;
   virtual void onEjected(uint32_t server, bool ejected) = 0;
+  // The server's in_queue/out_queue gauges moved by `delta` (summed over its connections).
+  virtual void onQueueChanged(uint32_t /*server*/, const QueueDelta& /*delta*/) {}
 
  protected:
   ~ServerObserver() = default;
@@ -66,12 +68,13 @@ class ServerPool final : public ServerHealth {
   void shutdown();
 
   // ServerHealth
-  void onServerFailure(uint32_t server) override;
+  void onServerFailure(uint32_t server, std::string_view cause) override;
   void onServerAnswered(uint32_t server) override;
   void onRequestSent(uint32_t server, size_t bytes) override;
   void onReplyRead(uint32_t server, uint64_t round_trip_us, size_t bytes) override;
   void onConnectionOpen(uint32_t server, bool open) override;
   void onConnectionClosed(uint32_t server, CloseCause cause) override;
+  void onQueueChanged(uint32_t server, const QueueDelta& delta) override;
 
  private:
   struct Server {
@@ -85,8 +88,8 @@ class ServerPool final : public ServerHealth {
   };
 
   void rebuildRing();
-  void eject(Server& server);
-  void restore(Server& server);
+  void eject(Server& server, std::string_view cause);
+  void restore(Server& server, std::string_view why);
 
   net::Loop& loop_;
   const config::Pool& pool_;

@@ -52,5 +52,50 @@ TEST(SetupLogging, StderrAtEveryLevelName) {
   ASSERT_TRUE(setupLogging("info", "", error));
 }
 
+TEST(ReopenLogFile, NextLinesGoToANewFileAtThePath) {
+  const std::string path = ::testing::TempDir() + "shardis-reopen-test.log";
+  const std::string rotated = path + ".1";
+  std::remove(path.c_str());
+  std::remove(rotated.c_str());
+  std::string error;
+  ASSERT_TRUE(setupLogging("info", path, error)) << error;
+  spdlog::info("before the rotation");
+  // logrotate: rename, then signal; until the reopen the old descriptor keeps writing.
+  ASSERT_EQ(std::rename(path.c_str(), rotated.c_str()), 0);
+  spdlog::info("still into the renamed file");
+  ASSERT_TRUE(reopenLogFile(error)) << error;
+  spdlog::info("after the rotation");
+  spdlog::default_logger()->flush();
+  const std::string old_text = readAll(rotated);
+  const std::string new_text = readAll(path);
+  EXPECT_NE(old_text.find("before the rotation"), std::string::npos);
+  EXPECT_NE(old_text.find("still into the renamed file"), std::string::npos);
+  EXPECT_EQ(old_text.find("after the rotation"), std::string::npos);
+  EXPECT_NE(new_text.find("after the rotation"), std::string::npos);
+  EXPECT_EQ(new_text.find("before the rotation"), std::string::npos);
+  ASSERT_TRUE(setupLogging("info", "", error));
+  std::remove(path.c_str());
+  std::remove(rotated.c_str());
+}
+
+TEST(ReopenLogFile, StderrIsANoOp) {
+  std::string error;
+  ASSERT_TRUE(setupLogging("info", "", error));
+  EXPECT_TRUE(reopenLogFile(error));
+}
+
+TEST(StepLogLevel, MovesOneLevelAndStopsAtTheEnds) {
+  std::string error;
+  ASSERT_TRUE(setupLogging("info", "", error));
+  EXPECT_EQ(stepLogLevel(true), "debug");
+  EXPECT_EQ(stepLogLevel(true), "trace");
+  EXPECT_EQ(stepLogLevel(true), "trace");
+  for (int i = 0; i < 10; ++i) (void)stepLogLevel(false);
+  // Never all the way to off: a process that cannot be heard cannot be turned back up.
+  EXPECT_EQ(spdlog::default_logger()->level(), spdlog::level::critical);
+  EXPECT_EQ(stepLogLevel(true), "error");
+  ASSERT_TRUE(setupLogging("info", "", error));
+}
+
 }  // namespace
 }  // namespace shardis::app
