@@ -26,9 +26,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
+#include <charconv>
 #include <cstring>
+#include <optional>
 
 #include "net/loop.h"
+#include "proxy/fanout.h"
 #include "proxy/shared_state.h"
 #include "proxy/worker.h"
 #include "resp/encoder.h"
@@ -194,7 +198,8 @@ void ClientSession::dispatch(Argv argv, std::string_view raw, bool is_inline) {
     case command::Routing::kPinned:
       return reject(stats::ProxyError::kUnsupported, notSupportedError(spec->name));
     case command::Routing::kAllServers:
-      return reject(stats::ProxyError::kUnsupported, severalServersError(spec->name));
+      if (spec->name == "scan") return scan(argv);
+      return fanOut(*spec, argv, raw, is_inline);
     case command::Routing::kSingleKey:
     case command::Routing::kSameServerKeys:
     case command::Routing::kSplit:
@@ -219,9 +224,7 @@ void ClientSession::forward(const command::CommandSpec& spec, command::Routing r
     rejected_ = crossed;
     return replyError(route.error);
   }
-  if (route.kind == Route::Kind::kSeveralServers) {
-    return reject(stats::ProxyError::kUnsupported, severalServersError(spec.name));
-  }
+  if (route.kind == Route::Kind::kSeveralServers) return split(spec, argv);
   if (is_inline) {
     // Inline requests follow Redis's quoting rules; the server gets the decoded arguments.
     inline_request_.clear();
@@ -241,6 +244,77 @@ void ClientSession::sendTo(uint32_t server, std::string_view request) {
     pool_.counters().countError(stats::ProxyError::kBackendDown);
     pending.onFailure(0, connection.lastError());
   }
+}
+
+// A request on several servers rides on the same connections as the client's single-server
+// requests, so each part keeps its order with them (a client reads its own writes).
+template <typename PartRequest>
+void ClientSession::sendParts(std::span<const uint32_t> parts, std::unique_ptr<Merger> merger,
+                              PartRequest request) {
+  PendingRequest& pending = queue_.push();
+  pending.expect(static_cast<uint32_t>(parts.size()), std::move(merger));
+  pending.command_id = command_id_;
+  pending.received_ns = received_ns_;
+  // A part refused at once completes synchronously; only the last one can complete the
+  // request (and pop it), so `pending` is not touched after the loop.
+  for (uint32_t p = 0; p < parts.size(); ++p) {
+    backend::ServerConnection& connection = pool_.servers.connectionFor(parts[p], client_.id);
+    if (!connection.send(request(p), &pending, p, pending.ticket(p))) {
+      pool_.counters().countError(stats::ProxyError::kBackendDown);
+      pending.onFailure(p, connection.lastError());
+    }
+  }
+}
+
+// MGET, MSET, DEL ... whose keys landed on several servers: one sub-command per server.
+void ClientSession::split(const command::CommandSpec& spec, Argv argv) {
+  MergeKind kind{};
+  if (!mergeKindOf(spec.name, kind)) {
+    return reject(stats::ProxyError::kUnsupported, severalServersError(spec.name));
+  }
+  Splitter& splitter = pool_.splitter;
+  splitter.split(argv, pool_.router.keyIndexes(), pool_.router.keyServers(),
+                 pool_.servers.serverCount());
+  ++pool_.counters().split_commands;
+  pool_.counters().fragments += splitter.parts();
+  sendParts(splitter.partServers(),
+            makeMerger(kind, pool_, splitter.partServers(), splitter.keyParts()),
+            [&splitter](uint32_t part) { return splitter.partRequest(part); });
+}
+
+// Whole-keyspace commands: the request as it came, to every server of the pool.
+void ClientSession::fanOut(const command::CommandSpec& spec, Argv argv, std::string_view raw,
+                           bool is_inline) {
+  MergeKind kind{};
+  if (!mergeKindOf(spec.name, kind)) {
+    return reject(stats::ProxyError::kUnsupported, severalServersError(spec.name));
+  }
+  if (is_inline) {
+    inline_request_.clear();
+    resp::appendCommand(inline_request_, argv);
+    raw = inline_request_;
+  }
+  sendParts(pool_.every_server, makeMerger(kind, pool_, pool_.every_server),
+            [raw](uint32_t /*part*/) { return raw; });
+}
+
+// SCAN: the client's cursor names the server to ask and that server's own cursor.
+void ClientSession::scan(Argv argv) {
+  std::optional<ScanCursor> cursor = ScanCursor::decode(argv[1], pool_.servers.serverCount());
+  if (!cursor) {
+    rejected_ = true;
+    return replyError("ERR invalid cursor");
+  }
+  std::array<char, 24> digits{};
+  auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), cursor->cursor);
+  std::vector<std::string_view>& args = pool_.argv_scratch;
+  args.assign(argv.begin(), argv.end());
+  args[1] = std::string_view(digits.data(), static_cast<size_t>(end - digits.data()));
+  inline_request_.clear();
+  resp::appendCommand(inline_request_, args);
+  uint32_t server = cursor->server;
+  sendParts(std::span<const uint32_t>(&server, 1), makeScanMerger(pool_, server),
+            [this](uint32_t /*part*/) { return std::string_view(inline_request_); });
 }
 
 void ClientSession::reject(stats::ProxyError kind, std::string_view message) {

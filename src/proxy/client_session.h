@@ -11,6 +11,7 @@
 
 #include "net/stream.h"
 #include "proxy/local_commands.h"
+#include "proxy/merger.h"
 #include "proxy/pending_queue.h"
 #include "resp/request_decoder.h"
 #include "stats/command_index.h"
@@ -74,6 +75,13 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
   void forward(const command::CommandSpec& spec, command::Routing routing, Argv argv,
                std::string_view raw, bool is_inline);
   void sendTo(uint32_t server, std::string_view request);
+  void split(const command::CommandSpec& spec, Argv argv);
+  void fanOut(const command::CommandSpec& spec, Argv argv, std::string_view raw, bool is_inline);
+  void scan(Argv argv);
+  // Sends part p's request (request(p)) to parts[p]; `merger` makes the client's reply.
+  template <typename PartRequest>
+  void sendParts(std::span<const uint32_t> parts, std::unique_ptr<Merger> merger,
+                 PartRequest request);
   void replyError(std::string_view message);
   void reject(stats::ProxyError kind, std::string_view message);
   void recordReply(uint16_t command_id, uint64_t received_ns, bool rejected,

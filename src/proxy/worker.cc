@@ -27,7 +27,9 @@ PoolRuntime::PoolRuntime(Worker& worker_in, uint32_t index_in, const config::Poo
       index(index_in),
       config(config_in),
       servers(worker_in.loop(), config_in, std::move(ring), limits),
-      router(config_in) {}
+      router(config_in) {
+  for (uint32_t i = 0; i < servers.serverCount(); ++i) every_server.push_back(i);
+}
 
 void PoolRuntime::onConnection(net::Listener& accepted_on) { worker.accept(*this, accepted_on); }
 

@@ -16,6 +16,8 @@
 #include "net/loop.h"
 #include "net/timer.h"
 #include "proxy/client_session.h"
+#include "proxy/fanout.h"
+#include "proxy/merger.h"
 #include "proxy/router.h"
 #include "proxy/shared_state.h"
 #include "stats/counters.h"
@@ -26,11 +28,18 @@ namespace shardis::proxy {
 class Worker;
 
 // One pool as one worker sees it.
-struct PoolRuntime final : ServerLocator, net::ListenerEvents, backend::ServerObserver {
+struct PoolRuntime final : ServerLocator,
+                           ServerNames,
+                           net::ListenerEvents,
+                           backend::ServerObserver {
   PoolRuntime(Worker& worker_in, uint32_t index_in, const config::Pool& config_in,
               std::shared_ptr<const hash::Ring> ring, const resp::Limits& limits);
 
   uint32_t locate(std::string_view routing_key) override { return servers.locate(routing_key); }
+  const std::string& serverName(uint32_t server) const override {
+    return servers.serverName(server);
+  }
+  size_t serverCount() const override { return servers.serverCount(); }
   void onConnection(net::Listener& listener) override;
   // backend::ServerObserver: the worker's server counters.
   void onRequestSent(uint32_t server, size_t bytes) override;
@@ -45,6 +54,11 @@ struct PoolRuntime final : ServerLocator, net::ListenerEvents, backend::ServerOb
   const config::Pool& config;
   backend::ServerPool servers;
   Router router;
+  // Scratch for the requests of this pool that become several sub-commands (one request is
+  // encoded at a time per worker, so one of each is enough).
+  Splitter splitter;
+  std::vector<uint32_t> every_server;  // 0 .. n-1: the parts of a whole-keyspace command
+  std::vector<std::string_view> argv_scratch;
   net::ListenerPtr listener;
 };
 

@@ -1,0 +1,298 @@
+#include "proxy/merger.h"
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+#include <random>
+
+#include "proxy/fanout.h"
+#include "resp/encoder.h"
+
+namespace shardis::proxy {
+
+namespace {
+
+std::string_view errorText(std::string_view raw) {
+  // "-WRONGTYPE ...\r\n" (or RESP3 "!<len>\r\n...\r\n") without its framing.
+  if (raw.starts_with('!')) {
+    size_t line = raw.find("\r\n");
+    raw.remove_prefix(line == std::string_view::npos ? raw.size() : line + 2);
+  } else {
+    raw.remove_prefix(1);
+  }
+  if (raw.ends_with("\r\n")) raw.remove_suffix(2);
+  return raw;
+}
+
+// The elements of an array reply, without its header.
+std::string_view arrayBody(std::string_view raw) {
+  size_t line = raw.find("\r\n");
+  return line == std::string_view::npos ? std::string_view{} : raw.substr(line + 2);
+}
+
+class SumMerger final : public PartMerger {
+ public:
+  using PartMerger::PartMerger;
+
+ private:
+  void merge(uint32_t part, const resp::Reply& reply) override {
+    std::optional<int64_t> value = resp::integerValue(reply.raw);
+    if (!value) return unexpected(part);
+    sum_ += *value;
+  }
+  void build(std::string& reply) override { resp::appendInteger(reply, sum_); }
+  int64_t sum_ = 0;
+};
+
+class MinMerger final : public PartMerger {
+ public:
+  using PartMerger::PartMerger;
+
+ private:
+  void merge(uint32_t part, const resp::Reply& reply) override {
+    std::optional<int64_t> value = resp::integerValue(reply.raw);
+    if (!value) return unexpected(part);
+    min_ = std::min(min_, *value);
+  }
+  void build(std::string& reply) override { resp::appendInteger(reply, min_); }
+  int64_t min_ = std::numeric_limits<int64_t>::max();
+};
+
+class AllOkMerger final : public PartMerger {
+ public:
+  using PartMerger::PartMerger;
+
+ private:
+  void merge(uint32_t part, const resp::Reply& reply) override {
+    if (reply.raw != "+OK\r\n") unexpected(part);
+  }
+  void build(std::string& reply) override { resp::appendStatus(reply, "OK"); }
+};
+
+// Each key's element is kept as an (offset, length) into one buffer that grows with the
+// parts' replies, so the merge allocates per part at most, never per key.
+class MgetMerger final : public PartMerger {
+ public:
+  MgetMerger(const ServerNames& servers, std::span<const uint32_t> part_servers,
+             std::span<const uint32_t> key_parts)
+      : PartMerger(servers, part_servers),
+        key_parts_(key_parts.begin(), key_parts.end()),
+        spans_(key_parts.size()) {}
+
+ private:
+  void merge(uint32_t part, const resp::Reply& reply) override {
+    if (!resp::arrayElements(reply.raw, elements_)) return unexpected(part);
+    size_t next = 0;
+    for (size_t k = 0; k < key_parts_.size(); ++k) {
+      if (key_parts_[k] != part) continue;
+      if (next == elements_.size()) return unexpected(part);
+      std::string_view element = elements_[next++];
+      spans_[k] = {bytes_.size(), element.size()};
+      bytes_.append(element);
+    }
+    if (next != elements_.size()) unexpected(part);
+  }
+  void build(std::string& reply) override {
+    reply.reserve(bytes_.size() + 16);
+    resp::appendArrayHeader(reply, spans_.size());
+    for (auto [offset, length] : spans_) reply.append(bytes_, offset, length);
+  }
+  std::vector<uint32_t> key_parts_;
+  std::vector<std::pair<size_t, size_t>> spans_;
+  std::vector<std::string_view> elements_;
+  std::string bytes_;
+};
+
+class ConcatMerger final : public PartMerger {
+ public:
+  using PartMerger::PartMerger;
+
+ private:
+  void merge(uint32_t part, const resp::Reply& reply) override {
+    if (reply.type != resp::ReplyType::kArray || reply.count < 0) return unexpected(part);
+    count_ += static_cast<size_t>(reply.count);
+    body_.append(arrayBody(reply.raw));
+  }
+  void build(std::string& reply) override {
+    resp::appendArrayHeader(reply, count_);
+    reply.append(body_);
+  }
+  size_t count_ = 0;
+  std::string body_;
+};
+
+class RandomKeyMerger final : public PartMerger {
+ public:
+  using PartMerger::PartMerger;
+
+ private:
+  void merge(uint32_t part, const resp::Reply& reply) override {
+    if (reply.type != resp::ReplyType::kBulk) return unexpected(part);
+    if (reply.count >= 0) keys_.emplace_back(reply.raw);
+  }
+  void build(std::string& reply) override {
+    if (keys_.empty()) return resp::appendNullBulk(reply);
+    thread_local std::minstd_rand random{std::random_device{}()};
+    reply = keys_[random() % keys_.size()];
+  }
+  std::vector<std::string> keys_;
+};
+
+class SameStringMerger final : public PartMerger {
+ public:
+  using PartMerger::PartMerger;
+
+ private:
+  void merge(uint32_t part, const resp::Reply& reply) override {
+    if (!seen_) {
+      first_ = reply.raw;
+      seen_ = true;
+    } else if (reply.raw != first_) {
+      unexpected(part);
+    }
+  }
+  void build(std::string& reply) override { reply = std::move(first_); }
+  std::string first_;
+  bool seen_ = false;
+};
+
+class AllOnesMerger final : public PartMerger {
+ public:
+  using PartMerger::PartMerger;
+
+ private:
+  void merge(uint32_t part, const resp::Reply& reply) override {
+    if (!resp::arrayElements(reply.raw, elements_)) return unexpected(part);
+    if (flags_.empty()) flags_.assign(elements_.size(), true);
+    if (flags_.size() != elements_.size()) return unexpected(part);
+    for (size_t i = 0; i < elements_.size(); ++i) {
+      if (elements_[i] != ":1\r\n") flags_[i] = false;
+    }
+  }
+  void build(std::string& reply) override {
+    resp::appendArrayHeader(reply, flags_.size());
+    for (bool flag : flags_) resp::appendInteger(reply, flag ? 1 : 0);
+  }
+  std::vector<std::string_view> elements_;
+  std::vector<bool> flags_;
+};
+
+class ScanMerger final : public PartMerger {
+ public:
+  ScanMerger(const ServerNames& servers, uint32_t server)
+      : PartMerger(servers, std::span<const uint32_t>(&server, 1)),
+        server_count_(servers.serverCount()) {}
+
+ private:
+  void merge(uint32_t part, const resp::Reply& reply) override {
+    if (!resp::arrayElements(reply.raw, elements_) || elements_.size() != 2) {
+      return unexpected(part);
+    }
+    std::optional<std::string_view> text = resp::stringValue(elements_[0]);
+    uint64_t cursor = 0;
+    if (!text) return unexpected(part);
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), cursor);
+    if (ec != std::errc() || end != text->data() + text->size() ||
+        cursor > ScanCursor::kMaxServerCursor) {
+      return unexpected(part);
+    }
+    // This server is done: the client continues with the next one from its start.
+    ScanCursor next{serverOf(part), cursor};
+    if (cursor == 0) next = ScanCursor{serverOf(part) + 1, 0};
+    if (next.server >= server_count_) next = ScanCursor{};
+    resp::appendArrayHeader(result_, 2);
+    resp::appendBulk(result_, std::to_string(next.encode()));
+    result_.append(elements_[1]);
+  }
+  void build(std::string& reply) override { reply = std::move(result_); }
+  size_t server_count_;
+  std::vector<std::string_view> elements_;
+  std::string result_;
+};
+
+}  // namespace
+
+void PartMerger::onPartReply(uint32_t part, const resp::Reply& reply) {
+  if (!error_.empty()) return;
+  if (resp::isError(reply)) {
+    error_ = "ERR server " + servers_.serverName(serverOf(part)) + ": ";
+    error_.append(errorText(reply.raw));
+    return;
+  }
+  merge(part, reply);
+}
+
+void PartMerger::onPartFailure(uint32_t /*part*/, std::string_view message) {
+  // The connection's message already names the server ("ERR server s2: Connection refused").
+  if (error_.empty()) error_ = message;
+}
+
+void PartMerger::unexpected(uint32_t part) {
+  if (error_.empty()) {
+    error_ = "ERR server " + servers_.serverName(serverOf(part)) + ": unexpected reply";
+  }
+}
+
+void PartMerger::finish(std::string& reply) {
+  reply.clear();
+  if (!error_.empty()) return resp::appendError(reply, error_);
+  build(reply);
+}
+
+bool mergeKindOf(std::string_view name, MergeKind& kind) {
+  static constexpr std::pair<std::string_view, MergeKind> kKinds[] = {
+      {"del", MergeKind::kSum},
+      {"unlink", MergeKind::kSum},
+      {"exists", MergeKind::kSum},
+      {"touch", MergeKind::kSum},
+      {"dbsize", MergeKind::kSum},
+      {"mset", MergeKind::kAllOk},
+      {"flushdb", MergeKind::kAllOk},
+      {"flushall", MergeKind::kAllOk},
+      {"script|flush", MergeKind::kAllOk},
+      {"mget", MergeKind::kMget},
+      {"keys", MergeKind::kConcat},
+      {"randomkey", MergeKind::kRandomKey},
+      {"script|load", MergeKind::kSameString},
+      {"script|exists", MergeKind::kAllOnes},
+      {"wait", MergeKind::kMin},
+      {"lastsave", MergeKind::kMin},
+  };
+  for (const auto& [command, merge] : kKinds) {
+    if (command == name) {
+      kind = merge;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::unique_ptr<Merger> makeMerger(MergeKind kind, const ServerNames& servers,
+                                   std::span<const uint32_t> part_servers,
+                                   std::span<const uint32_t> key_parts) {
+  switch (kind) {
+    case MergeKind::kSum:
+      return std::make_unique<SumMerger>(servers, part_servers);
+    case MergeKind::kAllOk:
+      return std::make_unique<AllOkMerger>(servers, part_servers);
+    case MergeKind::kMget:
+      return std::make_unique<MgetMerger>(servers, part_servers, key_parts);
+    case MergeKind::kConcat:
+      return std::make_unique<ConcatMerger>(servers, part_servers);
+    case MergeKind::kRandomKey:
+      return std::make_unique<RandomKeyMerger>(servers, part_servers);
+    case MergeKind::kSameString:
+      return std::make_unique<SameStringMerger>(servers, part_servers);
+    case MergeKind::kAllOnes:
+      return std::make_unique<AllOnesMerger>(servers, part_servers);
+    case MergeKind::kMin:
+      return std::make_unique<MinMerger>(servers, part_servers);
+  }
+  return nullptr;
+}
+
+std::unique_ptr<Merger> makeScanMerger(const ServerNames& servers, uint32_t server) {
+  return std::make_unique<ScanMerger>(servers, server);
+}
+
+}  // namespace shardis::proxy

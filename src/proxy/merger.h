@@ -1,0 +1,81 @@
+// The Mergers of split and whole-keyspace commands: each turns its parts' replies into the one
+// reply the client gets. A PendingRequest owns its Merger and feeds it every part's reply or
+// failure, then asks for the result once all parts are in (see pending_queue.h).
+//
+// Failure rule, for every merger: the first part that failed or answered with an error makes
+// the whole reply one error naming that server, "-ERR server s2: Connection refused" or
+// "-ERR server s2: READONLY You can't write against a read only replica."; the other parts
+// may have run.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proxy/pending_queue.h"
+
+namespace shardis::proxy {
+
+// The pool's servers by index, for naming a failing one (PoolRuntime; a list in tests).
+class ServerNames {
+ public:
+  virtual const std::string& serverName(uint32_t server) const = 0;
+  virtual size_t serverCount() const = 0;
+
+ protected:
+  ~ServerNames() = default;
+};
+
+enum class MergeKind : uint8_t {
+  kSum,         // DEL, UNLINK, EXISTS, TOUCH, DBSIZE: the sum of the integers
+  kAllOk,       // MSET, FLUSHDB, FLUSHALL, SCRIPT FLUSH: +OK when every part said OK
+  kMget,        // MGET: the parts' elements put back in the client's key order
+  kConcat,      // KEYS: every part's elements, one array
+  kRandomKey,   // RANDOMKEY: one of the non-null answers, picked at random
+  kSameString,  // SCRIPT LOAD: the answer every part gave (they must agree)
+  kAllOnes,     // SCRIPT EXISTS: 1 per position only where every part said 1
+  kMin,         // WAIT, LASTSAVE: the smallest integer (what holds for every server)
+};
+
+// How the parts of `name` (a command or "script|load"-style subcommand name) merge; false
+// when the command has no fan-out merge.
+bool mergeKindOf(std::string_view name, MergeKind& kind);
+
+// `part_servers`: the server of each part. `key_parts` (kMget only): the part of each key, in
+// the client's order.
+std::unique_ptr<Merger> makeMerger(MergeKind kind, const ServerNames& servers,
+                                   std::span<const uint32_t> part_servers,
+                                   std::span<const uint32_t> key_parts = {});
+
+// SCAN over one server: rewrites the server's cursor into the client cursor that continues
+// with the next server once this one is done.
+std::unique_ptr<Merger> makeScanMerger(const ServerNames& servers, uint32_t server);
+
+// The base of the mergers: records the first failure, hands good replies to merge().
+class PartMerger : public Merger {
+ public:
+  PartMerger(const ServerNames& servers, std::span<const uint32_t> part_servers)
+      : servers_(servers), part_servers_(part_servers.begin(), part_servers.end()) {}
+
+  void onPartReply(uint32_t part, const resp::Reply& reply) final;
+  void onPartFailure(uint32_t part, std::string_view message) final;
+  void finish(std::string& reply) final;
+
+ protected:
+  // A part's non-error reply; `reply.raw` is valid only during the call.
+  virtual void merge(uint32_t part, const resp::Reply& reply) = 0;
+  virtual void build(std::string& reply) = 0;
+  // The part's reply was not of the shape this command gives.
+  void unexpected(uint32_t part);
+  uint32_t serverOf(uint32_t part) const { return part_servers_[part]; }
+
+ private:
+  const ServerNames& servers_;
+  std::vector<uint32_t> part_servers_;
+  std::string error_;
+};
+
+}  // namespace shardis::proxy
