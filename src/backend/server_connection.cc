@@ -92,6 +92,7 @@ bool ServerConnection::startConnect() {
   stream_ = net::Stream::create(
       loop_, endpoint_.is_unix ? net::Stream::Kind::kUnix : net::Stream::Kind::kTcp, this);
   state_ = State::kConnecting;
+  answered_ = false;
   read_start_ = read_end_ = 0;
   decoder_.reset();
   if (!endpoint_.resolve_error.empty()) {
@@ -126,8 +127,12 @@ bool ServerConnection::startConnect() {
     resp::appendCommand(command, argv);
     queueInternal(Kind::kSelect, command);
   }
-  if (settings_.timeout_ms > 0 && timer_)
+  // The timer now bounds the connect, or nothing: a pending background retry is moot.
+  if (timer_ && settings_.timeout_ms > 0) {
     timer_->start(static_cast<uint64_t>(settings_.timeout_ms));
+  } else if (timer_) {
+    timer_->stop();
+  }
   return true;
 }
 
@@ -157,6 +162,10 @@ void ServerConnection::armTimer() {
 }
 
 void ServerConnection::onTimer() {
+  if (state_ == State::kDisconnected) {
+    connect();  // the backoff after a failure has run out (see fail())
+    return;
+  }
   if (state_ == State::kConnecting) {
     fail(causeMessage("Connection timed out"), true);
     return;
@@ -209,6 +218,9 @@ void ServerConnection::fail(std::string message, bool count_failure, CloseCause 
     }
     down_ = true;
   }
+  // A failed server is retried on the backoff schedule without waiting for traffic, so that
+  // its state (and /healthz) follows it, and a restarted server is found within a second.
+  if (count_failure && timer_) timer_->start(std::max<uint64_t>(1, retry_at_ms_ - loop_.now()));
   std::deque<InFlight> failed;
   failed.swap(in_flight_);
   first_sequence_ += failed.size();
@@ -317,6 +329,7 @@ void ServerConnection::replyDone() {
   ++first_sequence_;
   armTimer();
   backoff_.reset();
+  answered_ = true;
   health_.onServerAnswered(endpoint_.index);
 }
 
@@ -354,6 +367,7 @@ bool ServerConnection::handleReply(const resp::Reply& reply) {
       break;
   }
   backoff_.reset();
+  if (entry.kind == Kind::kRequest) answered_ = true;
   health_.onServerAnswered(endpoint_.index);
   return state_ == State::kConnected;
 }
@@ -363,6 +377,12 @@ void ServerConnection::onStreamEnd(int status) {
   bool idle = in_flight_.empty();
   fail(causeMessage(statusText(status)), !idle,
        status == UV_EOF ? CloseCause::kEof : CloseCause::kError);
+  // But a server that went away closes its idle connections too: a PING on a new connection
+  // tells the two apart (a dying server may still accept it, so connecting is not enough).
+  // Only after a connection that served a request, so that a server which drops every new
+  // connection is not redialled in a loop, and an idle proxy in front of a server with
+  // `timeout` set checks once, not every `timeout` seconds.
+  if (idle && answered_) probe();
 }
 
 void ServerConnection::onConnect(int status) {

@@ -98,7 +98,8 @@ class ServerConnection final : public net::StreamEvents {
 
   // Connects now if not connected (preconnect).
   void connect();
-  // Sends a PING, connecting first regardless of backoff (health probe of an ejected server).
+  // Sends a PING, connecting first regardless of backoff (health probe of an ejected server,
+  // and of a server that closed an idle connection).
   void probe();
   size_t inFlight() const { return in_flight_.size(); }
   // Closes the connection; requests still in flight get `message`.
@@ -153,7 +154,9 @@ class ServerConnection final : public net::StreamEvents {
   uint64_t retry_at_ms_ = 0;
   std::string last_error_;
   bool probe_in_flight_ = false;
-  bool down_ = false;  // the last attempt failed: log the next failure quietly, a success loudly
+  bool down_ = false;
+  bool answered_ = false;  // a client request got its reply since this connection was made  // the
+                           // last attempt failed: log the next failure quietly, a success loudly
   uint64_t stream_left_ = 0;   // bytes of the bulk reply being streamed still to come
   uint64_t stream_bytes_ = 0;  // its whole size, for the stats
   // What this connection adds to its server's in_queue/out_queue gauges (client requests

@@ -1,0 +1,252 @@
+"""Observability, end to end: the real binary's stats port (twemproxy's JSON), its admin HTTP
+port (/metrics, /healthz, /stats) and the server state behind /healthz, against real
+redis-servers.
+
+The counters reach the readers through a publisher that runs once a second per worker, so
+every check first waits (bounded) for a snapshot that has seen the last reply, then asserts
+exact numbers. Only single-key commands and errors the proxy generates itself are used; split
+commands are counted by the multi-key tests.
+"""
+import json
+import re
+import socket
+import subprocess
+import time
+
+import pytest
+
+from harness import Cluster, free_port, wait_until
+
+HOST = "127.0.0.1"
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+def read_all(port, request=b""):
+    with socket.create_connection((HOST, port), timeout=5) as s:
+        if request:
+            s.sendall(request)
+        chunks = []
+        while True:
+            data = s.recv(65536)
+            if not data:
+                return b"".join(chunks)
+            chunks.append(data)
+
+
+def stats_json(port):
+    """The document the stats port writes on connect, then closes."""
+    return json.loads(read_all(port))
+
+
+def http_get(port, path, method="GET"):
+    """(status, body) of one HTTP/1.0 request to the admin port."""
+    raw = read_all(port, f"{method} {path} HTTP/1.0\r\nHost: x\r\n\r\n".encode())
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    return status, body.decode()
+
+
+def parse_metrics(text):
+    """{(name, ((label, value), ...)): float} from Prometheus text."""
+    samples = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        match = SAMPLE.match(line)
+        assert match, f"not a sample line: {line!r}"
+        labels = tuple(sorted(LABEL.findall(match.group(2) or "")))
+        samples[(match.group(1), labels)] = float(match.group(3))
+    return samples
+
+
+def metric(samples, name, **labels):
+    return samples[(name, tuple(sorted(labels.items())))]
+
+
+def wait_for_snapshot(port, predicate, what):
+    """The first stats document for which predicate holds (the publisher runs once a second)."""
+    found = {}
+
+    def fresh():
+        found["doc"] = stats_json(port)
+        return predicate(found["doc"])
+
+    wait_until(fresh, timeout=5.0, interval=0.1, what=what)
+    return found["doc"]
+
+
+def keys_by_server(cluster):
+    """One key per server name, found with `shardis locate`."""
+    candidates = [f"key:{i}" for i in range(300)]
+    placed = cluster.proxy.locate(*candidates)
+    keys = {}
+    for key in candidates:
+        keys.setdefault(placed[key], key)
+    assert set(keys) == set(cluster.names), placed
+    return keys
+
+
+@pytest.fixture(scope="module")
+def stats_cluster():
+    admin = free_port()
+    # One worker, so that a request after a server died meets the connection that saw it die.
+    with Cluster(3, process_options={"admin": f"{HOST}:{admin}"}, args=("--threads", "1"),
+                 pool_options={"timeout": 2000}) as c:
+        c.admin_port = admin
+        yield c
+
+
+def test_known_sequence_counts_exactly(stats_cluster):
+    c = stats_cluster
+    keys = keys_by_server(c)
+    with c.proxy.client() as cl:
+        for key in keys.values():
+            assert cl.call("SET", key, "value") == b"+OK\r\n"
+            assert cl.call("GET", key) == b"$5\r\nvalue\r\n"
+        assert cl.call("NOSUCHCOMMAND", "x").startswith(b"-ERR unknown command")
+        assert cl.call("GET") == b"-ERR wrong number of arguments for 'get' command\r\n"
+        assert cl.call("RENAME", keys["s1"], keys["s2"]).startswith(b"-CROSSSLOT")
+
+        # s3 dies; its idle connection's EOF makes the proxy redial, which is refused, so the
+        # server is down and the next request for it is refused without being sent.
+        c.by_name["s3"].kill()
+        wait_until(lambda: metric(parse_metrics(http_get(c.admin_port, "/metrics")[1]),
+                                  "shardis_server_state", pool="pool", server="s3",
+                                  state="down") == 1,
+                   timeout=5.0, interval=0.1, what="s3 reported down")
+        reply = cl.call("GET", keys["s3"])
+        assert reply.startswith(b"-ERR server s3: "), reply
+
+    doc = wait_for_snapshot(c.proxy.stats_port, lambda d: d["pool"]["replies"] == 10,
+                            "a snapshot with all ten replies")
+    pool = doc["pool"]
+    assert doc["service"] == "shardis"
+    for field in ("source", "version", "uptime", "timestamp", "total_connections",
+                  "curr_connections"):
+        assert field in doc
+    assert pool["requests"] == 10
+    assert pool["forward_error"] == 1
+    assert pool["error_backend_down"] == 1
+    assert pool["error_unsupported"] == 2
+    assert pool["error_crossslot"] == 1
+    assert pool["error_auth"] == pool["error_timeout"] == pool["error_protocol"] == 0
+    assert pool["fragments"] == 0 and pool["split_commands"] == 0
+    assert pool["server_ejects"] == 0
+    for name in ("s1", "s2", "s3"):
+        server = pool[name]
+        # SET and GET each; the GET refused while s3 was down never reached it.
+        assert server["requests"] == 2, (name, server)
+        assert server["responses"] == 2, (name, server)
+        key = keys[name]
+        set_bytes = len(f"*3\r\n$3\r\nSET\r\n${len(key)}\r\n{key}\r\n$5\r\nvalue\r\n")
+        get_bytes = len(f"*2\r\n$3\r\nGET\r\n${len(key)}\r\n{key}\r\n")
+        assert server["request_bytes"] == set_bytes + get_bytes
+        assert server["response_bytes"] == len(b"+OK\r\n") + len(b"$5\r\nvalue\r\n")
+        for gauge in ("in_queue", "in_queue_bytes", "out_queue", "out_queue_bytes"):
+            assert server[gauge] == 0, (name, gauge)
+    assert pool["s1"]["server_err"] == pool["s2"]["server_err"] == 0
+    assert pool["s3"]["server_err"] >= 1  # the refused redials (they go on in the background)
+    assert pool["s3"]["server_connections"] == 0
+
+    samples = parse_metrics(http_get(c.admin_port, "/metrics")[1])
+    assert metric(samples, "shardis_requests_total", pool="pool") == 10
+    assert metric(samples, "shardis_replies_total", pool="pool") == 10
+    expected_errors = {"crossslot": 1, "unsupported": 2, "auth": 0, "timeout": 0,
+                       "backend_down": 1, "protocol": 0}
+    for kind, count in expected_errors.items():
+        assert metric(samples, "shardis_proxy_errors_total", pool="pool", kind=kind) == count
+    for name in ("s1", "s2", "s3"):
+        assert metric(samples, "shardis_server_requests_total", pool="pool", server=name) == 2
+        assert metric(samples, "shardis_server_responses_total", pool="pool", server=name) == 2
+        assert metric(samples, "shardis_server_round_trip_seconds_count", pool="pool",
+                      server=name) == 2
+    # Redis's commandstats rules: a refused call is only rejected; one that ran and got an
+    # error reply is a call and a failed call.
+    assert metric(samples, "shardis_command_calls_total", command="set") == 3
+    assert metric(samples, "shardis_command_calls_total", command="get") == 4
+    assert metric(samples, "shardis_command_failed_calls_total", command="get") == 1
+    assert metric(samples, "shardis_command_rejected_calls_total", command="get") == 1
+    assert metric(samples, "shardis_command_rejected_calls_total", command="rename") == 1
+    assert metric(samples, "shardis_command_calls_total", command="rename") == 0
+    assert metric(samples, "shardis_command_duration_seconds_count", command="get") == 4
+
+    # /stats is the stats port's document.
+    status, body = http_get(c.admin_port, "/stats")
+    assert status == 200
+    assert json.loads(body)["pool"]["requests"] == 10
+
+    c.by_name["s3"].start()
+    wait_until(lambda: stats_json(c.proxy.stats_port)["pool"]["s3"]["server_connections"] == 1,
+               timeout=5.0, interval=0.1, what="s3 reconnected without traffic")
+
+
+def test_metrics_pass_promtool(stats_cluster):
+    status, body = http_get(stats_cluster.admin_port, "/metrics")
+    assert status == 200
+    checked = subprocess.run(["promtool", "check", "metrics"], input=body, text=True,
+                             capture_output=True, timeout=30)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_bad_http_requests_get_4xx(stats_cluster):
+    port = stats_cluster.admin_port
+    assert http_get(port, "/nowhere")[0] == 404
+    assert http_get(port, "/metrics", method="POST")[0] == 405
+    garbage = read_all(port, b"\x16\x03\x01 not http at all\r\n\r\n")
+    assert re.match(rb"HTTP/1\.[01] 4\d\d ", garbage), garbage
+    # The port is still serving.
+    assert http_get(port, "/healthz")[0] == 200
+
+
+def test_healthz_follows_the_servers(stats_cluster):
+    c = stats_cluster
+    keys = keys_by_server(c)
+    with c.proxy.client() as cl:
+        for key in keys.values():
+            assert cl.call("SET", key, "v") == b"+OK\r\n"
+    status, body = http_get(c.admin_port, "/healthz")
+    assert status == 200, body
+    assert json.loads(body)["status"] == "ok"
+
+    for server in c.redis:
+        server.kill()
+    wait_until(lambda: http_get(c.admin_port, "/healthz")[0] == 503, timeout=5.0, interval=0.1,
+               what="/healthz 503 with every server killed")
+    health = json.loads(http_get(c.admin_port, "/healthz")[1])
+    assert health["status"] == "unavailable"
+    assert health["pools_without_live_servers"] == ["pool"]
+    assert health["pools"] == [{"pool": "pool", "live_servers": 0, "servers": 3}]
+
+    for server in c.redis:
+        server.start()
+    wait_until(lambda: http_get(c.admin_port, "/healthz")[0] == 200, timeout=5.0, interval=0.1,
+               what="/healthz 200 after the restart")
+    with c.proxy.client() as cl:
+        for key in keys.values():
+            assert cl.call("SET", key, "again") == b"+OK\r\n"
+
+
+def test_server_closing_idle_connections_is_not_down():
+    """Regression: `redis-server --timeout 1` closes idle connections; that is not a failure."""
+    admin = free_port()
+    with Cluster(2, process_options={"admin": f"{HOST}:{admin}"},
+                 redis_extra=("--timeout", "1")) as c:
+        keys = keys_by_server(c)
+        with c.proxy.client() as cl:
+            for key in keys.values():
+                assert cl.call("SET", key, "v") == b"+OK\r\n"
+        deadline = time.monotonic() + 3.5  # three idle periods: close, redial, close again
+        while time.monotonic() < deadline:
+            status, body = http_get(admin, "/healthz")
+            assert status == 200, body
+            time.sleep(0.2)
+        samples = parse_metrics(http_get(admin, "/metrics")[1])
+        for name in c.names:
+            assert metric(samples, "shardis_server_state", pool="pool", server=name,
+                          state="up") == 1
+            assert metric(samples, "shardis_server_errors_total", pool="pool", server=name) == 0
+            assert metric(samples, "shardis_server_eof_total", pool="pool", server=name) == 0
+        with c.proxy.client() as cl:
+            for key in keys.values():
+                assert cl.call("GET", key) == b"$1\r\nv\r\n"
