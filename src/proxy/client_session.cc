@@ -26,7 +26,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cstring>
 #include <optional>
@@ -41,6 +43,18 @@ namespace shardis::proxy {
 
 namespace {
 constexpr size_t kReadChunk = 16 * 1024;
+
+bool isLaterClientSubcommand(std::span<const std::string_view> argv) {
+  auto is = [](std::string_view word, std::string_view lower) {
+    return word.size() == lower.size() &&
+           std::equal(word.begin(), word.end(), lower.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == b;
+           });
+  };
+  if (argv.size() < 2 || !is(argv[0], "client")) return false;
+  return (is(argv[1], "setinfo") && argv.size() == 4) ||
+         (is(argv[1], "no-touch") && argv.size() == 3);
+}
 }  // namespace
 
 ClientSession::ClientSession(net::Loop& loop, net::Stream::Kind kind, uint64_t id,
@@ -61,6 +75,7 @@ ClientSession::~ClientSession() { queue_.cancelAll(); }
 void ClientSession::start() {
   stream_->setNoDelay(true);
   if (pool_.config.tcpkeepalive) stream_->setKeepAlive(true, 60);
+  noteAddresses();
   if (stream_->startReading() != 0) close();
 }
 
@@ -177,6 +192,15 @@ void ClientSession::dispatch(Argv argv, std::string_view raw, bool is_inline) {
   command_id_ = stats::commandId(spec);
   received_ns_ = uv_hrtime();
   rejected_ = false;
+  silent_ = client_.replies_off || client_.skip_next;
+  client_.skip_next = false;
+  client_.last_active_ms = uv_hrtime() / 1000000;
+  if (spec == nullptr && isLaterClientSubcommand(argv)) {
+    // CLIENT SETINFO and NO-TOUCH came with Redis 7.2; redis-py sends SETINFO on connect.
+    std::string ok;
+    resp::appendStatus(ok, "OK");
+    return reply(std::move(ok));
+  }
   if (spec == nullptr) return reject(stats::ProxyError::kUnsupported, unknownCommandError(argv));
   if (!command::arityOk(*spec, argv.size())) {
     return reject(stats::ProxyError::kUnsupported,
@@ -185,6 +209,7 @@ void ClientSession::dispatch(Argv argv, std::string_view raw, bool is_inline) {
   if (!client_.authenticated && !allowedBeforeAuth(*spec)) {
     return reject(stats::ProxyError::kAuth, "NOAUTH Authentication required.");
   }
+  client_.last_command = spec->name;
   command::Routing routing = command::routingOf(*spec, argv);
   switch (routing) {
     case command::Routing::kLocal:
@@ -208,9 +233,13 @@ void ClientSession::dispatch(Argv argv, std::string_view raw, bool is_inline) {
 }
 
 void ClientSession::runLocal(const command::CommandSpec& spec, Argv argv) {
+  if (runSessionCommand(spec, argv)) return;
   std::string bytes;
   if (!runLocalCommand(spec, argv, pool_.config, client_, bytes)) {
     return reject(stats::ProxyError::kUnsupported, notSupportedError(spec.name));
+  }
+  if (spec.name == "client|setname" || spec.name == "hello" || spec.name == "reset") {
+    shared_.registry.rename(client_.id, client_.name);
   }
   reply(std::move(bytes), client_.quit);
 }
@@ -237,6 +266,7 @@ void ClientSession::forward(const command::CommandSpec& spec, command::Routing r
 void ClientSession::sendTo(uint32_t server, std::string_view request) {
   PendingRequest& pending = queue_.push();
   pending.expect(1);
+  pending.silent = silent_;
   pending.command_id = command_id_;
   pending.received_ns = received_ns_;
   backend::ServerConnection& connection = pool_.servers.connectionFor(server, client_.id);
@@ -248,18 +278,19 @@ void ClientSession::sendTo(uint32_t server, std::string_view request) {
 
 // A request on several servers rides on the same connections as the client's single-server
 // requests, so each part keeps its order with them (a client reads its own writes).
-template <typename PartRequest>
 void ClientSession::sendParts(std::span<const uint32_t> parts, std::unique_ptr<Merger> merger,
-                              PartRequest request) {
+                              std::string_view request, const Splitter* splitter) {
   PendingRequest& pending = queue_.push();
   pending.expect(static_cast<uint32_t>(parts.size()), std::move(merger));
+  pending.silent = silent_;
   pending.command_id = command_id_;
   pending.received_ns = received_ns_;
   // A part refused at once completes synchronously; only the last one can complete the
   // request (and pop it), so `pending` is not touched after the loop.
   for (uint32_t p = 0; p < parts.size(); ++p) {
     backend::ServerConnection& connection = pool_.servers.connectionFor(parts[p], client_.id);
-    if (!connection.send(request(p), &pending, p, pending.ticket(p))) {
+    if (!connection.send(splitter != nullptr ? splitter->partRequest(p) : request, &pending, p,
+                         pending.ticket(p))) {
       pool_.counters().countError(stats::ProxyError::kBackendDown);
       pending.onFailure(p, connection.lastError());
     }
@@ -278,8 +309,7 @@ void ClientSession::split(const command::CommandSpec& spec, Argv argv) {
   ++pool_.counters().split_commands;
   pool_.counters().fragments += splitter.parts();
   sendParts(splitter.partServers(),
-            makeMerger(kind, pool_, splitter.partServers(), splitter.keyParts()),
-            [&splitter](uint32_t part) { return splitter.partRequest(part); });
+            makeMerger(kind, pool_, splitter.partServers(), splitter.keyParts()), {}, &splitter);
 }
 
 // Whole-keyspace commands: the request as it came, to every server of the pool.
@@ -294,8 +324,7 @@ void ClientSession::fanOut(const command::CommandSpec& spec, Argv argv, std::str
     resp::appendCommand(inline_request_, argv);
     raw = inline_request_;
   }
-  sendParts(pool_.every_server, makeMerger(kind, pool_, pool_.every_server),
-            [raw](uint32_t /*part*/) { return raw; });
+  sendParts(pool_.every_server, makeMerger(kind, pool_, pool_.every_server), raw);
 }
 
 // SCAN: the client's cursor names the server to ask and that server's own cursor.
@@ -313,8 +342,7 @@ void ClientSession::scan(Argv argv) {
   inline_request_.clear();
   resp::appendCommand(inline_request_, args);
   uint32_t server = cursor->server;
-  sendParts(std::span<const uint32_t>(&server, 1), makeScanMerger(pool_, server),
-            [this](uint32_t /*part*/) { return std::string_view(inline_request_); });
+  sendParts(std::span<const uint32_t>(&server, 1), makeScanMerger(pool_, server), inline_request_);
 }
 
 void ClientSession::reject(stats::ProxyError kind, std::string_view message) {
@@ -328,11 +356,19 @@ void ClientSession::reject(stats::ProxyError kind, std::string_view message) {
 void ClientSession::recordReply(uint16_t command_id, uint64_t received_ns, bool rejected,
                                 std::string_view reply) {
   ++pool_.counters().replies;
+  uint64_t duration_us = (uv_hrtime() - received_ns) / 1000;
+  if (shared_.slowlog.slower(duration_us)) {
+    // The request's arguments are gone by the time a server's reply arrives: the slow log
+    // names the command only.
+    std::string_view name = stats::commandName(command_id);
+    shared_.slowlog.push(duration_us, std::span<const std::string_view>(&name, 1), client_.addr,
+                         client_.name, {});
+  }
   stats::CommandOutcome outcome = rejected ? stats::CommandOutcome::kRejected
                                   : (!reply.empty() && reply.front() == '-')
                                       ? stats::CommandOutcome::kFailed
                                       : stats::CommandOutcome::kOk;
-  pool_.worker.stats().recordCommand(command_id, (uv_hrtime() - received_ns) / 1000, outcome);
+  pool_.worker.stats().recordCommand(command_id, duration_us, outcome);
 }
 
 void ClientSession::replyError(std::string_view message) {
@@ -344,6 +380,7 @@ void ClientSession::replyError(std::string_view message) {
 void ClientSession::reply(std::string bytes, bool close_after) {
   if (queue_.empty() && !close_after) {
     recordReply(command_id_, received_ns_, rejected_, bytes);
+    if (silent_) return;
     stream_->write(std::move(bytes));
     checkOutputLimit();
     return;
@@ -353,6 +390,7 @@ void ClientSession::reply(std::string bytes, bool close_after) {
   pending.command_id = command_id_;
   pending.received_ns = received_ns_;
   pending.rejected = rejected_;
+  pending.silent = silent_;
   if (close_after) {
     pending.setCloseAfter();
     closing_ = true;  // nothing after QUIT or a protocol error is read
@@ -370,7 +408,7 @@ void ClientSession::onRequestComplete(PendingRequest& request) {
 bool ClientSession::writeNow(PendingRequest& request, std::string_view bytes) {
   if (retired_ || &request != &queue_.front()) return false;
   recordReply(request.command_id, request.received_ns, request.rejected, bytes);
-  stream_->write(bytes);
+  if (!request.silent) stream_->write(bytes);
   return true;
 }
 
@@ -379,7 +417,7 @@ bool ClientSession::canWriteNow(PendingRequest& request) {
 }
 
 void ClientSession::writePiece(PendingRequest& request, std::string_view bytes) {
-  if (!canWriteNow(request)) return;
+  if (!canWriteNow(request) || request.silent) return;
   stream_->write(bytes);
   checkOutputLimit();
 }
@@ -403,7 +441,7 @@ void ClientSession::writeCompleted() {
     held_reply_bytes_ -= front.heldBytes();
     if (!front.written) {
       recordReply(front.command_id, front.received_ns, front.rejected, front.reply());
-      stream_->write(std::move(front.reply()));
+      if (!front.silent) stream_->write(std::move(front.reply()));
     }
     bool close_after = front.closeAfter();
     queue_.pop();

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "net/stream.h"
+#include "proxy/fanout.h"
 #include "proxy/local_commands.h"
 #include "proxy/merger.h"
 #include "proxy/pending_queue.h"
@@ -47,6 +48,7 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
   net::Stream& stream() { return *stream_; }
   uint64_t id() const { return client_.id; }
   PoolRuntime& pool() { return pool_; }
+  bool retired() const { return retired_; }
   // Starts reading requests (after the listener accepted into stream()).
   void start();
   // Shutdown: read nothing more, close once the replies already owed are written.
@@ -78,10 +80,19 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
   void split(const command::CommandSpec& spec, Argv argv);
   void fanOut(const command::CommandSpec& spec, Argv argv, std::string_view raw, bool is_inline);
   void scan(Argv argv);
-  // Sends part p's request (request(p)) to parts[p]; `merger` makes the client's reply.
-  template <typename PartRequest>
+  // session_commands.cc
+  bool runSessionCommand(const command::CommandSpec& spec, Argv argv);
+  void info(Argv argv);
+  void noteAddresses();
+  void describe(std::string& out) const;
+  void clientList(Argv argv, std::string& out);
+  void clientKill(Argv argv, std::string& out);
+  void clientReply(Argv argv, std::string& out);
+  void configGet(Argv argv, std::string& out);
+  // Sends one request per part to parts[p]: the splitter's part p when given, else `request`
+  // to each. `merger` makes the client's reply.
   void sendParts(std::span<const uint32_t> parts, std::unique_ptr<Merger> merger,
-                 PartRequest request);
+                 std::string_view request, const Splitter* splitter = nullptr);
   void replyError(std::string_view message);
   void reject(stats::ProxyError kind, std::string_view message);
   void recordReply(uint16_t command_id, uint64_t received_ns, bool rejected,
@@ -108,8 +119,9 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
   // The request being dispatched, for the command stats of its reply.
   stats::CommandId command_id_ = 0;
   uint64_t received_ns_ = 0;
-  bool rejected_ = false;         // completed replies waiting behind an unanswered request
-  std::string inline_request_;    // an inline request re-encoded as multibulk for the server
+  bool rejected_ = false;
+  bool silent_ = false;         // CLIENT REPLY OFF/SKIP: the request being dispatched gets no reply
+  std::string inline_request_;  // an inline request re-encoded as multibulk for the server
   bool reading_scratch_ = false;  // the read in progress lands in the worker's scratch buffer
   bool closing_ = false;          // no more requests are read; retire() is called or coming
   bool draining_ = false;

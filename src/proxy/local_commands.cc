@@ -1,7 +1,6 @@
 #include "proxy/local_commands.h"
 
 #include <sys/time.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -295,17 +294,6 @@ void time(std::string& out) {
   resp::appendBulk(out, std::to_string(now.tv_usec));
 }
 
-// A minimal INFO so that client libraries' ready checks pass (ioredis reads `loading`, others
-// `redis_version`); issue 5 adds the proxy's own sections and the merged keyspace.
-void info(std::string& out) {
-  std::string text = "# Server\r\nredis_version:";
-  text.append(kRedisVersion);
-  text.append("\r\nredis_mode:standalone\r\nprocess_id:");
-  text.append(std::to_string(::getpid()));
-  text.append("\r\n\r\n# Persistence\r\nloading:0\r\n\r\n# Keyspace\r\n");
-  resp::appendBulk(out, text);
-}
-
 }  // namespace
 
 bool allowedBeforeAuth(const command::CommandSpec& spec) {
@@ -353,8 +341,6 @@ bool runLocalCommand(const command::CommandSpec& spec, Argv argv, const config::
     resp::appendStatus(out, "RESET");
   } else if (name == "readonly" || name == "readwrite") {
     resp::appendStatus(out, "OK");
-  } else if (name == "info") {
-    info(out);
   } else if (name == "time") {
     time(out);
   } else if (name.starts_with("command")) {

@@ -1,5 +1,7 @@
 // Commands the proxy answers itself (routing kLocal): PING, ECHO, QUIT, SELECT, AUTH, HELLO,
-// COMMAND, CLIENT (names and ids), TIME, READONLY/READWRITE. Called by ClientSession after
+// COMMAND, CLIENT (names and ids), TIME, READONLY/READWRITE. INFO, CLIENT LIST/KILL/REPLY,
+// CONFIG GET and SLOWLOG reach beyond one client: ClientSession answers them
+// (session_commands.cc). Called by ClientSession after
 // resolve, arity and the auth check; writes one RESP reply.
 #pragma once
 
@@ -19,6 +21,16 @@ struct ClientState {
   bool authenticated = false;
   bool quit = false;  // set by QUIT: close once this reply is written
   std::string name;   // CLIENT SETNAME
+  // CLIENT INFO / LIST / KILL: where the client is, filled when the session starts.
+  std::string addr;
+  std::string laddr;
+  int fd = -1;
+  uint64_t created_ms = 0;
+  uint64_t last_active_ms = 0;
+  std::string_view last_command = "NULL";  // the command table's name (static storage)
+  // CLIENT REPLY: OFF silences every reply until ON; SKIP silences the next command's.
+  bool replies_off = false;
+  bool skip_next = false;
 };
 
 // The version HELLO reports: the Redis release whose command table the proxy follows.

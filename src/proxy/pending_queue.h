@@ -78,6 +78,7 @@ class PendingRequest final : public backend::ReplyTarget {
   uint64_t received_ns = 0;
   bool rejected = false;
   bool written = false;  // the reply went to the client through writeNow()
+  bool silent = false;   // CLIENT REPLY OFF/SKIP: the reply is dropped, not written
   // Drops the outstanding parts: their replies will be discarded by the connections.
   void cancel();
 

@@ -1,5 +1,6 @@
 // SharedState: the little the workers share that changes while serving: client counts, the
-// client id sequence and a few counters. Atomics only; nothing on the data path locks.
+// client id sequence, a few counters and the slow log. Atomics, and the slow log's lock,
+// taken only for a command slow enough to be logged.
 // Built by serve() before the workers start and destroyed after they stop.
 #pragma once
 
@@ -8,13 +9,16 @@
 #include <memory>
 
 #include "config/config.h"
+#include "proxy/client_registry.h"
+#include "stats/slow_log.h"
 
 namespace shardis::proxy {
 
 struct SharedState {
   explicit SharedState(const config::Config& config_in)
       : config(config_in),
-        pool_clients(std::make_unique<std::atomic<uint32_t>[]>(config_in.pools.size())) {}
+        pool_clients(std::make_unique<std::atomic<uint32_t>[]>(config_in.pools.size())),
+        slowlog(config_in.process.slowlog_log_slower_than_us, config_in.process.slowlog_max_len) {}
 
   const config::Config& config;
   std::atomic<uint32_t> clients{0};
@@ -23,6 +27,9 @@ struct SharedState {
   std::atomic<uint64_t> rejected_clients{0};       // over max_clients / client_connections
   std::atomic<uint64_t> output_limit_closes{0};    // closed over client_output_buffer_limit
   std::atomic<uint64_t> protocol_error_closes{0};  // closed after a protocol error
+  stats::SlowLog slowlog;
+  ClientRegistry registry;  // CLIENT LIST / KILL across workers  // SLOWLOG; locks only when a
+                            // command is slow enough to log
 };
 
 }  // namespace shardis::proxy

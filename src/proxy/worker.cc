@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <time.h>
 
+#include <algorithm>
+
 namespace shardis::proxy {
 
 namespace {
@@ -89,7 +91,8 @@ Worker::Worker(uint32_t index, SharedState& shared,
     : index_(index),
       shared_(shared),
       limits_(limitsOf(shared.config.process.limits)),
-      stats_(shared.config) {
+      stats_(shared.config),
+      hub_(hub) {
   const auto& pools = shared.config.pools;
   for (uint32_t i = 0; i < pools.size(); ++i) {
     pools_.push_back(std::make_unique<PoolRuntime>(*this, i, pools[i], rings[i], limits_));
@@ -98,6 +101,7 @@ Worker::Worker(uint32_t index, SharedState& shared,
   if (hub != nullptr)
     publisher_ = std::make_unique<stats::StatsPublisher>(loop_, *hub, index, stats_);
   stop_wakeup_ = net::Wakeup::create(loop_, [this] { beginStop(); });
+  kill_wakeup_ = net::Wakeup::create(loop_, [this] { runKills(); });
 }
 
 Worker::~Worker() {
@@ -163,6 +167,7 @@ void Worker::reject(net::Listener& listener) {
 }
 
 void Worker::retire(ClientSession& session) {
+  shared_.registry.remove(session.id());
   shared_.clients.fetch_sub(1, std::memory_order_relaxed);
   shared_.pool_clients[session.pool().index].fetch_sub(1, std::memory_order_relaxed);
   stats::PoolCounters& counters = session.pool().counters();
@@ -170,6 +175,27 @@ void Worker::retire(ClientSession& session) {
   ClientSession* key = &session;
   // The session is somewhere up the call stack: free it once the stack has unwound.
   loop_.defer([this, key] { sessions_.erase(key); });
+}
+
+void Worker::requestKill(uint64_t client_id) {
+  {
+    std::lock_guard lock(kill_mutex_);
+    kills_.push_back(client_id);
+  }
+  kill_wakeup_->send();
+}
+
+void Worker::runKills() {
+  std::vector<uint64_t> kills;
+  {
+    std::lock_guard lock(kill_mutex_);
+    kills.swap(kills_);
+  }
+  std::vector<ClientSession*> victims;
+  for (auto& [raw, owned] : sessions_) {
+    if (std::find(kills.begin(), kills.end(), raw->id()) != kills.end()) victims.push_back(raw);
+  }
+  for (ClientSession* victim : victims) victim->close();
 }
 
 void Worker::beginStop() {
@@ -208,6 +234,7 @@ void Worker::finish() {
   }
   drain_timer_.reset();
   stop_wakeup_.reset();
+  kill_wakeup_.reset();
   // With every handle closing, the loop runs the close callbacks and run() returns.
 }
 

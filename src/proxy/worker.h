@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -62,7 +63,7 @@ struct PoolRuntime final : ServerLocator,
   net::ListenerPtr listener;
 };
 
-class Worker final : public SessionOwner {
+class Worker final : public SessionOwner, public KillSink {
  public:
   // `rings`: one per pool, shared by every worker.
   // `hub` (may be null) receives this worker's counters once a second.
@@ -81,14 +82,26 @@ class Worker final : public SessionOwner {
 
   void accept(PoolRuntime& pool, net::Listener& listener);
   void retire(ClientSession& session) override;
+  // Any thread: close client `client_id` if this worker serves it (CLIENT KILL).
+  void requestKill(uint64_t client_id) override;
   const resp::Limits& limits() const { return limits_; }
   net::Loop& loop() { return loop_; }
   stats::WorkerStats& stats() { return stats_; }
   // Where client reads land (one read callback runs at a time per loop); see ClientSession.
   std::string& readScratch() { return read_scratch_; }
+  SharedState& shared() { return shared_; }
+  stats::StatsHub* hub() { return hub_; }
+  // This worker's live client sessions (CLIENT LIST / KILL see these only).
+  template <typename Visit>
+  void forEachSession(Visit visit) {
+    for (auto& [raw, owned] : sessions_) {
+      if (!raw->retired()) visit(*raw);
+    }
+  }
 
  private:
   void beginStop();
+  void runKills();
   void checkDrained();
   void finish();
   void reject(net::Listener& listener);
@@ -98,11 +111,15 @@ class Worker final : public SessionOwner {
   resp::Limits limits_;
   net::Loop loop_;
   stats::WorkerStats stats_;
+  stats::StatsHub* hub_;
   std::string read_scratch_ = std::string(64 * 1024, '\0');
   std::unique_ptr<stats::StatsPublisher> publisher_;
   std::vector<std::unique_ptr<PoolRuntime>> pools_;
   std::unordered_map<ClientSession*, std::unique_ptr<ClientSession>> sessions_;
   net::WakeupPtr stop_wakeup_;
+  net::WakeupPtr kill_wakeup_;
+  std::mutex kill_mutex_;
+  std::vector<uint64_t> kills_;  // client ids to close, from other threads
   net::TimerPtr drain_timer_;
   uint64_t drain_deadline_ms_ = 0;
   bool stopping_ = false;

@@ -1,4 +1,5 @@
-// Drives shardis with ioredis: connect (its ready check sends INFO), commands, a pipeline.
+// Drives shardis with ioredis: connect (its ready check sends INFO), commands, a pipeline,
+// MSET/MGET/DEL over several servers and scanStream.
 // Exits non-zero with a message on the first mismatch. Usage: node ioredis_client.js PORT
 const assert = require("node:assert/strict");
 const Redis = require("ioredis");
@@ -21,6 +22,19 @@ async function main() {
     assert.deepEqual(results[1000 + i], [null, String(i)]);
   }
   await assert.rejects(redis.call("nosuchcmd"), /unknown command/);
+  // Split commands and SCAN over every server.
+  const keys = Array.from({ length: 300 }, (_, i) => `io:m:${i}`);
+  assert.equal(await redis.mset(Object.fromEntries(keys.map((k, i) => [k, String(i)]))), "OK");
+  assert.deepEqual(await redis.mget(...keys, "io:m:none"), [...keys.map((_, i) => String(i)), null]);
+  const scanned = new Set();
+  await new Promise((resolve, reject) => {
+    const stream = redis.scanStream({ match: "io:m:*", count: 40 });
+    stream.on("data", (batch) => batch.forEach((k) => scanned.add(k)));
+    stream.on("end", resolve);
+    stream.on("error", reject);
+  });
+  assert.equal(scanned.size, keys.length);
+  assert.equal(await redis.del(...keys), keys.length);
   assert.equal(await redis.ping(), "PONG");
   redis.disconnect();
   console.log("ok");

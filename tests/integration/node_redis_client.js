@@ -1,4 +1,5 @@
-// Drives shardis with node-redis v4: connect, commands, a pipeline of many commands.
+// Drives shardis with node-redis v4: connect, commands, a pipeline of many commands,
+// mSet/mGet/del over several servers, scanIterator and INFO.
 // Exits non-zero with a message on the first mismatch. Usage: node node_redis_client.js PORT
 const assert = require("node:assert/strict");
 const { createClient } = require("redis");
@@ -20,6 +21,16 @@ async function main() {
     assert.equal(results[i], "OK");
     assert.equal(results[1000 + i], String(i));
   }
+  // Split commands and SCAN over every server.
+  const keys = Array.from({ length: 300 }, (_, i) => `nr:m:${i}`);
+  assert.equal(await client.mSet(keys.map((k, i) => [k, String(i)])), "OK");
+  assert.deepEqual(await client.mGet([...keys, "nr:m:none"]),
+                   [...keys.map((_, i) => String(i)), null]);
+  const scanned = new Set();
+  for await (const key of client.scanIterator({ MATCH: "nr:m:*", COUNT: 40 })) scanned.add(key);
+  assert.equal(scanned.size, keys.length);
+  assert.equal(await client.del(keys), keys.length);
+  assert.match(await client.info("server"), /redis_version:7\./);
   await client.quit();
   console.log("ok");
 }

@@ -73,6 +73,33 @@ def test_redis_py_every_data_type(cluster):
     r.close()
 
 
+def test_redis_py_multikey_and_scan_iter(cluster):
+    cluster.flushall()
+    r = redis.Redis(host="127.0.0.1", port=cluster.proxy.port)
+    mapping = {f"py:m:{i}": str(i) for i in range(500)}
+    assert r.mset(mapping)
+    keys = list(mapping)
+    assert r.mget(keys + ["py:m:missing"]) == [v.encode() for v in mapping.values()] + [None]
+    assert r.exists(*keys[:10], keys[0]) == 11
+    assert r.dbsize() == 500
+    assert {k.decode() for k in r.scan_iter(match="py:m:*", count=50)} == set(mapping)
+    assert r.delete(*keys[:100]) == 100
+    assert r.unlink(*keys) == 400
+    info = r.info()
+    assert info["redis_version"].startswith("7.") and "connected_clients" in info
+    r.close()
+
+
+def test_redis_cli_hints_and_info(cluster):
+    cluster.flushall()
+    cli(cluster, "mset", "cli:a", "1", "cli:b", "2")
+    assert cli(cluster, "mget", "cli:a", "cli:b", "cli:c").stdout == b"1\n2\n\n"
+    assert b"redis_version:7." in cli(cluster, "info", "server").stdout
+    assert cli(cluster, "--scan", "--pattern", "cli:*").stdout.split() in (
+        [b"cli:a", b"cli:b"], [b"cli:b", b"cli:a"])
+    assert cli(cluster, "dbsize").stdout == b"2\n"
+
+
 def node_available():
     return shutil.which("node") and os.path.isdir(os.path.join(HERE, "node_modules", "ioredis"))
 

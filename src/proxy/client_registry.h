@@ -1,0 +1,79 @@
+// ClientRegistry: every client of the process, whichever worker serves it, so that CLIENT
+// LIST and CLIENT KILL see them all. A session registers when it starts and leaves when it is
+// retired; CLIENT SETNAME updates its name. Each of these takes the lock once, never on the
+// path of an ordinary request. A kill is handed to the owning worker (KillSink), which closes
+// the session on its own thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace shardis::proxy {
+
+// A worker's way to receive kills from other threads (Worker).
+class KillSink {
+ public:
+  virtual void requestKill(uint64_t client_id) = 0;
+
+ protected:
+  ~KillSink() = default;
+};
+
+struct ClientEntry {
+  uint64_t id = 0;
+  std::string addr;
+  std::string laddr;
+  std::string name;
+  int fd = -1;
+  uint64_t created_ms = 0;
+  KillSink* owner = nullptr;
+};
+
+class ClientRegistry {
+ public:
+  void add(const ClientEntry& entry) {
+    std::lock_guard lock(mutex_);
+    clients_[entry.id] = entry;
+  }
+  void remove(uint64_t id) {
+    std::lock_guard lock(mutex_);
+    clients_.erase(id);
+  }
+  void rename(uint64_t id, const std::string& name) {
+    std::lock_guard lock(mutex_);
+    auto found = clients_.find(id);
+    if (found != clients_.end()) found->second.name = name;
+  }
+  // Asks the owners of the clients `match` accepts to close them, except `self` (whose
+  // session closes itself after its reply); returns how many matched, self included. The
+  // owners are called under the lock: a worker's clients leave the registry before the
+  // worker goes away, so an owner found here is alive.
+  template <typename Match>
+  size_t kill(Match match, uint64_t self) {
+    std::lock_guard lock(mutex_);
+    size_t matched = 0;
+    for (const auto& [id, entry] : clients_) {
+      if (!match(entry)) continue;
+      ++matched;
+      if (id != self) entry.owner->requestKill(id);
+    }
+    return matched;
+  }
+  // A copy of every entry, in id order.
+  std::vector<ClientEntry> all() const {
+    std::lock_guard lock(mutex_);
+    std::vector<ClientEntry> out;
+    out.reserve(clients_.size());
+    for (const auto& [id, entry] : clients_) out.push_back(entry);
+    return out;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<uint64_t, ClientEntry> clients_;
+};
+
+}  // namespace shardis::proxy

@@ -1,0 +1,251 @@
+#include "proxy/info.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <map>
+#include <optional>
+
+#include "proxy/local_commands.h"
+#include "proxy/worker.h"
+#include "resp/encoder.h"
+#include "stats/render.h"
+
+namespace shardis::proxy {
+
+namespace {
+
+using Version = std::array<int64_t, 3>;
+
+struct Keyspace {
+  int64_t keys = 0;
+  int64_t expires = 0;
+  int64_t ttl_sum = 0;  // avg_ttl × expires, to weigh each server's average
+};
+
+// What the servers said: the lowest version and the summed keyspace.
+struct ServersInfo {
+  std::optional<Version> lowest;
+  std::string lowest_text;
+  std::map<int64_t, Keyspace> databases;
+};
+
+std::optional<Version> parseVersion(std::string_view text) {
+  Version version{};
+  const char* at = text.data();
+  const char* end = text.data() + text.size();
+  for (size_t i = 0; i < version.size(); ++i) {
+    auto [next, ec] = std::from_chars(at, end, version[i]);
+    if (ec != std::errc()) return std::nullopt;
+    at = next;
+    if (i + 1 < version.size()) {
+      if (at == end || *at != '.') return std::nullopt;
+      ++at;
+    }
+  }
+  return version;
+}
+
+int64_t fieldValue(std::string_view fields, std::string_view name) {
+  size_t at = fields.find(name);
+  if (at == std::string_view::npos) return 0;
+  int64_t value = 0;
+  at += name.size();
+  std::from_chars(fields.data() + at, fields.data() + fields.size(), value);
+  return value;
+}
+
+// One line of a server's INFO: redis_version, or a "db0:keys=..,expires=..,avg_ttl=.." line.
+void readLine(std::string_view line, ServersInfo& info) {
+  if (line.starts_with("redis_version:")) {
+    std::string_view text = line.substr(14);
+    std::optional<Version> version = parseVersion(text);
+    if (version && (!info.lowest || *version < *info.lowest)) {
+      info.lowest = version;
+      info.lowest_text = text;
+    }
+    return;
+  }
+  if (!line.starts_with("db")) return;
+  size_t colon = line.find(':');
+  int64_t db = 0;
+  auto [end, ec] = std::from_chars(line.data() + 2, line.data() + line.size(), db);
+  if (ec != std::errc() || colon == std::string_view::npos || end != line.data() + colon) return;
+  std::string_view fields = line.substr(colon + 1);
+  Keyspace& space = info.databases[db];
+  int64_t expires = fieldValue(fields, "expires=");
+  space.keys += fieldValue(fields, "keys=");
+  space.expires += expires;
+  space.ttl_sum += fieldValue(fields, "avg_ttl=") * expires;
+}
+
+void readServerInfo(std::string_view text, ServersInfo& info) {
+  while (!text.empty()) {
+    size_t end = text.find("\r\n");
+    std::string_view line = text.substr(0, end);
+    readLine(line, info);
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 2);
+  }
+}
+
+void line(std::string& out, std::string_view field, std::string_view value) {
+  out.append(field).append(":").append(value).append("\r\n");
+}
+
+void line(std::string& out, std::string_view field, uint64_t value) {
+  line(out, field, std::to_string(value));
+}
+
+void serverSection(PoolRuntime& pool, const ServersInfo* servers,
+                   const std::optional<stats::Snapshot>& snapshot, std::string& out) {
+  out += "# Server\r\n";
+  bool known = servers != nullptr && servers->lowest;
+  line(out, "redis_version", known ? std::string_view(servers->lowest_text) : kRedisVersion);
+  if (snapshot) line(out, "shardis_version", snapshot->identity.version);
+  line(out, "redis_mode", "standalone");
+  line(out, "arch_bits", sizeof(void*) * 8);
+  line(out, "process_id", static_cast<uint64_t>(::getpid()));
+  line(out, "tcp_port", pool.config.listen.port);
+  if (snapshot) {
+    line(out, "uptime_in_seconds", static_cast<uint64_t>(snapshot->uptime_s));
+    line(out, "uptime_in_days", static_cast<uint64_t>(snapshot->uptime_s / 86400));
+  }
+}
+
+void clientsSection(PoolRuntime& pool, std::string& out) {
+  const SharedState& shared = pool.worker.shared();
+  out += "# Clients\r\n";
+  line(out, "connected_clients", shared.clients.load(std::memory_order_relaxed));
+  line(out, "maxclients", shared.config.process.max_clients);
+  line(out, "blocked_clients", 0);
+  line(out, "rejected_connections", shared.rejected_clients.load(std::memory_order_relaxed));
+}
+
+// Every pool and its servers, with each server's state as this worker sees it.
+void shardisSection(PoolRuntime& pool, std::string& out) {
+  const config::Config& config = pool.worker.shared().config;
+  out += "# Shardis\r\n";
+  line(out, "pools", config.pools.size());
+  line(out, "client_pool", pool.config.name);
+  for (size_t p = 0; p < config.pools.size(); ++p) {
+    const config::Pool& each = config.pools[p];
+    std::string prefix = "pool" + std::to_string(p);
+    line(out, prefix + "_name", each.name);
+    line(out, prefix + "_servers", each.servers.size());
+    for (size_t s = 0; s < each.servers.size(); ++s) {
+      stats::ServerState state =
+          pool.worker.stats().server(static_cast<uint32_t>(p), static_cast<uint32_t>(s)).state;
+      line(out, prefix + "_server" + std::to_string(s),
+           "name=" + each.servers[s].name + ",addr=" + each.servers[s].address_text +
+               ",state=" + std::string(stats::serverStateName(state)));
+    }
+  }
+}
+
+void keyspaceSection(const ServersInfo* servers, std::string& out) {
+  out += "# Keyspace\r\n";
+  if (servers == nullptr) return;
+  for (const auto& [db, space] : servers->databases) {
+    int64_t avg_ttl = space.expires == 0 ? 0 : space.ttl_sum / space.expires;
+    line(out, "db" + std::to_string(db),
+         "keys=" + std::to_string(space.keys) + ",expires=" + std::to_string(space.expires) +
+             ",avg_ttl=" + std::to_string(avg_ttl));
+  }
+}
+
+void build(PoolRuntime& pool, uint32_t sections, const ServersInfo* servers, std::string& out) {
+  std::optional<stats::Snapshot> snapshot;
+  if (pool.worker.hub() != nullptr) snapshot = pool.worker.hub()->snapshot();
+  std::string text;
+  auto section = [&](uint32_t bit, auto&& append) {
+    if ((sections & bit) == 0) return;
+    if (!text.empty()) text += "\r\n";
+    append();
+  };
+  section(kInfoServer, [&] { serverSection(pool, servers, snapshot, text); });
+  section(kInfoClients, [&] { clientsSection(pool, text); });
+  section(kInfoPersistence, [&] { text += "# Persistence\r\nloading:0\r\nasync_loading:0\r\n"; });
+  if (snapshot) {
+    section(kInfoStats, [&] { stats::appendStatsSection(text, *snapshot); });
+  }
+  section(kInfoShardis, [&] { shardisSection(pool, text); });
+  if (snapshot) {
+    section(kInfoCommandstats, [&] { stats::appendCommandStats(text, *snapshot); });
+    section(kInfoLatencystats, [&] { stats::appendLatencyStats(text, *snapshot); });
+    section(kInfoHotkeys, [&] { stats::appendHotKeys(text, *snapshot); });
+  }
+  section(kInfoKeyspace, [&] { keyspaceSection(servers, text); });
+  resp::appendBulk(out, text);
+}
+
+class InfoMerger final : public Merger {
+ public:
+  InfoMerger(PoolRuntime& pool, uint32_t sections) : pool_(pool), sections_(sections) {}
+
+  void onPartReply(uint32_t /*part*/, const resp::Reply& reply) override {
+    if (std::optional<std::string_view> text = resp::stringValue(reply.raw)) {
+      readServerInfo(*text, servers_);
+    }
+  }
+  // A server that cannot answer is left out; # Shardis shows its state.
+  void onPartFailure(uint32_t /*part*/, std::string_view /*message*/) override {}
+  void finish(std::string& reply) override {
+    reply.clear();
+    build(pool_, sections_, &servers_, reply);
+  }
+
+ private:
+  PoolRuntime& pool_;
+  uint32_t sections_;
+  ServersInfo servers_;
+};
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace
+
+uint32_t infoSections(std::span<const std::string_view> argv) {
+  constexpr uint32_t kDefault =
+      kInfoServer | kInfoClients | kInfoPersistence | kInfoStats | kInfoShardis | kInfoKeyspace;
+  constexpr uint32_t kAll = kDefault | kInfoCommandstats | kInfoLatencystats | kInfoHotkeys;
+  static constexpr std::pair<std::string_view, uint32_t> kNames[] = {
+      {"server", kInfoServer},
+      {"clients", kInfoClients},
+      {"persistence", kInfoPersistence},
+      {"stats", kInfoStats},
+      {"shardis", kInfoShardis},
+      {"commandstats", kInfoCommandstats},
+      {"latencystats", kInfoLatencystats},
+      {"hotkeys", kInfoHotkeys},
+      {"keyspace", kInfoKeyspace},
+      {"default", kDefault},
+      {"all", kAll},
+      {"everything", kAll},
+  };
+  if (argv.size() < 2) return kDefault;
+  uint32_t sections = 0;
+  for (std::string_view name : argv.subspan(1)) {
+    for (const auto& [known, bits] : kNames) {
+      if (equalsIgnoreCase(name, known)) sections |= bits;
+    }
+  }
+  return sections;
+}
+
+void appendInfo(PoolRuntime& pool, uint32_t sections, std::string& out) {
+  build(pool, sections, nullptr, out);
+}
+
+std::unique_ptr<Merger> makeInfoMerger(PoolRuntime& pool, uint32_t sections) {
+  return std::make_unique<InfoMerger>(pool, sections);
+}
+
+}  // namespace shardis::proxy

@@ -1,0 +1,239 @@
+// The local commands that need more than the client's own state: INFO (the servers' versions
+// and keyspace, the stats), CLIENT LIST/INFO/KILL/REPLY (the worker's other sessions),
+// CONFIG GET (the process config) and SLOWLOG (shared by every worker). The commands that
+// need only ClientState are in local_commands.cc.
+#include <fnmatch.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include "proxy/client_session.h"
+#include "proxy/info.h"
+#include "proxy/shared_state.h"
+#include "proxy/worker.h"
+#include "resp/encoder.h"
+#include "stats/slow_log.h"
+
+namespace shardis::proxy {
+
+namespace {
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string addressText(const sockaddr_storage& address, int length) {
+  if (length <= 0) return "?";
+  char host[64] = {0};
+  if (address.ss_family == AF_INET) {
+    const auto& in = reinterpret_cast<const sockaddr_in&>(address);
+    uv_ip4_name(&in, host, sizeof host);
+    return std::string(host) + ":" + std::to_string(ntohs(in.sin_port));
+  }
+  if (address.ss_family == AF_INET6) {
+    const auto& in6 = reinterpret_cast<const sockaddr_in6&>(address);
+    uv_ip6_name(&in6, host, sizeof host);
+    return std::string(host) + ":" + std::to_string(ntohs(in6.sin6_port));
+  }
+  return "/unixsocket:0";  // Redis's wording for a unix socket client
+}
+
+uint64_t nowMs() { return uv_hrtime() / 1000000; }
+
+}  // namespace
+
+// Where the client is, for CLIENT INFO / LIST / KILL ADDR.
+void ClientSession::noteAddresses() {
+  uv_os_fd_t fd = -1;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(stream_->raw()), &fd) != 0) return;
+  client_.fd = fd;
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  int got = getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  client_.addr = addressText(address, got == 0 ? static_cast<int>(length) : 0);
+  length = sizeof address;
+  got = getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  client_.laddr = addressText(address, got == 0 ? static_cast<int>(length) : 0);
+  client_.created_ms = client_.last_active_ms = nowMs();
+  shared_.registry.add(ClientEntry{client_.id, client_.addr, client_.laddr, client_.name,
+                                   client_.fd, client_.created_ms, &pool_.worker});
+}
+
+// One CLIENT LIST line, with Redis 7.0's fields; the ones a proxy has no notion of are the
+// values a plain connection has on a server.
+void ClientSession::describe(std::string& out) const {
+  uint64_t now = nowMs();
+  out += "id=" + std::to_string(client_.id) + " addr=" + client_.addr + " laddr=" + client_.laddr +
+         " fd=" + std::to_string(client_.fd) + " name=" + client_.name +
+         " age=" + std::to_string((now - client_.created_ms) / 1000) +
+         " idle=" + std::to_string((now - client_.last_active_ms) / 1000) +
+         " flags=N db=" + std::to_string(pool_.config.redis_db) +
+         " sub=0 psub=0 ssub=0 multi=-1 qbuf=" + std::to_string(read_end_ - read_start_) +
+         " obl=0 oll=" + std::to_string(queue_.size()) +
+         " omem=" + std::to_string(held_reply_bytes_) +
+         " events=r cmd=" + std::string(client_.last_command) + " user=default redir=-1 resp=2\n";
+}
+
+// This worker's clients with every field; other workers' clients from the registry, with
+// the fields only their own thread knows (idle, qbuf, cmd ...) at a fresh connection's values.
+void ClientSession::clientList(Argv argv, std::string& out) {
+  if (argv.size() > 2 && !(argv.size() == 4 && equalsIgnoreCase(argv[2], "TYPE") &&
+                           equalsIgnoreCase(argv[3], "normal"))) {
+    return resp::appendError(out, "ERR syntax error");
+  }
+  std::string text;
+  uint64_t now = nowMs();
+  for (const ClientEntry& entry : shared_.registry.all()) {
+    if (entry.owner == &pool_.worker) {
+      pool_.worker.forEachSession([&](ClientSession& session) {
+        if (session.id() == entry.id) session.describe(text);
+      });
+      continue;
+    }
+    text += "id=" + std::to_string(entry.id) + " addr=" + entry.addr + " laddr=" + entry.laddr +
+            " fd=" + std::to_string(entry.fd) + " name=" + entry.name +
+            " age=" + std::to_string((now - entry.created_ms) / 1000) +
+            " idle=0 flags=N db=" + std::to_string(pool_.config.redis_db) +
+            " sub=0 psub=0 ssub=0 multi=-1 qbuf=0 obl=0 oll=0 omem=0 events=r cmd=NULL "
+            "user=default redir=-1 resp=2\n";
+  }
+  resp::appendBulk(out, text);
+}
+
+// CLIENT KILL addr:port (old form: +OK or an error), or filters ID / ADDR / LADDR / SKIPME
+// (new form: the number killed), on every worker.
+void ClientSession::clientKill(Argv argv, std::string& out) {
+  bool old_form = argv.size() == 3;
+  uint64_t id = 0;
+  std::string_view addr, laddr;
+  bool skip_me = !old_form;
+  if (old_form) addr = argv[2];
+  for (size_t i = 2; !old_form && i < argv.size(); i += 2) {
+    if (i + 1 >= argv.size()) return resp::appendError(out, "ERR syntax error");
+    std::string_view option = argv[i], value = argv[i + 1];
+    if (equalsIgnoreCase(option, "ID")) {
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), id);
+      if (ec != std::errc() || end != value.data() + value.size() || id == 0) {
+        return resp::appendError(out, "ERR client-id should be greater than 0");
+      }
+    } else if (equalsIgnoreCase(option, "ADDR")) {
+      addr = value;
+    } else if (equalsIgnoreCase(option, "LADDR")) {
+      laddr = value;
+    } else if (equalsIgnoreCase(option, "SKIPME") &&
+               (equalsIgnoreCase(value, "yes") || equalsIgnoreCase(value, "no"))) {
+      skip_me = equalsIgnoreCase(value, "yes");
+    } else {
+      return resp::appendError(out, "ERR syntax error");
+    }
+  }
+  auto match = [&](const ClientEntry& entry) {
+    return (id == 0 || entry.id == id) && (addr.empty() || entry.addr == addr) &&
+           (laddr.empty() || entry.laddr == laddr) && !(skip_me && entry.id == client_.id);
+  };
+  size_t killed = shared_.registry.kill(match, client_.id);
+  // Killing itself: closed once this reply is written, as Redis does.
+  ClientEntry me;
+  me.id = client_.id;
+  me.addr = client_.addr;
+  me.laddr = client_.laddr;
+  if (match(me)) client_.quit = true;
+  if (!old_form) return resp::appendInteger(out, static_cast<int64_t>(killed));
+  if (killed == 0) return resp::appendError(out, "ERR No such client");
+  resp::appendStatus(out, "OK");
+}
+
+void ClientSession::clientReply(Argv argv, std::string& out) {
+  if (equalsIgnoreCase(argv[2], "ON")) {
+    client_.replies_off = false;
+    silent_ = false;
+    resp::appendStatus(out, "OK");
+  } else if (equalsIgnoreCase(argv[2], "OFF")) {
+    client_.replies_off = true;
+    silent_ = true;
+  } else if (equalsIgnoreCase(argv[2], "SKIP")) {
+    client_.skip_next = true;
+    silent_ = true;
+  } else {
+    resp::appendError(out, "ERR syntax error");
+  }
+}
+
+// Keys clients read at start. databases is 1: the proxy serves its pool's one database.
+void ClientSession::configGet(Argv argv, std::string& out) {
+  const config::Process& process = shared_.config.process;
+  const std::pair<std::string_view, std::string> known[] = {
+      {"databases", "1"},
+      {"maxmemory", "0"},
+      {"maxclients", std::to_string(process.max_clients)},
+      {"port", std::to_string(pool_.config.listen.port)},
+      {"timeout", "0"},
+      {"save", ""},
+      {"appendonly", "no"},
+      {"cluster-enabled", "no"},
+      {"slowlog-log-slower-than", std::to_string(process.slowlog_log_slower_than_us)},
+      {"slowlog-max-len", std::to_string(process.slowlog_max_len)},
+  };
+  std::string body;
+  size_t found = 0;
+  for (const auto& [name, value] : known) {
+    for (std::string_view pattern : argv.subspan(2)) {
+      std::string glob(pattern);
+      if (fnmatch(glob.c_str(), std::string(name).c_str(), FNM_CASEFOLD) != 0) continue;
+      resp::appendBulk(body, name);
+      resp::appendBulk(body, value);
+      ++found;
+      break;
+    }
+  }
+  resp::appendArrayHeader(out, found * 2);
+  out += body;
+}
+
+void ClientSession::info(Argv argv) {
+  uint32_t sections = infoSections(argv);
+  if (!infoNeedsServers(sections)) {
+    std::string out;
+    appendInfo(pool_, sections, out);
+    return reply(std::move(out));
+  }
+  sendParts(pool_.every_server, makeInfoMerger(pool_, sections), kServerInfoRequest);
+}
+
+// Local commands that reach beyond the client's own state; false for the others.
+bool ClientSession::runSessionCommand(const command::CommandSpec& spec, Argv argv) {
+  std::string_view name = spec.name;
+  std::string out;
+  if (name == "info") {
+    info(argv);
+    return true;
+  }
+  if (name == "client|list") {
+    clientList(argv, out);
+  } else if (name == "client|info") {
+    describe(out);
+    std::string line = std::move(out);
+    out.clear();
+    resp::appendBulk(out, line);
+  } else if (name == "client|kill") {
+    clientKill(argv, out);
+  } else if (name == "client|reply") {
+    clientReply(argv, out);
+  } else if (name == "config|get") {
+    configGet(argv, out);
+  } else if (name.starts_with("slowlog|")) {
+    stats::slowlogCommand(shared_.slowlog, argv, out);
+  } else {
+    return false;
+  }
+  reply(std::move(out), client_.quit);
+  return true;
+}
+
+}  // namespace shardis::proxy

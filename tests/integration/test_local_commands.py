@@ -1,0 +1,102 @@
+"""Commands shardis answers itself (issue 5): HELLO, CLIENT, COMMAND, INFO, CONFIG GET, TIME,
+RESET, READONLY/READWRITE, compared with what redis-server 7.0 answers where the shape is Redis's."""
+import re
+import time
+
+
+def test_hello(proxy, direct):
+    reply = proxy.call("HELLO")
+    assert reply.startswith(b"*14\r\n$6\r\nserver\r\n")
+    for field in (b"version", b"proto", b"id", b"mode", b"role", b"modules"):
+        assert b"$%d\r\n%s\r\n" % (len(field), field) in reply
+    assert b"$10\r\nstandalone\r\n" in reply and b"$6\r\nmaster\r\n" in reply
+    assert proxy.call("HELLO", "2").startswith(b"*14\r\n")
+    assert proxy.call("HELLO", "3") == direct_noproto()
+    assert proxy.call("HELLO", "2", "SETNAME", "conn-a").startswith(b"*14\r\n")
+    assert proxy.call("CLIENT", "GETNAME") == b"$6\r\nconn-a\r\n"
+
+
+def direct_noproto():
+    return b"-NOPROTO unsupported protocol version\r\n"
+
+
+def test_client_subcommands(cluster, proxy):
+    assert proxy.call("CLIENT", "GETNAME") == b"$-1\r\n"
+    assert proxy.call("CLIENT", "SETNAME", "worker-1") == b"+OK\r\n"
+    assert proxy.call("CLIENT", "GETNAME") == b"$8\r\nworker-1\r\n"
+    assert proxy.call("CLIENT", "SETNAME", "has space").startswith(b"-ERR")
+    client_id = int(proxy.call("CLIENT", "ID")[1:-2])
+    info = proxy.call("CLIENT", "INFO")
+    assert f"id={client_id} ".encode() in info and b"name=worker-1" in info
+    listing = proxy.call("CLIENT", "LIST")
+    assert f"id={client_id} ".encode() in listing
+    assert proxy.call("CLIENT", "NO-EVICT", "on") == b"+OK\r\n"
+    assert proxy.call("CLIENT", "SETINFO", "lib-name", "redis-py") == b"+OK\r\n"
+    assert proxy.call("CLIENT", "PAUSE", "10").startswith(b"-ERR")
+    with cluster.proxy.client() as other:
+        other_id = int(other.call("CLIENT", "ID")[1:-2])
+        assert proxy.call("CLIENT", "KILL", "ID", other_id) == b":1\r\n"
+        assert other.closed_by_peer()
+    assert proxy.call("CLIENT", "KILL", "ID", 999999) == b":0\r\n"
+
+
+def test_client_reply_off_and_skip(proxy):
+    proxy.send_command("CLIENT", "REPLY", "OFF")
+    proxy.send_command("SET", "silent", "1")
+    proxy.send_command("CLIENT", "REPLY", "ON")
+    assert proxy.read_reply() == b"+OK\r\n"
+    proxy.send_command("CLIENT", "REPLY", "SKIP")
+    proxy.send_command("GET", "silent")
+    proxy.send_command("GET", "silent")
+    assert proxy.read_reply() == b"$1\r\n1\r\n"
+
+
+def test_command_introspection_matches_redis(proxy, direct):
+    count = int(proxy.call("COMMAND", "COUNT")[1:-2])
+    assert 150 < count <= int(direct.call("COMMAND", "COUNT")[1:-2])
+    for name in ("get", "mget", "set", "eval", "xread"):
+        assert proxy.call("COMMAND", "INFO", name) == direct.call("COMMAND", "INFO", name)
+        assert proxy.call("COMMAND", "DOCS", name) == direct.call("COMMAND", "DOCS", name)
+    assert proxy.call("COMMAND", "INFO", "nosuch") == b"*1\r\n*-1\r\n"
+    assert proxy.call("COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2") == direct.call(
+        "COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2")
+    listing = proxy.call("COMMAND", "LIST")
+    assert b"$3\r\nget\r\n" in listing and b"$8\r\nshutdown\r\n" not in listing
+    assert proxy.call("COMMAND").startswith(b"*%d\r\n" % count)
+    assert proxy.call("COMMAND", "DOCS").startswith(b"*%d\r\n" % (2 * count))
+
+
+def test_info_sections_and_keyspace(cluster, proxy):
+    for i in range(30):
+        proxy.call("SET", f"info:{i}", "v")
+    info = bulk_text(proxy.call("INFO"))
+    for section in ("# Server", "# Clients", "# Stats", "# Shardis", "# Keyspace"):
+        assert section in info
+    assert re.search(r"^redis_version:7\.\d+\.\d+\r$", info, re.M)
+    assert re.search(r"^db0:keys=30,expires=0,avg_ttl=0\r$", info, re.M)
+    server = bulk_text(proxy.call("INFO", "server"))
+    assert "# Server" in server and "# Keyspace" not in server
+    assert "s1" in bulk_text(proxy.call("INFO", "shardis"))
+
+
+def bulk_text(reply):
+    assert reply.startswith(b"$"), reply
+    return reply.split(b"\r\n", 1)[1][:-2].decode()
+
+
+def test_config_get_and_set(proxy):
+    assert proxy.call("CONFIG", "GET", "databases") == b"*2\r\n$9\r\ndatabases\r\n$1\r\n1\r\n"
+    reply = proxy.call("CONFIG", "GET", "maxmemory")
+    assert reply.startswith(b"*2\r\n$9\r\nmaxmemory\r\n")
+    assert proxy.call("CONFIG", "SET", "maxmemory", "1").startswith(b"-ERR")
+
+
+def test_time_reset_readonly(proxy):
+    reply = proxy.call("TIME")
+    seconds = int(reply.split(b"\r\n")[2])
+    assert abs(seconds - time.time()) < 5
+    assert proxy.call("READONLY") == b"+OK\r\n"
+    assert proxy.call("READWRITE") == b"+OK\r\n"
+    proxy.call("CLIENT", "SETNAME", "before-reset")
+    assert proxy.call("RESET") == b"+RESET\r\n"
+    assert proxy.call("CLIENT", "GETNAME") == b"$-1\r\n"
