@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "proxy/info.h"
 #include "proxy/merger.h"
 
 namespace shardis::proxy {
@@ -166,6 +167,19 @@ TEST(Merger, ScanMovesToTheNextServerWhenOneIsDone) {
   last->onPartReply(0, reply(resp::ReplyType::kArray, 2, "*2\r\n$1\r\n0\r\n*0\r\n"));
   last->finish(out);
   EXPECT_EQ(out, "*2\r\n$1\r\n0\r\n*0\r\n");
+}
+
+TEST(InfoSections, DefaultAllAndNamedSections) {
+  uint32_t plain = infoSections(Argv{"INFO"});
+  EXPECT_TRUE(plain & kInfoServer);
+  EXPECT_TRUE(plain & kInfoKeyspace);
+  EXPECT_FALSE(plain & kInfoCommandstats);
+  EXPECT_TRUE(infoSections(Argv{"INFO", "everything"}) & kInfoHotkeys);
+  uint32_t named = infoSections(Argv{"INFO", "Clients", "commandstats"});
+  EXPECT_EQ(named, kInfoClients | kInfoCommandstats);
+  EXPECT_FALSE(infoNeedsServers(named));
+  EXPECT_TRUE(infoNeedsServers(infoSections(Argv{"INFO", "keyspace"})));
+  EXPECT_EQ(infoSections(Argv{"INFO", "nosuchsection"}), 0u);
 }
 
 }  // namespace
