@@ -31,6 +31,26 @@ void Loop::cancelFlush(Stream* stream) {
 
 void Loop::defer(std::function<void()> task) { deferred_.push_back(std::move(task)); }
 
+namespace {
+// Enough spare chunks for every stream one busy iteration flushes, without hoarding.
+constexpr size_t kMaxSpareChunks = 256;
+// A chunk that grew past this (one huge reply) is freed rather than kept.
+constexpr size_t kMaxSpareCapacity = 128 * 1024;
+}  // namespace
+
+std::string Loop::takeChunk() {
+  if (spare_chunks_.empty()) return {};
+  std::string chunk = std::move(spare_chunks_.back());
+  spare_chunks_.pop_back();
+  return chunk;
+}
+
+void Loop::giveBackChunk(std::string&& chunk) {
+  if (spare_chunks_.size() >= kMaxSpareChunks || chunk.capacity() > kMaxSpareCapacity) return;
+  chunk.clear();
+  spare_chunks_.push_back(std::move(chunk));
+}
+
 void Loop::onCheck(uv_check_t* check) { static_cast<Loop*>(check->data)->runAfterIo(); }
 
 void Loop::runAfterIo() {

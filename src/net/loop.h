@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace shardis::net {
@@ -35,6 +36,13 @@ class Loop {
   // Runs `task` after this iteration's I/O callbacks, outside any of them.
   void defer(std::function<void()> task);
 
+  // Output chunks shared by this loop's streams: a batch handed to the kernel at once gives
+  // its chunks back, so steady-state writes allocate nothing and an idle stream holds none.
+  std::string takeChunk();
+  void giveBackChunk(std::string&& chunk);
+  // Scratch space for the buffer list of one writev (streams flush one at a time).
+  std::vector<uv_buf_t>& writeBufs() { return write_bufs_; }
+
  private:
   static void onCheck(uv_check_t* check);
   void runAfterIo();
@@ -44,6 +52,8 @@ class Loop {
   // The check handle runs every iteration but must not keep an otherwise idle loop alive.
   std::vector<Stream*> flush_list_;
   std::vector<std::function<void()>> deferred_;
+  std::vector<std::string> spare_chunks_;
+  std::vector<uv_buf_t> write_bufs_;
 };
 
 }  // namespace shardis::net

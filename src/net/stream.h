@@ -97,6 +97,10 @@ class Stream {
   static void onShutdownDone(uv_shutdown_t* req, int status);
   static void onClosed(uv_handle_t* handle);
   void scheduleFlush();
+  // Forgets the first `bytes` of the output (written), recycling whole chunks.
+  void dropOutput(size_t bytes);
+  // Hands the output to uv_write, which owns it until onWriteDone.
+  void queueWrite();
   void endOnce(int status);
 
   Loop& loop_;
