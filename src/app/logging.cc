@@ -63,8 +63,10 @@ bool setupLogging(const std::string& level, const std::string& file, std::string
   auto logger = std::make_shared<spdlog::logger>("shardis", std::move(sink));
   logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] [%t] %v");
   logger->set_level(spdlog::level::from_str(level));
-  // Warnings and errors reach the file at once; an operator tails it during an incident.
-  logger->flush_on(spdlog::level::warn);
+  // Lines at info and above are events, not traffic (there are none per request), and an
+  // operator tails the file during an incident: they reach it at once. serve() flushes the
+  // debug and trace lines once a second.
+  logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(std::move(logger));
   return true;
 }

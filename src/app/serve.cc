@@ -3,7 +3,7 @@
 // most) and returns, and serve() returns 0. Meanwhile SIGHUP reopens the log file (logrotate)
 // and SIGTTIN/SIGTTOU make the log more or less verbose, as in twemproxy.
 //
-// Signals are blocked in every thread and taken synchronously by this one with sigwait(), so
+// Signals are blocked in every thread and taken synchronously by this one with sigtimedwait(), so
 // no handler runs on a worker thread in the middle of the data path, and the work a signal
 // asks for runs as ordinary code on this thread (no async-signal-safety limits).
 #include "app/serve.h"
@@ -102,8 +102,13 @@ stats::Identity identity() {
 // Takes the signals serve() blocked, one at a time, until SIGTERM or SIGINT.
 void waitForStop(const sigset_t& signals) {
   for (;;) {
-    int received = 0;
-    if (sigwait(&signals, &received) != 0) continue;
+    const timespec flush_interval{1, 0};
+    int received = sigtimedwait(&signals, nullptr, &flush_interval);
+    if (received < 0) {
+      // EAGAIN: a quiet second, a good time to push out buffered debug lines.
+      spdlog::default_logger_raw()->flush();
+      continue;
+    }
     switch (received) {
       case SIGHUP: {
         std::string error;

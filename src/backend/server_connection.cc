@@ -45,9 +45,10 @@ ServerConnection::~ServerConnection() = default;
 
 bool ServerConnection::send(std::string_view request, ReplyTarget* target, uint32_t part,
                             Ticket& ticket) {
-  if (state_ == State::kDisconnected) {
-    if (loop_.now() < retry_at_ms_ || !startConnect()) return false;
-  }
+  // While the server is down the background redial (see fail()) finds it again; a request
+  // meanwhile is refused at once rather than riding on, and waiting for, that attempt.
+  if (down_ && state_ != State::kConnected) return false;
+  if (state_ == State::kDisconnected && !startConnect()) return false;
   stream_->write(request);
   const auto bytes = static_cast<int64_t>(request.size());
   push(InFlight{target, part, Kind::kRequest, 0, 0, request.size()});

@@ -88,8 +88,9 @@ class ServerConnection final : public net::StreamEvents {
   ServerConnection(const ServerConnection&) = delete;
   ServerConnection& operator=(const ServerConnection&) = delete;
 
-  // Queues `request` (complete RESP bytes). False when the server is known to be down and the
-  // reconnect backoff has not expired: nothing is queued and lastError() says why.
+  // Queues `request` (complete RESP bytes). False when the server is known to be down (the
+  // last connection attempt failed and no later one has succeeded yet): nothing is queued and
+  // lastError() says why.
   [[nodiscard]] bool send(std::string_view request, ReplyTarget* target, uint32_t part,
                           Ticket& ticket);
   void cancel(uint64_t sequence);

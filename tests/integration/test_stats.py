@@ -222,6 +222,9 @@ def test_healthz_follows_the_servers(stats_cluster):
         server.start()
     wait_until(lambda: http_get(c.admin_port, "/healthz")[0] == 200, timeout=5.0, interval=0.1,
                what="/healthz 200 after the restart")
+    # 200 needs one live server; the others follow within their redial backoff (< 1 s).
+    wait_until(lambda: json.loads(http_get(c.admin_port, "/healthz")[1])["pools"][0]
+               ["live_servers"] == 3, timeout=5.0, interval=0.1, what="all three servers up")
     with c.proxy.client() as cl:
         for key in keys.values():
             assert cl.call("SET", key, "again") == b"+OK\r\n"
