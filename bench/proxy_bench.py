@@ -123,12 +123,24 @@ class Stack:
         self.shardis = self.spawn(
             [self.args.shardis, "-c", shardis_conf, "-s", str(free_port()),
              "--threads", str(self.threads), "--log-level", "warn"], self.shardis_port)
+        # The same binary with counting off, on a pool of its own, for the cost of the stats.
+        self.shardis_nostats = None
+        if self.args.stats_compare:
+            self.nostats_port = free_port()
+            nostats_conf = os.path.join(self.dir, "shardis-nostats.yml")
+            with open(nostats_conf, "w") as f:
+                f.write(f"bench:\n  listen: {HOST}:{self.nostats_port}\n" + pool)
+            self.shardis_nostats = self.spawn(
+                [self.args.shardis, "-c", nostats_conf, "--stats", "off",
+                 "--threads", str(self.threads), "--log-level", "warn"], self.nostats_port)
 
     def targets(self):
         yield "redis", self.direct_port, None
         if self.twemproxy:
             yield "twemproxy", self.twemproxy_port, self.twemproxy
         yield "shardis", self.shardis_port, self.shardis
+        if self.shardis_nostats:
+            yield "shardis stats off", self.nostats_port, self.shardis_nostats
 
     def stop(self):
         for proc in reversed(self.procs):
@@ -185,6 +197,25 @@ def table(results, targets, threads):
     return "\n".join(lines)
 
 
+def stats_table(results):
+    """What counting costs: shardis against itself with --stats off."""
+    lines = ["Cost of the stats: shardis (stats on) against shardis --stats off; medians",
+             "",
+             "| workload | stats on req/s | stats off req/s | throughput cost | "
+             "CPU on s/M req | CPU off s/M req |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for name, _, _ in WORKLOADS:
+        on = [median(col) for col in zip(*results[(name, "shardis")])]
+        off = [median(col) for col in zip(*results[(name, "shardis stats off")])]
+        if on[0] != on[0] or off[0] != off[0]:
+            lines.append(f"| {name} | failed | | | | |")
+            continue
+        cost = (off[0] - on[0]) / off[0] * 100
+        lines.append(f"| {name} | {on[0]:,.0f} | {off[0]:,.0f} | {cost:+.1f}% | "
+                     f"{on[3]:.1f} | {off[3]:.1f} |")
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--shardis", required=True)
@@ -195,6 +226,8 @@ def main():
     parser.add_argument("--requests", type=int, default=200000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--quick", action="store_true", help="1 round of 20,000 requests")
+    parser.add_argument("--stats-compare", action="store_true",
+                        help="also run shardis --stats off and print the cost of counting")
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.requests = 1, 20000
@@ -215,6 +248,8 @@ def main():
         finally:
             stack.stop()
         section = table(results, targets, threads)
+        if args.stats_compare:
+            section += "\n\n" + stats_table(results)
         print(section + "\n", flush=True)
         sections.append(section + "\n")
     os.makedirs(args.results, exist_ok=True)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: direct Redis, twemproxy (Debian's nutcracker) and shardis in front of
 # the same three redis-server shards with the same YAML file, driven by redis-benchmark.
-# Prints a table per shardis thread setting and keeps it in bench/results/.
+# Prints a table per shardis thread setting and keeps it in bench/results/. --stats-compare
+# adds shardis --stats off as a target and a table of what counting costs (stats on vs off).
 #   scripts/bench.sh [--threads "1 0"] [--rounds 3] [--requests 200000] [--quick]
+#                    [--stats-compare]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

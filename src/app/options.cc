@@ -24,6 +24,7 @@ enum class Flag {
   kStatsPort,
   kStatsAddr,
   kStatsInterval,
+  kStats,
   kMbufSize,
   kVersion,
   kHelp,
@@ -38,7 +39,7 @@ struct FlagSpec {
 
 // The first entry for each flag is the one messages name; later entries with the same short
 // letter are twemproxy's long spellings, accepted too.
-constexpr std::array<FlagSpec, 17> kFlags = {{
+constexpr std::array<FlagSpec, 18> kFlags = {{
     {'c', "config", true, Flag::kConfig},
     {'t', "test-config", false, Flag::kTestConfig},
     {'\0', "threads", true, Flag::kThreads},
@@ -50,6 +51,7 @@ constexpr std::array<FlagSpec, 17> kFlags = {{
     {'s', "stats-port", true, Flag::kStatsPort},
     {'a', "stats-addr", true, Flag::kStatsAddr},
     {'i', "stats-interval", true, Flag::kStatsInterval},
+    {'\0', "stats", true, Flag::kStats},
     {'m', "mbuf-size", true, Flag::kMbufSize},
     {'V', "version", false, Flag::kVersion},
     {'h', "help", false, Flag::kHelp},
@@ -127,6 +129,10 @@ bool applyValueFlag(const FlagSpec& spec, std::string_view value, Options& optio
       break;
     case Flag::kStatsInterval:
       ok = parseNumber(value, 1, INT32_MAX, options.stats_interval_ms);
+      break;
+    case Flag::kStats:
+      ok = value == "on" || value == "off";
+      options.stats = value != "off";
       break;
     case Flag::kMbufSize: {
       // shardis sizes its buffers itself; the value is checked and dropped.
@@ -315,6 +321,8 @@ Options:
   -s, --stats-port PORT      stats port (default: the config's, else 22222)
   -a, --stats-addr ADDR      stats address (default: the config's, else 127.0.0.1)
   -i, --stats-interval MS    accepted for twemproxy compatibility
+      --stats on|off         off: publish no counters, open no stats or admin port (to
+                             measure what counting costs; default on)
   -m, --mbuf-size N          accepted for twemproxy compatibility; ignored
 
 locate prints, for each key and pool, one tab-separated line:

@@ -19,6 +19,7 @@ struct Options {
   int stats_port = -1;                           // -s, --stats-port; -1 = config's
   std::string stats_addr;                        // -a, --stats-addr
   int stats_interval_ms = -1;                    // -i (twemproxy's; accepted)
+  bool stats = true;                             // --stats on|off (off: for the bench)
   // locate subcommand: `shardis locate -c FILE [--pool NAME] KEY...`
   std::string locate_pool;
   std::vector<std::string> locate_keys;

@@ -150,21 +150,27 @@ int serve(const config::Config& config, const Options& options) {
   const auto rings = buildRings(config);
   const int threads = threadCount(config, options);
   stats::StatsHub hub(config, static_cast<size_t>(threads), identity());
+  // --stats off: no worker publishes, and there is nothing to serve on the stats ports.
+  stats::StatsHub* publish_to = options.stats ? &hub : nullptr;
   std::vector<std::unique_ptr<proxy::Worker>> workers;
   for (int i = 0; i < threads; ++i) {
     workers.push_back(
-        std::make_unique<proxy::Worker>(static_cast<uint32_t>(i), shared, rings, &hub));
+        std::make_unique<proxy::Worker>(static_cast<uint32_t>(i), shared, rings, publish_to));
   }
   if (!openListeners(config, workers)) return 1;
   config::Process process = config.process;
   if (options.stats_port >= 0) process.stats_port = options.stats_port;
   if (!options.stats_addr.empty()) process.stats_addr = options.stats_addr;
   std::string stats_error;
-  std::unique_ptr<stats::StatsServer> stats_server =
-      stats::StatsServer::start(process, hub, stats_error);
-  if (!stats_server) {
-    spdlog::critical("{}", stats_error);
-    return 1;
+  std::unique_ptr<stats::StatsServer> stats_server;
+  if (options.stats) {
+    stats_server = stats::StatsServer::start(process, hub, stats_error);
+    if (!stats_server) {
+      spdlog::critical("{}", stats_error);
+      return 1;
+    }
+  } else {
+    spdlog::info("statistics off (--stats off): no stats port, no admin port");
   }
 
   std::vector<std::thread> runners;
@@ -176,7 +182,7 @@ int serve(const config::Config& config, const Options& options) {
   waitForStop(signals);
   for (auto& worker : workers) worker->requestStop();
   for (auto& runner : runners) runner.join();
-  stats_server->stop();
+  if (stats_server) stats_server->stop();
   workers.clear();
   // The socket files are ours; a stale one would only confuse the next start's operator.
   for (const config::Pool& pool : config.pools) {

@@ -253,3 +253,13 @@ def test_server_closing_idle_connections_is_not_down():
         with c.proxy.client() as cl:
             for key in keys.values():
                 assert cl.call("GET", key) == b"$1\r\nv\r\n"
+
+
+def test_stats_off_serves_without_stats_ports():
+    """`--stats off` (the bench's baseline) still proxies; nothing listens on the stats port."""
+    with Cluster(2, args=("--stats", "off")) as c:
+        with c.proxy.client() as cl:
+            assert cl.call("SET", "key", "v") == b"+OK\r\n"
+            assert cl.call("GET", "key") == b"$1\r\nv\r\n"
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection((HOST, c.proxy.stats_port), timeout=1).close()

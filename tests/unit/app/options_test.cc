@@ -92,6 +92,17 @@ TEST(ParseOptions, VerbosityMapsToLevels) {
   EXPECT_EQ(parse({"-v", "11"}).options.log_level, "trace");
 }
 
+TEST(ParseOptions, StatsSwitch) {
+  EXPECT_TRUE(parse({}).options.stats);
+  EXPECT_TRUE(parse({"--stats", "on"}).options.stats);
+  const Parsed off = parse({"--stats=off"});
+  ASSERT_TRUE(off.ok) << off.error;
+  EXPECT_FALSE(off.options.stats);
+  const Parsed bad = parse({"--stats", "maybe"});
+  EXPECT_FALSE(bad.ok);
+  EXPECT_NE(bad.error.find("--stats"), std::string::npos) << bad.error;
+}
+
 TEST(ParseOptions, Modes) {
   EXPECT_EQ(parse({"-V"}).options.mode, Options::Mode::kVersion);
   EXPECT_EQ(parse({"--version"}).options.mode, Options::Mode::kVersion);
