@@ -137,8 +137,9 @@ wait_for() {
 }
 
 check_daemon() {
-  # A random high port; the backend need not exist, nothing connects to the pool.
-  local port=$((20000 + RANDOM % 20000))
+  # A random port below the kernel's ephemeral range (32768 and up), where the other tests'
+  # connections and free ports live; the backend need not exist, nothing connects to the pool.
+  local port=$((20000 + RANDOM % 12000))
   local stats=$((port + 1))
   printf 'p:\n  listen: 127.0.0.1:%d\n  servers: [127.0.0.1:1:1 s1]\n' "$port" >"$tmp/d.yml"
   run 0 -d -p "$tmp/d.pid" -o "$tmp/d.log" -s "$stats" -c "$tmp/d.yml"
