@@ -169,7 +169,10 @@ size_t ClientSession::processInput(std::string_view input) {
     }
     std::string_view raw = pending.substr(0, decoder_.consumed());
     used += decoder_.consumed();
-    if (!decoder_.argv().empty()) dispatch(decoder_.argv(), raw, decoder_.isInline());
+    if (decoder_.argv().empty()) continue;
+    dispatching_ = decoder_.argv();
+    dispatch(decoder_.argv(), raw, decoder_.isInline());
+    dispatching_ = {};
   }
   return used;
 }
@@ -354,15 +357,19 @@ void ClientSession::reject(stats::ProxyError kind, std::string_view message) {
 // Redis's commandstats rule: a rejected call counts only as rejected; a call that ran counts,
 // and as failed when its reply is an error.
 void ClientSession::recordReply(uint16_t command_id, uint64_t received_ns, bool rejected,
-                                std::string_view reply) {
+                                std::string_view reply, Argv argv) {
   ++pool_.counters().replies;
   uint64_t duration_us = (uv_hrtime() - received_ns) / 1000;
   if (shared_.slowlog.slower(duration_us)) {
     // The request's arguments are gone by the time a server's reply arrives: the slow log
-    // names the command only.
+    // then names the command only.
     std::string_view name = stats::commandName(command_id);
-    shared_.slowlog.push(duration_us, std::span<const std::string_view>(&name, 1), client_.addr,
-                         client_.name, {});
+    const command::CommandSpec* spec = command::lookup(name);
+    if (argv.empty()) argv = Argv(&name, 1);
+    // Redis leaves out the commands flagged skip_slowlog (AUTH, HELLO with AUTH, EXEC ...).
+    if (spec == nullptr || !spec->hasFlag(command::kSkipSlowlog)) {
+      shared_.slowlog.push(duration_us, argv, client_.addr, client_.name, {});
+    }
   }
   stats::CommandOutcome outcome = rejected ? stats::CommandOutcome::kRejected
                                   : (!reply.empty() && reply.front() == '-')
@@ -379,7 +386,7 @@ void ClientSession::replyError(std::string_view message) {
 
 void ClientSession::reply(std::string bytes, bool close_after) {
   if (queue_.empty() && !close_after) {
-    recordReply(command_id_, received_ns_, rejected_, bytes);
+    recordReply(command_id_, received_ns_, rejected_, bytes, dispatching_);
     if (silent_) return;
     stream_->write(std::move(bytes));
     checkOutputLimit();

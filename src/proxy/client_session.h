@@ -95,8 +95,8 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
                  std::string_view request, const Splitter* splitter = nullptr);
   void replyError(std::string_view message);
   void reject(stats::ProxyError kind, std::string_view message);
-  void recordReply(uint16_t command_id, uint64_t received_ns, bool rejected,
-                   std::string_view reply);
+  void recordReply(uint16_t command_id, uint64_t received_ns, bool rejected, std::string_view reply,
+                   Argv argv = {});
   void reply(std::string bytes, bool close_after = false);
   void writeCompleted();
   void hold(PendingRequest& request);
@@ -120,8 +120,10 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
   stats::CommandId command_id_ = 0;
   uint64_t received_ns_ = 0;
   bool rejected_ = false;
-  bool silent_ = false;         // CLIENT REPLY OFF/SKIP: the request being dispatched gets no reply
-  std::string inline_request_;  // an inline request re-encoded as multibulk for the server
+  bool silent_ = false;
+  Argv dispatching_;  // the request being dispatched: its reply, if immediate, is logged whole //
+                      // CLIENT REPLY OFF/SKIP: the request being dispatched gets no reply
+  std::string inline_request_;    // an inline request re-encoded as multibulk for the server
   bool reading_scratch_ = false;  // the read in progress lands in the worker's scratch buffer
   bool closing_ = false;          // no more requests are read; retire() is called or coming
   bool draining_ = false;

@@ -77,7 +77,9 @@ class MgetMerger final : public PartMerger {
              std::span<const uint32_t> key_parts)
       : PartMerger(servers, part_servers),
         key_parts_(key_parts.begin(), key_parts.end()),
-        spans_(key_parts.size()) {}
+        spans_(key_parts.size()) {
+    elements_.reserve(key_parts.size());
+  }
 
  private:
   void merge(uint32_t part, const resp::Reply& reply) override {

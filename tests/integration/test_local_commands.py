@@ -100,3 +100,32 @@ def test_time_reset_readonly(proxy):
     proxy.call("CLIENT", "SETNAME", "before-reset")
     assert proxy.call("RESET") == b"+RESET\r\n"
     assert proxy.call("CLIENT", "GETNAME") == b"$-1\r\n"
+
+
+def test_info_everything_and_client_kill_by_addr(cluster, proxy):
+    proxy.call("SET", "k", "v")
+    info = bulk_text(proxy.call("INFO", "everything"))
+    for section in ("# Commandstats", "# Latencystats", "# Persistence", "# Shardis"):
+        assert section in info
+    assert bulk_text(proxy.call("INFO", "nosuchsection")) == ""
+    with cluster.proxy.client() as other:
+        other_id = int(other.call("CLIENT", "ID")[1:-2])
+        line = next(l for l in bulk_text(proxy.call("CLIENT", "LIST")).split("\n")
+                    if l.startswith(f"id={other_id} "))
+        addr = re.search(r" addr=(\S+) ", line).group(1)
+        assert proxy.call("CLIENT", "KILL", addr) == b"+OK\r\n"
+        assert other.closed_by_peer()
+    assert proxy.call("CLIENT", "KILL", "1.2.3.4:5") == b"-ERR No such client\r\n"
+
+
+def test_slowlog_records_every_command():
+    from harness import Cluster
+    with Cluster(2, process_options={"slowlog_log_slower_than": 0}) as c:
+        with c.proxy.client() as client:
+            assert client.call("SLOWLOG", "RESET") == b"+OK\r\n"
+            client.call("SET", "slow:a", "1")
+            client.call("ECHO", "hello")
+            assert int(client.call("SLOWLOG", "LEN")[1:-2]) >= 2
+            newest = client.call("SLOWLOG", "GET", "10")
+            assert b"$4\r\nECHO\r\n$5\r\nhello\r\n" in newest  # answered at once: whole argv
+            assert b"$3\r\nset\r\n" in newest.lower()
