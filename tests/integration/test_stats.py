@@ -263,3 +263,107 @@ def test_stats_off_serves_without_stats_ports():
             assert cl.call("GET", "key") == b"$1\r\nv\r\n"
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection((HOST, c.proxy.stats_port), timeout=1).close()
+
+
+def parse_reply(raw, start=0):
+    """(value, end) for one RESP2 reply: ints, simple strings/errors as bytes, bulks, arrays."""
+    line_end = raw.index(b"\r\n", start)
+    kind, line = raw[start:start + 1], raw[start + 1:line_end]
+    pos = line_end + 2
+    if kind == b":":
+        return int(line), pos
+    if kind in (b"+", b"-"):
+        return line, pos
+    if kind == b"$":
+        length = int(line)
+        if length < 0:
+            return None, pos
+        return raw[pos:pos + length], pos + length + 2
+    assert kind == b"*", raw[start:]
+    items = []
+    for _ in range(int(line)):
+        item, pos = parse_reply(raw, pos)
+        items.append(item)
+    return items, pos
+
+
+def info_fields(text, prefix):
+    """{'get': {'calls': '3', ...}} from INFO lines `<prefix><name>:k=v,k=v`."""
+    out = {}
+    for line in text.splitlines():
+        if line.startswith(prefix):
+            name, _, rest = line[len(prefix):].partition(":")
+            out[name] = dict(pair.split("=", 1) for pair in rest.split(","))
+    return out
+
+
+def test_info_commandstats_and_latencystats_count_exactly():
+    with Cluster(3, args=("--threads", "1")) as c:
+        keys = keys_by_server(c)
+        with c.proxy.client() as cl:
+            for key in keys.values():
+                assert cl.call("SET", key, "v") == b"+OK\r\n"
+                assert cl.call("GET", key) == b"$1\r\nv\r\n"
+            assert cl.call("GET").startswith(b"-ERR wrong number of arguments")
+            assert cl.call("NOSUCHCOMMAND").startswith(b"-ERR unknown command")
+            assert cl.call("RENAME", keys["s1"], keys["s2"]).startswith(b"-CROSSSLOT")
+            assert cl.call("INCR", keys["s1"]).startswith(b"-ERR value is not an integer")
+
+            stats = {}
+
+            def published():
+                reply, _ = parse_reply(cl.call("INFO", "commandstats"))
+                stats.update(info_fields(reply.decode(), "cmdstat_"))
+                return stats.get("get", {}).get("calls") == "3"
+
+            wait_until(published, timeout=5.0, interval=0.1, what="commandstats published")
+            assert stats["get"]["calls"] == "3"
+            assert stats["get"]["rejected_calls"] == "1"
+            assert stats["get"]["failed_calls"] == "0"
+            assert stats["set"] == {**stats["set"], "calls": "3", "rejected_calls": "0",
+                                    "failed_calls": "0"}
+            assert stats["rename"]["calls"] == "0" and stats["rename"]["rejected_calls"] == "1"
+            # INCR ran on the server and got an error reply: a call and a failed call.
+            assert stats["incr"]["calls"] == "1" and stats["incr"]["failed_calls"] == "1"
+            assert stats["unknown"]["rejected_calls"] == "1"
+            assert float(stats["get"]["usec_per_call"]) == pytest.approx(
+                int(stats["get"]["usec"]) / 3, abs=0.01)
+
+            reply, _ = parse_reply(cl.call("INFO", "latencystats"))
+            latency = info_fields(reply.decode(), "latency_percentiles_usec_")
+            assert set(latency["get"]) == {"p50", "p99", "p99.9"}
+            assert float(latency["get"]["p50"]) <= float(latency["get"]["p99"]) <= float(
+                latency["get"]["p99.9"])
+
+
+def test_slowlog_logs_forwarded_commands_and_keeps_max_len():
+    options = {"slowlog_log_slower_than": 0, "slowlog_max_len": 4}
+    with Cluster(2, process_options=options) as c:
+        keys = keys_by_server(c)
+        with c.proxy.client() as cl:
+            assert cl.call("SLOWLOG", "RESET") == b"+OK\r\n"
+            assert cl.call("SET", keys["s1"], "v") == b"+OK\r\n"
+            assert cl.call("GET", keys["s2"]) == b"$-1\r\n"
+            entries, _ = parse_reply(cl.call("SLOWLOG", "GET", "10"))
+            by_command = {entry[3][0].upper(): entry for entry in entries}
+            set_entry, get_entry = by_command[b"SET"], by_command[b"GET"]
+            # Redis's six fields, then the servers the command went to. A forwarded command is
+            # logged once its reply is back, by name only for now (its arguments are gone by
+            # then), and without its server yet: see issue 7.
+            assert set_entry[3][0].upper() == b"SET"
+            assert get_entry[3][0].upper() == b"GET"
+            assert set_entry[4].startswith(b"127.0.0.1:")
+            assert set_entry[0] < get_entry[0]  # ids grow; newest first in the reply
+            assert entries.index(get_entry) < entries.index(set_entry)
+            for entry in entries:
+                assert len(entry) == 7 and isinstance(entry[2], int) and entry[2] >= 0
+
+            for i in range(10):
+                cl.call("SET", keys["s1"], str(i))
+            length, _ = parse_reply(cl.call("SLOWLOG", "LEN"))
+            assert length == 4
+            entries, _ = parse_reply(cl.call("SLOWLOG", "GET"))
+            assert len(entries) == 4
+            assert cl.call("SLOWLOG", "RESET") == b"+OK\r\n"
+            length, _ = parse_reply(cl.call("SLOWLOG", "LEN"))
+            assert length <= 1  # at most the RESET itself
