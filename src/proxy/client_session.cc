@@ -8,14 +8,17 @@
 //     ▼                                   ▼
 //   dispatch: resolve ─ unknown? ─ arity? ─ NOAUTH? ─► an error reply now
 //     │
-//     ├─ kLocal ──────────► runLocalCommand ─────────────► reply now
-//     ├─ kPinned/kUnsupported/kAllServers ───────────────► refusal now
-//     └─ keys ─► Router ─► one server ─► PendingQueue.push ─► ServerConnection::send
-//                   │                          ▲   (original bytes)    │
-//                   └─ CROSSSLOT / split ─► error reply now            │ reply / failure
-//                                              │                       ▼
-//                                              └──── PendingRequest::onReply (copy raw)
-//                                                           │
+//     ├─ kLocal ───► runSessionCommand / runLocalCommand ─► reply now (INFO: fan-out below)
+//     ├─ kPinned/kUnsupported ───────────────────────────► refusal now
+//     ├─ kAllServers ─► fanOut (raw bytes to every server) / scan (one server, its cursor) ─┐
+//     └─ keys ─► Router ─► one server ─► sendTo: PendingQueue.push ─► ServerConnection::send│
+//                   ├─ CROSSSLOT ─► error reply now  (original bytes)       │              │
+//                   └─ split ─► Splitter: one sub-command per server ─► sendParts ◄────────┘
+//                                                                           │ reply / failure
+//                                 PendingRequest::onReply ◄─────────────────┘ per part
+//                                   │ one part: the raw reply (or written at once)
+//                                   │ several: its Merger (merger.h) builds the reply
+//                                   ▼
 //   client socket ◄── Stream::write (batched) ◄── writeCompleted: done entries, from the
 //                                                 front only, so replies keep request order
 //
