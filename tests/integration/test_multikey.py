@@ -224,3 +224,14 @@ def test_server_down_during_split_and_fanout():
                 assert cursor != b"0", "SCAN finished without reaching the dead server"
             assert reply.startswith(dead), reply
             assert c.call("PING") == b"+PONG\r\n"
+
+
+def test_wait_lastsave_and_inline_fanout(proxy, direct):
+    both(proxy, direct, "WAIT", 0, 0)
+    assert proxy.call("LASTSAVE").startswith(b":")
+    proxy.call("MSET", "i:a", 1, "i:b", 2, "i:c", 3)
+    proxy.send(b"DBSIZE\r\nMGET i:a i:b i:c i:d\r\nKEYS i:*\r\n")  # inline requests
+    dbsize, mget, keys = proxy.read_replies(3)
+    assert dbsize == b":3\r\n"
+    assert mget == b"*4\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n$-1\r\n"
+    assert sorted(proxy_list(keys)) == [b"i:a", b"i:b", b"i:c"]
