@@ -194,7 +194,7 @@ void ClientSession::protocolError() {
 
 void ClientSession::dispatch(Argv argv, std::string_view raw, bool is_inline) {
   const command::CommandSpec* spec = command::resolve(argv);
-  ++pool_.counters().requests;
+  if (pool_.worker.counting()) ++pool_.counters().requests;
   command_id_ = stats::commandId(spec);
   received_ns_ = uv_hrtime();
   rejected_ = false;
@@ -361,7 +361,6 @@ void ClientSession::reject(stats::ProxyError kind, std::string_view message) {
 // and as failed when its reply is an error.
 void ClientSession::recordReply(uint16_t command_id, uint64_t received_ns, bool rejected,
                                 std::string_view reply, Argv argv) {
-  ++pool_.counters().replies;
   uint64_t duration_us = (uv_hrtime() - received_ns) / 1000;
   if (shared_.slowlog.slower(duration_us)) {
     // The request's arguments are gone by the time a server's reply arrives: the slow log
@@ -374,6 +373,9 @@ void ClientSession::recordReply(uint16_t command_id, uint64_t received_ns, bool 
       shared_.slowlog.push(duration_us, argv, client_.addr, client_.name, {});
     }
   }
+  // The slow log is a command (SLOWLOG); the counters are what `--stats off` leaves out.
+  if (!pool_.worker.counting()) return;
+  ++pool_.counters().replies;
   stats::CommandOutcome outcome = rejected ? stats::CommandOutcome::kRejected
                                   : (!reply.empty() && reply.front() == '-')
                                       ? stats::CommandOutcome::kFailed

@@ -73,6 +73,15 @@ void PoolRuntime::onConnectionClosed(uint32_t server, backend::CloseCause cause)
   if (counters.state == stats::ServerState::kUp) counters.state = stats::ServerState::kDown;
 }
 
+void PoolRuntime::onQueueChanged(uint32_t server, const backend::QueueDelta& delta) {
+  // Deltas are signed; the totals never go below zero, so unsigned wrap-around cancels out.
+  stats::ServerCounters& counters = worker.stats().server(index, server);
+  counters.in_queue += static_cast<uint64_t>(delta.in_queue);
+  counters.in_queue_bytes += static_cast<uint64_t>(delta.in_queue_bytes);
+  counters.out_queue += static_cast<uint64_t>(delta.out_queue);
+  counters.out_queue_bytes += static_cast<uint64_t>(delta.out_queue_bytes);
+}
+
 void PoolRuntime::onEjected(uint32_t server, bool ejected) {
   stats::ServerCounters& counters = worker.stats().server(index, server);
   if (!ejected) {
@@ -96,7 +105,7 @@ Worker::Worker(uint32_t index, SharedState& shared,
   const auto& pools = shared.config.pools;
   for (uint32_t i = 0; i < pools.size(); ++i) {
     pools_.push_back(std::make_unique<PoolRuntime>(*this, i, pools[i], rings[i], limits_));
-    pools_.back()->servers.setObserver(pools_.back().get());
+    if (counting()) pools_.back()->servers.setObserver(pools_.back().get());
   }
   if (hub != nullptr)
     publisher_ = std::make_unique<stats::StatsPublisher>(loop_, *hub, index, stats_);
@@ -135,7 +144,7 @@ void Worker::accept(PoolRuntime& pool, net::Listener& listener) {
   if ((max_clients != 0 && total > max_clients) || (pool_limit != 0 && in_pool > pool_limit)) {
     shared_.clients.fetch_sub(1, std::memory_order_relaxed);
     shared_.pool_clients[pool.index].fetch_sub(1, std::memory_order_relaxed);
-    reject(listener);
+    reject(pool, listener);
     return;
   }
   auto kind = pool.config.listen.kind == config::ListenAddress::Kind::kUnix
@@ -154,8 +163,14 @@ void Worker::accept(PoolRuntime& pool, net::Listener& listener) {
   raw->start();
 }
 
-void Worker::reject(net::Listener& listener) {
+void Worker::reject(PoolRuntime& pool, net::Listener& listener) {
   shared_.rejected_clients.fetch_add(1, std::memory_order_relaxed);
+  if (loop_.now() >= next_reject_log_ms_) {
+    next_reject_log_ms_ = loop_.now() + 1000;
+    spdlog::warn("pool '{}': refusing clients: max_clients ({}) or client_connections ({}) reached",
+                 pool.config.name, shared_.config.process.max_clients,
+                 pool.config.client_connections);
+  }
   auto kind = listener.address().kind == config::ListenAddress::Kind::kUnix
                   ? net::Stream::Kind::kUnix
                   : net::Stream::Kind::kTcp;

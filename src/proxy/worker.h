@@ -48,6 +48,7 @@ struct PoolRuntime final : ServerLocator,
   void onConnectionOpen(uint32_t server, bool open) override;
   void onConnectionClosed(uint32_t server, backend::CloseCause cause) override;
   void onEjected(uint32_t server, bool ejected) override;
+  void onQueueChanged(uint32_t server, const backend::QueueDelta& delta) override;
   stats::PoolCounters& counters();
 
   Worker& worker;
@@ -91,6 +92,8 @@ class Worker final : public SessionOwner, public KillSink {
   std::string& readScratch() { return read_scratch_; }
   SharedState& shared() { return shared_; }
   stats::StatsHub* hub() { return hub_; }
+  // Whether requests are counted (`--stats off` runs without: the bench measures the cost).
+  bool counting() const { return hub_ != nullptr; }
   // This worker's live client sessions (CLIENT LIST / KILL see these only).
   template <typename Visit>
   void forEachSession(Visit visit) {
@@ -104,7 +107,7 @@ class Worker final : public SessionOwner, public KillSink {
   void runKills();
   void checkDrained();
   void finish();
-  void reject(net::Listener& listener);
+  void reject(PoolRuntime& pool, net::Listener& listener);
 
   uint32_t index_;
   SharedState& shared_;
@@ -118,6 +121,7 @@ class Worker final : public SessionOwner, public KillSink {
   std::unordered_map<ClientSession*, std::unique_ptr<ClientSession>> sessions_;
   net::WakeupPtr stop_wakeup_;
   net::WakeupPtr kill_wakeup_;
+  uint64_t next_reject_log_ms_ = 0;  // refusals are logged at most once a second per worker
   std::mutex kill_mutex_;
   std::vector<uint64_t> kills_;  // client ids to close, from other threads
   net::TimerPtr drain_timer_;

@@ -367,3 +367,43 @@ def test_slowlog_logs_forwarded_commands_and_keeps_max_len():
             assert cl.call("SLOWLOG", "RESET") == b"+OK\r\n"
             length, _ = parse_reply(cl.call("SLOWLOG", "LEN"))
             assert length <= 1  # at most the RESET itself
+
+
+def test_out_queue_counts_requests_awaiting_a_stopped_server():
+    import signal
+    with Cluster(3, pool_options={"timeout": 10000}, args=("--threads", "1")) as c:
+        keys = keys_by_server(c)
+        c.by_name["s1"].kill(signal.SIGSTOP)
+        try:
+            with c.proxy.client(timeout=15) as cl:
+                cl.send_command("GET", keys["s1"])
+                cl.send_command("GET", keys["s1"])
+                request_bytes = 2 * len(f"*2\r\n$3\r\nGET\r\n${len(keys['s1'])}\r\n{keys['s1']}\r\n")
+                doc = wait_for_snapshot(c.proxy.stats_port,
+                                        lambda d: d["pool"]["s1"]["out_queue"] == 2,
+                                        "two GETs awaiting s1")
+                assert doc["pool"]["s1"]["out_queue_bytes"] == request_bytes
+                assert doc["pool"]["s1"]["in_queue"] == 0
+                assert doc["pool"]["s2"]["out_queue"] == 0
+                c.by_name["s1"].kill(signal.SIGCONT)
+                assert cl.read_replies(2) == [b"$-1\r\n", b"$-1\r\n"]
+            wait_for_snapshot(c.proxy.stats_port,
+                              lambda d: d["pool"]["s1"]["out_queue"] == 0
+                              and d["pool"]["s1"]["out_queue_bytes"] == 0,
+                              "s1's out_queue to drain")
+        finally:
+            c.by_name["s1"].kill(signal.SIGCONT)
+
+
+def test_refused_clients_are_logged_once_a_second():
+    # One worker: the limit on log lines is per worker.
+    with Cluster(1, pool_options={"client_connections": 1}, args=("--threads", "1")) as c:
+        time.sleep(0.2)  # let the readiness probe's connection retire
+        with c.proxy.client() as held:
+            assert held.call("PING") == b"+PONG\r\n"
+            for _ in range(5):
+                with c.proxy.client() as extra:
+                    assert extra.read_reply() == b"-ERR max number of clients reached\r\n"
+            wait_until(lambda: "refusing clients" in c.proxy.log(), timeout=5,
+                       what="the refusal log line")
+            assert c.proxy.log().count("refusing clients") == 1
