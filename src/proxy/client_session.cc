@@ -275,6 +275,7 @@ void ClientSession::sendTo(uint32_t server, std::string_view request) {
   pending.silent = silent_;
   pending.command_id = command_id_;
   pending.received_ns = received_ns_;
+  pending.server = server;
   backend::ServerConnection& connection = pool_.servers.connectionFor(server, client_.id);
   if (!connection.send(request, &pending, 0, pending.ticket(0))) {
     pool_.counters().countError(stats::ProxyError::kBackendDown);
@@ -291,6 +292,7 @@ void ClientSession::sendParts(std::span<const uint32_t> parts, std::unique_ptr<M
   pending.silent = silent_;
   pending.command_id = command_id_;
   pending.received_ns = received_ns_;
+  pending.part_servers.assign(parts.begin(), parts.end());
   // A part refused at once completes synchronously; only the last one can complete the
   // request (and pop it), so `pending` is not touched after the loop.
   for (uint32_t p = 0; p < parts.size(); ++p) {
@@ -360,7 +362,8 @@ void ClientSession::reject(stats::ProxyError kind, std::string_view message) {
 // Redis's commandstats rule: a rejected call counts only as rejected; a call that ran counts,
 // and as failed when its reply is an error.
 void ClientSession::recordReply(uint16_t command_id, uint64_t received_ns, bool rejected,
-                                std::string_view reply, Argv argv) {
+                                std::string_view reply, Argv argv,
+                                std::span<const uint32_t> servers) {
   uint64_t duration_us = (uv_hrtime() - received_ns) / 1000;
   if (shared_.slowlog.slower(duration_us)) {
     // The request's arguments are gone by the time a server's reply arrives: the slow log
@@ -370,7 +373,10 @@ void ClientSession::recordReply(uint16_t command_id, uint64_t received_ns, bool 
     if (argv.empty()) argv = Argv(&name, 1);
     // Redis leaves out the commands flagged skip_slowlog (AUTH, HELLO with AUTH, EXEC ...).
     if (spec == nullptr || !spec->hasFlag(command::kSkipSlowlog)) {
-      shared_.slowlog.push(duration_us, argv, client_.addr, client_.name, {});
+      std::vector<std::string_view> names;  // the slow path only
+      names.reserve(servers.size());
+      for (uint32_t server : servers) names.push_back(pool_.servers.serverName(server));
+      shared_.slowlog.push(duration_us, argv, client_.addr, client_.name, names);
     }
   }
   // The slow log is a command (SLOWLOG); the counters are what `--stats off` leaves out.
@@ -419,7 +425,8 @@ void ClientSession::onRequestComplete(PendingRequest& request) {
 
 bool ClientSession::writeNow(PendingRequest& request, std::string_view bytes) {
   if (retired_ || &request != &queue_.front()) return false;
-  recordReply(request.command_id, request.received_ns, request.rejected, bytes);
+  recordReply(request.command_id, request.received_ns, request.rejected, bytes, {},
+              request.servers());
   if (!request.silent) stream_->write(bytes);
   return true;
 }
@@ -452,7 +459,8 @@ void ClientSession::writeCompleted() {
     PendingRequest& front = queue_.front();
     held_reply_bytes_ -= front.heldBytes();
     if (!front.written) {
-      recordReply(front.command_id, front.received_ns, front.rejected, front.reply());
+      recordReply(front.command_id, front.received_ns, front.rejected, front.reply(), {},
+                  front.servers());
       if (!front.silent) stream_->write(std::move(front.reply()));
     }
     bool close_after = front.closeAfter();

@@ -95,8 +95,10 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
                  std::string_view request, const Splitter* splitter = nullptr);
   void replyError(std::string_view message);
   void reject(stats::ProxyError kind, std::string_view message);
+  // Counts a reply written (or dropped by CLIENT REPLY) and logs it when slow, naming the
+  // servers it went to.
   void recordReply(uint16_t command_id, uint64_t received_ns, bool rejected, std::string_view reply,
-                   Argv argv = {});
+                   Argv argv = {}, std::span<const uint32_t> servers = {});
   void reply(std::string bytes, bool close_after = false);
   void writeCompleted();
   void hold(PendingRequest& request);

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,15 @@ class PendingRequest final : public backend::ReplyTarget {
   // limit while it waits behind earlier requests.
   size_t heldBytes() const { return held_bytes_; }
   void setHeldBytes(size_t bytes) { held_bytes_ = bytes; }
+  // The server(s) it went to, named in the slow log: one index inline (no allocation per
+  // request), several only for a request split over servers.
+  static constexpr uint32_t kNoServer = UINT32_MAX;
+  uint32_t server = kNoServer;
+  std::vector<uint32_t> part_servers;
+  std::span<const uint32_t> servers() const {
+    if (!part_servers.empty()) return part_servers;
+    return server == kNoServer ? std::span<const uint32_t>() : std::span(&server, 1);
+  }
   // What the stats record when the reply is written.
   uint16_t command_id = 0;
   uint64_t received_ns = 0;

@@ -349,14 +349,21 @@ def test_slowlog_logs_forwarded_commands_and_keeps_max_len():
             set_entry, get_entry = by_command[b"SET"], by_command[b"GET"]
             # Redis's six fields, then the servers the command went to. A forwarded command is
             # logged once its reply is back, by name only for now (its arguments are gone by
-            # then), and without its server yet: see issue 7.
+            # then).
             assert set_entry[3][0].upper() == b"SET"
             assert get_entry[3][0].upper() == b"GET"
+            assert set_entry[6] == [b"s1"] and get_entry[6] == [b"s2"]
             assert set_entry[4].startswith(b"127.0.0.1:")
             assert set_entry[0] < get_entry[0]  # ids grow; newest first in the reply
             assert entries.index(get_entry) < entries.index(set_entry)
             for entry in entries:
                 assert len(entry) == 7 and isinstance(entry[2], int) and entry[2] >= 0
+
+            # A split command names every server it went to.
+            assert cl.call("MGET", keys["s1"], keys["s2"]) == b"*2\r\n$1\r\nv\r\n$-1\r\n"
+            entries, _ = parse_reply(cl.call("SLOWLOG", "GET", "1"))
+            assert entries[0][3][0].upper() == b"MGET"
+            assert sorted(entries[0][6]) == [b"s1", b"s2"]
 
             for i in range(10):
                 cl.call("SET", keys["s1"], str(i))
