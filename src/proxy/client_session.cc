@@ -259,6 +259,10 @@ void ClientSession::forward(const command::CommandSpec& spec, command::Routing r
     rejected_ = crossed;
     return replyError(route.error);
   }
+  if (shared_.config.process.hotkeys && pool_.worker.counting()) {
+    for (uint32_t i : pool_.router.keyIndexes())
+      pool_.worker.stats().recordKey(pool_.index, argv[i]);
+  }
   if (route.kind == Route::Kind::kSeveralServers) return split(spec, argv);
   if (is_inline) {
     // Inline requests follow Redis's quoting rules; the server gets the decoded arguments.

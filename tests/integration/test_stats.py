@@ -414,3 +414,40 @@ def test_refused_clients_are_logged_once_a_second():
             wait_until(lambda: "refusing clients" in c.proxy.log(), timeout=5,
                        what="the refusal log line")
             assert c.proxy.log().count("refusing clients") == 1
+
+
+def test_split_request_counts_one_request_per_server():
+    # As twemproxy's tests assert: the client sent one request, each server received one.
+    with Cluster(3, args=("--threads", "1")) as c:
+        keys = keys_by_server(c)
+        with c.proxy.client() as cl:
+            assert cl.call("MGET", keys["s1"], keys["s2"]) == b"*2\r\n$-1\r\n$-1\r\n"
+        doc = wait_for_snapshot(c.proxy.stats_port, lambda d: d["pool"]["replies"] == 1,
+                                "a snapshot with the MGET's reply")
+        pool = doc["pool"]
+        assert pool["requests"] == 1
+        assert pool["split_commands"] == 1 and pool["fragments"] == 2
+        assert pool["s1"]["requests"] == 1 and pool["s1"]["responses"] == 1
+        assert pool["s2"]["requests"] == 1 and pool["s2"]["responses"] == 1
+        assert pool["s3"]["requests"] == 0
+
+
+def test_hot_keys_in_info_and_metrics():
+    admin = free_port()
+    options = {"hotkeys": True, "admin": f"{HOST}:{admin}"}
+    with Cluster(3, process_options=options, args=("--threads", "1")) as c:
+        with c.proxy.client() as cl:
+            for i in range(300):
+                cl.call("GET", "the:hot:key")
+                cl.call("GET", f"cold:{i}")
+            cl.call("MGET", "the:hot:key", "cold:0")
+
+            def hottest_is_ours():
+                info = cl.call("INFO", "hotkeys").decode()
+                return "hotkeys_enabled:1" in info and re.search(
+                    r"^hotkey_pool_1:.*the:hot:key", info, re.M)
+
+            wait_until(hottest_is_ours, timeout=5, interval=0.2, what="INFO hotkeys to rank it")
+        samples = parse_metrics(http_get(admin, "/metrics")[1])
+        hot = metric(samples, "shardis_hotkey_requests", pool="pool", key="the:hot:key")
+        assert hot >= 301  # the sketch may overcount, never undercount
