@@ -10,13 +10,16 @@ void PendingRequest::complete(std::string reply) {
 }
 
 void PendingRequest::expect(uint32_t parts, std::unique_ptr<Merger> merger) {
-  tickets_.assign(parts, backend::Ticket{});
+  first_ticket_ = backend::Ticket{};
+  // Only a split request needs more tickets: a single-server one allocates nothing here.
+  more_tickets_.assign(parts > 1 ? parts - 1 : 0, backend::Ticket{});
   parts_waiting_ = parts;
   merger_ = std::move(merger);
 }
 
 void PendingRequest::cancel() {
-  for (backend::Ticket& ticket : tickets_) ticket.cancel();
+  first_ticket_.cancel();
+  for (backend::Ticket& ticket : more_tickets_) ticket.cancel();
 }
 
 void PendingRequest::onReply(uint32_t part, const resp::Reply& reply) {
@@ -43,7 +46,7 @@ void PendingRequest::onReplyChunk(uint32_t part, std::string_view bytes, bool la
 
 void PendingRequest::onFailure(uint32_t part, std::string_view message) {
   if (streamed_) {
-    tickets_[part].connection = nullptr;
+    ticket(part).connection = nullptr;
     return listener_.onReplyBroken(*this);
   }
   if (merger_) {
@@ -57,7 +60,7 @@ void PendingRequest::onFailure(uint32_t part, std::string_view message) {
 
 void PendingRequest::partDone(uint32_t part) {
   // The connection has forgotten this request; a later cancel() must not touch its slot.
-  tickets_[part].connection = nullptr;
+  ticket(part).connection = nullptr;
   if (parts_waiting_ == 0 || --parts_waiting_ > 0) return;
   if (merger_) merger_->finish(reply_);
   listener_.onRequestComplete(*this);

@@ -63,7 +63,9 @@ class PendingRequest final : public backend::ReplyTarget {
   void complete(std::string reply);
   // The reply will come from `parts` backend requests; a Merger is required when parts > 1.
   void expect(uint32_t parts, std::unique_ptr<Merger> merger = nullptr);
-  backend::Ticket& ticket(uint32_t part) { return tickets_[part]; }
+  backend::Ticket& ticket(uint32_t part) {
+    return part == 0 ? first_ticket_ : more_tickets_[part - 1];
+  }
 
   bool done() const { return parts_waiting_ == 0; }
   std::string& reply() { return reply_; }
@@ -103,7 +105,8 @@ class PendingRequest final : public backend::ReplyTarget {
 
   CompletionListener& listener_;
   std::string reply_;
-  std::vector<backend::Ticket> tickets_;
+  backend::Ticket first_ticket_;               // part 0, inline
+  std::vector<backend::Ticket> more_tickets_;  // parts 1.. of a split request
   std::unique_ptr<Merger> merger_;
   uint32_t parts_waiting_ = 0;
   size_t held_bytes_ = 0;
