@@ -143,7 +143,7 @@ void ServerConnection::queueInternal(Kind kind, std::string_view request) {
 }
 
 void ServerConnection::push(InFlight entry) {
-  entry.sent_ns = uv_hrtime();
+  entry.sent_ns = loop_.nowNs();
   if (settings_.timeout_ms > 0) {
     entry.deadline_ms = loop_.now() + static_cast<uint64_t>(settings_.timeout_ms);
   }
@@ -314,7 +314,7 @@ void ServerConnection::continueStream() {
     InFlight entry = front;
     dequeueSent(entry);
     replyDone();
-    health_.onReplyRead(endpoint_.index, (uv_hrtime() - entry.sent_ns) / 1000, stream_bytes_);
+    health_.onReplyRead(endpoint_.index, (loop_.nowNs() - entry.sent_ns) / 1000, stream_bytes_);
     if (entry.target != nullptr) entry.target->onReplyChunk(entry.part, chunk, true);
     return;
   }
@@ -349,7 +349,8 @@ bool ServerConnection::handleReply(const resp::Reply& reply) {
   switch (entry.kind) {
     case Kind::kRequest:
       dequeueSent(entry);
-      health_.onReplyRead(endpoint_.index, (uv_hrtime() - entry.sent_ns) / 1000, reply.raw.size());
+      health_.onReplyRead(endpoint_.index, (loop_.nowNs() - entry.sent_ns) / 1000,
+                          reply.raw.size());
       if (entry.target != nullptr) entry.target->onReply(entry.part, reply);
       break;
     case Kind::kAuth:

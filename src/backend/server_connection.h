@@ -120,7 +120,7 @@ class ServerConnection final : public net::StreamEvents {
     uint32_t part;
     Kind kind;
     uint64_t deadline_ms;  // 0: no timeout
-    uint64_t sent_ns;      // uv_hrtime() when queued, for the round-trip histogram
+    uint64_t sent_ns;      // Loop::nowNs() when queued, for the round-trip histogram
     uint64_t bytes;        // a client request's size, for the queue gauges; 0 for our own
   };
 

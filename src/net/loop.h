@@ -26,6 +26,13 @@ class Loop {
   uv_loop_t* raw() { return &loop_; }
   // Milliseconds, the loop's cached clock (updated each iteration).
   uint64_t now() const { return uv_now(&loop_); }
+  // Nanoseconds (uv_hrtime): inside a read callback, when that read began, so one clock read
+  // times every request decoded and every reply matched in it; elsewhere (timers, connects),
+  // the clock itself.
+  uint64_t nowNs() const { return read_ns_ != 0 ? read_ns_ : uv_hrtime(); }
+  // Stream brackets each read callback with these.
+  void beginRead() { read_ns_ = uv_hrtime(); }
+  void endRead() { read_ns_ = 0; }
 
   // Runs until nothing is left to do (every handle closed).
   void run();
@@ -54,6 +61,7 @@ class Loop {
   std::vector<std::function<void()>> deferred_;
   std::vector<std::string> spare_chunks_;
   std::vector<uv_buf_t> write_bufs_;
+  uint64_t read_ns_ = 0;  // 0: no read callback is running
 };
 
 }  // namespace shardis::net

@@ -39,16 +39,18 @@ Stream::Stream(Loop& loop, Kind kind, StreamEvents* events)
 int Stream::accept(uv_stream_t* listener) { return uv_accept(listener, raw()); }
 
 int Stream::connectTcp(const sockaddr* address) {
-  connect_req_.data = this;
-  int status = uv_tcp_connect(&connect_req_, &handle_.tcp, address, &Stream::onConnectDone);
+  request_ = std::make_unique<Request>();
+  request_->connect.data = this;
+  int status = uv_tcp_connect(&request_->connect, &handle_.tcp, address, &Stream::onConnectDone);
   connecting_ = status == 0;
   return status;
 }
 
 void Stream::connectUnix(const std::string& path) {
-  connect_req_.data = this;
+  request_ = std::make_unique<Request>();
+  request_->connect.data = this;
   connecting_ = true;
-  uv_pipe_connect(&connect_req_, &handle_.pipe, path.c_str(), &Stream::onConnectDone);
+  uv_pipe_connect(&request_->connect, &handle_.pipe, path.c_str(), &Stream::onConnectDone);
 }
 
 int Stream::setNoDelay(bool on) {
@@ -163,8 +165,9 @@ void Stream::closeAfterWrites() {
   if (flush_scheduled_) loop_.cancelFlush(this);
   flush_scheduled_ = false;
   uv_read_stop(raw());
-  shutdown_req_.data = this;
-  if (uv_shutdown(&shutdown_req_, raw(), &Stream::onShutdownDone) != 0) return close();
+  request_ = std::make_unique<Request>();
+  request_->shutdown.data = this;
+  if (uv_shutdown(&request_->shutdown, raw(), &Stream::onShutdownDone) != 0) return close();
   // From here on nothing may be written; close() comes from the shutdown callback.
   closing_ = true;
 }
@@ -188,7 +191,10 @@ void Stream::onReadDone(uv_stream_t* handle, ssize_t nread, const uv_buf_t* /*bu
   auto* self = static_cast<Stream*>(handle->data);
   if (self->events_ == nullptr) return;
   if (nread > 0) {
+    Loop& loop = self->loop_;  // onRead may close the stream (its memory lives on until
+    loop.beginRead();          // onClosed, but say what is meant)
     self->events_->onRead(static_cast<size_t>(nread));
+    loop.endRead();
   } else if (nread < 0) {
     uv_read_stop(handle);
     self->endOnce(static_cast<int>(nread));

@@ -110,8 +110,14 @@ class Stream {
     uv_tcp_t tcp;
     uv_pipe_t pipe;
   } handle_{};
-  uv_connect_t connect_req_{};
-  uv_shutdown_t shutdown_req_{};
+  // Connecting and shutting down never overlap (closeAfterWrites() while connecting closes at
+  // once), and a client's stream does neither until it ends, so the request is allocated
+  // only when needed: an idle client's stream is its handle and little else.
+  union Request {
+    uv_connect_t connect;
+    uv_shutdown_t shutdown;
+  };
+  std::unique_ptr<Request> request_;
   std::vector<std::string> output_;  // the batch being filled
   size_t output_bytes_ = 0;
   bool connecting_ = false;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,14 @@ class ClientRegistry {
       if (id != self) entry.owner->requestKill(id);
     }
     return matched;
+  }
+  // A copy of client `id`'s entry (CLIENT INFO, a slow log entry): nullopt if it never
+  // registered.
+  std::optional<ClientEntry> find(uint64_t id) const {
+    std::lock_guard lock(mutex_);
+    auto found = clients_.find(id);
+    if (found == clients_.end()) return std::nullopt;
+    return found->second;
   }
   // A copy of every entry, in id order.
   std::vector<ClientEntry> all() const {

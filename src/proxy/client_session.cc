@@ -67,8 +67,7 @@ ClientSession::ClientSession(net::Loop& loop, net::Stream::Kind kind, uint64_t i
       shared_(shared),
       owner_(owner),
       stream_(net::Stream::create(loop, kind, this)),
-      decoder_(pool.worker.limits()),
-      queue_(*this) {
+      queue_(*this, pool.worker.pendingFreeList()) {
   client_.id = id;
   client_.authenticated = pool.config.redis_auth.empty();
 }
@@ -108,9 +107,10 @@ void ClientSession::finishAfterWrites() {
   owner_.retire(*this);
 }
 
-// Reads land in the worker's scratch buffer whenever no partial request is waiting, so an idle
-// client holds no read buffer at all; only the tail of an incomplete request is copied into
-// the session's own buffer, which grows with it and is freed once the request is complete.
+// Reads land in the worker's scratch buffer, decoded by the worker's decoder, whenever no
+// partial request is waiting, so an idle client holds no read buffer and no decoder at all;
+// only the tail of an incomplete request is copied into the session's own buffer, with the
+// decoder's state, and both are freed once the request is complete.
 uv_buf_t ClientSession::readBuffer(size_t /*suggested*/) {
   if (read_start_ == read_end_) {
     read_start_ = read_end_ = 0;
@@ -140,9 +140,12 @@ void ClientSession::compactReadBuffer() {
 void ClientSession::onRead(size_t nread) {
   if (reading_scratch_) {
     reading_scratch_ = false;
+    resp::RequestDecoder& decoder = pool_.worker.requestDecoder();
     std::string_view input(pool_.worker.readScratch().data(), nread);
-    size_t used = processInput(input);
-    if (retired_ || used == input.size()) return;
+    size_t used = processInput(input, decoder);
+    if (retired_ || used == input.size()) return decoder.reset();
+    partial_decoder_ = std::make_unique<resp::RequestDecoder>(std::move(decoder));
+    decoder.reset();
     std::string_view rest = input.substr(used);
     if (read_buffer_.size() < rest.size() + kReadChunk)
       read_buffer_.resize(rest.size() + kReadChunk);
@@ -153,42 +156,44 @@ void ClientSession::onRead(size_t nread) {
   }
   read_end_ += nread;
   read_start_ +=
-      processInput(std::string_view(read_buffer_.data() + read_start_, read_end_ - read_start_));
+      processInput(std::string_view(read_buffer_.data() + read_start_, read_end_ - read_start_),
+                   *partial_decoder_);
   if (retired_ || read_start_ != read_end_) return;
   read_start_ = read_end_ = 0;
   std::string().swap(read_buffer_);
+  partial_decoder_.reset();
 }
 
 // Decodes and dispatches every complete request in `input`; returns the bytes consumed.
-size_t ClientSession::processInput(std::string_view input) {
+size_t ClientSession::processInput(std::string_view input, resp::RequestDecoder& decoder) {
   size_t used = 0;
   while (!closing_ && used < input.size()) {
     std::string_view pending = input.substr(used);
-    resp::Status status = decoder_.decode(pending);
+    resp::Status status = decoder.decode(pending);
     if (status == resp::Status::kNeedMore) break;
     if (status == resp::Status::kError) {
-      protocolError();
+      protocolError(decoder);
       break;
     }
-    std::string_view raw = pending.substr(0, decoder_.consumed());
-    used += decoder_.consumed();
-    if (decoder_.argv().empty()) continue;
-    dispatching_ = decoder_.argv();
-    dispatch(decoder_.argv(), raw, decoder_.isInline());
+    std::string_view raw = pending.substr(0, decoder.consumed());
+    used += decoder.consumed();
+    if (decoder.argv().empty()) continue;
+    dispatching_ = decoder.argv();
+    dispatch(decoder.argv(), raw, decoder.isInline());
     dispatching_ = {};
   }
   return used;
 }
 
 // As Redis does: say what was wrong, then hang up once the earlier replies are out.
-void ClientSession::protocolError() {
+void ClientSession::protocolError(const resp::RequestDecoder& decoder) {
   shared_.protocol_error_closes.fetch_add(1, std::memory_order_relaxed);
   pool_.counters().countError(stats::ProxyError::kProtocol);
   command_id_ = stats::unknownCommandId();
-  received_ns_ = uv_hrtime();
+  received_ns_ = loop_.nowNs();
   rejected_ = true;
   std::string bytes;
-  resp::appendError(bytes, "ERR " + std::string(decoder_.errorMessage()));
+  resp::appendError(bytes, "ERR " + std::string(decoder.errorMessage()));
   reply(std::move(bytes), true);
 }
 
@@ -196,11 +201,11 @@ void ClientSession::dispatch(Argv argv, std::string_view raw, bool is_inline) {
   const command::CommandSpec* spec = command::resolve(argv);
   if (pool_.worker.counting()) ++pool_.counters().requests;
   command_id_ = stats::commandId(spec);
-  received_ns_ = uv_hrtime();
+  received_ns_ = loop_.nowNs();
   rejected_ = false;
   silent_ = client_.replies_off || client_.skip_next;
   client_.skip_next = false;
-  client_.last_active_ms = uv_hrtime() / 1000000;
+  client_.last_active_ms = received_ns_ / 1000000;
   if (spec == nullptr && isLaterClientSubcommand(argv)) {
     // CLIENT SETINFO and NO-TOUCH came with Redis 7.2; redis-py sends SETINFO on connect.
     std::string ok;
@@ -266,9 +271,9 @@ void ClientSession::forward(const command::CommandSpec& spec, command::Routing r
   if (route.kind == Route::Kind::kSeveralServers) return split(spec, argv);
   if (is_inline) {
     // Inline requests follow Redis's quoting rules; the server gets the decoded arguments.
-    inline_request_.clear();
-    resp::appendCommand(inline_request_, argv);
-    raw = inline_request_;
+    pool_.request_scratch.clear();
+    resp::appendCommand(pool_.request_scratch, argv);
+    raw = pool_.request_scratch;
   }
   sendTo(route.server, raw);
 }
@@ -332,9 +337,9 @@ void ClientSession::fanOut(const command::CommandSpec& spec, Argv argv, std::str
     return reject(stats::ProxyError::kUnsupported, severalServersError(spec.name));
   }
   if (is_inline) {
-    inline_request_.clear();
-    resp::appendCommand(inline_request_, argv);
-    raw = inline_request_;
+    pool_.request_scratch.clear();
+    resp::appendCommand(pool_.request_scratch, argv);
+    raw = pool_.request_scratch;
   }
   sendParts(pool_.every_server, makeMerger(kind, pool_, pool_.every_server), raw);
 }
@@ -351,10 +356,11 @@ void ClientSession::scan(Argv argv) {
   std::vector<std::string_view>& args = pool_.argv_scratch;
   args.assign(argv.begin(), argv.end());
   args[1] = std::string_view(digits.data(), static_cast<size_t>(end - digits.data()));
-  inline_request_.clear();
-  resp::appendCommand(inline_request_, args);
+  pool_.request_scratch.clear();
+  resp::appendCommand(pool_.request_scratch, args);
   uint32_t server = cursor->server;
-  sendParts(std::span<const uint32_t>(&server, 1), makeScanMerger(pool_, server), inline_request_);
+  sendParts(std::span<const uint32_t>(&server, 1), makeScanMerger(pool_, server),
+            pool_.request_scratch);
 }
 
 void ClientSession::reject(stats::ProxyError kind, std::string_view message) {
@@ -368,7 +374,7 @@ void ClientSession::reject(stats::ProxyError kind, std::string_view message) {
 void ClientSession::recordReply(uint16_t command_id, uint64_t received_ns, bool rejected,
                                 std::string_view reply, Argv argv,
                                 std::span<const uint32_t> servers) {
-  uint64_t duration_us = (uv_hrtime() - received_ns) / 1000;
+  uint64_t duration_us = (loop_.nowNs() - received_ns) / 1000;
   if (shared_.slowlog.slower(duration_us)) {
     // The request's arguments are gone by the time a server's reply arrives: the slow log
     // then names the command only.
@@ -380,7 +386,7 @@ void ClientSession::recordReply(uint16_t command_id, uint64_t received_ns, bool 
       std::vector<std::string_view> names;  // the slow path only
       names.reserve(servers.size());
       for (uint32_t server : servers) names.push_back(pool_.servers.serverName(server));
-      shared_.slowlog.push(duration_us, argv, client_.addr, client_.name, names);
+      shared_.slowlog.push(duration_us, argv, identity().addr, client_.name, names);
     }
   }
   // The slow log is a command (SLOWLOG); the counters are what `--stats off` leaves out.

@@ -5,11 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 
 #include "net/stream.h"
+#include "proxy/client_registry.h"
 #include "proxy/fanout.h"
 #include "proxy/local_commands.h"
 #include "proxy/merger.h"
@@ -70,8 +72,8 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
  private:
   using Argv = std::span<const std::string_view>;
 
-  size_t processInput(std::string_view input);
-  void protocolError();
+  size_t processInput(std::string_view input, resp::RequestDecoder& decoder);
+  void protocolError(const resp::RequestDecoder& decoder);
   void dispatch(Argv argv, std::string_view raw, bool is_inline);
   void runLocal(const command::CommandSpec& spec, Argv argv);
   void forward(const command::CommandSpec& spec, command::Routing routing, Argv argv,
@@ -84,7 +86,8 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
   bool runSessionCommand(const command::CommandSpec& spec, Argv argv);
   void info(Argv argv);
   void noteAddresses();
-  void describe(std::string& out) const;
+  ClientEntry identity() const;
+  void describe(const ClientEntry& entry, std::string& out) const;
   void clientList(Argv argv, std::string& out);
   void clientKill(Argv argv, std::string& out);
   void clientReply(Argv argv, std::string& out);
@@ -111,7 +114,9 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
   SharedState& shared_;
   SessionOwner& owner_;
   net::StreamPtr stream_;
-  resp::RequestDecoder decoder_;
+  // A request cut by the end of a read: its decoder's state (its bytes wait in read_buffer_).
+  // Null otherwise: input that starts at a request boundary uses the worker's decoder.
+  std::unique_ptr<resp::RequestDecoder> partial_decoder_;
   std::string read_buffer_;
   size_t read_start_ = 0;
   size_t read_end_ = 0;
@@ -122,10 +127,8 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
   stats::CommandId command_id_ = 0;
   uint64_t received_ns_ = 0;
   bool rejected_ = false;
-  bool silent_ = false;
-  Argv dispatching_;  // the request being dispatched: its reply, if immediate, is logged whole //
-                      // CLIENT REPLY OFF/SKIP: the request being dispatched gets no reply
-  std::string inline_request_;    // an inline request re-encoded as multibulk for the server
+  bool silent_ = false;  // CLIENT REPLY OFF/SKIP: the request being dispatched gets no reply
+  Argv dispatching_;     // the request being dispatched: its reply, if immediate, is logged whole
   bool reading_scratch_ = false;  // the read in progress lands in the worker's scratch buffer
   bool closing_ = false;          // no more requests are read; retire() is called or coming
   bool draining_ = false;

@@ -21,11 +21,7 @@ struct ClientState {
   bool authenticated = false;
   bool quit = false;  // set by QUIT: close once this reply is written
   std::string name;   // CLIENT SETNAME
-  // CLIENT INFO / LIST / KILL: where the client is, filled when the session starts.
-  std::string addr;
-  std::string laddr;
-  int fd = -1;
-  uint64_t created_ms = 0;
+  // Where the client is (addr, laddr, fd, age) is in the ClientRegistry only: no copy here.
   uint64_t last_active_ms = 0;
   std::string_view last_command = "NULL";  // the command table's name (static storage)
   // CLIENT REPLY: OFF silences every reply until ON; SKIP silences the next command's.

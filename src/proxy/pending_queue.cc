@@ -1,5 +1,8 @@
 #include "proxy/pending_queue.h"
 
+#include <memory>
+#include <utility>
+
 namespace shardis::proxy {
 
 PendingRequest::~PendingRequest() { cancel(); }
@@ -25,7 +28,7 @@ void PendingRequest::cancel() {
 void PendingRequest::onReply(uint32_t part, const resp::Reply& reply) {
   if (merger_) {
     merger_->onPartReply(part, reply);
-  } else if (parts_waiting_ == 1 && listener_.writeNow(*this, reply.raw)) {
+  } else if (parts_waiting_ == 1 && listener_->writeNow(*this, reply.raw)) {
     written = true;
   } else {
     reply_.assign(reply.raw);
@@ -34,20 +37,20 @@ void PendingRequest::onReply(uint32_t part, const resp::Reply& reply) {
 }
 
 bool PendingRequest::canStream(uint32_t /*part*/) {
-  return !merger_ && parts_waiting_ == 1 && listener_.canWriteNow(*this);
+  return !merger_ && parts_waiting_ == 1 && listener_->canWriteNow(*this);
 }
 
 void PendingRequest::onReplyChunk(uint32_t part, std::string_view bytes, bool last) {
   streamed_ = true;
-  if (!last) return listener_.writePiece(*this, bytes);
-  if (listener_.writeNow(*this, bytes)) written = true;
+  if (!last) return listener_->writePiece(*this, bytes);
+  if (listener_->writeNow(*this, bytes)) written = true;
   partDone(part);
 }
 
 void PendingRequest::onFailure(uint32_t part, std::string_view message) {
   if (streamed_) {
     ticket(part).connection = nullptr;
-    return listener_.onReplyBroken(*this);
+    return listener_->onReplyBroken(*this);
   }
   if (merger_) {
     merger_->onPartFailure(part, message);
@@ -63,11 +66,64 @@ void PendingRequest::partDone(uint32_t part) {
   ticket(part).connection = nullptr;
   if (parts_waiting_ == 0 || --parts_waiting_ > 0) return;
   if (merger_) merger_->finish(reply_);
-  listener_.onRequestComplete(*this);
+  listener_->onRequestComplete(*this);
+}
+
+PendingFreeList::~PendingFreeList() {
+  while (head_ != nullptr) delete std::exchange(head_, head_->next_);
+}
+
+PendingRequest* PendingFreeList::take() {
+  if (head_ == nullptr) return new PendingRequest();
+  --spare_;
+  PendingRequest* entry = std::exchange(head_, head_->next_);
+  entry->next_ = nullptr;
+  return entry;
+}
+
+void PendingFreeList::give(PendingRequest* entry) {
+  if (spare_ >= kMaxSpare) {
+    delete entry;
+    return;
+  }
+  // The held-reply buffer outlives the reset, so a reply that must wait behind an earlier
+  // one is copied without allocating; anything else starts over as a new entry would.
+  std::string buffer = std::move(entry->reply_);
+  buffer.clear();
+  if (buffer.capacity() > kMaxKeptReply) std::string().swap(buffer);
+  std::destroy_at(entry);
+  std::construct_at(entry);
+  entry->reply_ = std::move(buffer);
+  entry->next_ = std::exchange(head_, entry);
+  ++spare_;
+}
+
+PendingQueue::~PendingQueue() {
+  while (head_ != nullptr) pop();
+}
+
+PendingRequest& PendingQueue::push() {
+  PendingRequest* entry = free_list_.take();
+  entry->listener_ = &listener_;
+  if (tail_ == nullptr) {
+    head_ = entry;
+  } else {
+    tail_->next_ = entry;
+  }
+  tail_ = entry;
+  ++size_;
+  return *entry;
+}
+
+void PendingQueue::pop() {
+  PendingRequest* entry = std::exchange(head_, head_->next_);
+  if (head_ == nullptr) tail_ = nullptr;
+  --size_;
+  free_list_.give(entry);
 }
 
 void PendingQueue::cancelAll() {
-  for (PendingRequest& entry : entries_) entry.cancel();
+  for (PendingRequest* entry = head_; entry != nullptr; entry = entry->next_) entry->cancel();
 }
 
 }  // namespace shardis::proxy

@@ -5,13 +5,15 @@
 //
 // A PendingRequest is the backend::ReplyTarget of its backend parts: one part for a request
 // forwarded to one server, several for a split request (issue 5's Fanout), whose Merger
-// turns the part replies into the client's reply. Entries never move in memory (std::deque
-// grows at the ends only), because backend connections hold pointers to them; an entry
-// destroyed early cancels its tickets, so a late reply is dropped rather than delivered.
+// turns the part replies into the client's reply. Entries never move in memory (the queue
+// links them), because backend connections hold pointers to them; an entry destroyed or
+// recycled early cancels its tickets, so a late reply is dropped rather than delivered.
+//
+// Entries come from the worker's PendingFreeList and go back to it once written: a steady load
+// allocates none, and an idle client holds none (an empty queue is two pointers).
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <span>
 #include <string>
@@ -54,7 +56,7 @@ class Merger {
 
 class PendingRequest final : public backend::ReplyTarget {
  public:
-  explicit PendingRequest(CompletionListener& listener) : listener_(listener) {}
+  PendingRequest() = default;
   ~PendingRequest();
   PendingRequest(const PendingRequest&) = delete;
   PendingRequest& operator=(const PendingRequest&) = delete;
@@ -101,9 +103,12 @@ class PendingRequest final : public backend::ReplyTarget {
   void onReplyChunk(uint32_t part, std::string_view bytes, bool last) override;
 
  private:
+  friend class PendingQueue;
+  friend class PendingFreeList;
   void partDone(uint32_t part);
 
-  CompletionListener& listener_;
+  CompletionListener* listener_ = nullptr;  // set when the queue takes the entry
+  PendingRequest* next_ = nullptr;          // the next entry in its queue or the free list
   std::string reply_;
   backend::Ticket first_ticket_;               // part 0, inline
   std::vector<backend::Ticket> more_tickets_;  // parts 1.. of a split request
@@ -114,22 +119,52 @@ class PendingRequest final : public backend::ReplyTarget {
   bool streamed_ = false;  // part of the reply already went to the client
 };
 
+// A worker's spare entries, shared by all its sessions (one thread, no lock). Holds at most
+// kMaxSpare, so the memory a burst of pipelined requests took goes back once it is over.
+class PendingFreeList {
+ public:
+  PendingFreeList() = default;
+  ~PendingFreeList();
+  PendingFreeList(const PendingFreeList&) = delete;
+  PendingFreeList& operator=(const PendingFreeList&) = delete;
+
+  PendingRequest* take();
+  // Resets `entry` to a fresh one (cancelling its tickets) and keeps or frees it.
+  void give(PendingRequest* entry);
+  size_t spare() const { return spare_; }
+
+  static constexpr size_t kMaxSpare = 1024;
+  // A held reply buffer up to this size is kept with its entry for the next reply.
+  static constexpr size_t kMaxKeptReply = 512;
+
+ private:
+  PendingRequest* head_ = nullptr;
+  size_t spare_ = 0;
+};
+
 class PendingQueue {
  public:
-  explicit PendingQueue(CompletionListener& listener) : listener_(listener) {}
+  PendingQueue(CompletionListener& listener, PendingFreeList& free_list)
+      : listener_(listener), free_list_(free_list) {}
+  ~PendingQueue();
+  PendingQueue(const PendingQueue&) = delete;
+  PendingQueue& operator=(const PendingQueue&) = delete;
 
-  PendingRequest& push() { return entries_.emplace_back(listener_); }
-  bool empty() const { return entries_.empty(); }
-  size_t size() const { return entries_.size(); }
-  PendingRequest& front() { return entries_.front(); }
-  void pop() { entries_.pop_front(); }
+  PendingRequest& push();
+  bool empty() const { return head_ == nullptr; }
+  size_t size() const { return size_; }
+  PendingRequest& front() { return *head_; }
+  void pop();
   // Whether the front entry's reply can be written.
-  bool frontDone() const { return !entries_.empty() && entries_.front().done(); }
+  bool frontDone() const { return head_ != nullptr && head_->done(); }
   void cancelAll();
 
  private:
   CompletionListener& listener_;
-  std::deque<PendingRequest> entries_;
+  PendingFreeList& free_list_;
+  PendingRequest* head_ = nullptr;
+  PendingRequest* tail_ = nullptr;
+  size_t size_ = 0;
 };
 
 }  // namespace shardis::proxy

@@ -52,26 +52,38 @@ uint64_t nowMs() { return uv_hrtime() / 1000000; }
 void ClientSession::noteAddresses() {
   uv_os_fd_t fd = -1;
   if (uv_fileno(reinterpret_cast<uv_handle_t*>(stream_->raw()), &fd) != 0) return;
-  client_.fd = fd;
+  ClientEntry entry;
+  entry.id = client_.id;
+  entry.fd = fd;
+  entry.owner = &pool_.worker;
   sockaddr_storage address{};
   socklen_t length = sizeof address;
   int got = getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  client_.addr = addressText(address, got == 0 ? static_cast<int>(length) : 0);
+  entry.addr = addressText(address, got == 0 ? static_cast<int>(length) : 0);
   length = sizeof address;
   got = getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  client_.laddr = addressText(address, got == 0 ? static_cast<int>(length) : 0);
-  client_.created_ms = client_.last_active_ms = nowMs();
-  shared_.registry.add(ClientEntry{client_.id, client_.addr, client_.laddr, client_.name,
-                                   client_.fd, client_.created_ms, &pool_.worker});
+  entry.laddr = addressText(address, got == 0 ? static_cast<int>(length) : 0);
+  entry.created_ms = client_.last_active_ms = nowMs();
+  shared_.registry.add(entry);
+}
+
+// The registry holds the only copy of where the client is; it is asked on the rare paths
+// that print it.
+ClientEntry ClientSession::identity() const {
+  std::optional<ClientEntry> entry = shared_.registry.find(client_.id);
+  if (entry) return *entry;
+  ClientEntry unregistered;  // its socket had no descriptor to ask (see noteAddresses)
+  unregistered.id = client_.id;
+  return unregistered;
 }
 
 // One CLIENT LIST line, with Redis 7.0's fields; the ones a proxy has no notion of are the
 // values a plain connection has on a server.
-void ClientSession::describe(std::string& out) const {
+void ClientSession::describe(const ClientEntry& entry, std::string& out) const {
   uint64_t now = nowMs();
-  out += "id=" + std::to_string(client_.id) + " addr=" + client_.addr + " laddr=" + client_.laddr +
-         " fd=" + std::to_string(client_.fd) + " name=" + client_.name +
-         " age=" + std::to_string((now - client_.created_ms) / 1000) +
+  out += "id=" + std::to_string(client_.id) + " addr=" + entry.addr + " laddr=" + entry.laddr +
+         " fd=" + std::to_string(entry.fd) + " name=" + client_.name +
+         " age=" + std::to_string((now - entry.created_ms) / 1000) +
          " idle=" + std::to_string((now - client_.last_active_ms) / 1000) +
          " flags=N db=" + std::to_string(pool_.config.redis_db) +
          " sub=0 psub=0 ssub=0 multi=-1 qbuf=" + std::to_string(read_end_ - read_start_) +
@@ -92,7 +104,7 @@ void ClientSession::clientList(Argv argv, std::string& out) {
   for (const ClientEntry& entry : shared_.registry.all()) {
     if (entry.owner == &pool_.worker) {
       pool_.worker.forEachSession([&](ClientSession& session) {
-        if (session.id() == entry.id) session.describe(text);
+        if (session.id() == entry.id) session.describe(entry, text);
       });
       continue;
     }
@@ -139,11 +151,7 @@ void ClientSession::clientKill(Argv argv, std::string& out) {
   };
   size_t killed = shared_.registry.kill(match, client_.id);
   // Killing itself: closed once this reply is written, as Redis does.
-  ClientEntry me;
-  me.id = client_.id;
-  me.addr = client_.addr;
-  me.laddr = client_.laddr;
-  if (match(me)) client_.quit = true;
+  if (match(identity())) client_.quit = true;
   if (!old_form) return resp::appendInteger(out, static_cast<int64_t>(killed));
   if (killed == 0) return resp::appendError(out, "ERR No such client");
   resp::appendStatus(out, "OK");
@@ -217,7 +225,7 @@ bool ClientSession::runSessionCommand(const command::CommandSpec& spec, Argv arg
   if (name == "client|list") {
     clientList(argv, out);
   } else if (name == "client|info") {
-    describe(out);
+    describe(identity(), out);
     std::string line = std::move(out);
     out.clear();
     resp::appendBulk(out, line);

@@ -61,6 +61,9 @@ struct PoolRuntime final : ServerLocator,
   Splitter splitter;
   std::vector<uint32_t> every_server;  // 0 .. n-1: the parts of a whole-keyspace command
   std::vector<std::string_view> argv_scratch;
+  // A request re-encoded for the server (an inline one as multibulk, SCAN with the server's
+  // cursor); the connection copies it, so one serves every session of the worker.
+  std::string request_scratch;
   net::ListenerPtr listener;
 };
 
@@ -90,6 +93,10 @@ class Worker final : public SessionOwner, public KillSink {
   stats::WorkerStats& stats() { return stats_; }
   // Where client reads land (one read callback runs at a time per loop); see ClientSession.
   std::string& readScratch() { return read_scratch_; }
+  // Decodes client input that starts at a request boundary (see ClientSession::readBuffer).
+  resp::RequestDecoder& requestDecoder() { return request_decoder_; }
+  // Spare PendingQueue entries of every session of this worker.
+  PendingFreeList& pendingFreeList() { return pending_free_; }
   SharedState& shared() { return shared_; }
   stats::StatsHub* hub() { return hub_; }
   // Whether requests are counted (`--stats off` runs without: the bench measures the cost).
@@ -116,6 +123,8 @@ class Worker final : public SessionOwner, public KillSink {
   stats::WorkerStats stats_;
   stats::StatsHub* hub_;
   std::string read_scratch_ = std::string(64 * 1024, '\0');
+  resp::RequestDecoder request_decoder_{limits_};
+  PendingFreeList pending_free_;  // outlives the sessions and connections below
   std::unique_ptr<stats::StatsPublisher> publisher_;
   std::vector<std::unique_ptr<PoolRuntime>> pools_;
   std::unordered_map<ClientSession*, std::unique_ptr<ClientSession>> sessions_;

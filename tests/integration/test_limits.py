@@ -112,3 +112,40 @@ def test_ten_thousand_concurrent_clients():
                 s.close()
         with cluster.proxy.client() as c:
             assert c.call("PING") == b"+PONG\r\n"
+
+
+def test_requests_cut_across_reads_keep_their_state_between_other_clients():
+    """One worker decodes every client's input with one decoder until a read ends mid-request;
+    the cut request's state then moves into its session. Cut requests of several clients,
+    interleaved with whole ones and with another client's protocol error, must all complete."""
+    with Cluster(1, args=("--threads", "1")) as cluster:
+        port = cluster.proxy.port
+        pieces = {
+            # cut inside a length line, inside a bulk, and right after an argument
+            "a": [b"*3\r\n$3\r\nSET\r\n$1", b"\r\na\r\n$5\r\nal", b"pha\r\n"],
+            "b": [b"*3\r\n$3\r\nSET\r\n$1\r\nb\r\n", b"$4\r\nbeta\r\n"],
+            "c": [b"SET c \"ga", b"mma\"\r\n"],  # an inline request, cut inside its quotes
+        }
+        clients = {name: RawClient(port) for name in pieces}
+        try:
+            for name, parts in pieces.items():
+                clients[name].send(parts[0])
+                time.sleep(0.05)  # each piece is its own read
+            with RawClient(port) as whole:
+                assert whole.call("SET", "d", "delta") == b"+OK\r\n"
+            with RawClient(port) as broken:
+                broken.send(b"*1\r\n$x\r\n")
+                assert broken.read_reply() == b"-ERR Protocol error: invalid bulk length\r\n"
+            for step in range(1, 3):
+                for name, parts in pieces.items():
+                    if step < len(parts):
+                        clients[name].send(parts[step])
+                        time.sleep(0.05)
+            for name in pieces:
+                assert clients[name].read_reply() == b"+OK\r\n", name
+            with RawClient(port) as after:  # the worker's decoder starts clean
+                assert after.call("MGET", "a", "b", "c", "d") == (
+                    b"*4\r\n$5\r\nalpha\r\n$4\r\nbeta\r\n$5\r\ngamma\r\n$5\r\ndelta\r\n")
+        finally:
+            for c in clients.values():
+                c.close()

@@ -27,7 +27,8 @@ resp::Reply bulk(std::string_view raw) { return resp::Reply{resp::ReplyType::kBu
 
 TEST(PendingQueue, RepliesAreWrittenInRequestOrderWhateverOrderTheyComeIn) {
   Drain drain;
-  PendingQueue queue(drain);
+  PendingFreeList spare;
+  PendingQueue queue(drain, spare);
   drain.queue = &queue;
   PendingRequest& first = queue.push();
   first.expect(1);
@@ -46,7 +47,8 @@ TEST(PendingQueue, RepliesAreWrittenInRequestOrderWhateverOrderTheyComeIn) {
 
 TEST(PendingQueue, AFailureBecomesAnErrorReplyInItsPlace) {
   Drain drain;
-  PendingQueue queue(drain);
+  PendingFreeList spare;
+  PendingQueue queue(drain, spare);
   drain.queue = &queue;
   PendingRequest& first = queue.push();
   first.expect(1);
@@ -59,7 +61,8 @@ TEST(PendingQueue, AFailureBecomesAnErrorReplyInItsPlace) {
 
 TEST(PendingQueue, LocalRepliesWaitBehindEarlierForwardedRequests) {
   Drain drain;
-  PendingQueue queue(drain);
+  PendingFreeList spare;
+  PendingQueue queue(drain, spare);
   drain.queue = &queue;
   PendingRequest& forwarded = queue.push();
   forwarded.expect(1);
@@ -85,7 +88,8 @@ class SumMerger final : public Merger {
 
 TEST(PendingQueue, ASplitRequestCompletesWhenEveryPartHasAnswered) {
   Drain drain;
-  PendingQueue queue(drain);
+  PendingFreeList spare;
+  PendingQueue queue(drain, spare);
   drain.queue = &queue;
   PendingRequest& split = queue.push();
   split.expect(3, std::make_unique<SumMerger>());
@@ -117,7 +121,8 @@ class Streamer final : public CompletionListener {
 
 TEST(PendingQueue, OnlyTheFrontRequestStreamsItsReply) {
   Streamer listener;
-  PendingQueue queue(listener);
+  PendingFreeList spare;
+  PendingQueue queue(listener, spare);
   PendingRequest& first = queue.push();
   first.expect(1);
   PendingRequest& second = queue.push();
@@ -133,7 +138,8 @@ TEST(PendingQueue, OnlyTheFrontRequestStreamsItsReply) {
 
 TEST(PendingQueue, AFailureAfterStreamingBeganBreaksTheClient) {
   Streamer listener;
-  PendingQueue queue(listener);
+  PendingFreeList spare;
+  PendingQueue queue(listener, spare);
   PendingRequest& request = queue.push();
   request.expect(1);
   listener.front = &request;
@@ -145,12 +151,77 @@ TEST(PendingQueue, AFailureAfterStreamingBeganBreaksTheClient) {
 
 TEST(PendingQueue, CancelAllLeavesNoTicketBehind) {
   Drain drain;
-  PendingQueue queue(drain);
+  PendingFreeList spare;
+  PendingQueue queue(drain, spare);
   PendingRequest& request = queue.push();
   request.expect(2);
   queue.cancelAll();  // tickets without a connection: nothing to reach, nothing to crash
   EXPECT_EQ(request.ticket(0).connection, nullptr);
   EXPECT_EQ(request.ticket(1).connection, nullptr);
+}
+
+TEST(PendingFreeList, AWrittenEntryIsReusedAsAFreshOne) {
+  Drain drain;
+  PendingFreeList spare;
+  PendingQueue queue(drain, spare);
+  drain.queue = &queue;
+  PendingRequest& first = queue.push();
+  first.expect(1);
+  first.server = 2;
+  first.silent = true;
+  PendingRequest& second = queue.push();
+  second.expect(1);
+  second.onReply(0, bulk("$1\r\nb\r\n"));  // held behind `first`: copied into the entry
+  first.onReply(0, bulk("$1\r\na\r\n"));
+  ASSERT_TRUE(queue.empty());
+  EXPECT_EQ(spare.spare(), 2u);
+
+  PendingRequest& again = queue.push();
+  EXPECT_TRUE(&again == &first || &again == &second);
+  EXPECT_EQ(spare.spare(), 1u);
+  EXPECT_TRUE(again.done());
+  EXPECT_TRUE(again.reply().empty());
+  EXPECT_EQ(again.server, PendingRequest::kNoServer);
+  EXPECT_FALSE(again.silent);
+  EXPECT_FALSE(again.written);
+  EXPECT_TRUE(again.servers().empty());
+}
+
+TEST(PendingFreeList, KeepsASmallHeldReplyBufferAndFreesALargeOne) {
+  PendingFreeList spare;
+  PendingRequest* small = spare.take();
+  small->complete(std::string(100, 'x'));
+  const char* small_buffer = small->reply().data();
+  spare.give(small);
+  PendingRequest* reused = spare.take();
+  ASSERT_EQ(reused, small);
+  EXPECT_TRUE(reused->reply().empty());
+  EXPECT_EQ(reused->reply().data(), small_buffer);  // same allocation, nothing new
+
+  reused->complete(std::string(PendingFreeList::kMaxKeptReply * 4, 'x'));
+  spare.give(reused);
+  PendingRequest* fresh = spare.take();
+  EXPECT_LE(fresh->reply().capacity(), PendingFreeList::kMaxKeptReply);
+  spare.give(fresh);
+}
+
+TEST(PendingFreeList, HoldsNoMoreThanItsLimit) {
+  PendingFreeList spare;
+  std::vector<PendingRequest*> burst;
+  for (size_t i = 0; i < PendingFreeList::kMaxSpare + 10; ++i) burst.push_back(spare.take());
+  for (PendingRequest* entry : burst) spare.give(entry);  // the extra ten are freed (ASan)
+  EXPECT_EQ(spare.spare(), PendingFreeList::kMaxSpare);
+}
+
+TEST(PendingFreeList, ADestroyedQueueGivesItsEntriesBack) {
+  Drain drain;
+  PendingFreeList spare;
+  {
+    PendingQueue queue(drain, spare);
+    queue.push().expect(1);
+    queue.push().complete("+OK\r\n");
+  }
+  EXPECT_EQ(spare.spare(), 2u);
 }
 
 }  // namespace
