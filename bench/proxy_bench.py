@@ -11,6 +11,7 @@ import datetime
 import io
 import os
 import platform
+import resource
 import shutil
 import signal
 import socket
@@ -114,7 +115,9 @@ class Stack:
             f.write(f"bench:\n  listen: {HOST}:{self.twemproxy_port}\n" + pool)
         shardis_conf = os.path.join(self.dir, "shardis.yml")
         with open(shardis_conf, "w") as f:
-            f.write(f"bench:\n  listen: {HOST}:{self.shardis_port}\n" + pool)
+            # Room for the memory run's idle clients (Redis's default maxclients is 10,000).
+            f.write(f"shardis:\n  max_clients: {IDLE_CLIENTS + 100}\n"
+                    f"bench:\n  listen: {HOST}:{self.shardis_port}\n" + pool)
         self.twemproxy = None
         if self.args.nutcracker:
             self.twemproxy = self.spawn(
@@ -152,6 +155,73 @@ class Stack:
             except subprocess.TimeoutExpired:
                 proc.kill()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+IDLE_CLIENTS = 10000
+VALUE_BYTES = 1_000_000  # the value the memory run's pipelined GETs read back
+GETS_PER_BATCH, BATCHES = 50, 10  # 500 MB through the proxy, 50 MB in flight at a time
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+
+
+def read_exactly(sock, n):
+    got = 0
+    while got < n:
+        chunk = sock.recv(min(1 << 20, n - got))
+        if not chunk:
+            raise ConnectionError("the proxy closed the connection")
+        got += len(chunk)
+
+
+def memory_of(port, proc):
+    """RSS before clients, per idle client (IDLE_CLIENTS connected, every hundredth having
+    sent one SET), at the end of 500 MB of pipelined GETs of a 1 MB value, and 10 s later."""
+    base = rss_kib(proc.pid)
+    idle = []
+    try:
+        for i in range(IDLE_CLIENTS):
+            s = socket.create_connection((HOST, port))
+            idle.append(s)
+            if i % 100 == 0:
+                s.sendall(b"*3\r\n$3\r\nSET\r\n$6\r\nidle%02d\r\n$1\r\nx\r\n" % (i // 100 % 100))
+                read_exactly(s, 5)
+        time.sleep(1)
+        idle_kib = rss_kib(proc.pid)
+        with socket.create_connection((HOST, port)) as c:
+            c.sendall(b"*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$%d\r\n%s\r\n" %
+                      (VALUE_BYTES, b"x" * VALUE_BYTES))
+            read_exactly(c, 5)
+            batch = b"*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n" * GETS_PER_BATCH
+            reply_bytes = len(b"$%d\r\n" % VALUE_BYTES) + VALUE_BYTES + 2
+            for _ in range(BATCHES):
+                c.sendall(batch)
+                read_exactly(c, GETS_PER_BATCH * reply_bytes)
+            loaded = rss_kib(proc.pid)
+        time.sleep(10)
+        after = rss_kib(proc.pid)
+    finally:
+        for s in idle:
+            s.close()
+    return base, (idle_kib - base) * 1024 / IDLE_CLIENTS, loaded, after, idle_kib
+
+
+def memory_table(stack, threads):
+    lines = [f"Memory, shardis --threads {threads}: {IDLE_CLIENTS:,} idle clients, then "
+             f"{GETS_PER_BATCH * BATCHES * VALUE_BYTES // 10**6} MB of pipelined GETs of a "
+             "1 MB value; RSS from /proc/PID/status", "",
+             "| proxy | RSS before clients | bytes per idle client | RSS at end of load "
+             "| RSS 10 s later | later / idle RSS |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for name, port, proc in stack.targets():
+        if proc is None or name not in ("twemproxy", "shardis"):
+            continue
+        base, per_client, loaded, after, idle = memory_of(port, proc)
+        lines.append(f"| {name} | {base / 1024:.1f} MB | {per_client:,.0f} | "
+                     f"{loaded / 1024:.1f} MB | {after / 1024:.1f} MB | {after / idle:.2f} |")
+    return "\n".join(lines)
 
 
 def measure(stack, args):
@@ -226,9 +296,17 @@ def main():
     parser.add_argument("--requests", type=int, default=200000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--quick", action="store_true", help="1 round of 20,000 requests")
+    parser.add_argument("--no-memory", action="store_true",
+                        help="skip the idle-client and after-load memory run")
     parser.add_argument("--stats-compare", action="store_true",
                         help="also run shardis --stats off and print the cost of counting")
     args = parser.parse_args()
+    # The memory run holds IDLE_CLIENTS sockets; the proxies inherit the raised limit.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < IDLE_CLIENTS + 1000 and not args.no_memory:
+        parser.error(f"the memory run needs {IDLE_CLIENTS + 1000} file descriptors "
+                     f"(ulimit -Hn is {hard}); pass --no-memory")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if args.quick:
         args.rounds, args.requests = 1, 20000
 
@@ -245,9 +323,12 @@ def main():
             stack.start()
             targets = [t for t, _, _ in stack.targets()]
             results = measure(stack, args)
+            memory = None if args.no_memory else memory_table(stack, threads)
         finally:
             stack.stop()
         section = table(results, targets, threads)
+        if memory:
+            section += "\n\n" + memory
         if args.stats_compare:
             section += "\n\n" + stats_table(results)
         print(section + "\n", flush=True)

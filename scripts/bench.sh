@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: direct Redis, twemproxy (Debian's nutcracker) and shardis in front of
 # the same three redis-server shards with the same YAML file, driven by redis-benchmark.
-# Prints a table per shardis thread setting and keeps it in bench/results/. --stats-compare
-# adds shardis --stats off as a target and a table of what counting costs (stats on vs off).
+# Prints a table per shardis thread setting and keeps it in bench/results/, followed by the
+# memory of each proxy with 10,000 idle clients and 10 s after 500 MB of pipelined GETs
+# (--no-memory skips it). --stats-compare adds shardis --stats off as a target and a table
+# of what counting costs (stats on vs off).
 #   scripts/bench.sh [--threads "1 0"] [--rounds 3] [--requests 200000] [--quick]
-#                    [--stats-compare]
+#                    [--no-memory] [--stats-compare]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
