@@ -70,38 +70,46 @@ class AllOkMerger final : public PartMerger {
 };
 
 // Each key's element is kept as an (offset, length) into one buffer that grows with the
-// parts' replies, so the merge allocates per part at most, never per key.
+// parts' replies, so the merge allocates per part at most, never per key: the buffer, sized
+// from the first part's reply, and one slot per key.
 class MgetMerger final : public PartMerger {
  public:
   MgetMerger(const ServerNames& servers, std::span<const uint32_t> part_servers,
              std::span<const uint32_t> key_parts)
-      : PartMerger(servers, part_servers),
-        key_parts_(key_parts.begin(), key_parts.end()),
-        spans_(key_parts.size()) {
-    elements_.reserve(key_parts.size());
+      : PartMerger(servers, part_servers), parts_(part_servers.size()) {
+    keys_.reserve(key_parts.size());
+    for (uint32_t part : key_parts) keys_.push_back(KeySlot{part, 0, 0});
   }
 
  private:
+  struct KeySlot {
+    uint32_t part;    // the part whose reply holds this key's element
+    uint32_t length;  // the element's bytes (a bulk is at most 512 MB)
+    size_t offset;    // where they start in bytes_
+  };
   void merge(uint32_t part, const resp::Reply& reply) override {
-    if (!resp::arrayElements(reply.raw, elements_)) return unexpected(part);
+    // Parsed views are needed only during this call: one vector per thread serves them all.
+    thread_local std::vector<std::string_view> elements;
+    if (!resp::arrayElements(reply.raw, elements)) return unexpected(part);
+    if (bytes_.empty()) bytes_.reserve(reply.raw.size() * parts_);
     size_t next = 0;
-    for (size_t k = 0; k < key_parts_.size(); ++k) {
-      if (key_parts_[k] != part) continue;
-      if (next == elements_.size()) return unexpected(part);
-      std::string_view element = elements_[next++];
-      spans_[k] = {bytes_.size(), element.size()};
+    for (KeySlot& key : keys_) {
+      if (key.part != part) continue;
+      if (next == elements.size()) return unexpected(part);
+      std::string_view element = elements[next++];
+      key.offset = bytes_.size();
+      key.length = static_cast<uint32_t>(element.size());
       bytes_.append(element);
     }
-    if (next != elements_.size()) unexpected(part);
+    if (next != elements.size()) unexpected(part);
   }
   void build(std::string& reply) override {
     reply.reserve(bytes_.size() + 16);
-    resp::appendArrayHeader(reply, spans_.size());
-    for (auto [offset, length] : spans_) reply.append(bytes_, offset, length);
+    resp::appendArrayHeader(reply, keys_.size());
+    for (const KeySlot& key : keys_) reply.append(bytes_, key.offset, key.length);
   }
-  std::vector<uint32_t> key_parts_;
-  std::vector<std::pair<size_t, size_t>> spans_;
-  std::vector<std::string_view> elements_;
+  size_t parts_;
+  std::vector<KeySlot> keys_;
   std::string bytes_;
 };
 

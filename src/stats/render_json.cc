@@ -158,7 +158,8 @@ bool renderHealth(const Snapshot& snapshot, std::string& body) {
     if (live == 0) {
       healthy = false;
       if (!down_text.empty()) down_text += ",";
-      down_text += "\"" + printableKey(name) + "\"";
+      // Appended piece by piece: g++ 12 -O2 misreads `"\"" + name + "\""` (-Wrestrict).
+      down_text.append("\"").append(printableKey(name)).append("\"");
     }
   }
   body = std::string("{\"status\":\"") + (healthy ? "ok" : "unavailable") +
