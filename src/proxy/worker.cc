@@ -1,5 +1,6 @@
 #include "proxy/worker.h"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <time.h>
 
@@ -126,6 +127,9 @@ bool Worker::listen(uint32_t pool, int fd, std::string& error) {
 }
 
 void Worker::run() {
+  // "shardis-w0", "shardis-w1" ...: what top -H, perf and /proc/PID/task show per worker.
+  std::string name = "shardis-w" + std::to_string(index_);
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());  // Linux's limit: 15 chars
   for (auto& pool : pools_) {
     if (pool->config.preconnect) pool->servers.preconnect();
   }

@@ -122,3 +122,40 @@ def test_server_breaking_off_a_large_reply_closes_that_client():
                 assert c.call("PING") == b"+PONG\r\n"
     finally:
         fake.close()
+
+
+def worker_cpu_ticks(pid):
+    """utime + stime of each worker thread (named shardis-wN), from /proc/PID/task."""
+    ticks = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/comm") as f:
+            name = f.read().strip()
+        if name.startswith("shardis-w"):
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ticks[name] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def test_two_workers_share_the_clients_and_both_use_cpu():
+    """--threads 2: each worker listens on the port (SO_REUSEPORT), the kernel spreads the
+    connections over them, and both worker threads do their clients' work. With 32
+    connections, all landing on one worker would take a 1 in 2^31 hash draw."""
+    with Cluster(3, args=("--threads", "2")) as cluster:
+        pid = cluster.proxy.proc.pid
+        before = worker_cpu_ticks(pid)
+        assert sorted(before) == ["shardis-w0", "shardis-w1"]
+        clients = [RawClient(cluster.proxy.port) for _ in range(32)]
+        try:
+            batch = encode_command("SET", "worker:key", "v") + encode_command("GET", "worker:key")
+            for _ in range(40):
+                for c in clients:
+                    c.send(batch * 50)
+                for c in clients:
+                    assert c.read_replies(100)[-1] == b"$1\r\nv\r\n"
+        finally:
+            for c in clients:
+                c.close()
+        after = worker_cpu_ticks(pid)
+        used = {name: after[name] - before[name] for name in before}
+        assert all(ticks > 0 for ticks in used.values()), used
