@@ -25,54 +25,55 @@ class Drain final : public CompletionListener {
 
 resp::Reply bulk(std::string_view raw) { return resp::Reply{resp::ReplyType::kBulk, 1, raw}; }
 
-TEST(PendingQueue, RepliesAreWrittenInRequestOrderWhateverOrderTheyComeIn) {
+// A queue with its own free list, drained from the front as ClientSession drains it.
+struct DrainedQueue {
+  DrainedQueue() { drain.queue = &queue; }
+  // A request forwarded to one server, waiting for its reply.
+  PendingRequest& forwarded() {
+    PendingRequest& request = queue.push();
+    request.expect(1);
+    return request;
+  }
   Drain drain;
   PendingFreeList spare;
-  PendingQueue queue(drain, spare);
-  drain.queue = &queue;
-  PendingRequest& first = queue.push();
-  first.expect(1);
-  PendingRequest& second = queue.push();
-  second.expect(1);
-  PendingRequest& third = queue.push();
-  third.expect(1);
+  PendingQueue queue{drain, spare};
+};
+
+TEST(PendingQueue, RepliesAreWrittenInRequestOrderWhateverOrderTheyComeIn) {
+  DrainedQueue q;
+  PendingRequest& first = q.forwarded();
+  PendingRequest& second = q.forwarded();
+  PendingRequest& third = q.forwarded();
 
   third.onReply(0, bulk("$1\r\nc\r\n"));
   second.onReply(0, bulk("$1\r\nb\r\n"));
-  EXPECT_TRUE(drain.written.empty());
+  EXPECT_TRUE(q.drain.written.empty());
   first.onReply(0, bulk("$1\r\na\r\n"));
-  EXPECT_EQ(drain.written, (std::vector<std::string>{"$1\r\na\r\n", "$1\r\nb\r\n", "$1\r\nc\r\n"}));
-  EXPECT_TRUE(queue.empty());
+  EXPECT_EQ(q.drain.written,
+            (std::vector<std::string>{"$1\r\na\r\n", "$1\r\nb\r\n", "$1\r\nc\r\n"}));
+  EXPECT_TRUE(q.queue.empty());
 }
 
 TEST(PendingQueue, AFailureBecomesAnErrorReplyInItsPlace) {
-  Drain drain;
-  PendingFreeList spare;
-  PendingQueue queue(drain, spare);
-  drain.queue = &queue;
-  PendingRequest& first = queue.push();
-  first.expect(1);
-  PendingRequest& second = queue.push();
+  DrainedQueue q;
+  PendingRequest& first = q.forwarded();
+  PendingRequest& second = q.queue.push();
   second.complete("+PONG\r\n");
   first.onFailure(0, "ERR server s1: Connection refused");
-  EXPECT_EQ(drain.written,
+  EXPECT_EQ(q.drain.written,
             (std::vector<std::string>{"-ERR server s1: Connection refused\r\n", "+PONG\r\n"}));
 }
 
 TEST(PendingQueue, LocalRepliesWaitBehindEarlierForwardedRequests) {
-  Drain drain;
-  PendingFreeList spare;
-  PendingQueue queue(drain, spare);
-  drain.queue = &queue;
-  PendingRequest& forwarded = queue.push();
-  forwarded.expect(1);
-  PendingRequest& local = queue.push();
+  DrainedQueue q;
+  PendingRequest& forwarded = q.forwarded();
+  PendingRequest& local = q.queue.push();
   local.complete("+OK\r\n");
   local.setCloseAfter();
-  EXPECT_FALSE(queue.frontDone());
+  EXPECT_FALSE(q.queue.frontDone());
   forwarded.onReply(0, bulk("$1\r\nx\r\n"));
-  ASSERT_EQ(drain.written.size(), 2u);
-  EXPECT_EQ(drain.written[1], "+OK\r\n");
+  ASSERT_EQ(q.drain.written.size(), 2u);
+  EXPECT_EQ(q.drain.written[1], "+OK\r\n");
 }
 
 class SumMerger final : public Merger {
@@ -87,18 +88,15 @@ class SumMerger final : public Merger {
 };
 
 TEST(PendingQueue, ASplitRequestCompletesWhenEveryPartHasAnswered) {
-  Drain drain;
-  PendingFreeList spare;
-  PendingQueue queue(drain, spare);
-  drain.queue = &queue;
-  PendingRequest& split = queue.push();
+  DrainedQueue q;
+  PendingRequest& split = q.queue.push();
   split.expect(3, std::make_unique<SumMerger>());
   split.onReply(2, resp::Reply{resp::ReplyType::kInteger, 2, ":2\r\n"});
   split.onReply(0, resp::Reply{resp::ReplyType::kInteger, 1, ":1\r\n"});
-  EXPECT_EQ(drain.completions, 0);
+  EXPECT_EQ(q.drain.completions, 0);
   split.onReply(1, resp::Reply{resp::ReplyType::kInteger, 4, ":4\r\n"});
-  EXPECT_EQ(drain.completions, 1);
-  EXPECT_EQ(drain.written, (std::vector<std::string>{":7\r\n"}));
+  EXPECT_EQ(q.drain.completions, 1);
+  EXPECT_EQ(q.drain.written, (std::vector<std::string>{":7\r\n"}));
 }
 
 // A listener that lets the front request stream, as ClientSession does.
@@ -161,24 +159,19 @@ TEST(PendingQueue, CancelAllLeavesNoTicketBehind) {
 }
 
 TEST(PendingFreeList, AWrittenEntryIsReusedAsAFreshOne) {
-  Drain drain;
-  PendingFreeList spare;
-  PendingQueue queue(drain, spare);
-  drain.queue = &queue;
-  PendingRequest& first = queue.push();
-  first.expect(1);
+  DrainedQueue q;
+  PendingRequest& first = q.forwarded();
   first.server = 2;
   first.silent = true;
-  PendingRequest& second = queue.push();
-  second.expect(1);
+  PendingRequest& second = q.forwarded();
   second.onReply(0, bulk("$1\r\nb\r\n"));  // held behind `first`: copied into the entry
   first.onReply(0, bulk("$1\r\na\r\n"));
-  ASSERT_TRUE(queue.empty());
-  EXPECT_EQ(spare.spare(), 2u);
+  ASSERT_TRUE(q.queue.empty());
+  EXPECT_EQ(q.spare.spare(), 2u);
 
-  PendingRequest& again = queue.push();
+  PendingRequest& again = q.queue.push();
   EXPECT_TRUE(&again == &first || &again == &second);
-  EXPECT_EQ(spare.spare(), 1u);
+  EXPECT_EQ(q.spare.spare(), 1u);
   EXPECT_TRUE(again.done());
   EXPECT_TRUE(again.reply().empty());
   EXPECT_EQ(again.server, PendingRequest::kNoServer);
