@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include "net/timer.h"
@@ -23,6 +25,16 @@ TEST(Loop, DeferredTasksRunAfterTheCallbackThatQueuedThem) {
   loop.run();
   stopper.reset();
   EXPECT_EQ(order, (std::vector<int>{1, 2}));
+}
+
+TEST(Loop, NowNsIsOneClockReadPerReadCallbackAndTheClockOutsideOne) {
+  Loop loop;
+  loop.beginRead();  // what Stream does around each read callback
+  uint64_t read_began = loop.nowNs();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  EXPECT_EQ(loop.nowNs(), read_began);  // every request and reply of the read: one time
+  loop.endRead();
+  EXPECT_GE(loop.nowNs(), read_began + 2'000'000);  // a timer or connect callback: the clock
 }
 
 TEST(Timer, CloseTwiceIsSafeAndTheCallbackNeverRunsAfterClose) {
