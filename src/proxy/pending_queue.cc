@@ -81,19 +81,32 @@ PendingRequest* PendingFreeList::take() {
   return entry;
 }
 
+namespace {
+// Empties `buffer` and hands its allocation on, unless it grew past `max_capacity`.
+template <typename Buffer>
+Buffer emptied(Buffer&& buffer, size_t max_capacity) {
+  buffer.clear();
+  if (buffer.capacity() > max_capacity) Buffer().swap(buffer);
+  return std::move(buffer);
+}
+}  // namespace
+
 void PendingFreeList::give(PendingRequest* entry) {
   if (spare_ >= kMaxSpare) {
     delete entry;
     return;
   }
-  // The held-reply buffer outlives the reset, so a reply that must wait behind an earlier
-  // one is copied without allocating; anything else starts over as a new entry would.
-  std::string buffer = std::move(entry->reply_);
-  buffer.clear();
-  if (buffer.capacity() > kMaxKeptReply) std::string().swap(buffer);
+  // The buffers of a held reply and of a split request's parts outlive the reset, so the next
+  // request reuses them without allocating; everything else starts over as in a new entry.
+  entry->cancel();  // while the tickets are still in sight
+  std::string reply = emptied(std::move(entry->reply_), kMaxKeptReply);
+  std::vector<backend::Ticket> tickets = emptied(std::move(entry->more_tickets_), kMaxKeptParts);
+  std::vector<uint32_t> servers = emptied(std::move(entry->part_servers), kMaxKeptParts);
   std::destroy_at(entry);
   std::construct_at(entry);
-  entry->reply_ = std::move(buffer);
+  entry->reply_ = std::move(reply);
+  entry->more_tickets_ = std::move(tickets);
+  entry->part_servers = std::move(servers);
   entry->next_ = std::exchange(head_, entry);
   ++spare_;
 }

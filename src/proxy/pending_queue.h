@@ -134,8 +134,10 @@ class PendingFreeList {
   size_t spare() const { return spare_; }
 
   static constexpr size_t kMaxSpare = 1024;
-  // A held reply buffer up to this size is kept with its entry for the next reply.
+  // A held reply buffer up to this size is kept with its entry for the next reply, and the
+  // part lists of a split request up to this many parts.
   static constexpr size_t kMaxKeptReply = 512;
+  static constexpr size_t kMaxKeptParts = 16;
 
  private:
   PendingRequest* head_ = nullptr;

@@ -198,6 +198,24 @@ TEST(PendingFreeList, KeepsASmallHeldReplyBufferAndFreesALargeOne) {
   spare.give(fresh);
 }
 
+TEST(PendingFreeList, ASplitRequestsPartListsAreReusedEmpty) {
+  PendingFreeList spare;
+  PendingRequest* split = spare.take();
+  split->expect(3, std::make_unique<SumMerger>());
+  split->part_servers = {0, 2, 1};
+  const uint32_t* servers_buffer = split->part_servers.data();
+  spare.give(split);
+  PendingRequest* reused = spare.take();
+  ASSERT_EQ(reused, split);
+  EXPECT_TRUE(reused->servers().empty());
+  EXPECT_TRUE(reused->done());
+  reused->part_servers.assign({1, 2});
+  EXPECT_EQ(reused->part_servers.data(), servers_buffer);  // no new allocation
+  reused->expect(2);
+  EXPECT_EQ(reused->ticket(1).connection, nullptr);
+  spare.give(reused);
+}
+
 TEST(PendingFreeList, HoldsNoMoreThanItsLimit) {
   PendingFreeList spare;
   std::vector<PendingRequest*> burst;
