@@ -317,7 +317,7 @@ Options:
   -o, --log-file FILE        log to FILE instead of standard error
       --log-level NAME       trace, debug, info, warn, error, critical or off
   -v, --verbose N            twemproxy's log verbosity, 0 to 11 (5 = info)
-      --threads N            worker threads (default: the config's, else one per core)
+      --threads N            worker threads (default: the config's, else one per usable CPU)
   -s, --stats-port PORT      stats port (default: the config's, else 22222)
   -a, --stats-addr ADDR      stats address (default: the config's, else 127.0.0.1)
   -i, --stats-interval MS    accepted for twemproxy compatibility

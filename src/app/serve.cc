@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/cpus.h"
 #include "app/logging.h"
 #include "hash/ring.h"
 #include "net/listener.h"
@@ -35,8 +36,11 @@ namespace {
 int threadCount(const config::Config& config, const Options& options) {
   if (options.threads > 0) return options.threads;
   if (config.process.threads > 0) return config.process.threads;
-  unsigned cores = std::thread::hardware_concurrency();
-  return cores == 0 ? 1 : static_cast<int>(cores);
+  CpuLimits limits = readCpuLimits();
+  unsigned cpus = usableCpus(limits);
+  spdlog::info("one worker per usable CPU: {} (affinity {}, cgroup quota {})", cpus,
+               limits.affinity, limits.quota ? fmt::format("{:g}", *limits.quota) : "none");
+  return static_cast<int>(cpus);
 }
 
 std::vector<std::shared_ptr<const hash::Ring>> buildRings(const config::Config& config) {

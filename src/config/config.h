@@ -83,7 +83,7 @@ struct ProtocolLimits {
 
 // The optional top-level `shardis:` section: process-wide settings.
 struct Process {
-  int threads = 0;  // 0 = one worker per core
+  int threads = 0;  // 0 = one worker per usable CPU (app/cpus.h)
   std::string stats_addr = "127.0.0.1";
   int stats_port = 22222;
   std::string admin_listen;  // "host:port" of the HTTP admin port; empty = off

@@ -1,6 +1,7 @@
 """Edges of the proxy core (issue 4): other listen kinds, shutdown with replies in flight,
 ejection, and a server that breaks off in the middle of a large reply."""
 import os
+import re
 import signal
 import socket
 import stat
@@ -159,3 +160,20 @@ def test_two_workers_share_the_clients_and_both_use_cpu():
         after = worker_cpu_ticks(pid)
         used = {name: after[name] - before[name] for name in before}
         assert all(ticks > 0 for ticks in used.values()), used
+
+
+def test_default_worker_count_is_the_cpus_the_process_may_use():
+    """No --threads and no `threads:`: one worker per CPU of the affinity mask (and of the
+    cgroup quota, unit-tested), so a proxy pinned to one CPU runs one worker."""
+    every_cpu = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, {min(every_cpu)})  # inherited by the processes started below
+        with Cluster(1) as cluster:
+            assert sorted(worker_cpu_ticks(cluster.proxy.proc.pid)) == ["shardis-w0"]
+            assert "one worker per usable CPU: 1 (affinity 1," in cluster.proxy.log()
+    finally:
+        os.sched_setaffinity(0, every_cpu)
+    with Cluster(1) as cluster:  # unpinned: the whole mask, unless a cgroup quota caps it
+        said = re.search(r"one worker per usable CPU: (\d+) \(affinity (\d+),", cluster.proxy.log())
+        assert said and int(said.group(2)) == len(every_cpu)
+        assert len(worker_cpu_ticks(cluster.proxy.proc.pid)) == int(said.group(1))
