@@ -53,6 +53,19 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
 
 
+def worker_cpu_seconds(pid):
+    """CPU seconds of each shardis worker thread (named shardis-wN), from /proc/PID/task."""
+    seconds = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/comm") as f:
+            name = f.read().strip()
+        if name.startswith("shardis-w"):
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            seconds[name] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return seconds
+
+
 def mget_args(n):
     return ["mget"] + ["key:__rand_int__"] * n
 
@@ -323,10 +336,14 @@ def main():
             stack.start()
             targets = [t for t, _, _ in stack.targets()]
             results = measure(stack, args)
+            # How the work split over the workers: each uses a core of its own when there is one.
+            workers = worker_cpu_seconds(stack.shardis.pid)
             memory = None if args.no_memory else memory_table(stack, threads)
         finally:
             stack.stop()
         section = table(results, targets, threads)
+        section += "\n\nshardis CPU seconds per worker thread over the run: " + ", ".join(
+            f"{name} {seconds:.1f}" for name, seconds in sorted(workers.items()))
         if memory:
             section += "\n\n" + memory
         if args.stats_compare:
