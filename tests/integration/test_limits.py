@@ -1,5 +1,6 @@
 """Bad input and resource limits: the proxy keeps serving every other client."""
 import os
+import random
 import socket
 import time
 
@@ -149,3 +150,37 @@ def test_requests_cut_across_reads_keep_their_state_between_other_clients():
         finally:
             for c in clients.values():
                 c.close()
+
+
+def test_requests_cut_at_random_points_across_many_clients():
+    """Every client's byte stream cut at random points and the pieces sent interleaved with
+    the other clients': the reads of one worker end mid-request at every possible place,
+    multibulk and inline, and each client still gets exactly its own replies in order."""
+    rng = random.Random(2026)
+    with Cluster(3, args=("--threads", "1")) as cluster:
+        clients, streams, expected = [], [], []
+        for c in range(8):
+            sent, replies = [], []
+            for j in range(60):
+                key, value = f"cut:{c}:{j % 7}", f"v{c}-{j}-" + "x" * rng.randrange(0, 40)
+                inline = rng.random() < 0.3
+                sent.append(f"SET {key} {value}\r\n".encode() if inline
+                            else encode_command("SET", key, value))
+                sent.append(encode_command("GET", key))
+                replies += [b"+OK\r\n", b"$%d\r\n%s\r\n" % (len(value), value.encode())]
+            clients.append(RawClient(cluster.proxy.port))
+            streams.append(b"".join(sent))
+            expected.append(replies)
+        try:
+            offsets = [0] * len(clients)
+            while any(o < len(s) for o, s in zip(offsets, streams)):
+                for c, client in enumerate(clients):
+                    if offsets[c] < len(streams[c]):
+                        piece = rng.randrange(1, 48)
+                        client.send(streams[c][offsets[c]:offsets[c] + piece])
+                        offsets[c] += piece
+            for c, client in enumerate(clients):
+                assert client.read_replies(len(expected[c])) == expected[c], f"client {c}"
+        finally:
+            for client in clients:
+                client.close()
