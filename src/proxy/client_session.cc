@@ -35,6 +35,7 @@
 #include <charconv>
 #include <cstring>
 #include <optional>
+#include <utility>
 
 #include "net/loop.h"
 #include "proxy/fanout.h"
@@ -144,8 +145,9 @@ void ClientSession::onRead(size_t nread) {
     std::string_view input(pool_.worker.readScratch().data(), nread);
     size_t used = processInput(input, decoder);
     if (retired_ || used == input.size()) return decoder.reset();
-    partial_decoder_ = std::make_unique<resp::RequestDecoder>(std::move(decoder));
-    decoder.reset();
+    // The cut request's state goes with its bytes; the worker keeps a fresh decoder.
+    partial_decoder_ = std::make_unique<resp::RequestDecoder>(pool_.worker.limits());
+    std::swap(*partial_decoder_, decoder);
     std::string_view rest = input.substr(used);
     if (read_buffer_.size() < rest.size() + kReadChunk)
       read_buffer_.resize(rest.size() + kReadChunk);

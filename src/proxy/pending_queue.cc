@@ -82,12 +82,13 @@ PendingRequest* PendingFreeList::take() {
 }
 
 namespace {
-// Empties `buffer` and hands its allocation on, unless it grew past `max_capacity`.
+// Takes `buffer`'s allocation, emptied, unless it grew past `max_capacity`.
 template <typename Buffer>
-Buffer emptied(Buffer&& buffer, size_t max_capacity) {
-  buffer.clear();
-  if (buffer.capacity() > max_capacity) Buffer().swap(buffer);
-  return std::move(buffer);
+Buffer takeEmptied(Buffer& buffer, size_t max_capacity) {
+  Buffer taken = std::move(buffer);
+  taken.clear();
+  if (taken.capacity() > max_capacity) return Buffer();
+  return taken;
 }
 }  // namespace
 
@@ -99,9 +100,9 @@ void PendingFreeList::give(PendingRequest* entry) {
   // The buffers of a held reply and of a split request's parts outlive the reset, so the next
   // request reuses them without allocating; everything else starts over as in a new entry.
   entry->cancel();  // while the tickets are still in sight
-  std::string reply = emptied(std::move(entry->reply_), kMaxKeptReply);
-  std::vector<backend::Ticket> tickets = emptied(std::move(entry->more_tickets_), kMaxKeptParts);
-  std::vector<uint32_t> servers = emptied(std::move(entry->part_servers), kMaxKeptParts);
+  std::string reply = takeEmptied(entry->reply_, kMaxKeptReply);
+  std::vector<backend::Ticket> tickets = takeEmptied(entry->more_tickets_, kMaxKeptParts);
+  std::vector<uint32_t> servers = takeEmptied(entry->part_servers, kMaxKeptParts);
   std::destroy_at(entry);
   std::construct_at(entry);
   entry->reply_ = std::move(reply);
