@@ -267,7 +267,7 @@ class Shardis:
         self.stderr.close()
         rc, self.proc = self.proc.returncode, None
         log = self.log()
-        for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+        for marker in ("AddressSanitizer", "LeakSanitizer", "ThreadSanitizer", "runtime error:"):
             assert marker not in log, f"sanitizer report from shardis:\n{log}"
         assert rc == 0, f"shardis exited with {rc}:\n{log}"
         return rc

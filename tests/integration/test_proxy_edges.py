@@ -138,13 +138,20 @@ def worker_cpu_ticks(pid):
     return ticks
 
 
+def started_workers(pid, count):
+    """The CPU ticks of the `count` workers, once every one has named itself: a client can
+    connect (the listening sockets are open) before the worker threads have started."""
+    wait_until(lambda: len(worker_cpu_ticks(pid)) == count, what=f"{count} named workers")
+    return worker_cpu_ticks(pid)
+
+
 def test_two_workers_share_the_clients_and_both_use_cpu():
     """--threads 2: each worker listens on the port (SO_REUSEPORT), the kernel spreads the
     connections over them, and both worker threads do their clients' work. With 32
     connections, all landing on one worker would take a 1 in 2^31 hash draw."""
     with Cluster(3, args=("--threads", "2")) as cluster:
         pid = cluster.proxy.proc.pid
-        before = worker_cpu_ticks(pid)
+        before = started_workers(pid, 2)
         assert sorted(before) == ["shardis-w0", "shardis-w1"]
         clients = [RawClient(cluster.proxy.port) for _ in range(32)]
         try:
@@ -169,11 +176,11 @@ def test_default_worker_count_is_the_cpus_the_process_may_use():
     try:
         os.sched_setaffinity(0, {min(every_cpu)})  # inherited by the processes started below
         with Cluster(1) as cluster:
-            assert sorted(worker_cpu_ticks(cluster.proxy.proc.pid)) == ["shardis-w0"]
+            assert sorted(started_workers(cluster.proxy.proc.pid, 1)) == ["shardis-w0"]
             assert "one worker per usable CPU: 1 (affinity 1," in cluster.proxy.log()
     finally:
         os.sched_setaffinity(0, every_cpu)
     with Cluster(1) as cluster:  # unpinned: the whole mask, unless a cgroup quota caps it
         said = re.search(r"one worker per usable CPU: (\d+) \(affinity (\d+),", cluster.proxy.log())
         assert said and int(said.group(2)) == len(every_cpu)
-        assert len(worker_cpu_ticks(cluster.proxy.proc.pid)) == int(said.group(1))
+        assert len(started_workers(cluster.proxy.proc.pid, int(said.group(1)))) == int(said.group(1))
