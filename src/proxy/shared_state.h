@@ -27,9 +27,8 @@ struct SharedState {
   std::atomic<uint64_t> rejected_clients{0};       // over max_clients / client_connections
   std::atomic<uint64_t> output_limit_closes{0};    // closed over client_output_buffer_limit
   std::atomic<uint64_t> protocol_error_closes{0};  // closed after a protocol error
-  stats::SlowLog slowlog;
-  ClientRegistry registry;  // CLIENT LIST / KILL across workers  // SLOWLOG; locks only when a
-                            // command is slow enough to log
+  stats::SlowLog slowlog;   // SLOWLOG; locks only when a command is slow enough to log
+  ClientRegistry registry;  // CLIENT LIST / KILL across workers
 };
 
 }  // namespace shardis::proxy
