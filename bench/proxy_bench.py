@@ -335,10 +335,13 @@ def main():
         try:
             stack.start()
             targets = [t for t, _, _ in stack.targets()]
+            # Memory first, on fresh processes: what an idle client costs, not what it reuses.
+            memory = None if args.no_memory else memory_table(stack, threads)
+            cpu_before = worker_cpu_seconds(stack.shardis.pid)
             results = measure(stack, args)
             # How the work split over the workers: each uses a core of its own when there is one.
-            workers = worker_cpu_seconds(stack.shardis.pid)
-            memory = None if args.no_memory else memory_table(stack, threads)
+            workers = {name: seconds - cpu_before.get(name, 0.0)
+                       for name, seconds in worker_cpu_seconds(stack.shardis.pid).items()}
         finally:
             stack.stop()
         section = table(results, targets, threads)
