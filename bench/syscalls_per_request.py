@@ -9,6 +9,7 @@ libc's malloc. All traffic is loopback.
 """
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -49,6 +50,27 @@ def count(pid, port, bench_args, pipeline, requests):
     return counts
 
 
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu(proxy_pid, shard_pids, port, requests):
+    """CPU µs per unpipelined GET of the proxy, the shards and redis-benchmark: on a box whose
+    cores they share, throughput follows their sum."""
+    proxy, shards = cpu_seconds(proxy_pid), sum(cpu_seconds(p) for p in shard_pids)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(["redis-benchmark", "-h", HOST, "-p", str(port), "-c", "50", "-n",
+                    str(requests), "-r", "100000", "-t", "get", "-q"],
+                   capture_output=True, check=True, timeout=600)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    bench = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    proxy = cpu_seconds(proxy_pid) - proxy
+    shards = sum(cpu_seconds(p) for p in shard_pids) - shards
+    return [seconds * 1e6 / requests for seconds in (proxy, shards, bench)]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--shardis", required=True)
@@ -65,6 +87,7 @@ def main():
                 ["redis-server", "--bind", HOST, "--port", str(port), "--save", "", "--dir", work],
                 stdout=subprocess.DEVNULL))
             wait_for_ping(port, procs[-1])
+        shard_pids = [proc.pid for proc in procs]
         pool = ("  hash: fnv1a_64\n  distribution: ketama\n  redis: true\n  servers:\n" +
                 "".join(f"    - {HOST}:{p}:1 s{i}\n" for i, p in enumerate(shards)))
         proxies = [("shardis", [args.shardis, "--threads", "1", "--log-level", "warn"])]
@@ -72,6 +95,7 @@ def main():
             proxies.insert(0, ("twemproxy", [args.nutcracker, "-v", "0"]))
         print("| workload | proxy | malloc | " + " | ".join(SYSCALLS) + " | syscalls |")
         print("| --- | --- |" + " ---: |" * (len(SYSCALLS) + 2))
+        whole = []
         for name, cmd in proxies:
             port = free_port()
             conf = os.path.join(work, f"{name}.yml")
@@ -85,6 +109,12 @@ def main():
                 cells = " | ".join(f"{c.get(s, 0):.2f}" for s in ["malloc"] + SYSCALLS)
                 total = sum(c.get(s, 0) for s in SYSCALLS)
                 print(f"| {workload} | {name} | {cells} | {total:.2f} |", flush=True)
+            whole.append((name, machine_cpu(proc.pid, shard_pids, port, 4 * args.requests)))
+        print("\n| unpipelined GET through | proxy µs | shards µs | redis-benchmark µs | all µs |")
+        print("| --- | ---: | ---: | ---: | ---: |")
+        for name, (proxy, shards, bench) in whole:
+            print(f"| {name} | {proxy:.1f} | {shards:.1f} | {bench:.1f} | "
+                  f"{proxy + shards + bench:.1f} |")
     finally:
         for proc in reversed(procs):  # the proxies before their servers
             proc.terminate()
