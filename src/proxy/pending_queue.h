@@ -10,7 +10,7 @@
 // recycled early cancels its tickets, so a late reply is dropped rather than delivered.
 //
 // Entries come from the worker's PendingFreeList and go back to it once written: a steady load
-// allocates none, and an idle client holds none (an empty queue is two pointers).
+// allocates none, and an idle client holds none (an empty queue owns no storage).
 #pragma once
 
 #include <cstdint>
