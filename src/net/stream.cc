@@ -38,6 +38,11 @@ Stream::Stream(Loop& loop, Kind kind, StreamEvents* events)
 
 int Stream::accept(uv_stream_t* listener) { return uv_accept(listener, raw()); }
 
+int Stream::open(uv_os_sock_t socket) {
+  return kind_ == Kind::kTcp ? uv_tcp_open(&handle_.tcp, socket)
+                             : uv_pipe_open(&handle_.pipe, socket);
+}
+
 int Stream::connectTcp(const sockaddr* address) {
   request_ = std::make_unique<Request>();
   request_->connect.data = this;

@@ -59,6 +59,8 @@ class Stream {
 
   // Accepts a pending connection of `listener` into this stream (libuv status).
   int accept(uv_stream_t* listener);
+  // Adopts an already connected socket (fuzz/: one end of a socketpair; libuv status).
+  int open(uv_os_sock_t socket);
   // Starts an outgoing connection; onConnect() follows. Writes made meanwhile wait for it.
   int connectTcp(const sockaddr* address);
   void connectUnix(const std::string& path);

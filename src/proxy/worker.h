@@ -85,6 +85,8 @@ class Worker final : public SessionOwner, public KillSink {
   void requestStop();
 
   void accept(PoolRuntime& pool, net::Listener& listener);
+  // Pool `index` as this worker runs it (sessions made without a listener: fuzz/).
+  PoolRuntime& pool(uint32_t index) { return *pools_[index]; }
   void retire(ClientSession& session) override;
   // Any thread: close client `client_id` if this worker serves it (CLIENT KILL).
   void requestKill(uint64_t client_id) override;
