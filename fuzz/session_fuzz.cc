@@ -115,9 +115,12 @@ struct Client {
     session->close();
     ::close(ends[1]);
   }
-  // Writes up to `bytes` of `rest` as the client; false once the session has hung up.
+  // Writes up to `bytes` of `rest` as the client, as much as the socket takes now.
   void send(std::string_view& rest, size_t bytes) {
-    if (session->retired()) return rest = {}, void();
+    if (session->retired()) {
+      rest = {};  // it hung up (QUIT, a protocol error): nothing more is read
+      return;
+    }
     ssize_t sent = ::send(ends[1], rest.data(), std::min(bytes, rest.size()), MSG_DONTWAIT);
     if (sent > 0) rest.remove_prefix(static_cast<size_t>(sent));
   }

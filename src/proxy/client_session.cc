@@ -111,9 +111,10 @@ void ClientSession::finishAfterWrites() {
 // Reads land in the worker's scratch buffer, decoded by the worker's decoder, whenever no
 // partial request is waiting, so an idle client holds no read buffer and no decoder at all;
 // only the tail of an incomplete request is copied into the session's own buffer, with the
-// decoder's state, and both are freed once the request is complete.
+// decoder's state, and both are freed once the request is complete. After QUIT or a protocol
+// error every read lands in the scratch buffer and is dropped.
 uv_buf_t ClientSession::readBuffer(size_t /*suggested*/) {
-  if (read_start_ == read_end_) {
+  if (read_start_ == read_end_ || closing_) {
     read_start_ = read_end_ = 0;
     reading_scratch_ = true;
     std::string& scratch = pool_.worker.readScratch();
@@ -141,10 +142,11 @@ void ClientSession::compactReadBuffer() {
 void ClientSession::onRead(size_t nread) {
   if (reading_scratch_) {
     reading_scratch_ = false;
+    if (closing_) return;  // after QUIT or a protocol error: dropped
     resp::RequestDecoder& decoder = pool_.worker.requestDecoder();
     std::string_view input(pool_.worker.readScratch().data(), nread);
     size_t used = processInput(input, decoder);
-    if (retired_ || used == input.size()) return decoder.reset();
+    if (retired_ || closing_ || used == input.size()) return decoder.reset();
     // The cut request's state goes with its bytes; the worker keeps a fresh decoder.
     partial_decoder_ = std::make_unique<resp::RequestDecoder>(pool_.worker.limits());
     std::swap(*partial_decoder_, decoder);
@@ -160,7 +162,8 @@ void ClientSession::onRead(size_t nread) {
   read_start_ +=
       processInput(std::string_view(read_buffer_.data() + read_start_, read_end_ - read_start_),
                    *partial_decoder_);
-  if (retired_ || read_start_ != read_end_) return;
+  if (retired_ || (read_start_ != read_end_ && !closing_)) return;
+  // All of it was used, or none of the rest will be (QUIT, a protocol error): give it back.
   read_start_ = read_end_ = 0;
   std::string().swap(read_buffer_);
   partial_decoder_.reset();
@@ -423,7 +426,9 @@ void ClientSession::reply(std::string bytes, bool close_after) {
   pending.silent = silent_;
   if (close_after) {
     pending.setCloseAfter();
-    closing_ = true;  // nothing after QUIT or a protocol error is read
+    // Nothing after QUIT or a protocol error is processed, or kept: it is still read (and
+    // dropped), so the close that follows is a FIN, not a reset over unread bytes.
+    closing_ = true;
   }
   if (&pending != &queue_.front()) return hold(pending);
   writeCompleted();

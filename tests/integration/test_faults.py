@@ -122,3 +122,34 @@ def test_unreachable_server_answers_connection_refused():
             reply = c.call("GET", grouped["s2"][0])
             assert reply.startswith(b"-ERR server s2: "), reply
             assert c.call("GET", grouped["s1"][0]) == b"$-1\r\n"
+
+
+def test_nothing_is_read_after_a_protocol_error():
+    """After bytes that are not RESP the client gets the replies it is owed, the error, and is
+    closed, as Redis does; what it sends in the meantime is not read into the proxy's memory
+    (while an earlier request waits on a stopped server, that could be without bound)."""
+    with Cluster(1, pool_options={"timeout": 3000}, args=("--threads", "1")) as cluster:
+        with cluster.proxy.client() as c, cluster.proxy.client() as observer:
+            assert c.call("CLIENT", "SETNAME", "victim") == b"+OK\r\n"
+            cluster.by_name["s1"].kill(signal.SIGSTOP)
+            try:
+                c.send(encode_command("GET", "k") + b"*1\r\n$x\r\n")
+                time.sleep(0.2)
+                c.sock.setblocking(False)
+                flood = b"x" * 65536
+                for _ in range(64):  # up to 4 MB, as much as the socket buffers take
+                    try:
+                        c.sock.send(flood)
+                    except BlockingIOError:
+                        break
+                time.sleep(0.3)
+                listing = observer.call("CLIENT", "LIST").decode()
+                line = next(l for l in listing.splitlines() if "name=victim" in l)
+                qbuf = int(line.split(" qbuf=")[1].split()[0])
+                assert qbuf <= 65536, line
+            finally:
+                cluster.by_name["s1"].kill(signal.SIGCONT)
+            c.sock.setblocking(True)
+            assert c.read_reply() == b"$-1\r\n"
+            assert c.read_reply() == b"-ERR Protocol error: invalid bulk length\r\n"
+            assert c.closed_by_peer()
