@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../tests/unit/resp/feed.h"
 #include "resp/limits.h"
 
 namespace shardis::resp::fuzz {
@@ -25,40 +26,17 @@ inline void check(bool condition, const char* what) {
   if (!condition) violated(what);
 }
 
-template <typename Frame>
-struct Outcome {
-  std::vector<Frame> frames;
-  Status last = Status::kNeedMore;
-  std::string error;
-  bool operator==(const Outcome&) const = default;
-};
-
-// `describe(decoder, pending)` captures the current frame as a comparable value (and may
-// check frame-level invariants). Every decode() sees a fresh copy of the buffer so that a
-// pointer kept across calls would be caught by ASan.
+// The unit tests' chunk driver (every decode() sees a fresh copy of the buffer, so a pointer
+// kept across calls is caught by ASan), with the frame-level invariants checked as it goes.
 template <typename Decoder, typename Describe>
 auto feed(const Limits& limits, const std::vector<std::string_view>& chunks, Describe describe) {
   Decoder decoder(limits);
-  using Frame = decltype(describe(decoder, std::string_view{}));
-  Outcome<Frame> outcome;
-  std::string buffer;
-  for (const std::string_view chunk : chunks) {
-    buffer.append(chunk);
-    while (true) {
-      const std::string moved = buffer;
-      outcome.last = decoder.decode(moved);
-      if (outcome.last == Status::kError) {
-        outcome.error = std::string(decoder.errorMessage());
-        check(!outcome.error.empty(), "an error has a message");
-        return outcome;
-      }
-      if (outcome.last != Status::kFrame) break;
-      check(decoder.consumed() > 0, "a frame consumes bytes");
-      check(decoder.consumed() <= moved.size(), "consumed <= pending");
-      outcome.frames.push_back(describe(decoder, std::string_view(moved)));
-      buffer.erase(0, decoder.consumed());
-    }
-  }
+  auto outcome = test::feedChunks(decoder, chunks, [&](Decoder& d, std::string_view pending) {
+    check(d.consumed() > 0, "a frame consumes bytes");
+    check(d.consumed() <= pending.size(), "consumed <= pending");
+    return describe(d, pending);
+  });
+  if (outcome.last == Status::kError) check(!outcome.error.empty(), "an error has a message");
   return outcome;
 }
 

@@ -19,6 +19,7 @@ struct Outcome {
   std::vector<Frame> frames;
   Status last = Status::kNeedMore;
   std::string error;
+  bool operator==(const Outcome&) const = default;
 };
 
 // `describe(decoder, pending)` turns the decoder's current frame into a comparable value.
