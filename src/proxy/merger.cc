@@ -30,33 +30,28 @@ std::string_view arrayBody(std::string_view raw) {
   return line == std::string_view::npos ? std::string_view{} : raw.substr(line + 2);
 }
 
-class SumMerger final : public PartMerger {
+// The parts' integers folded into one, from `start`: summed (DEL, EXISTS ...) or the
+// smallest kept (WAIT, LASTSAVE).
+class IntegerMerger final : public PartMerger {
  public:
-  using PartMerger::PartMerger;
+  using Fold = int64_t (*)(int64_t, int64_t);
+  IntegerMerger(const ServerNames& servers, std::span<const uint32_t> part_servers, int64_t start,
+                Fold fold)
+      : PartMerger(servers, part_servers), value_(start), fold_(fold) {}
 
  private:
   void merge(uint32_t part, const resp::Reply& reply) override {
     std::optional<int64_t> value = resp::integerValue(reply.raw);
     if (!value) return unexpected(part);
-    sum_ += *value;
+    value_ = fold_(value_, *value);
   }
-  void build(std::string& reply) override { resp::appendInteger(reply, sum_); }
-  int64_t sum_ = 0;
+  void build(std::string& reply) override { resp::appendInteger(reply, value_); }
+  int64_t value_;
+  Fold fold_;
 };
 
-class MinMerger final : public PartMerger {
- public:
-  using PartMerger::PartMerger;
-
- private:
-  void merge(uint32_t part, const resp::Reply& reply) override {
-    std::optional<int64_t> value = resp::integerValue(reply.raw);
-    if (!value) return unexpected(part);
-    min_ = std::min(min_, *value);
-  }
-  void build(std::string& reply) override { resp::appendInteger(reply, min_); }
-  int64_t min_ = std::numeric_limits<int64_t>::max();
-};
+int64_t sum(int64_t a, int64_t b) { return a + b; }
+int64_t smaller(int64_t a, int64_t b) { return std::min(a, b); }
 
 class AllOkMerger final : public PartMerger {
  public:
@@ -282,7 +277,7 @@ std::unique_ptr<Merger> makeMerger(MergeKind kind, const ServerNames& servers,
                                    std::span<const uint32_t> key_parts) {
   switch (kind) {
     case MergeKind::kSum:
-      return std::make_unique<SumMerger>(servers, part_servers);
+      return std::make_unique<IntegerMerger>(servers, part_servers, 0, sum);
     case MergeKind::kAllOk:
       return std::make_unique<AllOkMerger>(servers, part_servers);
     case MergeKind::kMget:
@@ -296,7 +291,8 @@ std::unique_ptr<Merger> makeMerger(MergeKind kind, const ServerNames& servers,
     case MergeKind::kAllOnes:
       return std::make_unique<AllOnesMerger>(servers, part_servers);
     case MergeKind::kMin:
-      return std::make_unique<MinMerger>(servers, part_servers);
+      return std::make_unique<IntegerMerger>(servers, part_servers,
+                                             std::numeric_limits<int64_t>::max(), smaller);
   }
   return nullptr;
 }

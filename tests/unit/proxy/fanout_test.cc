@@ -116,6 +116,18 @@ TEST(Merger, SumAddsIntegers) {
   EXPECT_EQ(out, ":7\r\n");
 }
 
+TEST(Merger, MinKeepsTheSmallestInteger) {
+  Names names;
+  std::vector<uint32_t> parts{0, 1, 2};
+  auto merger = makeMerger(MergeKind::kMin, names, parts);  // WAIT, LASTSAVE
+  merger->onPartReply(0, reply(resp::ReplyType::kInteger, 0, ":5\r\n"));
+  merger->onPartReply(2, reply(resp::ReplyType::kInteger, 0, ":9\r\n"));
+  merger->onPartReply(1, reply(resp::ReplyType::kInteger, 0, ":3\r\n"));
+  std::string out;
+  merger->finish(out);
+  EXPECT_EQ(out, ":3\r\n");
+}
+
 TEST(Merger, AFailedPartNamesItsServer) {
   Names names;
   std::vector<uint32_t> parts{0, 1};
