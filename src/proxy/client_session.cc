@@ -147,9 +147,10 @@ void ClientSession::onRead(size_t nread) {
     std::string_view input(pool_.worker.readScratch().data(), nread);
     size_t used = processInput(input, decoder);
     if (retired_ || closing_ || used == input.size()) return decoder.reset();
-    // The cut request's state goes with its bytes; the worker keeps a fresh decoder.
-    partial_decoder_ = std::make_unique<resp::RequestDecoder>(pool_.worker.limits());
-    std::swap(*partial_decoder_, decoder);
+    // The cut request's state goes with its bytes, copied: the worker's decoder keeps its
+    // grown argument vectors for the other clients, and starts over.
+    partial_decoder_ = std::make_unique<resp::RequestDecoder>(decoder);
+    decoder.reset();
     std::string_view rest = input.substr(used);
     if (read_buffer_.size() < rest.size() + kReadChunk)
       read_buffer_.resize(rest.size() + kReadChunk);
