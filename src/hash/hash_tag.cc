@@ -31,6 +31,13 @@ std::string_view HashTag::routingKey(std::string_view key) const {
   return key;
 }
 
+std::string_view HashTag::prefixRoutingKey(std::string_view prefix) const {
+  if (kind_ != Kind::kTwemproxy) return {};
+  std::string_view tag = twemproxyTag(prefix);
+  // twemproxyTag gives back the whole input when it found no tag.
+  return tag.data() == prefix.data() && tag.size() == prefix.size() ? std::string_view{} : tag;
+}
+
 std::string_view HashTag::twemproxyTag(std::string_view key) const {
   const size_t start = key.find(open_);
   if (start == std::string_view::npos) return key;

@@ -29,6 +29,11 @@ class HashTag {
 
   // The bytes that get hashed: a view into `key`, no allocation.
   [[nodiscard]] std::string_view routingKey(std::string_view key) const;
+  // The routing key shared by every key that starts with `prefix`, when the prefix alone
+  // decides it (a complete twemproxy tag); empty when what follows could change it (no tag
+  // rule, an unclosed tag, or redis-shard's rule, which looks for the last closing byte).
+  // SORT's BY/GET patterns use it: their keys are the prefix, then an element unknown here.
+  [[nodiscard]] std::string_view prefixRoutingKey(std::string_view prefix) const;
 
   enum class Kind : unsigned char { kNone, kTwemproxy, kRedisShard };
   [[nodiscard]] Kind kind() const { return kind_; }

@@ -1,5 +1,7 @@
 #include "proxy/router.h"
 
+#include "proxy/sort_patterns.h"
+
 namespace shardis::proxy {
 
 hash::HashTag hashTagOf(const config::Pool& pool) {
@@ -44,7 +46,14 @@ Route Router::route(const command::CommandSpec& spec, command::Routing routing,
     if (!key_servers_.empty() && server != key_servers_.front()) same_server = false;
     key_servers_.push_back(server);
   }
-  if (same_server) return Route{Route::Kind::kServer, key_servers_.front(), {}};
+  if (same_server) {
+    uint32_t server = key_servers_.front();
+    if (spec.key_rule == command::KeyRule::kSort || spec.key_rule == command::KeyRule::kSortRo) {
+      std::string denied = checkSortPatterns(argv, tag_, locator, server);
+      if (!denied.empty()) return Route{Route::Kind::kError, 0, std::move(denied)};
+    }
+    return Route{Route::Kind::kServer, server, {}};
+  }
   if (routing == command::Routing::kSplit) return Route{Route::Kind::kSeveralServers, 0, {}};
   return Route{Route::Kind::kError, 0, crossSlotError()};
 }

@@ -85,6 +85,17 @@ TEST(HashTag, ForPoolFollowsTheDistribution) {
   EXPECT_EQ(HashTag::forPool(Distribution::kRedisShard, "<>").routingKey("a<b>c<d>e"), "d");
 }
 
+TEST(HashTag, PrefixRoutingKeyNeedsACompleteTwemproxyTag) {
+  HashTag tag = HashTag::twemproxy("{}");
+  EXPECT_EQ(tag.prefixRoutingKey("w{user1}_"), "user1");
+  EXPECT_EQ(tag.prefixRoutingKey("w_"), "");      // what follows may open a tag
+  EXPECT_EQ(tag.prefixRoutingKey("w{user1"), "");  // or close this one
+  EXPECT_EQ(tag.prefixRoutingKey("{}_"), "");      // an empty tag hashes the whole key
+  EXPECT_EQ(HashTag::none().prefixRoutingKey("{a}_"), "");
+  // redis-shard's tag ends at the last '}', which what follows may move.
+  EXPECT_EQ(HashTag::redisShard().prefixRoutingKey("{a}_"), "");
+}
+
 TEST(HashTag, RoutingKeyIsAViewIntoTheKey) {
   const std::string key = "user:{42}:name";
   const std::string_view routing = HashTag::twemproxy("{}").routingKey(key);

@@ -131,6 +131,50 @@ TEST_F(RouterTest, BadNumkeysGetsTheServersWording) {
   EXPECT_EQ(got.error, "ERR Number of keys can't be greater than number of args");
 }
 
+// A tag that lands on another server than `tag`'s.
+std::string otherTag(RingLocator& locator, std::string_view tag) {
+  for (int i = 0; i < 1000; ++i) {
+    std::string other = "t" + std::to_string(i);
+    if (locator.locate(other) != locator.locate(tag)) return other;
+  }
+  return "";
+}
+
+TEST_F(RouterTest, SortByAPatternWithoutATagIsDenied) {
+  Route by = route({"SORT", "{t}list", "BY", "weight_*"});
+  ASSERT_EQ(by.kind, Route::Kind::kError);
+  EXPECT_EQ(by.error, "ERR BY option of SORT denied in Cluster mode.");
+  Route get = route({"SORT_RO", "{t}list", "GET", "data_*->f"});
+  ASSERT_EQ(get.kind, Route::Kind::kError);
+  EXPECT_EQ(get.error, "ERR GET option of SORT denied in Cluster mode.");
+  // A '*' before the tag, or inside it, lets each element move the key.
+  EXPECT_EQ(route({"SORT", "{t}list", "BY", "*{t}w"}).kind, Route::Kind::kError);
+  EXPECT_EQ(route({"SORT", "{t}list", "BY", "{t*}w"}).kind, Route::Kind::kError);
+}
+
+TEST_F(RouterTest, SortPatternsTaggedForTheKeysServerAreForwarded) {
+  Route got = route({"SORT", "{t}list", "BY", "{t}w_*", "GET", "#", "GET", "{t}d_*->f", "LIMIT",
+                     "0", "10", "ALPHA", "DESC", "STORE", "{t}out"});
+  ASSERT_EQ(got.kind, Route::Kind::kServer) << got.error;
+  EXPECT_EQ(got.server, locator.locate("t"));
+}
+
+TEST_F(RouterTest, SortPatternsTaggedForAnotherServerAreCrossslot) {
+  std::string other = otherTag(locator, "t");
+  Route got = route({"SORT", "{t}list", "GET", "#", "BY", "{" + other + "}w_*"});
+  ASSERT_EQ(got.kind, Route::Kind::kError);
+  EXPECT_EQ(got.error, "CROSSSLOT Keys in request don't hash to the same server");
+}
+
+TEST_F(RouterTest, SortPatternsThatReadNoKeyAreFree) {
+  EXPECT_EQ(route({"SORT", "list", "BY", "nosort"}).kind, Route::Kind::kServer);
+  EXPECT_EQ(route({"SORT", "list", "GET", "#", "GET", "constant"}).kind, Route::Kind::kServer);
+  // A pattern after a syntax error is the server's to refuse, with its own error.
+  EXPECT_EQ(route({"SORT", "list", "BOGUS", "BY", "w_*"}).kind, Route::Kind::kServer);
+  // LIMIT's numbers are not patterns, even when they look like one.
+  EXPECT_EQ(route({"SORT", "list", "LIMIT", "by", "*", "ASC"}).kind, Route::Kind::kServer);
+}
+
 TEST_F(RouterTest, NoLiveServerIsAnError) {
   locator.none_live = true;
   Route got = route({"GET", "k"});
