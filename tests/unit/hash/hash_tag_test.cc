@@ -88,7 +88,7 @@ TEST(HashTag, ForPoolFollowsTheDistribution) {
 TEST(HashTag, PrefixRoutingKeyNeedsACompleteTwemproxyTag) {
   HashTag tag = HashTag::twemproxy("{}");
   EXPECT_EQ(tag.prefixRoutingKey("w{user1}_"), "user1");
-  EXPECT_EQ(tag.prefixRoutingKey("w_"), "");      // what follows may open a tag
+  EXPECT_EQ(tag.prefixRoutingKey("w_"), "");       // what follows may open a tag
   EXPECT_EQ(tag.prefixRoutingKey("w{user1"), "");  // or close this one
   EXPECT_EQ(tag.prefixRoutingKey("{}_"), "");      // an empty tag hashes the whole key
   EXPECT_EQ(HashTag::none().prefixRoutingKey("{a}_"), "");
