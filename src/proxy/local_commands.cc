@@ -31,6 +31,10 @@ std::string oneLine(std::string_view text) {
 }
 
 void ping(Argv argv, std::string& out) {
+  // The command table allows any count (-1); Redis's PING itself takes at most a message.
+  if (argv.size() > 2) {
+    return resp::appendError(out, "ERR wrong number of arguments for 'ping' command");
+  }
   if (argv.size() == 1) {
     resp::appendStatus(out, "PONG");
   } else {

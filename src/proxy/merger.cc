@@ -220,8 +220,13 @@ class ScanMerger final : public PartMerger {
 void PartMerger::onPartReply(uint32_t part, const resp::Reply& reply) {
   if (!error_.empty()) return;
   if (resp::isError(reply)) {
-    error_ = "ERR server " + servers_.serverName(serverOf(part)) + ": ";
-    error_.append(errorText(reply.raw));
+    // Client libraries act on the error's first word (BUSY, LOADING, READONLY, NOSCRIPT ...),
+    // so it stays first; the server that said it comes right after.
+    std::string_view text = errorText(reply.raw);
+    size_t space = text.find(' ');
+    error_.assign(text.substr(0, space));
+    error_.append(" server ").append(servers_.serverName(serverOf(part))).append(": ");
+    if (space != std::string_view::npos) error_.append(text.substr(space + 1));
     return;
   }
   merge(part, reply);

@@ -3,9 +3,9 @@
 // failure, then asks for the result once all parts are in (see pending_queue.h).
 //
 // Failure rule, for every merger: the first part that failed or answered with an error makes
-// the whole reply one error naming that server, "-ERR server s2: Connection refused" or
-// "-ERR server s2: READONLY You can't write against a read only replica."; the other parts
-// may have run.
+// the whole reply one error naming that server, "-ERR server s2: Connection refused" or, with
+// the server's own error code kept first, "-READONLY server s2: You can't write against a
+// read only replica."; the other parts may have run.
 #pragma once
 
 #include <cstdint>

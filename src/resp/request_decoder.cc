@@ -96,8 +96,9 @@ Status RequestDecoder::decodeMultibulkCount(std::string_view pending) {
       break;
   }
   const auto count = detail::parseInteger(pending.substr(1, line_end - 1));
-  // `*-1` is a null multibulk, which Redis ignores like `*0`; other negatives are garbage.
-  if (!count || *count < -1 || *count > static_cast<int64_t>(limits_.max_array_len)) {
+  // A count of zero or below (`*0`, the null `*-1`, `*-10`) is an empty request that Redis
+  // skips, keeping the connection.
+  if (!count || *count > static_cast<int64_t>(limits_.max_array_len)) {
     return fail(kInvalidMultibulkLength);
   }
   pos_ = line_end + 2;

@@ -136,7 +136,7 @@ TEST(Merger, AFailedPartNamesItsServer) {
   merger->onPartReply(1, reply(resp::ReplyType::kError, 0, "-READONLY no writes\r\n"));
   std::string out;
   merger->finish(out);
-  EXPECT_EQ(out, "-ERR server s2: READONLY no writes\r\n");
+  EXPECT_EQ(out, "-READONLY server s2: no writes\r\n");
 
   auto down = makeMerger(MergeKind::kSum, names, parts);
   down->onPartFailure(0, "ERR server s1: Connection refused");

@@ -34,6 +34,7 @@ class LocalCommandsTest : public ::testing::Test {
 TEST_F(LocalCommandsTest, PingAndEcho) {
   EXPECT_EQ(run({"PING"}), "+PONG\r\n");
   EXPECT_EQ(run({"ping", "hi"}), "$2\r\nhi\r\n");
+  EXPECT_EQ(run({"PING", "a", "b"}), "-ERR wrong number of arguments for 'ping' command\r\n");
   EXPECT_EQ(run({"ECHO", ""}), "$0\r\n\r\n");
 }
 

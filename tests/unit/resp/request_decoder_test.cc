@@ -66,6 +66,10 @@ const std::vector<ValidCase>& validCases() {
        {multibulk({"ECHO", std::string("\0\xff*", 3)}, 23)}},
       {"empty_multibulk", "*0\r\n"sv, {multibulk({}, 4)}},
       {"null_multibulk", "*-1\r\n"sv, {multibulk({}, 5)}},
+      // Redis skips any count below one, as it skips *0, and keeps the connection.
+      {"negative_multibulk",
+       "*-10\r\n*1\r\n$4\r\nPING\r\n"sv,
+       {multibulk({}, 6), multibulk({"PING"}, 14)}},
       {"pipeline",
        "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$2\r\nbc\r\n"sv,
        {multibulk({"GET", "a"}, 20), multibulk({"GET", "bc"}, 21)}},
@@ -136,7 +140,6 @@ const std::vector<InvalidCase>& invalidCases() {
   static const std::vector<InvalidCase> cases = {
       {"*abc\r\n"sv, "Protocol error: invalid multibulk length"},
       {"*\r\n"sv, "Protocol error: invalid multibulk length"},
-      {"*-2\r\n"sv, "Protocol error: invalid multibulk length"},
       {"*+1\r\n"sv, "Protocol error: invalid multibulk length"},
       {"*01\r\n"sv, "Protocol error: invalid multibulk length"},
       {"*99999999999999999999\r\n"sv, "Protocol error: invalid multibulk length"},

@@ -1,0 +1,60 @@
+"""Replies that Redis's own test suite found answered differently through shardis, each
+checked against one direct redis-server (the `direct` fixture) with the same bytes."""
+import time
+
+from harness import RawClient, free_port, wait_until
+
+
+def test_ping_with_two_arguments_is_an_arity_error(proxy, direct):
+    for command in [("PING",), ("PING", "hi"), ("PING", "a", "b"), ("PING", "a", "b", "c")]:
+        assert proxy.call(*command) == direct.call(*command), command
+
+
+def test_a_multibulk_count_below_minus_one_is_skipped(proxy, direct):
+    for client in (proxy, direct):
+        client.send(b"*-10\r\n*1\r\n$4\r\nPING\r\n")
+        assert client.read_reply() == b"+PONG\r\n"
+        assert client.call("ECHO", "still here") == b"$10\r\nstill here\r\n"
+
+
+def server_error_text(client, *command):
+    """`command`'s error from one redis-server, split into its code and the rest."""
+    reply = client.call(*command)
+    assert reply.startswith(b"-"), reply
+    code, _, rest = reply[1:].partition(b" ")
+    return code, rest
+
+
+def test_a_fanout_error_keeps_the_servers_code_first(cluster, proxy):
+    """FLUSHALL over three servers, one a read-only replica: READONLY stays the error's code,
+    so a client library reacts as it would to that server, and the server is named."""
+    name = cluster.names[1]
+    replica = cluster.by_name[name]
+    dead = free_port()
+    with replica.client() as c:
+        c.call("REPLICAOF", "127.0.0.1", dead)
+        code, rest = server_error_text(c, "SET", "k", "v")
+        assert code == b"READONLY"
+        try:
+            assert proxy.call("FLUSHALL") == b"-READONLY server " + name.encode() + b": " + rest
+        finally:
+            c.call("REPLICAOF", "NO", "ONE")
+
+
+def test_a_busy_server_answers_busy_through_a_fanout(cluster, proxy):
+    name = cluster.names[0]
+    server = cluster.by_name[name]
+    with server.client() as admin:
+        admin.call("CONFIG", "SET", "busy-reply-threshold", 50)
+    runner = RawClient(server.port, timeout=10)
+    runner.send_command("EVAL", "local t = redis.call('TIME') "
+                        "while true do local n = redis.call('TIME') "
+                        "if n[1] - t[1] > 5 then break end end return 1", 0)
+    try:
+        time.sleep(0.3)  # past the threshold: the server now answers BUSY
+        reply = proxy.call("DBSIZE")
+        assert reply.startswith(b"-BUSY server " + name.encode() + b": "), reply
+    finally:
+        with server.client() as admin:
+            wait_until(lambda: admin.call("SCRIPT", "KILL") == b"+OK\r\n", what="script killed")
+        runner.close()
