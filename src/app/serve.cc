@@ -119,8 +119,9 @@ void waitForStop(const sigset_t& signals) {
         if (reopenLogFile(error)) {
           spdlog::info("received SIGHUP; log file reopened");
         } else {
-          // Goes nowhere if the file is gone, but stderr may still be watched.
-          std::fprintf(stderr, "shardis: cannot reopen the log file: %s\n", error.c_str());
+          // Into the file still open (renamed, perhaps), and to stderr, which may be watched.
+          spdlog::error("received SIGHUP; {}; still writing to the file already open", error);
+          std::fprintf(stderr, "shardis: %s\n", error.c_str());
         }
         break;
       }
