@@ -156,7 +156,7 @@ std::string stepLogLevel(bool more_verbose) {
   if (!more_verbose && level < static_cast<int>(spdlog::level::critical)) ++level;
   logger->set_level(static_cast<spdlog::level::level_enum>(level));
   auto name = spdlog::level::to_string_view(logger->level());
-  return std::string(name.data(), name.size());
+  return {name.data(), name.size()};
 }
 
 }  // namespace shardis::app

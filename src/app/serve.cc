@@ -10,9 +10,9 @@
 // app/signals.h for the set and for the fatal signals.
 #include "app/serve.h"
 
-#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <spdlog/spdlog.h>
 

@@ -14,7 +14,7 @@
 // install its handler); ASAN_OPTIONS=allow_user_segv_handler=0 keeps ASan's instead.
 #pragma once
 
-#include <signal.h>
+#include <csignal>
 
 namespace shardis::app {
 
