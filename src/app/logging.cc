@@ -1,9 +1,16 @@
 #include "app/logging.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <memory>
 #include <mutex>
 
-#include <spdlog/details/file_helper.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -12,29 +19,92 @@ namespace shardis::app {
 
 namespace {
 
-// A file sink whose file can be closed and opened again by path (logrotate's rename + HUP).
-// spdlog's basic_file_sink cannot: it keeps its descriptor for life.
+// The descriptor crashLogFd() hands out: standard error, or a private duplicate of the log
+// file's descriptor that a reopen replaces in place (dup3), so its number never dangles.
+std::atomic<int> crash_fd{STDERR_FILENO};
+static_assert(std::atomic<int>::is_always_lock_free, "read from a signal handler");
+
+void pointCrashFdAt(int fd) {
+  const int current = crash_fd.load();
+  if (fd == STDERR_FILENO) {
+    crash_fd.store(STDERR_FILENO);
+    if (current != STDERR_FILENO) ::close(current);
+    return;
+  }
+  if (current != STDERR_FILENO) {
+    ::dup3(fd, current, O_CLOEXEC);
+    return;
+  }
+  const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (copy >= 0) crash_fd.store(copy);
+}
+
+std::string openError(const std::string& path, int err) {
+  std::string message = "cannot open log file '" + path + "': ";
+  const size_t slash = path.rfind('/');
+  if (err == ENOENT && slash != std::string::npos) {
+    // O_CREAT makes the file but not its directory: say which one is missing.
+    const std::string dir = slash == 0 ? "/" : path.substr(0, slash);
+    struct stat info {};
+    if (::stat(dir.c_str(), &info) != 0) {
+      return message + "directory '" + dir + "' does not exist (shardis does not create it)";
+    }
+  }
+  return message + std::strerror(err);
+}
+
+// Opens `path` for appending, creating the file (mode 0666 less the umask, as fopen does) but
+// never a directory: a log path in a missing directory is a typo or a missing volume.
+FILE* openLogFile(const std::string& path, std::string& error) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    error = openError(path, errno);
+    return nullptr;
+  }
+  FILE* file = ::fdopen(fd, "a");
+  if (file == nullptr) {
+    error = openError(path, errno);
+    ::close(fd);
+  }
+  return file;
+}
+
+// A file sink whose file can be opened again by path (logrotate's rename + HUP). spdlog's
+// own file sinks cannot, and they create missing directories.
 class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
-  explicit ReopenableFileSink(const std::string& path) { file_.open(path, /*truncate=*/false); }
+  ReopenableFileSink(std::string path, FILE* file) : path_(std::move(path)), file_(file) {
+    pointCrashFdAt(::fileno(file_));
+  }
+  ~ReopenableFileSink() override { std::fclose(file_); }
+  ReopenableFileSink(const ReopenableFileSink&) = delete;
+  ReopenableFileSink& operator=(const ReopenableFileSink&) = delete;
 
-  // Throws spdlog::spdlog_ex when the path cannot be opened; the old file is closed then,
-  // and lines are dropped until a later reopen succeeds.
-  void reopen() {
+  // On failure the open file stays: its lines still reach an operator (in the renamed file)
+  // rather than nowhere, until a later reopen succeeds.
+  bool reopen(std::string& error) {
+    FILE* file = openLogFile(path_, error);
+    if (file == nullptr) return false;
     std::lock_guard<std::mutex> lock(mutex_);
-    file_.reopen(/*truncate=*/false);
+    std::fflush(file_);
+    std::fclose(file_);
+    file_ = file;
+    pointCrashFdAt(::fileno(file_));
+    return true;
   }
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     spdlog::memory_buf_t formatted;
     formatter_->format(msg, formatted);
-    file_.write(formatted);
+    // A full disk must not stop the proxy; the line is lost, as it would be anyway.
+    (void)std::fwrite(formatted.data(), 1, formatted.size(), file_);
   }
-  void flush_() override { file_.flush(); }
+  void flush_() override { std::fflush(file_); }
 
  private:
-  spdlog::details::file_helper file_;
+  std::string path_;
+  FILE* file_;
 };
 
 // The file sink of the current logger, if it writes to a file. Set once by setupLogging()
@@ -48,16 +118,14 @@ std::shared_ptr<ReopenableFileSink>& fileSink() {
 
 bool setupLogging(const std::string& level, const std::string& file, std::string& error) {
   spdlog::sink_ptr sink;
-  fileSink().reset();
   if (file.empty()) {
     sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    fileSink().reset();
+    pointCrashFdAt(STDERR_FILENO);
   } else {
-    try {
-      fileSink() = std::make_shared<ReopenableFileSink>(file);
-    } catch (const spdlog::spdlog_ex& ex) {
-      error = "cannot open log file '" + file + "': " + ex.what();
-      return false;
-    }
+    FILE* opened = openLogFile(file, error);
+    if (opened == nullptr) return false;
+    fileSink() = std::make_shared<ReopenableFileSink>(file, opened);
     sink = fileSink();
   }
   auto logger = std::make_shared<spdlog::logger>("shardis", std::move(sink));
@@ -76,14 +144,10 @@ bool reopenLogFile(std::string& error) {
   if (!sink) return true;
   // Whatever is buffered belongs to the old file.
   spdlog::default_logger_raw()->flush();
-  try {
-    sink->reopen();
-  } catch (const spdlog::spdlog_ex& ex) {
-    error = ex.what();
-    return false;
-  }
-  return true;
+  return sink->reopen(error);
 }
+
+int crashLogFd() { return crash_fd.load(std::memory_order_relaxed); }
 
 std::string stepLogLevel(bool more_verbose) {
   spdlog::logger* logger = spdlog::default_logger_raw();
@@ -92,7 +156,7 @@ std::string stepLogLevel(bool more_verbose) {
   if (!more_verbose && level < static_cast<int>(spdlog::level::critical)) ++level;
   logger->set_level(static_cast<spdlog::level::level_enum>(level));
   auto name = spdlog::level::to_string_view(logger->level());
-  return std::string(name.data(), name.size());
+  return {name.data(), name.size()};
 }
 
 }  // namespace shardis::app

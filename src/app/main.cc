@@ -11,6 +11,7 @@
 #include "app/logging.h"
 #include "app/options.h"
 #include "app/serve.h"
+#include "app/signals.h"
 #include "config/config.h"
 
 namespace shardis::app {
@@ -49,6 +50,10 @@ void applyOverrides(const Options& options, config::Process& process) {
 }
 
 int runServe(const Options& options) {
+  // First, before anything can be slow: a SIGUSR1 or SIGHUP sent while the proxy starts waits
+  // for serve() instead of killing the process, and a crash from here on leaves a backtrace.
+  blockControlSignals();
+  installFatalSignalHandlers();
   config::Config config;
   if (!loadConfig(options, config)) {
     return 1;

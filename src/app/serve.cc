@@ -1,16 +1,18 @@
 // serve(): opens the listening sockets, starts one Worker per thread and waits for SIGTERM or
 // SIGINT; then every worker stops accepting, finishes the replies it owes (a few seconds at
-// most) and returns, and serve() returns 0. Meanwhile SIGHUP reopens the log file (logrotate)
-// and SIGTTIN/SIGTTOU make the log more or less verbose, as in twemproxy.
+// most) and returns, and serve() returns 0. Meanwhile SIGHUP reopens the log file (logrotate),
+// SIGTTIN/SIGTTOU make the log more or less verbose, as in twemproxy, and SIGUSR1/SIGUSR2 are
+// logged and otherwise ignored.
 //
 // Signals are blocked in every thread and taken synchronously by this one with sigtimedwait(), so
 // no handler runs on a worker thread in the middle of the data path, and the work a signal
-// asks for runs as ordinary code on this thread (no async-signal-safety limits).
+// asks for runs as ordinary code on this thread (no async-signal-safety limits). See
+// app/signals.h for the set and for the fatal signals.
 #include "app/serve.h"
 
-#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <spdlog/spdlog.h>
 
@@ -22,6 +24,7 @@
 
 #include "app/cpus.h"
 #include "app/logging.h"
+#include "app/signals.h"
 #include "hash/ring.h"
 #include "net/listener.h"
 #include "proxy/shared_state.h"
@@ -119,21 +122,25 @@ void waitForStop(const sigset_t& signals) {
         if (reopenLogFile(error)) {
           spdlog::info("received SIGHUP; log file reopened");
         } else {
-          // Goes nowhere if the file is gone, but stderr may still be watched.
-          std::fprintf(stderr, "shardis: cannot reopen the log file: %s\n", error.c_str());
+          // Into the file still open (renamed, perhaps), and to stderr, which may be watched.
+          spdlog::error("received SIGHUP; {}; still writing to the file already open", error);
+          std::fprintf(stderr, "shardis: %s\n", error.c_str());
         }
         break;
       }
       case SIGTTIN:
       case SIGTTOU:
         // warn, so that the change shows at the default level either way.
-        spdlog::warn("received {}; log level is now {}",
-                     received == SIGTTIN ? "SIGTTIN" : "SIGTTOU",
+        spdlog::warn("received {}; log level is now {}", signalName(received),
                      stepLogLevel(received == SIGTTIN));
         break;
+      case SIGUSR1:
+      case SIGUSR2:
+        // Their default action would kill the proxy; SIGUSR1 is kept for a config reload.
+        spdlog::warn("received {}; ignored: shardis gives it no meaning yet", signalName(received));
+        break;
       default:
-        spdlog::info("received {}; finishing replies in flight",
-                     received == SIGINT ? "SIGINT" : "SIGTERM");
+        spdlog::info("received {}; finishing replies in flight", signalName(received));
         return;
     }
   }
@@ -145,10 +152,10 @@ int serve(const config::Config& config, const Options& options) {
   // A client that hangs up while a reply is being written must not kill the process.
   ::signal(SIGPIPE, SIG_IGN);
   raiseDescriptorLimit();
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGTTIN, SIGTTOU}) sigaddset(&signals, signal);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // main() blocked them already, before the pid file said we are here; again for any other
+  // caller, before the first thread starts.
+  blockControlSignals();
+  const sigset_t signals = controlSignals();
 
   proxy::SharedState shared(config);
   const auto rings = buildRings(config);

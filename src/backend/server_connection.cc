@@ -44,14 +44,14 @@ ServerConnection::ServerConnection(net::Loop& loop, const ServerEndpoint& endpoi
 ServerConnection::~ServerConnection() = default;
 
 bool ServerConnection::send(std::string_view request, ReplyTarget* target, uint32_t part,
-                            Ticket& ticket) {
+                            Ticket& ticket, uint64_t hold_ms) {
   // While the server is down the background redial (see fail()) finds it again; a request
   // meanwhile is refused at once rather than riding on, and waiting for, that attempt.
   if (down_ && state_ != State::kConnected) return false;
   if (state_ == State::kDisconnected && !startConnect()) return false;
   stream_->write(request);
   const auto bytes = static_cast<int64_t>(request.size());
-  push(InFlight{target, part, Kind::kRequest, 0, 0, request.size()});
+  push(InFlight{target, part, Kind::kRequest, 0, 0, request.size()}, hold_ms);
   health_.onRequestSent(endpoint_.index, request.size());
   // A connected stream flushes its batch at the end of this loop iteration, so the request
   // counts as sent; before the connect completes it waits in the stream's queue.
@@ -142,10 +142,15 @@ void ServerConnection::queueInternal(Kind kind, std::string_view request) {
   push(InFlight{nullptr, 0, kind, 0, 0, 0});
 }
 
-void ServerConnection::push(InFlight entry) {
+void ServerConnection::push(InFlight entry, uint64_t hold_ms) {
   entry.sent_ns = loop_.nowNs();
   if (settings_.timeout_ms > 0) {
-    entry.deadline_ms = loop_.now() + static_cast<uint64_t>(settings_.timeout_ms);
+    entry.deadline_ms = loop_.now() + hold_ms + static_cast<uint64_t>(settings_.timeout_ms);
+    // The server answers in order: nothing queued behind a held request (a WAIT) can be
+    // answered before it, so nothing behind it times out before it does.
+    if (!in_flight_.empty()) {
+      entry.deadline_ms = std::max(entry.deadline_ms, in_flight_.back().deadline_ms);
+    }
   }
   in_flight_.push_back(entry);
   if (in_flight_.size() == 1 && state_ == State::kConnected) armTimer();

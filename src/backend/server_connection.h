@@ -90,9 +90,10 @@ class ServerConnection final : public net::StreamEvents {
 
   // Queues `request` (complete RESP bytes). False when the server is known to be down (the
   // last connection attempt failed and no later one has succeeded yet): nothing is queued and
-  // lastError() says why.
+  // lastError() says why. `hold_ms`: how long the server may hold the request on purpose
+  // before answering (WAIT's timeout), allowed on top of the pool timeout.
   [[nodiscard]] bool send(std::string_view request, ReplyTarget* target, uint32_t part,
-                          Ticket& ticket);
+                          Ticket& ticket, uint64_t hold_ms = 0);
   void cancel(uint64_t sequence);
   // The error reply for requests refused while down: "ERR server s1: Connection refused".
   const std::string& lastError() const { return last_error_; }
@@ -126,7 +127,7 @@ class ServerConnection final : public net::StreamEvents {
 
   bool startConnect();
   void queueInternal(Kind kind, std::string_view request);
-  void push(InFlight entry);
+  void push(InFlight entry, uint64_t hold_ms = 0);
   [[nodiscard]] bool handleReply(const resp::Reply& reply);
   bool beginStream(std::string_view pending);
   void continueStream();

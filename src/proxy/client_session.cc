@@ -40,6 +40,7 @@
 #include "net/loop.h"
 #include "proxy/fanout.h"
 #include "proxy/shared_state.h"
+#include "proxy/wait_limit.h"
 #include "proxy/worker.h"
 #include "resp/encoder.h"
 
@@ -301,7 +302,8 @@ void ClientSession::sendTo(uint32_t server, std::string_view request) {
 // A request on several servers rides on the same connections as the client's single-server
 // requests, so each part keeps its order with them (a client reads its own writes).
 void ClientSession::sendParts(std::span<const uint32_t> parts, std::unique_ptr<Merger> merger,
-                              std::string_view request, const Splitter* splitter) {
+                              std::string_view request, const Splitter* splitter,
+                              uint64_t hold_ms) {
   PendingRequest& pending = queue_.push();
   pending.expect(static_cast<uint32_t>(parts.size()), std::move(merger));
   pending.silent = silent_;
@@ -313,7 +315,7 @@ void ClientSession::sendParts(std::span<const uint32_t> parts, std::unique_ptr<M
   for (uint32_t p = 0; p < parts.size(); ++p) {
     backend::ServerConnection& connection = pool_.servers.connectionFor(parts[p], client_.id);
     if (!connection.send(splitter != nullptr ? splitter->partRequest(p) : request, &pending, p,
-                         pending.ticket(p))) {
+                         pending.ticket(p), hold_ms)) {
       pool_.counters().countError(stats::ProxyError::kBackendDown);
       pending.onFailure(p, connection.lastError());
     }
@@ -342,12 +344,21 @@ void ClientSession::fanOut(const command::CommandSpec& spec, Argv argv, std::str
   if (!mergeKindOf(spec.name, kind)) {
     return reject(stats::ProxyError::kUnsupported, severalServersError(spec.name));
   }
+  uint64_t hold_ms = 0;
+  if (spec.name == "wait") {
+    WaitCheck wait = checkWait(argv, pool_.config.timeout_ms);
+    if (wait.verdict == WaitCheck::Verdict::kRefused) {
+      return reject(stats::ProxyError::kUnsupported, wait.error);
+    }
+    if (wait.verdict == WaitCheck::Verdict::kBadArgument) return replyError(wait.error);
+    hold_ms = wait.timeout_ms;
+  }
   if (is_inline) {
     pool_.request_scratch.clear();
     resp::appendCommand(pool_.request_scratch, argv);
     raw = pool_.request_scratch;
   }
-  sendParts(pool_.every_server, makeMerger(kind, pool_, pool_.every_server), raw);
+  sendParts(pool_.every_server, makeMerger(kind, pool_, pool_.every_server), raw, nullptr, hold_ms);
 }
 
 // SCAN: the client's cursor names the server to ask and that server's own cursor.

@@ -93,9 +93,11 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
   void clientReply(Argv argv, std::string& out);
   void configGet(Argv argv, std::string& out);
   // Sends one request per part to parts[p]: the splitter's part p when given, else `request`
-  // to each. `merger` makes the client's reply.
+  // to each. `merger` makes the client's reply. `hold_ms`: how long each server may hold the
+  // request on purpose (WAIT's timeout, see wait_limit.h).
   void sendParts(std::span<const uint32_t> parts, std::unique_ptr<Merger> merger,
-                 std::string_view request, const Splitter* splitter = nullptr);
+                 std::string_view request, const Splitter* splitter = nullptr,
+                 uint64_t hold_ms = 0);
   void replyError(std::string_view message);
   void reject(stats::ProxyError kind, std::string_view message);
   // Counts a reply written (or dropped by CLIENT REPLY) and logs it when slow, naming the

@@ -101,6 +101,26 @@ md5, crc16, crc32, crc32a, fnv1_64, fnv1a_64, fnv1_32, fnv1a_32, hsieh, murmur, 
   # Serving refuses a bad file before it binds anything.
   run 1 -c "$tmp/unknown.yml"
   expect_file err "$tmp/unknown.yml:3:3: pool 'alpha': unknown key 'hsah'"
+
+  # A log file in a directory that does not exist is refused at start, from -o or the file,
+  # and the directory is not made. The listen socket could not be made either (so that nothing
+  # keeps running if the log check were missing): the refusal must come first.
+  printf 'alpha:\n  listen: %s\n  servers: [127.0.0.1:7001:1]\n' "$tmp/nosock/s.sock" \
+    >"$tmp/plain.yml"
+  run 1 -c "$tmp/plain.yml" -o "$tmp/nodir/x.log"
+  expect_file out ""
+  expect_file err "shardis: cannot open log file '$tmp/nodir/x.log': directory '$tmp/nodir' \
+does not exist (shardis does not create it)"
+  [ -e "$tmp/nodir" ] && fail "-o made the missing directory $tmp/nodir"
+  printf 'shardis:\n  log_file: %s\nalpha:\n  listen: %s\n  servers: [127.0.0.1:7001:1]\n' \
+    "$tmp/nodir2/y.log" "$tmp/nosock/s.sock" >"$tmp/logdir.yml"
+  run 1 -c "$tmp/logdir.yml"
+  expect_file out ""
+  expect_file err "shardis: cannot open log file '$tmp/nodir2/y.log': directory '$tmp/nodir2' \
+does not exist (shardis does not create it)"
+  [ -e "$tmp/nodir2" ] && fail "log_file made the missing directory $tmp/nodir2"
+  # -t checks the file's content only, as nutcracker -t does: directories are checked at start.
+  run 0 -t -c "$tmp/logdir.yml"
 }
 
 check_flags() {

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -42,6 +44,22 @@ TEST(SetupLogging, UnopenableFileIsAnError) {
   EXPECT_EQ(error.rfind("cannot open log file '/proc/no-such-dir/x.log': ", 0), 0u) << error;
 }
 
+// A log file in a directory that is not there is a typo or a missing volume: refused, and the
+// directory is not made (spdlog's own file sink would create it).
+TEST(SetupLogging, MissingDirectoryIsRefusedNotCreated) {
+  const std::string dir = ::testing::TempDir() + "shardis-no-such-dir";
+  const std::string path = dir + "/x.log";
+  std::remove(path.c_str());
+  ::rmdir(dir.c_str());
+  std::string error;
+  EXPECT_FALSE(setupLogging("info", path, error));
+  EXPECT_EQ(error, "cannot open log file '" + path + "': directory '" + dir +
+                       "' does not exist (shardis does not create it)");
+  struct stat info {};
+  EXPECT_NE(::stat(dir.c_str(), &info), 0) << dir << " was created";
+  ::rmdir(dir.c_str());
+}
+
 TEST(SetupLogging, StderrAtEveryLevelName) {
   std::string error;
   for (const char* level : {"trace", "debug", "info", "warn", "error", "critical", "off"}) {
@@ -76,6 +94,36 @@ TEST(ReopenLogFile, NextLinesGoToANewFileAtThePath) {
   ASSERT_TRUE(setupLogging("info", "", error));
   std::remove(path.c_str());
   std::remove(rotated.c_str());
+}
+
+// After logrotate the directory may be gone (or renamed, as here): the reopen fails without
+// making it again, and the lines keep going to the file already open rather than nowhere.
+TEST(ReopenLogFile, MissingDirectoryKeepsTheOpenFile) {
+  const std::string dir = ::testing::TempDir() + "shardis-reopen-dir";
+  const std::string moved = dir + ".moved";
+  const std::string path = dir + "/x.log";
+  std::remove((moved + "/x.log").c_str());
+  ::rmdir(moved.c_str());
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+  std::string error;
+  ASSERT_TRUE(setupLogging("info", path, error)) << error;
+  spdlog::info("before the move");
+  ASSERT_EQ(std::rename(dir.c_str(), moved.c_str()), 0);
+  EXPECT_FALSE(reopenLogFile(error));
+  EXPECT_EQ(error, "cannot open log file '" + path + "': directory '" + dir +
+                       "' does not exist (shardis does not create it)");
+  spdlog::info("after the failed reopen");
+  spdlog::default_logger()->flush();
+  struct stat info {};
+  EXPECT_NE(::stat(dir.c_str(), &info), 0) << dir << " was created again";
+  const std::string text = readAll(moved + "/x.log");
+  EXPECT_NE(text.find("before the move"), std::string::npos);
+  EXPECT_NE(text.find("after the failed reopen"), std::string::npos);
+  ASSERT_TRUE(setupLogging("info", "", error));
+  std::remove(path.c_str());
+  ::rmdir(dir.c_str());
+  std::remove((moved + "/x.log").c_str());
+  ::rmdir(moved.c_str());
 }
 
 TEST(ReopenLogFile, StderrIsANoOp) {
