@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "net/loop.h"
+#include "resp/limits.h"
 
 namespace shardis::backend {
 
@@ -42,7 +43,7 @@ ServerEndpoint resolveEndpoint(const config::Server& server, uint32_t index) {
 }
 
 ServerPool::ServerPool(net::Loop& loop, const config::Pool& pool,
-                       std::shared_ptr<const hash::Ring> ring, const resp::Limits& limits)
+                       std::shared_ptr<const hash::Ring> ring)
     : loop_(loop), pool_(pool), full_ring_(ring), ring_(std::move(ring)) {
   for (size_t i = 0; i < pool.servers.size(); ++i) {
     const config::Server& config = pool.servers[i];
@@ -53,7 +54,8 @@ ServerPool::ServerPool(net::Loop& loop, const config::Pool& pool,
     server->settings.db = config.db.value_or(pool.redis_db);
     server->settings.timeout_ms = pool.timeout_ms;
     server->settings.keepalive = pool.tcpkeepalive;
-    server->settings.limits = limits;
+    // The clients' limits bound what clients send; a reply is as large as the server makes it.
+    server->settings.limits = resp::serverReplyLimits();
     uint32_t count =
         std::max<uint32_t>(1, config.max_connections.value_or(pool.server_connections));
     for (uint32_t c = 0; c < count; ++c) {

@@ -42,9 +42,9 @@ class ServerObserver {
 
 class ServerPool final : public ServerHealth {
  public:
-  // `ring` is the pool's ring over all servers (shared by the workers).
-  ServerPool(net::Loop& loop, const config::Pool& pool, std::shared_ptr<const hash::Ring> ring,
-             const resp::Limits& limits);
+  // `ring` is the pool's ring over all servers (shared by the workers). Replies are decoded
+  // with resp::serverReplyLimits(), not the clients' limits.
+  ServerPool(net::Loop& loop, const config::Pool& pool, std::shared_ptr<const hash::Ring> ring);
   ~ServerPool();
   ServerPool(const ServerPool&) = delete;
   ServerPool& operator=(const ServerPool&) = delete;

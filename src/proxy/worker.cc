@@ -25,11 +25,11 @@ resp::Limits limitsOf(const config::ProtocolLimits& limits) {
 }  // namespace
 
 PoolRuntime::PoolRuntime(Worker& worker_in, uint32_t index_in, const config::Pool& config_in,
-                         std::shared_ptr<const hash::Ring> ring, const resp::Limits& limits)
+                         std::shared_ptr<const hash::Ring> ring)
     : worker(worker_in),
       index(index_in),
       config(config_in),
-      servers(worker_in.loop(), config_in, std::move(ring), limits),
+      servers(worker_in.loop(), config_in, std::move(ring)),
       router(config_in) {
   for (uint32_t i = 0; i < servers.serverCount(); ++i) every_server.push_back(i);
 }
@@ -105,7 +105,7 @@ Worker::Worker(uint32_t index, SharedState& shared,
       hub_(hub) {
   const auto& pools = shared.config.pools;
   for (uint32_t i = 0; i < pools.size(); ++i) {
-    pools_.push_back(std::make_unique<PoolRuntime>(*this, i, pools[i], rings[i], limits_));
+    pools_.push_back(std::make_unique<PoolRuntime>(*this, i, pools[i], rings[i]));
     if (counting()) pools_.back()->servers.setObserver(pools_.back().get());
   }
   if (hub != nullptr)
