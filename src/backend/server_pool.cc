@@ -108,6 +108,18 @@ void ServerPool::shutdown() {
   }
 }
 
+void ServerPool::onServerDown(uint32_t index, std::string_view cause) {
+  Server& server = *servers_[index];
+  // One line when a server goes down; its connections' redials fail quietly until it is up.
+  if (server.down) {
+    spdlog::debug("server {}: {} (still down)", server.endpoint.name, cause);
+    return;
+  }
+  server.down = true;
+  spdlog::warn("server {}: {} (down; retrying)", server.endpoint.name, cause);
+  if (observer_ != nullptr) observer_->onServerState(index, false);
+}
+
 void ServerPool::onServerFailure(uint32_t index, std::string_view cause) {
   if (!pool_.auto_eject_hosts) return;
   Server& server = *servers_[index];
@@ -129,12 +141,22 @@ void ServerPool::onReplyRead(uint32_t server, uint64_t round_trip_us, size_t byt
   if (observer_ != nullptr) observer_->onReplyRead(server, round_trip_us, bytes);
 }
 
-void ServerPool::onConnectionOpen(uint32_t server, bool open) {
-  if (observer_ != nullptr) observer_->onConnectionOpen(server, open);
+void ServerPool::onConnectionOpen(uint32_t index, bool open) {
+  Server& server = *servers_[index];
+  if (open && server.down) {
+    server.down = false;
+    spdlog::info("server {}: up (connected after a failure)", server.endpoint.name);
+    if (observer_ != nullptr) observer_->onServerState(index, true);
+  }
+  if (observer_ != nullptr) observer_->onConnectionOpen(index, open);
 }
 
 void ServerPool::onConnectionClosed(uint32_t server, CloseCause cause) {
   if (observer_ != nullptr) observer_->onConnectionClosed(server, cause);
+}
+
+void ServerPool::onRequestFailed(uint32_t server, RequestFailure why) {
+  if (observer_ != nullptr) observer_->onRequestFailed(server, why);
 }
 
 void ServerPool::onQueueChanged(uint32_t server, const QueueDelta& delta) {
@@ -148,9 +170,10 @@ void ServerPool::eject(Server& server, std::string_view cause) {
   ++ejected_count_;
   rebuildRing();
   if (observer_ != nullptr) observer_->onEjected(server.endpoint.index, true);
-  spdlog::warn("pool {}: server {} ejected for {} ms after {} failure(s) in a row; last: {}",
-               pool_.name, server.endpoint.name, pool_.server_retry_timeout_ms,
-               pool_.server_failure_limit, cause);
+  spdlog::warn(
+      "pool {}: server {} ejected for {} ms after {} failure(s) in a row; last: server {}: {}",
+      pool_.name, server.endpoint.name, pool_.server_retry_timeout_ms, pool_.server_failure_limit,
+      server.endpoint.name, cause);
   if (!server.probe_timer) {
     ServerConnection* probe = server.connections.front().get();
     server.probe_timer = net::Timer::create(loop_, [probe] { probe->probe(); });

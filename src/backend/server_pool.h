@@ -8,6 +8,9 @@
 // With auto_eject_hosts, a server that fails server_failure_limit times in a row is taken
 // out of this worker's ring for server_retry_timeout (twemproxy's rule: the ring is rebuilt
 // from the live servers). Meanwhile it is probed with PING; the first answer brings it back.
+//
+// It also keeps the one log line per change of a server's state: down (with the cause) and
+// up again, however many connections and redials that takes.
 // Owned by the worker; lives as long as its loop.
 #pragma once
 
@@ -33,6 +36,10 @@ class ServerObserver {
   virtual void onConnectionOpen(uint32_t server, bool open) = 0;
   virtual void onConnectionClosed(uint32_t server, CloseCause cause) = 0;
   virtual void onEjected(uint32_t server, bool ejected) = 0;
+  // The server went down (a connection could not be made or broke) or came back up.
+  virtual void onServerState(uint32_t /*server*/, bool /*up*/) {}
+  // A client request failed without a reply (the pool's timeout and backend_down errors).
+  virtual void onRequestFailed(uint32_t /*server*/, RequestFailure /*why*/) {}
   // The server's in_queue/out_queue gauges moved by `delta` (summed over its connections).
   virtual void onQueueChanged(uint32_t /*server*/, const QueueDelta& /*delta*/) {}
 
@@ -68,12 +75,14 @@ class ServerPool final : public ServerHealth {
   void shutdown();
 
   // ServerHealth
+  void onServerDown(uint32_t server, std::string_view cause) override;
   void onServerFailure(uint32_t server, std::string_view cause) override;
   void onServerAnswered(uint32_t server) override;
   void onRequestSent(uint32_t server, size_t bytes) override;
   void onReplyRead(uint32_t server, uint64_t round_trip_us, size_t bytes) override;
   void onConnectionOpen(uint32_t server, bool open) override;
   void onConnectionClosed(uint32_t server, CloseCause cause) override;
+  void onRequestFailed(uint32_t server, RequestFailure why) override;
   void onQueueChanged(uint32_t server, const QueueDelta& delta) override;
 
  private:
@@ -82,6 +91,7 @@ class ServerPool final : public ServerHealth {
     ConnectionSettings settings;
     std::vector<std::unique_ptr<ServerConnection>> connections;
     uint32_t failures = 0;
+    bool down = false;  // logged down and not up since
     bool ejected = false;
     uint64_t retry_at_ms = 0;
     net::TimerPtr probe_timer;

@@ -52,7 +52,6 @@ void PoolRuntime::onConnectionOpen(uint32_t server, bool open) {
   stats::ServerCounters& counters = worker.stats().server(index, server);
   if (open) {
     ++counters.server_connections;
-    if (counters.state == stats::ServerState::kDown) counters.state = stats::ServerState::kUp;
   } else if (counters.server_connections > 0) {
     --counters.server_connections;
   }
@@ -71,7 +70,19 @@ void PoolRuntime::onConnectionClosed(uint32_t server, backend::CloseCause cause)
       ++counters.server_err;
       break;
   }
-  if (counters.state == stats::ServerState::kUp) counters.state = stats::ServerState::kDown;
+}
+
+// Down and up come from the pool, which tells a timeout (this connection only) from a server
+// that cannot be reached; an ejected server stays reported ejected until it returns.
+void PoolRuntime::onServerState(uint32_t server, bool up) {
+  stats::ServerCounters& counters = worker.stats().server(index, server);
+  if (counters.state == stats::ServerState::kEjected) return;
+  counters.state = up ? stats::ServerState::kUp : stats::ServerState::kDown;
+}
+
+void PoolRuntime::onRequestFailed(uint32_t /*server*/, backend::RequestFailure why) {
+  counters().countError(why == backend::RequestFailure::kTimeout ? stats::ProxyError::kTimeout
+                                                                 : stats::ProxyError::kBackendDown);
 }
 
 void PoolRuntime::onQueueChanged(uint32_t server, const backend::QueueDelta& delta) {

@@ -48,6 +48,8 @@ struct PoolRuntime final : ServerLocator,
   void onConnectionOpen(uint32_t server, bool open) override;
   void onConnectionClosed(uint32_t server, backend::CloseCause cause) override;
   void onEjected(uint32_t server, bool ejected) override;
+  void onServerState(uint32_t server, bool up) override;
+  void onRequestFailed(uint32_t server, backend::RequestFailure why) override;
   void onQueueChanged(uint32_t server, const backend::QueueDelta& delta) override;
   stats::PoolCounters& counters();
 
