@@ -5,9 +5,11 @@
 // max_connections); a client always uses connection (client id mod count) of a server, so
 // its requests to that server ride one connection and it reads its own writes.
 //
-// With auto_eject_hosts, a server that fails server_failure_limit times in a row is taken
-// out of this worker's ring for server_retry_timeout (twemproxy's rule: the ring is rebuilt
-// from the live servers). Meanwhile it is probed with PING; the first answer brings it back.
+// With auto_eject_hosts, a server that fails server_failure_limit times in a row (connections
+// refused or lost, timeouts) is taken out of this worker's ring for server_retry_timeout
+// (twemproxy's rule: the ring is rebuilt from the live servers). Meanwhile it is probed with
+// PING; it returns once server_retry_timeout has passed and its last probe was answered, so a
+// server still dead then stays out without failing a request.
 //
 // It also keeps the one log line per change of a server's state: down (with the cause) and
 // up again, however many connections and redials that takes.
@@ -93,13 +95,16 @@ class ServerPool final : public ServerHealth {
     uint32_t failures = 0;
     bool down = false;  // logged down and not up since
     bool ejected = false;
-    uint64_t retry_at_ms = 0;
+    bool probe_answered = false;  // while ejected: the server answered since its last failure
+    uint64_t retry_at_ms = 0;     // while ejected: server_retry_timeout after the ejection
     net::TimerPtr probe_timer;
   };
 
   void rebuildRing();
   void eject(Server& server, std::string_view cause);
-  void restore(Server& server, std::string_view why);
+  void onProbeTimer(Server& server);
+  [[nodiscard]] bool mayReturn(const Server& server) const;
+  void restore(Server& server);
 
   net::Loop& loop_;
   const config::Pool& pool_;
@@ -108,7 +113,6 @@ class ServerPool final : public ServerHealth {
   std::shared_ptr<const hash::Ring> ring_;
   std::vector<std::unique_ptr<Server>> servers_;
   size_t ejected_count_ = 0;
-  uint64_t next_rebuild_ms_ = 0;  // when the earliest ejection expires
 };
 
 // Resolves a server's address (blocking getaddrinfo; called once per worker at start).

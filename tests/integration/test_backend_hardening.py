@@ -1,6 +1,7 @@
-"""The backend under stress (issue 11, items 2, 3 and 15): replies larger than any client
+"""The backend under stress (issue 11, items 2, 3, 4 and 15): replies larger than any client
 request may be, timeouts that fail one connection and not the server, a restarted server
-used as soon as it answers, and a wrong password logged once.
+used as soon as it answers, ejection that lasts server_retry_timeout, and a wrong password
+logged once.
 
 Every test runs one worker (`--threads 1`) and one connection per server (the default), so
 that the requests of different clients to one server share a connection.
@@ -249,6 +250,49 @@ def test_restarted_server_serves_as_soon_as_it_answers_ping():
         pool = wait_for_stats(cluster.proxy, lambda p: p["s1"]["responses"] >= 5,
                               "the SETs counted")
         assert pool["forward_error"] == 1 and pool["error_backend_down"] == 1
+
+
+def test_ejection_lasts_server_retry_timeout():
+    options = {"auto_eject_hosts": True, "server_failure_limit": 1,
+               "server_retry_timeout": 2000, "timeout": 500}
+    with Cluster(3, pool_options=options, args=ONE_WORKER) as cluster:
+        victim = cluster.by_name["s1"]
+        port = victim.port
+        keys = keys_on(cluster, "s1", 20)
+        victim.kill()
+        with cluster.proxy.client() as c:
+            assert c.call("SET", keys[0], "x").startswith(b"-ERR server s1: ")
+            ejected = time.monotonic()
+            # Ejected: its keys go to the others, even once it is back up.
+            victim.port = port
+            victim.start()
+            with victim.client() as direct:
+                while time.monotonic() - ejected < 1.6:
+                    assert c.call("SET", keys[1], "elsewhere") == b"+OK\r\n"
+                    assert direct.call("EXISTS", keys[1]) == b":0\r\n"
+                    time.sleep(0.1)
+                # It returns once server_retry_timeout has passed (and it answers).
+                wait_until(lambda: (c.call("SET", keys[2], "home"),
+                                    direct.call("EXISTS", keys[2]) == b":1\r\n")[1],
+                           timeout=5, interval=0.05, what="s1 back in the ring")
+                assert time.monotonic() - ejected >= 1.9
+
+            # Ejected again, and still dead when server_retry_timeout has passed: it stays out
+            # (the probe has not answered), so its keys keep being served elsewhere.
+            victim.kill()
+            wait_until(lambda: c.call("SET", keys[3], "x") == b"+OK\r\n", timeout=5,
+                       what="s1 ejected again")
+            ejected = time.monotonic()
+            while time.monotonic() - ejected < 3.0:
+                for k in keys[4:8]:
+                    assert c.call("SET", k, "elsewhere") == b"+OK\r\n"
+                time.sleep(0.1)
+            victim.port = port
+            victim.start()
+            with victim.client() as direct:
+                wait_until(lambda: (c.call("SET", keys[9], "home"),
+                                    direct.call("EXISTS", keys[9]) == b":1\r\n")[1],
+                           timeout=5, interval=0.05, what="s1 back after its restart")
 
 
 def test_wrong_password_logs_one_warning():
