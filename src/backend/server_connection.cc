@@ -39,23 +39,25 @@ ServerConnection::ServerConnection(net::Loop& loop, const ServerEndpoint& endpoi
       health_(health),
       timer_(net::Timer::create(loop, [this] { onTimer(); })),
       decoder_(settings.limits),
-      backoff_(reinterpret_cast<uintptr_t>(this) ^ loop.now()) {}
+      backoff_(reinterpret_cast<uintptr_t>(this) ^ loop.now()),
+      not_connected_("ERR server " + endpoint.name + ": not connected (retrying)") {}
 
 ServerConnection::~ServerConnection() = default;
 
 bool ServerConnection::send(std::string_view request, ReplyTarget* target, uint32_t part,
                             Ticket& ticket, uint64_t hold_ms) {
-  // While the server is down the background redial (see fail()) finds it again; a request
-  // meanwhile is refused at once rather than riding on, and waiting for, that attempt.
-  if (down_ && state_ != State::kConnected) return false;
+  // A request never waits out the backoff of a down server: it dials (or rides on the dial in
+  // progress), as twemproxy does, so a server that is back serves it at once. The backoff
+  // paces only the redials that no request asked for.
   if (state_ == State::kDisconnected && !startConnect()) return false;
   stream_->write(request);
   const auto bytes = static_cast<int64_t>(request.size());
   push(InFlight{target, part, Kind::kRequest, 0, 0, request.size()}, hold_ms);
-  health_.onRequestSent(endpoint_.index, request.size());
   // A connected stream flushes its batch at the end of this loop iteration, so the request
-  // counts as sent; before the connect completes it waits in the stream's queue.
+  // counts as sent; before the connect completes it waits in the stream's queue, and counts
+  // as sent only once the connection is made (onConnect).
   if (state_ == State::kConnected) {
+    health_.onRequestSent(endpoint_.index, request.size());
     queueChanged(QueueDelta{0, 0, 1, bytes});
   } else {
     queueChanged(QueueDelta{1, bytes, 0, 0});
@@ -76,16 +78,15 @@ void ServerConnection::connect() {
 
 void ServerConnection::probe() {
   if (probe_in_flight_) return;
-  if (state_ == State::kDisconnected) {
-    retry_at_ms_ = 0;
-    if (!startConnect()) return;
-  }
+  if (state_ == State::kDisconnected && !startConnect()) return;
   queueInternal(Kind::kProbe, "*1\r\n$4\r\nPING\r\n");
   probe_in_flight_ = true;
 }
 
 void ServerConnection::shutdown(std::string_view message) {
-  if (state_ != State::kDisconnected || !in_flight_.empty()) fail(std::string(message), false);
+  if (state_ != State::kDisconnected || !in_flight_.empty()) {
+    fail(Ending::kShutdown, message, message);
+  }
   timer_.reset();
 }
 
@@ -94,10 +95,12 @@ bool ServerConnection::startConnect() {
       loop_, endpoint_.is_unix ? net::Stream::Kind::kUnix : net::Stream::Kind::kTcp, this);
   state_ = State::kConnecting;
   answered_ = false;
+  ready_ = false;
+  handshake_left_ = 0;
   read_start_ = read_end_ = 0;
   decoder_.reset();
   if (!endpoint_.resolve_error.empty()) {
-    fail(causeMessage(endpoint_.resolve_error), true);
+    fail(Ending::kNotConnected, endpoint_.resolve_error, not_connected_);
     return false;
   }
   if (endpoint_.is_unix) {
@@ -105,7 +108,7 @@ bool ServerConnection::startConnect() {
   } else if (int status =
                  stream_->connectTcp(reinterpret_cast<const sockaddr*>(&endpoint_.address));
              status != 0) {
-    fail(causeMessage(statusText(status)), true);
+    fail(Ending::kNotConnected, statusText(status), not_connected_);
     return false;
   }
   // The handshake goes first in the stream, so every request queued behind it runs
@@ -120,6 +123,7 @@ bool ServerConnection::startConnect() {
       resp::appendCommand(command, argv);
     }
     queueInternal(Kind::kAuth, command);
+    ++handshake_left_;
   }
   if (settings_.db != 0) {
     std::string db = std::to_string(settings_.db);
@@ -127,8 +131,9 @@ bool ServerConnection::startConnect() {
     std::string command;
     resp::appendCommand(command, argv);
     queueInternal(Kind::kSelect, command);
+    ++handshake_left_;
   }
-  // The timer now bounds the connect, or nothing: a pending background retry is moot.
+  // The timer now bounds the connect, or nothing: a pending background redial is moot.
   if (timer_ && settings_.timeout_ms > 0) {
     timer_->start(static_cast<uint64_t>(settings_.timeout_ms));
   } else if (timer_) {
@@ -173,17 +178,22 @@ void ServerConnection::onTimer() {
     return;
   }
   if (state_ == State::kConnecting) {
-    fail(causeMessage("Connection timed out"), true);
+    fail(Ending::kNotConnected, "Connection timed out", not_connected_);
     return;
   }
   if (in_flight_.empty()) return;
+  // Entries are queued in time order with one timeout, so the front's deadline comes first;
+  // it covers the whole reply, however much of it is still arriving.
   if (in_flight_.front().deadline_ms > loop_.now()) {
     armTimer();
     return;
   }
   // The late reply must never reach the request queued behind this one, so the connection
-  // goes, and everything queued on it with it.
-  fail("ERR timeout waiting for server " + endpoint_.name, true, CloseCause::kTimeout);
+  // goes, and everything queued on it with it. The server is not marked down: the next
+  // request connects again at once.
+  std::string cause = "no reply within " + std::to_string(settings_.timeout_ms) + " ms";
+  fail(Ending::kTimeout, cause, "ERR timeout waiting for server " + endpoint_.name,
+       CloseCause::kTimeout);
 }
 
 void ServerConnection::queueChanged(const QueueDelta& delta) {
@@ -205,28 +215,22 @@ std::string ServerConnection::causeMessage(std::string_view cause) const {
   return message;
 }
 
-void ServerConnection::fail(std::string message, bool count_failure, CloseCause cause) {
-  if (state_ == State::kConnected) health_.onConnectionOpen(endpoint_.index, false);
-  if (count_failure) health_.onConnectionClosed(endpoint_.index, cause);
+void ServerConnection::fail(Ending ending, std::string_view cause, std::string_view reply,
+                            CloseCause close_cause) {
+  if (ready_) health_.onConnectionOpen(endpoint_.index, false);
   state_ = State::kDisconnected;
+  ready_ = false;
   stream_.reset();
   if (timer_) timer_->stop();
   probe_in_flight_ = false;
   stream_left_ = 0;
-  if (count_failure) {
+  const bool down = ending == Ending::kNotConnected || ending == Ending::kLost;
+  if (down) {
+    // A down server is redialled on the backoff schedule without waiting for traffic, so
+    // that its state (and /healthz) follows it; requests do not wait for these redials.
     retry_at_ms_ = loop_.now() + backoff_.nextDelayMs();
-    last_error_ = message;
-    // One line when a server goes down; the retries that follow fail quietly until it is up.
-    if (!down_) {
-      spdlog::warn("{} (down; retrying)", std::string_view(message).substr(4));
-    } else {
-      spdlog::debug("{} (still down)", std::string_view(message).substr(4));
-    }
-    down_ = true;
+    if (timer_) timer_->start(std::max<uint64_t>(1, retry_at_ms_ - loop_.now()));
   }
-  // A failed server is retried on the backoff schedule without waiting for traffic, so that
-  // its state (and /healthz) follows it, and a restarted server is found within a second.
-  if (count_failure && timer_) timer_->start(std::max<uint64_t>(1, retry_at_ms_ - loop_.now()));
   std::deque<InFlight> failed;
   failed.swap(in_flight_);
   first_sequence_ += failed.size();
@@ -234,10 +238,42 @@ void ServerConnection::fail(std::string message, bool count_failure, CloseCause 
     queueChanged(QueueDelta{-queued_.in_queue, -queued_.in_queue_bytes, -queued_.out_queue,
                             -queued_.out_queue_bytes});
   }
-  // State is settled before any callback: a target may send again or cancel.
-  if (count_failure) health_.onServerFailure(endpoint_.index, std::string_view(message).substr(4));
+  // State is settled before any callback: the pool may probe, a target may send again or
+  // cancel. `cause` and `reply` may point into what those calls change: copy them first.
+  const std::string reply_text(reply);
+  tellHealth(ending, std::string(cause), close_cause);
   for (const InFlight& entry : failed) {
-    if (entry.target != nullptr) entry.target->onFailure(entry.part, message);
+    if (entry.target == nullptr) continue;
+    if (entry.kind == Kind::kRequest && ending == Ending::kNotConnected) {
+      health_.onRequestFailed(endpoint_.index, RequestFailure::kNotConnected);
+    } else if (entry.kind == Kind::kRequest && ending == Ending::kTimeout) {
+      health_.onRequestFailed(endpoint_.index, RequestFailure::kTimeout);
+    }
+    entry.target->onFailure(entry.part, reply_text);
+  }
+}
+
+// What the pool hears: a down server and a timeout count toward ejection; a protocol error
+// is this connection's alone (its requests fail, the server is not held to account).
+void ServerConnection::tellHealth(Ending ending, std::string_view cause, CloseCause close_cause) {
+  switch (ending) {
+    case Ending::kNotConnected:
+    case Ending::kLost:
+      health_.onConnectionClosed(endpoint_.index, close_cause);
+      health_.onServerDown(endpoint_.index, cause);
+      health_.onServerFailure(endpoint_.index, cause);
+      break;
+    case Ending::kTimeout:
+      health_.onConnectionClosed(endpoint_.index, close_cause);
+      health_.onServerFailure(endpoint_.index, cause);
+      break;
+    case Ending::kProtocol:
+      spdlog::warn("server {}: {}; connection closed", endpoint_.name, cause);
+      health_.onConnectionClosed(endpoint_.index, close_cause);
+      break;
+    case Ending::kIdle:
+    case Ending::kShutdown:
+      break;
   }
 }
 
@@ -269,7 +305,8 @@ void ServerConnection::onRead(size_t nread) {
     resp::Status status = decoder_.decode(pending);
     if (status == resp::Status::kNeedMore) break;
     if (status == resp::Status::kError) {
-      fail(causeMessage(decoder_.errorMessage()), true);
+      std::string cause(decoder_.errorMessage());
+      fail(Ending::kProtocol, cause, causeMessage(cause));
       return;
     }
     read_start_ += decoder_.consumed();
@@ -290,7 +327,8 @@ bool ServerConnection::beginStream(std::string_view pending) {
   const InFlight& front = in_flight_.front();
   if (front.kind != Kind::kRequest || front.target == nullptr) return false;
   size_t line_end = pending.substr(0, 24).find("\r\n");
-  if (line_end == std::string_view::npos) return false;
+  // Up to 19 digits cannot overflow; a longer length is for the decoder to refuse.
+  if (line_end == std::string_view::npos || line_end > 20) return false;
   uint64_t length = 0;
   for (char c : pending.substr(1, line_end - 1)) {
     if (c < '0' || c > '9') return false;  // "$-1" and garbage take the decoder's path
@@ -323,10 +361,8 @@ void ServerConnection::continueStream() {
     if (entry.target != nullptr) entry.target->onReplyChunk(entry.part, chunk, true);
     return;
   }
-  // A reply that keeps arriving is not timed out halfway through.
-  if (settings_.timeout_ms > 0) {
-    front.deadline_ms = loop_.now() + static_cast<uint64_t>(settings_.timeout_ms);
-  }
+  // The deadline stays where it was: the timeout bounds the whole reply, so the requests
+  // queued behind a reply that trickles in do not wait past theirs.
   if (front.target != nullptr) front.target->onReplyChunk(front.part, chunk, false);
 }
 
@@ -341,49 +377,66 @@ void ServerConnection::replyDone() {
 
 bool ServerConnection::handleReply(const resp::Reply& reply) {
   if (in_flight_.empty()) {
-    spdlog::error("server {}: reply with no request waiting; closing the connection",
-                  endpoint_.name);
-    fail(causeMessage("unexpected reply"), true);
+    fail(Ending::kProtocol, "reply with no request waiting", causeMessage("unexpected reply"));
     return false;
   }
   InFlight entry = in_flight_.front();
   in_flight_.pop_front();
   ++first_sequence_;
   armTimer();
-  bool error = resp::isError(reply);
   switch (entry.kind) {
     case Kind::kRequest:
       dequeueSent(entry);
       health_.onReplyRead(endpoint_.index, (loop_.nowNs() - entry.sent_ns) / 1000,
                           reply.raw.size());
       if (entry.target != nullptr) entry.target->onReply(entry.part, reply);
+      answered_ = true;
       break;
     case Kind::kAuth:
     case Kind::kSelect:
-      if (error) {
-        std::string_view text = reply.raw.substr(1, reply.raw.size() - 3);
-        fail(causeMessage(
-                 std::string(entry.kind == Kind::kAuth ? "AUTH failed: " : "SELECT failed: ") +
-                 std::string(text)),
-             true);
-        return false;
-      }
+      if (!handleHandshake(entry, reply)) return false;
       break;
     case Kind::kProbe:
       probe_in_flight_ = false;
       break;
   }
   backoff_.reset();
-  if (entry.kind == Kind::kRequest) answered_ = true;
   health_.onServerAnswered(endpoint_.index);
   return state_ == State::kConnected;
+}
+
+// An AUTH or SELECT refused fails the connection as a connect failure would: the server is
+// unusable as configured. The requests queued behind get the server's own words, since a
+// wrong password or database is for the operator to fix.
+bool ServerConnection::handleHandshake(const InFlight& entry, const resp::Reply& reply) {
+  if (resp::isError(reply)) {
+    std::string cause(entry.kind == Kind::kAuth ? "AUTH failed: " : "SELECT failed: ");
+    cause.append(reply.raw.substr(1, reply.raw.size() - 3));
+    fail(Ending::kNotConnected, cause, causeMessage(cause));
+    return false;
+  }
+  if (--handshake_left_ == 0) becomeReady();
+  return true;
+}
+
+// The connection can serve: counted open, and the server is up again if it was down.
+void ServerConnection::becomeReady() {
+  ready_ = true;
+  health_.onConnectionOpen(endpoint_.index, true);
 }
 
 void ServerConnection::onStreamEnd(int status) {
   // A server closing an idle connection (its `timeout` setting) is not a failure.
   bool idle = in_flight_.empty();
-  fail(causeMessage(statusText(status)), !idle,
-       status == UV_EOF ? CloseCause::kEof : CloseCause::kError);
+  CloseCause cause = status == UV_EOF ? CloseCause::kEof : CloseCause::kError;
+  std::string text = statusText(status);
+  if (idle) {
+    fail(Ending::kIdle, text, "");
+  } else if (!ready_) {
+    fail(Ending::kNotConnected, text, not_connected_, cause);
+  } else {
+    fail(Ending::kLost, text, causeMessage(text), cause);
+  }
   // But a server that went away closes its idle connections too: a PING on a new connection
   // tells the two apart (a dying server may still accept it, so connecting is not enough).
   // Only after a connection that served a request, so that a server which drops every new
@@ -394,16 +447,14 @@ void ServerConnection::onStreamEnd(int status) {
 
 void ServerConnection::onConnect(int status) {
   if (status != 0) {
-    fail(causeMessage(statusText(status)), true);
+    fail(Ending::kNotConnected, statusText(status), not_connected_);
     return;
   }
   state_ = State::kConnected;
-  health_.onConnectionOpen(endpoint_.index, true);
-  if (down_) {
-    spdlog::info("server {}: up (connected after a failure)", endpoint_.name);
-    down_ = false;
-  }
   // What waited for the connection is now on its way to the server.
+  for (const InFlight& entry : in_flight_) {
+    if (entry.kind == Kind::kRequest) health_.onRequestSent(endpoint_.index, entry.bytes);
+  }
   if (queued_.in_queue != 0) {
     queueChanged(QueueDelta{-queued_.in_queue, -queued_.in_queue_bytes, queued_.in_queue,
                             queued_.in_queue_bytes});
@@ -411,9 +462,11 @@ void ServerConnection::onConnect(int status) {
   stream_->setNoDelay(true);
   if (settings_.keepalive) stream_->setKeepAlive(true, 60);
   if (int read_status = stream_->startReading(); read_status != 0) {
-    fail(causeMessage(statusText(read_status)), true);
+    std::string text = statusText(read_status);
+    fail(Ending::kNotConnected, text, not_connected_);
     return;
   }
+  if (handshake_left_ == 0) becomeReady();
   armTimer();
 }
 

@@ -53,6 +53,12 @@ struct ConnectionSettings {
 // Why a connection closed, for the counters (twemproxy's server_timedout/eof/err).
 enum class CloseCause : uint8_t { kTimeout, kEof, kError };
 
+// Why a client request failed without its server's reply, for the pool's error counters.
+enum class RequestFailure : uint8_t {
+  kNotConnected,  // the connection it waited for could not be made: it did not run
+  kTimeout,       // its timeout passed first (it may have run)
+};
+
 // A change of a connection's queues, in twemproxy's terms: in_queue holds requests waiting
 // to be sent (queued while the connection is still being made), out_queue requests sent and
 // awaiting their reply. Deltas, so that the counters stay O(1) per event.
@@ -63,17 +69,24 @@ struct QueueDelta {
   int64_t out_queue_bytes = 0;
 };
 
-// What a connection tells its pool about the server: health (ejection) and what the stats
-// count. ServerPool implements it and passes the counting on to a ServerObserver.
+// What a connection tells its pool about the server: health (down, ejection) and what the
+// stats count. ServerPool implements it and passes the counting on to a ServerObserver.
+// `cause` is plain text without the server's name ("Connection refused").
 class ServerHealth {
  public:
-  // `cause` is the error reply's text after "ERR " ("server s1: Connection refused").
+  // The server looks down: a connection could not be made (refused, timed out, AUTH or
+  // SELECT refused), or an open one broke with requests on it.
+  virtual void onServerDown(uint32_t server, std::string_view cause) = 0;
+  // One more failure in a row toward server_failure_limit: a down as above, or a timeout.
   virtual void onServerFailure(uint32_t server, std::string_view cause) = 0;
   virtual void onServerAnswered(uint32_t server) = 0;
   virtual void onRequestSent(uint32_t server, size_t bytes) = 0;
   virtual void onReplyRead(uint32_t server, uint64_t round_trip_us, size_t bytes) = 0;
+  // A connection became ready (connected, and AUTH and SELECT accepted: the server is up), or
+  // a ready one closed.
   virtual void onConnectionOpen(uint32_t server, bool open) = 0;
   virtual void onConnectionClosed(uint32_t server, CloseCause cause) = 0;
+  virtual void onRequestFailed(uint32_t /*server*/, RequestFailure /*why*/) {}
   virtual void onQueueChanged(uint32_t /*server*/, const QueueDelta& /*delta*/) {}
 
  protected:
@@ -88,17 +101,19 @@ class ServerConnection final : public net::StreamEvents {
   ServerConnection(const ServerConnection&) = delete;
   ServerConnection& operator=(const ServerConnection&) = delete;
 
-  // Queues `request` (complete RESP bytes). False when the server is known to be down (the
-  // last connection attempt failed and no later one has succeeded yet): nothing is queued and
-  // lastError() says why. `hold_ms`: how long the server may hold the request on purpose
-  // before answering (WAIT's timeout), allowed on top of the pool timeout.
+  // Queues `request` (complete RESP bytes). Not connected, it connects now for the request,
+  // whatever the backoff: a server that is back is used at once. False only when the connect
+  // cannot even start (an unresolved host name): nothing is queued; reply with lastError().
+  // `hold_ms`: how long the server may hold the request on purpose before answering (WAIT's
+  // timeout), allowed on top of the pool timeout.
   [[nodiscard]] bool send(std::string_view request, ReplyTarget* target, uint32_t part,
                           Ticket& ticket, uint64_t hold_ms = 0);
   void cancel(uint64_t sequence);
-  // The error reply for requests refused while down: "ERR server s1: Connection refused".
-  const std::string& lastError() const { return last_error_; }
+  // The error reply for a request refused without being sent:
+  // "ERR server s1: not connected (retrying)".
+  const std::string& lastError() const { return not_connected_; }
 
-  // Connects now if not connected (preconnect).
+  // Connects now if not connected and the backoff allows (preconnect, background redial).
   void connect();
   // Sends a PING, connecting first regardless of backoff (health probe of an ejected server,
   // and of a server that closed an idle connection).
@@ -116,25 +131,40 @@ class ServerConnection final : public net::StreamEvents {
  private:
   enum class State : uint8_t { kDisconnected, kConnecting, kConnected };
   enum class Kind : uint8_t { kRequest, kAuth, kSelect, kProbe };
+  // How a connection ended; decides what the pool hears and what its requests are told.
+  enum class Ending : uint8_t {
+    kNotConnected,  // the connect or its AUTH/SELECT failed: server down, nothing ran
+    kLost,          // an open connection broke with requests on it: server down
+    kTimeout,       // a request's deadline passed: this connection only
+    kProtocol,      // the server sent bytes that are not RESP: this connection only
+    kIdle,          // the server closed a connection with nothing on it
+    kShutdown,      // the proxy is stopping
+  };
   struct InFlight {
     ReplyTarget* target;
     uint32_t part;
     Kind kind;
     uint64_t deadline_ms;  // 0: no timeout
     uint64_t sent_ns;      // Loop::nowNs() when queued, for the round-trip histogram
-    uint64_t bytes;        // a client request's size, for the queue gauges; 0 for our own
+    uint64_t bytes;        // a client request's size, for the counters; 0 for our own
   };
 
   bool startConnect();
   void queueInternal(Kind kind, std::string_view request);
   void push(InFlight entry, uint64_t hold_ms = 0);
   [[nodiscard]] bool handleReply(const resp::Reply& reply);
+  [[nodiscard]] bool handleHandshake(const InFlight& entry, const resp::Reply& reply);
+  void becomeReady();
   bool beginStream(std::string_view pending);
   void continueStream();
   void replyDone();
   void armTimer();
   void onTimer();
-  void fail(std::string message, bool count_failure, CloseCause cause = CloseCause::kError);
+  // Closes the connection. `cause` (plain text) goes to the pool and the log, `reply` (an
+  // error reply's text without '-' and CRLF) to every request still on the connection.
+  void fail(Ending ending, std::string_view cause, std::string_view reply,
+            CloseCause close_cause = CloseCause::kError);
+  void tellHealth(Ending ending, std::string_view cause, CloseCause close_cause);
   std::string causeMessage(std::string_view cause) const;
   void queueChanged(const QueueDelta& delta);
   void dequeueSent(const InFlight& entry);
@@ -153,12 +183,12 @@ class ServerConnection final : public net::StreamEvents {
   std::deque<InFlight> in_flight_;
   uint64_t first_sequence_ = 0;  // sequence number of in_flight_.front()
   Backoff backoff_;
-  uint64_t retry_at_ms_ = 0;
-  std::string last_error_;
+  uint64_t retry_at_ms_ = 0;  // the next background redial of a down server
+  const std::string not_connected_;
+  uint32_t handshake_left_ = 0;  // AUTH/SELECT replies still to come on this connection
+  bool ready_ = false;           // connected and the handshake accepted
   bool probe_in_flight_ = false;
-  bool down_ = false;
-  bool answered_ = false;  // a client request got its reply since this connection was made  // the
-                           // last attempt failed: log the next failure quietly, a success loudly
+  bool answered_ = false;      // a client request got its reply since this connection was made
   uint64_t stream_left_ = 0;   // bytes of the bulk reply being streamed still to come
   uint64_t stream_bytes_ = 0;  // its whole size, for the stats
   // What this connection adds to its server's in_queue/out_queue gauges (client requests

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "net/loop.h"
+#include "resp/limits.h"
 
 namespace shardis::backend {
 
@@ -42,7 +43,7 @@ ServerEndpoint resolveEndpoint(const config::Server& server, uint32_t index) {
 }
 
 ServerPool::ServerPool(net::Loop& loop, const config::Pool& pool,
-                       std::shared_ptr<const hash::Ring> ring, const resp::Limits& limits)
+                       std::shared_ptr<const hash::Ring> ring)
     : loop_(loop), pool_(pool), full_ring_(ring), ring_(std::move(ring)) {
   for (size_t i = 0; i < pool.servers.size(); ++i) {
     const config::Server& config = pool.servers[i];
@@ -53,7 +54,8 @@ ServerPool::ServerPool(net::Loop& loop, const config::Pool& pool,
     server->settings.db = config.db.value_or(pool.redis_db);
     server->settings.timeout_ms = pool.timeout_ms;
     server->settings.keepalive = pool.tcpkeepalive;
-    server->settings.limits = limits;
+    // The clients' limits bound what clients send; a reply is as large as the server makes it.
+    server->settings.limits = resp::serverReplyLimits();
     uint32_t count =
         std::max<uint32_t>(1, config.max_connections.value_or(pool.server_connections));
     for (uint32_t c = 0; c < count; ++c) {
@@ -66,17 +68,7 @@ ServerPool::ServerPool(net::Loop& loop, const config::Pool& pool,
 
 ServerPool::~ServerPool() { shutdown(); }
 
-uint32_t ServerPool::locate(std::string_view routing_key) {
-  // twemproxy puts an ejected server back once its retry time has passed, on the next request.
-  if (ejected_count_ > 0 && loop_.now() >= next_rebuild_ms_) {
-    for (auto& server : servers_) {
-      if (server->ejected && loop_.now() >= server->retry_at_ms) {
-        restore(*server, "server_retry_timeout expired");
-      }
-    }
-  }
-  return ring_->locate(routing_key);
-}
+uint32_t ServerPool::locate(std::string_view routing_key) { return ring_->locate(routing_key); }
 
 ServerConnection& ServerPool::connectionFor(uint32_t server, uint64_t client_id) {
   auto& connections = servers_[server]->connections;
@@ -106,17 +98,34 @@ void ServerPool::shutdown() {
   }
 }
 
+void ServerPool::onServerDown(uint32_t index, std::string_view cause) {
+  Server& server = *servers_[index];
+  // One line when a server goes down; its connections' redials fail quietly until it is up.
+  if (server.down) {
+    spdlog::debug("server {}: {} (still down)", server.endpoint.name, cause);
+    return;
+  }
+  server.down = true;
+  spdlog::warn("server {}: {} (down; retrying)", server.endpoint.name, cause);
+  if (observer_ != nullptr) observer_->onServerState(index, false);
+}
+
 void ServerPool::onServerFailure(uint32_t index, std::string_view cause) {
   if (!pool_.auto_eject_hosts) return;
   Server& server = *servers_[index];
-  if (server.ejected) return;
+  if (server.ejected) {
+    server.probe_answered = false;
+    return;
+  }
   if (++server.failures >= pool_.server_failure_limit) eject(server, cause);
 }
 
 void ServerPool::onServerAnswered(uint32_t index) {
   Server& server = *servers_[index];
   server.failures = 0;
-  if (server.ejected) restore(server, "it answered");
+  if (!server.ejected) return;
+  server.probe_answered = true;
+  if (mayReturn(server)) restore(server);
 }
 
 void ServerPool::onRequestSent(uint32_t server, size_t bytes) {
@@ -127,12 +136,22 @@ void ServerPool::onReplyRead(uint32_t server, uint64_t round_trip_us, size_t byt
   if (observer_ != nullptr) observer_->onReplyRead(server, round_trip_us, bytes);
 }
 
-void ServerPool::onConnectionOpen(uint32_t server, bool open) {
-  if (observer_ != nullptr) observer_->onConnectionOpen(server, open);
+void ServerPool::onConnectionOpen(uint32_t index, bool open) {
+  Server& server = *servers_[index];
+  if (open && server.down) {
+    server.down = false;
+    spdlog::info("server {}: up (connected after a failure)", server.endpoint.name);
+    if (observer_ != nullptr) observer_->onServerState(index, true);
+  }
+  if (observer_ != nullptr) observer_->onConnectionOpen(index, open);
 }
 
 void ServerPool::onConnectionClosed(uint32_t server, CloseCause cause) {
   if (observer_ != nullptr) observer_->onConnectionClosed(server, cause);
+}
+
+void ServerPool::onRequestFailed(uint32_t server, RequestFailure why) {
+  if (observer_ != nullptr) observer_->onRequestFailed(server, why);
 }
 
 void ServerPool::onQueueChanged(uint32_t server, const QueueDelta& delta) {
@@ -142,29 +161,51 @@ void ServerPool::onQueueChanged(uint32_t server, const QueueDelta& delta) {
 void ServerPool::eject(Server& server, std::string_view cause) {
   server.ejected = true;
   server.failures = 0;
+  server.probe_answered = false;
   server.retry_at_ms = loop_.now() + static_cast<uint64_t>(pool_.server_retry_timeout_ms);
   ++ejected_count_;
   rebuildRing();
   if (observer_ != nullptr) observer_->onEjected(server.endpoint.index, true);
-  spdlog::warn("pool {}: server {} ejected for {} ms after {} failure(s) in a row; last: {}",
-               pool_.name, server.endpoint.name, pool_.server_retry_timeout_ms,
-               pool_.server_failure_limit, cause);
+  spdlog::warn(
+      "pool {}: server {} ejected for {} ms after {} failure(s) in a row; last: server {}: {}",
+      pool_.name, server.endpoint.name, pool_.server_retry_timeout_ms, pool_.server_failure_limit,
+      server.endpoint.name, cause);
   if (!server.probe_timer) {
-    ServerConnection* probe = server.connections.front().get();
-    server.probe_timer = net::Timer::create(loop_, [probe] { probe->probe(); });
+    server.probe_timer = net::Timer::create(loop_, [this, s = &server] { onProbeTimer(*s); });
   }
-  server.probe_timer->start(kProbeIntervalMs, kProbeIntervalMs);
+  server.probe_timer->start(kProbeIntervalMs);
 }
 
-void ServerPool::restore(Server& server, std::string_view why) {
+// The probe runs all through the ejection, so that by server_retry_timeout the pool knows
+// whether the server answers. twemproxy returns a server on the first request after its
+// retry time; this one returns at that time, or at the first answer after it.
+void ServerPool::onProbeTimer(Server& server) {
+  if (mayReturn(server)) {
+    restore(server);
+    return;
+  }
+  server.connections.front()->probe();
+  uint64_t now = loop_.now();
+  uint64_t delay = kProbeIntervalMs;
+  if (now < server.retry_at_ms) delay = std::min(delay, server.retry_at_ms - now);
+  server.probe_timer->start(delay);
+}
+
+bool ServerPool::mayReturn(const Server& server) const {
+  return server.ejected && server.probe_answered && loop_.now() >= server.retry_at_ms;
+}
+
+void ServerPool::restore(Server& server) {
   server.ejected = false;
   server.failures = 0;
   --ejected_count_;
   if (server.probe_timer) server.probe_timer->stop();
   rebuildRing();
   if (observer_ != nullptr) observer_->onEjected(server.endpoint.index, false);
-  spdlog::info("pool {}: server {} returned to the ring ({})", pool_.name, server.endpoint.name,
-               why);
+  spdlog::info(
+      "pool {}: server {} returned to the ring (server_retry_timeout passed and it "
+      "answers)",
+      pool_.name, server.endpoint.name);
 }
 
 void ServerPool::rebuildRing() {
@@ -174,12 +215,10 @@ void ServerPool::rebuildRing() {
   }
   std::vector<hash::RingMember> members;
   std::vector<char> live_bytes;
-  next_rebuild_ms_ = UINT64_MAX;
   for (const auto& server : servers_) {
     const config::Server& config = pool_.servers[server->endpoint.index];
     members.push_back(hash::RingMember{config.name, config.weight});
     live_bytes.push_back(server->ejected ? 0 : 1);
-    if (server->ejected) next_rebuild_ms_ = std::min(next_rebuild_ms_, server->retry_at_ms);
   }
   // std::vector<bool> has no contiguous storage to take a span of.
   std::unique_ptr<bool[]> live(new bool[live_bytes.size()]);

@@ -5,9 +5,14 @@
 // max_connections); a client always uses connection (client id mod count) of a server, so
 // its requests to that server ride one connection and it reads its own writes.
 //
-// With auto_eject_hosts, a server that fails server_failure_limit times in a row is taken
-// out of this worker's ring for server_retry_timeout (twemproxy's rule: the ring is rebuilt
-// from the live servers). Meanwhile it is probed with PING; the first answer brings it back.
+// With auto_eject_hosts, a server that fails server_failure_limit times in a row (connections
+// refused or lost, timeouts) is taken out of this worker's ring for server_retry_timeout
+// (twemproxy's rule: the ring is rebuilt from the live servers). Meanwhile it is probed with
+// PING; it returns once server_retry_timeout has passed and its last probe was answered, so a
+// server still dead then stays out without failing a request.
+//
+// It also keeps the one log line per change of a server's state: down (with the cause) and
+// up again, however many connections and redials that takes.
 // Owned by the worker; lives as long as its loop.
 #pragma once
 
@@ -33,6 +38,10 @@ class ServerObserver {
   virtual void onConnectionOpen(uint32_t server, bool open) = 0;
   virtual void onConnectionClosed(uint32_t server, CloseCause cause) = 0;
   virtual void onEjected(uint32_t server, bool ejected) = 0;
+  // The server went down (a connection could not be made or broke) or came back up.
+  virtual void onServerState(uint32_t /*server*/, bool /*up*/) {}
+  // A client request failed without a reply (the pool's timeout and backend_down errors).
+  virtual void onRequestFailed(uint32_t /*server*/, RequestFailure /*why*/) {}
   // The server's in_queue/out_queue gauges moved by `delta` (summed over its connections).
   virtual void onQueueChanged(uint32_t /*server*/, const QueueDelta& /*delta*/) {}
 
@@ -42,9 +51,9 @@ class ServerObserver {
 
 class ServerPool final : public ServerHealth {
  public:
-  // `ring` is the pool's ring over all servers (shared by the workers).
-  ServerPool(net::Loop& loop, const config::Pool& pool, std::shared_ptr<const hash::Ring> ring,
-             const resp::Limits& limits);
+  // `ring` is the pool's ring over all servers (shared by the workers). Replies are decoded
+  // with resp::serverReplyLimits(), not the clients' limits.
+  ServerPool(net::Loop& loop, const config::Pool& pool, std::shared_ptr<const hash::Ring> ring);
   ~ServerPool();
   ServerPool(const ServerPool&) = delete;
   ServerPool& operator=(const ServerPool&) = delete;
@@ -68,12 +77,14 @@ class ServerPool final : public ServerHealth {
   void shutdown();
 
   // ServerHealth
+  void onServerDown(uint32_t server, std::string_view cause) override;
   void onServerFailure(uint32_t server, std::string_view cause) override;
   void onServerAnswered(uint32_t server) override;
   void onRequestSent(uint32_t server, size_t bytes) override;
   void onReplyRead(uint32_t server, uint64_t round_trip_us, size_t bytes) override;
   void onConnectionOpen(uint32_t server, bool open) override;
   void onConnectionClosed(uint32_t server, CloseCause cause) override;
+  void onRequestFailed(uint32_t server, RequestFailure why) override;
   void onQueueChanged(uint32_t server, const QueueDelta& delta) override;
 
  private:
@@ -82,14 +93,18 @@ class ServerPool final : public ServerHealth {
     ConnectionSettings settings;
     std::vector<std::unique_ptr<ServerConnection>> connections;
     uint32_t failures = 0;
+    bool down = false;  // logged down and not up since
     bool ejected = false;
-    uint64_t retry_at_ms = 0;
+    bool probe_answered = false;  // while ejected: the server answered since its last failure
+    uint64_t retry_at_ms = 0;     // while ejected: server_retry_timeout after the ejection
     net::TimerPtr probe_timer;
   };
 
   void rebuildRing();
   void eject(Server& server, std::string_view cause);
-  void restore(Server& server, std::string_view why);
+  void onProbeTimer(Server& server);
+  [[nodiscard]] bool mayReturn(const Server& server) const;
+  void restore(Server& server);
 
   net::Loop& loop_;
   const config::Pool& pool_;
@@ -98,7 +113,6 @@ class ServerPool final : public ServerHealth {
   std::shared_ptr<const hash::Ring> ring_;
   std::vector<std::unique_ptr<Server>> servers_;
   size_t ejected_count_ = 0;
-  uint64_t next_rebuild_ms_ = 0;  // when the earliest ejection expires
 };
 
 // Resolves a server's address (blocking getaddrinfo; called once per worker at start).

@@ -25,11 +25,11 @@ resp::Limits limitsOf(const config::ProtocolLimits& limits) {
 }  // namespace
 
 PoolRuntime::PoolRuntime(Worker& worker_in, uint32_t index_in, const config::Pool& config_in,
-                         std::shared_ptr<const hash::Ring> ring, const resp::Limits& limits)
+                         std::shared_ptr<const hash::Ring> ring)
     : worker(worker_in),
       index(index_in),
       config(config_in),
-      servers(worker_in.loop(), config_in, std::move(ring), limits),
+      servers(worker_in.loop(), config_in, std::move(ring)),
       router(config_in) {
   for (uint32_t i = 0; i < servers.serverCount(); ++i) every_server.push_back(i);
 }
@@ -52,7 +52,6 @@ void PoolRuntime::onConnectionOpen(uint32_t server, bool open) {
   stats::ServerCounters& counters = worker.stats().server(index, server);
   if (open) {
     ++counters.server_connections;
-    if (counters.state == stats::ServerState::kDown) counters.state = stats::ServerState::kUp;
   } else if (counters.server_connections > 0) {
     --counters.server_connections;
   }
@@ -71,7 +70,19 @@ void PoolRuntime::onConnectionClosed(uint32_t server, backend::CloseCause cause)
       ++counters.server_err;
       break;
   }
-  if (counters.state == stats::ServerState::kUp) counters.state = stats::ServerState::kDown;
+}
+
+// Down and up come from the pool, which tells a timeout (this connection only) from a server
+// that cannot be reached; an ejected server stays reported ejected until it returns.
+void PoolRuntime::onServerState(uint32_t server, bool up) {
+  stats::ServerCounters& counters = worker.stats().server(index, server);
+  if (counters.state == stats::ServerState::kEjected) return;
+  counters.state = up ? stats::ServerState::kUp : stats::ServerState::kDown;
+}
+
+void PoolRuntime::onRequestFailed(uint32_t /*server*/, backend::RequestFailure why) {
+  counters().countError(why == backend::RequestFailure::kTimeout ? stats::ProxyError::kTimeout
+                                                                 : stats::ProxyError::kBackendDown);
 }
 
 void PoolRuntime::onQueueChanged(uint32_t server, const backend::QueueDelta& delta) {
@@ -105,7 +116,7 @@ Worker::Worker(uint32_t index, SharedState& shared,
       hub_(hub) {
   const auto& pools = shared.config.pools;
   for (uint32_t i = 0; i < pools.size(); ++i) {
-    pools_.push_back(std::make_unique<PoolRuntime>(*this, i, pools[i], rings[i], limits_));
+    pools_.push_back(std::make_unique<PoolRuntime>(*this, i, pools[i], rings[i]));
     if (counting()) pools_.back()->servers.setObserver(pools_.back().get());
   }
   if (hub != nullptr)

@@ -34,7 +34,7 @@ struct PoolRuntime final : ServerLocator,
                            net::ListenerEvents,
                            backend::ServerObserver {
   PoolRuntime(Worker& worker_in, uint32_t index_in, const config::Pool& config_in,
-              std::shared_ptr<const hash::Ring> ring, const resp::Limits& limits);
+              std::shared_ptr<const hash::Ring> ring);
 
   uint32_t locate(std::string_view routing_key) override { return servers.locate(routing_key); }
   const std::string& serverName(uint32_t server) const override {
@@ -48,6 +48,8 @@ struct PoolRuntime final : ServerLocator,
   void onConnectionOpen(uint32_t server, bool open) override;
   void onConnectionClosed(uint32_t server, backend::CloseCause cause) override;
   void onEjected(uint32_t server, bool ejected) override;
+  void onServerState(uint32_t server, bool up) override;
+  void onRequestFailed(uint32_t server, backend::RequestFailure why) override;
   void onQueueChanged(uint32_t server, const backend::QueueDelta& delta) override;
   stats::PoolCounters& counters();
 

@@ -4,14 +4,28 @@
 
 namespace shardis::resp {
 
-// Bounds the decoders enforce so that a client or a misbehaving server cannot make the proxy
-// allocate without limit. Fixed when a decoder is built; each one has its own protocol error.
+// Bounds the decoders enforce so that a client cannot make the proxy allocate without limit.
+// Fixed when a decoder is built; each one has its own protocol error.
 struct Limits {
   uint64_t max_bulk_len = 512ull << 20;  // Redis's proto-max-bulk-len
-  uint32_t max_array_len = 1u << 20;     // elements of a multibulk or aggregate reply
+  uint64_t max_array_len = 1u << 20;     // elements of a multibulk or aggregate reply
   uint32_t max_depth = 128;              // nesting of aggregate replies
   uint32_t max_inline_len = 64u << 10;   // an inline request line, and any length line
 };
+
+// What a Redis server may send back, which the client limits must not cut short: an array
+// reply (LRANGE, HGETALL, KEYS) is as long as the data, a bulk as long as the server's own
+// proto-max-bulk-len allows (DUMP of a large key may exceed it), and a script may nest tables
+// deeper than any request does. Only the numbers RESP can carry bound them (a signed 64-bit
+// length), so a reply costs what it would cost a direct client of that server: its size in
+// memory. A length line is still at most 20 digits.
+inline constexpr Limits serverReplyLimits() {
+  Limits limits;
+  limits.max_bulk_len = INT64_MAX;
+  limits.max_array_len = INT64_MAX;
+  limits.max_depth = UINT32_MAX;
+  return limits;
+}
 
 // What one decode() call produced.
 enum class Status : uint8_t {

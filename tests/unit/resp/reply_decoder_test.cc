@@ -258,6 +258,27 @@ TEST(ReplyDecoderLimitsTest, LengthLinesAreBoundedByMaxInlineLen) {
   EXPECT_EQ(feed(test::whole("*1000\r\n"), limits).last, Status::kNeedMore);
 }
 
+// Issue 11: a server may send what no client may (LRANGE of a 1.1 M list, a DUMP above
+// proto-max-bulk-len, a script's deeply nested table); only RESP's own numbers bound it.
+TEST(ReplyDecoderLimitsTest, ServerRepliesAreBoundedOnlyByWhatRespCanSay) {
+  const Limits limits = serverReplyLimits();
+  std::string many = "*1048577\r\n";
+  for (int i = 0; i < 1048577; ++i) many += ":1\r\n";
+  const auto outcome = feed(test::whole(many), limits);
+  ASSERT_EQ(outcome.frames.size(), 1u);
+  EXPECT_EQ(outcome.frames[0].count, 1048577);
+  EXPECT_EQ(feed(test::whole("%9223372036854775807\r\n"), limits).last, Status::kNeedMore);
+  EXPECT_EQ(feed(test::whole("$9223372036854775807\r\n"), limits).last, Status::kNeedMore);
+  EXPECT_EQ(feed(test::whole("$9223372036854775808\r\n"), limits).error,
+            "Protocol error: invalid bulk length");
+  std::string nested;
+  for (int i = 0; i < 5000; ++i) nested += "*1\r\n";
+  EXPECT_EQ(feed(test::whole(nested + ":1\r\n"), limits).frames.size(), 1u);
+  // Garbage is still garbage.
+  EXPECT_EQ(feed(test::whole("?\r\n"), limits).error,
+            "Protocol error: invalid reply type byte '?'");
+}
+
 TEST(ReplyDecoderTest, LargeBulkInChunks) {
   const std::string value(300000, 'z');
   const std::string bytes = "$300000\r\n" + value + "\r\n";
