@@ -70,7 +70,8 @@ class Stream {
   int startReading();
   void stopReading();
 
-  // Appends bytes to the output (copied into the current batch).
+  // Appends bytes to the output (copied into the current batch). If the copy cannot be
+  // allocated, std::bad_alloc leaves the output as it was.
   void write(std::string_view bytes);
   // Appends a buffer the stream takes over without copying (large replies).
   void write(std::string&& bytes);

@@ -34,6 +34,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstring>
+#include <new>
 #include <optional>
 #include <utility>
 
@@ -327,12 +328,16 @@ void ClientSession::split(const command::CommandSpec& spec, Argv argv) {
     return reject(stats::ProxyError::kUnsupported, severalServersError(spec.name));
   }
   Splitter& splitter = pool_.splitter;
-  splitter.split(argv, pool_.router.keyIndexes(), pool_.router.keyServers(),
-                 pool_.servers.serverCount());
+  if (!splitter.split(argv, pool_.router.keyIndexes(), pool_.router.keyServers(),
+                      pool_.servers.serverCount())) {
+    spdlog::warn("client {}: out of memory splitting a {} over servers", client_.id, spec.name);
+    return replyError(kOutOfMemoryError);
+  }
   ++pool_.counters().split_commands;
   pool_.counters().fragments += splitter.parts();
   sendParts(splitter.partServers(),
             makeMerger(kind, pool_, splitter.partServers(), splitter.keyParts()), {}, &splitter);
+  splitter.releaseLarge();  // the connections copied their parts
 }
 
 // Whole-keyspace commands: the request as it came, to every server of the pool.
@@ -443,9 +448,17 @@ void ClientSession::onRequestComplete(PendingRequest& request) {
 
 bool ClientSession::writeNow(PendingRequest& request, std::string_view bytes) {
   if (retired_ || &request != &queue_.front()) return false;
+  if (!request.silent) {
+    // The stream copies the reply, as large as the server made it. If that copy cannot be
+    // allocated, the request keeps its reply instead, or an out-of-memory error in its place.
+    try {
+      stream_->write(bytes);
+    } catch (const std::bad_alloc&) {
+      return false;
+    }
+  }
   recordReply(request.command_id, request.received_ns, request.rejected, bytes, {},
               request.servers());
-  if (!request.silent) stream_->write(bytes);
   return true;
 }
 
