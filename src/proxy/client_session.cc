@@ -176,6 +176,8 @@ size_t ClientSession::processInput(std::string_view input, resp::RequestDecoder&
   size_t used = 0;
   while (!closing_ && used < input.size()) {
     std::string_view pending = input.substr(used);
+    // Per request: an AUTH earlier in this input lifts the limits for the next one.
+    decoder.setAuthenticated(client_.authenticated);
     resp::Status status = decoder.decode(pending);
     if (status == resp::Status::kNeedMore) break;
     if (status == resp::Status::kError) {

@@ -13,6 +13,11 @@ struct Limits {
   uint32_t max_inline_len = 64u << 10;   // an inline request line, and any length line
 };
 
+// Redis 7's bounds for a client that has not authenticated yet, where a password is required:
+// room for AUTH and HELLO, and a header asking for more is refused before any of it is kept.
+inline constexpr uint32_t kUnauthenticatedMaxArrayLen = 10;
+inline constexpr uint64_t kUnauthenticatedMaxBulkLen = 16 * 1024;
+
 // What one decode() call produced.
 enum class Status : uint8_t {
   kFrame,     // one whole request or reply is ready

@@ -67,6 +67,100 @@ def keys_on_every_server(cluster, prefix, per_server):
     return by_server
 
 
+# --- Before AUTH: Redis 7's limits on unauthenticated clients -------------------------------
+
+PASSWORD = "s3cret"
+
+
+@pytest.fixture(scope="module")
+def secured():
+    with Cluster(2, pool_options={"redis_auth": PASSWORD},
+                 redis_extra=("--requirepass", PASSWORD)) as c:
+        reference = RedisServer(c.dir, extra=("--requirepass", PASSWORD)).start()
+        try:
+            yield c, reference
+        finally:
+            reference.stop()
+
+
+def exchange(port, data, then=False):
+    """Sends `data` on a fresh connection; returns what came back until the peer closed,
+    marked b"<closed>", or, with `then`, what came back until the connection answered an AUTH
+    and an ECHO sent after `data` (proof that it stayed usable)."""
+    with RawClient(port) as c:
+        c.send(data)
+        if not then:
+            return read_until_eof(c.sock, timeout=10) + b"<closed>"
+        c.send(encode_command("AUTH", PASSWORD) + encode_command("ECHO", "done"))
+        c.sock.settimeout(10)
+        out = b""
+        while not out.endswith(b"+OK\r\n$4\r\ndone\r\n"):
+            chunk = c.sock.recv(1 << 16)
+            if not chunk:
+                return out + b"<closed>"
+            out += chunk
+        return out
+
+
+DEL10 = encode_command("DEL", *[f"k{i}" for i in range(9)])  # a multibulk of 10
+DEL11 = encode_command("DEL", *[f"k{i}" for i in range(10)])  # a multibulk of 11
+
+UNAUTHENTICATED_CASES = {
+    "multibulk of 11": (b"*11\r\n", False),
+    "multibulk of 11, whole": (DEL11, False),
+    "multibulk of 10 is fine": (DEL10, True),
+    "multibulk of 2 million": (b"*2000000\r\n", False),
+    "bulk of 16385": (b"*2\r\n$3\r\nGET\r\n$16385\r\n", False),
+    "bulk of 16385 as the name": (b"*2\r\n$16385\r\n", False),
+    "bulk of 16384 is fine": (encode_command("GET", "x" * 16384), True),
+    "bulk past 512 MB is invalid first": (b"*2\r\n$3\r\nGET\r\n$600000000\r\n", False),
+    "after a refused command": (encode_command("PING") + b"*11\r\n", False),
+    "after a wrong password": (encode_command("AUTH", "wrong") + b"*11\r\n", False),
+    "inline requests keep their own limit": (b"GET " + b"x" * 20000 + b"\r\n", True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNAUTHENTICATED_CASES))
+def test_unauthenticated_limits_match_redis(secured, case):
+    cluster, reference = secured
+    data, then = UNAUTHENTICATED_CASES[case]
+    expected = exchange(reference.port, data, then)
+    assert exchange(cluster.proxy.port, data, then) == expected
+    if case == "multibulk of 11":
+        assert expected == b"-ERR Protocol error: unauthenticated multibulk length\r\n<closed>"
+    if case == "bulk of 16385":
+        assert expected == b"-ERR Protocol error: unauthenticated bulk length\r\n<closed>"
+
+
+def test_authenticated_clients_have_the_usual_limits(secured):
+    cluster, reference = secured
+    big = "v" * 100000
+    for port in (cluster.proxy.port, reference.port):
+        with RawClient(port) as c:
+            c.send(encode_command("AUTH", PASSWORD) + DEL11 + encode_command("SET", "big", big)
+                   + encode_command("STRLEN", "big"))
+            assert c.read_replies(4) == [b"+OK\r\n", b":0\r\n", b"+OK\r\n", b":100000\r\n"]
+
+
+def test_unauthenticated_clients_cannot_make_the_proxy_buffer_a_bulk(secured):
+    """A client that announces a 500 MB bulk before AUTH is refused at the header, so a few of
+    them no longer hold the bytes they trickle in."""
+    cluster, _ = secured
+    socks = [socket.create_connection(("127.0.0.1", cluster.proxy.port)) for _ in range(4)]
+    try:
+        for s in socks:
+            s.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$500000000\r\n" + b"x" * 65536)
+        for s in socks:
+            assert read_until_eof(s, timeout=10) == (
+                b"-ERR Protocol error: unauthenticated bulk length\r\n")
+    finally:
+        for s in socks:
+            s.close()
+    with cluster.proxy.client() as c:
+        assert c.call("AUTH", PASSWORD) == b"+OK\r\n"
+        assert c.call("PING") == b"+PONG\r\n"
+
+
 # --- MGET merge ------------------------------------------------------------------------------
 
 def test_mget_over_many_servers_with_one_big_value():
