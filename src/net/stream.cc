@@ -182,7 +182,12 @@ void Stream::closeAfterWrites() {
 
 void Stream::endOnce(int status) {
   if (ended_ || events_ == nullptr) return;
-  ended_ = true;
+  if (status == UV_EOF) {
+    if (eof_) return;
+    eof_ = true;
+  } else {
+    ended_ = true;
+  }
   events_->onStreamEnd(status);
 }
 

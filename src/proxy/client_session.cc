@@ -518,9 +518,13 @@ void ClientSession::checkOutputLimit() {
 void ClientSession::onStreamEnd(int status) {
   if (status == UV_EOF) {
     ++pool_.counters().client_eof;
-  } else {
-    ++pool_.counters().client_err;
+    // A client may shut down its write side and still read (`nc -N`, a pipeline sent then
+    // SHUT_WR): as Redis does, it gets every reply it is owed, then the connection closes.
+    // A write that fails meanwhile ends it with an error instead.
+    return drain();
   }
+  // One end per connection in the stats: a failed write after the client's EOF is not another.
+  if (!draining_) ++pool_.counters().client_err;
   close();
 }
 

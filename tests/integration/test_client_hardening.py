@@ -1,7 +1,9 @@
 """Clients that misbehave or are merely unusual: unauthenticated clients sending large
 headers, clients that half-close their socket, clients reading large replies slowly, and
 clients that let replies pile up. Each case is checked against what one redis-server does."""
+import signal
 import socket
+import struct
 import time
 
 import pytest
@@ -159,6 +161,108 @@ def test_unauthenticated_clients_cannot_make_the_proxy_buffer_a_bulk(secured):
     with cluster.proxy.client() as c:
         assert c.call("AUTH", PASSWORD) == b"+OK\r\n"
         assert c.call("PING") == b"+PONG\r\n"
+
+
+# --- Half-closed clients ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def trio():
+    with Cluster(3, pool_options={"hash_tag": "{}", "timeout": 5000}) as c:
+        reference = RedisServer(c.dir).start()
+        try:
+            yield c, reference
+        finally:
+            reference.stop()
+
+
+def half_closed_exchange(port, data):
+    """Sends `data`, shuts the write side down, and returns every byte until the peer's EOF."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        return read_until_eof(s)
+
+
+def test_half_closed_client_gets_every_reply_then_eof(trio):
+    cluster, reference = trio
+    cluster.flushall()
+    with reference.client() as d:
+        d.call("FLUSHALL")
+    incrs = encode_command("INCR", "counter") * 50
+    expected = b"".join(b":%d\r\n" % i for i in range(1, 51))
+    assert half_closed_exchange(reference.port, incrs) == expected
+    assert half_closed_exchange(cluster.proxy.port, incrs) == expected
+    with cluster.proxy.client() as c:
+        assert c.call("GET", "counter") == b"$2\r\n50\r\n"
+
+
+def test_half_closed_client_gets_split_and_local_replies_in_order(trio):
+    cluster, reference = trio
+    keys = [f"half:{i}" for i in range(12)]  # spread over the three servers
+    requests = b"".join([
+        encode_command("MSET", *[x for k in keys for x in (k, k.upper())]),
+        encode_command("PING"),
+        encode_command("MGET", *keys) * 20,
+        encode_command("DEL", *keys),
+        encode_command("ECHO", "last"),
+    ])
+    with reference.client() as d:
+        d.call("FLUSHALL")
+    cluster.flushall()
+    expected = half_closed_exchange(reference.port, requests)
+    assert expected.endswith(b":12\r\n$4\r\nlast\r\n")
+    assert half_closed_exchange(cluster.proxy.port, requests) == expected
+
+
+def test_half_closed_client_after_quit(trio):
+    cluster, reference = trio
+    requests = encode_command("INCR", "q") + encode_command("QUIT") + encode_command("INCR", "q")
+    with reference.client() as d:
+        d.call("DEL", "q")
+    with cluster.proxy.client() as c:
+        c.call("DEL", "q")
+    expected = half_closed_exchange(reference.port, requests)
+    assert expected == b":1\r\n+OK\r\n"
+    assert half_closed_exchange(cluster.proxy.port, requests) == expected
+
+
+def test_half_closed_client_waits_for_a_slow_server():
+    """The replies come after the client's EOF: the session stays until they are written."""
+    with Cluster(1, pool_options={"timeout": 10000}) as cluster:
+        server = cluster.redis[0]
+        with socket.create_connection(("127.0.0.1", cluster.proxy.port), timeout=10) as s:
+            s.sendall(encode_command("SET", "slow", "1"))
+            assert read_exactly(s, 5) == b"+OK\r\n"
+            server.kill(signal.SIGSTOP)
+            try:
+                s.sendall(encode_command("INCR", "slow") + encode_command("GET", "slow"))
+                s.shutdown(socket.SHUT_WR)
+                time.sleep(0.5)
+            finally:
+                server.kill(signal.SIGCONT)
+            assert read_until_eof(s) == b":2\r\n$1\r\n2\r\n"
+
+
+def test_client_gone_before_its_replies_come():
+    """A client that shuts down its write side, then goes away altogether: its replies have
+    nowhere to go, and the proxy carries on."""
+    with Cluster(1, pool_options={"timeout": 10000}) as cluster:
+        server = cluster.redis[0]
+        server.kill(signal.SIGSTOP)
+        try:
+            for _ in range(3):
+                s = socket.create_connection(("127.0.0.1", cluster.proxy.port), timeout=10)
+                s.sendall(encode_command("INCR", "gone") * 20)
+                s.shutdown(socket.SHUT_WR)
+                # Unread bytes at close make it a reset.
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                s.close()
+            time.sleep(0.3)
+        finally:
+            server.kill(signal.SIGCONT)
+        with cluster.proxy.client() as c:
+            assert c.call("GET", "gone") == b"$2\r\n60\r\n"
+            assert c.call("PING") == b"+PONG\r\n"
 
 
 # --- MGET merge ------------------------------------------------------------------------------
