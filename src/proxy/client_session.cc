@@ -72,6 +72,8 @@ ClientSession::ClientSession(net::Loop& loop, net::Stream::Kind kind, uint64_t i
       queue_(*this, pool.worker.pendingFreeList()) {
   client_.id = id;
   client_.authenticated = pool.config.redis_auth.empty();
+  const config::OutputBufferLimit& limit = shared.config.process.client_output_buffer_limit;
+  if (OutputLimit::enabled(limit)) output_limit_ = std::make_unique<OutputLimit>(limit);
 }
 
 ClientSession::~ClientSession() { queue_.cancelAll(); }
@@ -422,7 +424,9 @@ void ClientSession::reply(std::string bytes, bool close_after) {
   if (queue_.empty() && !close_after) {
     recordReply(command_id_, received_ns_, rejected_, bytes, dispatching_);
     if (silent_) return;
+    const size_t size = bytes.size();
     stream_->write(std::move(bytes));
+    noteOutput(size);
     checkOutputLimit();
     return;
   }
@@ -458,6 +462,7 @@ bool ClientSession::writeNow(PendingRequest& request, std::string_view bytes) {
     } catch (const std::bad_alloc&) {
       return false;
     }
+    noteOutput(bytes.size());
   }
   recordReply(request.command_id, request.received_ns, request.rejected, bytes, {},
               request.servers());
@@ -471,6 +476,7 @@ bool ClientSession::canWriteNow(PendingRequest& request) {
 void ClientSession::writePiece(PendingRequest& request, std::string_view bytes) {
   if (!canWriteNow(request) || request.silent) return;
   stream_->write(bytes);
+  noteOutput(bytes.size(), true);
   checkOutputLimit();
 }
 
@@ -484,6 +490,7 @@ void ClientSession::onReplyBroken(PendingRequest& /*request*/) {
 void ClientSession::hold(PendingRequest& request) {
   request.setHeldBytes(request.reply().size());
   held_reply_bytes_ += request.heldBytes();
+  if (output_limit_) output_limit_->noteHeld(request.heldBytes());
   checkOutputLimit();
 }
 
@@ -494,7 +501,11 @@ void ClientSession::writeCompleted() {
     if (!front.written) {
       recordReply(front.command_id, front.received_ns, front.rejected, front.reply(), {},
                   front.servers());
-      if (!front.silent) stream_->write(std::move(front.reply()));
+      if (!front.silent) {
+        const size_t size = front.reply().size();
+        stream_->write(std::move(front.reply()));
+        noteOutput(size);
+      }
     }
     bool close_after = front.closeAfter();
     queue_.pop();
@@ -505,13 +516,20 @@ void ClientSession::writeCompleted() {
   checkOutputLimit();
 }
 
+void ClientSession::noteOutput(size_t bytes, bool piece) {
+  if (!output_limit_) return;
+  if (piece) return output_limit_->notePiece(bytes);
+  output_limit_->noteReply(bytes);
+}
+
+// Redis checks its limits as replies are added; so does the session, after each write.
 void ClientSession::checkOutputLimit() {
-  uint64_t limit = shared_.config.process.client_output_buffer_limit;
-  uint64_t owed = stream_->pendingBytes() + held_reply_bytes_;
-  if (limit == 0 || owed <= limit) return;
+  if (!output_limit_) return;
+  const uint64_t unsent = stream_->pendingBytes();
+  if (!output_limit_->exceeded(unsent, held_reply_bytes_, loop_.nowNs() / 1000000)) return;
   shared_.output_limit_closes.fetch_add(1, std::memory_order_relaxed);
   spdlog::warn("client {}: closed, {} bytes of replies unread (client_output_buffer_limit)",
-               client_.id, owed);
+               client_.id, unsent + held_reply_bytes_);
   close();
 }
 

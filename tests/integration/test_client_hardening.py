@@ -265,6 +265,123 @@ def test_client_gone_before_its_replies_come():
             assert c.call("PING") == b"+PONG\r\n"
 
 
+# --- Output buffers --------------------------------------------------------------------------
+
+def slow_get(port, key, size, delay=1.0):
+    """GETs `key` (a `size`-byte value) on a socket with a small receive buffer and reads
+    nothing for `delay` seconds, so the proxy has to hold the reply while it is read."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", port))
+    with s:
+        header = b"$%d\r\n" % size
+        s.sendall(encode_command("GET", key))
+        time.sleep(delay)
+        return read_exactly(s, len(header) + size + 2)
+
+
+def test_a_client_reading_one_large_reply_is_not_closed_by_default():
+    """The default has no output limit, as Redis's `normal 0 0 0`: a 70 MB reply read slowly
+    arrives whole."""
+    size = 70 << 20
+    with Cluster(1) as cluster:
+        set_big(cluster.redis[0], "big", size)
+        reply = slow_get(cluster.proxy.port, "big", size)
+        assert len(reply) == size + len(b"$%d\r\n\r\n" % size)
+        assert reply.startswith(b"$%d\r\nyyyy" % size) and reply.endswith(b"y\r\n")
+        cluster.flushall()
+
+
+def test_the_limit_never_closes_a_client_for_the_one_reply_it_reads():
+    size = 8 << 20
+    with Cluster(1, process_options={"client_output_buffer_limit": "1mb"}) as cluster:
+        set_big(cluster.redis[0], "big", size)
+        reply = slow_get(cluster.proxy.port, "big", size)
+        assert len(reply) == size + len(b"$%d\r\n\r\n" % size)
+        with cluster.proxy.client() as c:
+            assert c.call("STRLEN", "big") == b":%d\r\n" % size
+
+
+def test_a_large_reply_waiting_behind_a_slow_one_is_not_held_against_the_client():
+    """The large reply arrives first and waits for the one before it: still one reply."""
+    size = 8 << 20
+    with Cluster(2, pool_options={"timeout": 10000},
+                 process_options={"client_output_buffer_limit": "1mb"}) as cluster:
+        by_server = keys_on_every_server(cluster, "held", 1)
+        slow_key, big_key = by_server["s1"][0], by_server["s2"][0]
+        with cluster.proxy.client() as c:
+            assert c.call("SET", slow_key, "first") == b"+OK\r\n"
+        set_big(cluster.by_name["s2"], big_key, size)
+        cluster.by_name["s1"].kill(signal.SIGSTOP)
+        try:
+            s = socket.create_connection(("127.0.0.1", cluster.proxy.port), timeout=10)
+            s.sendall(encode_command("GET", slow_key) + encode_command("GET", big_key))
+            time.sleep(1.0)  # the large reply is in, held behind the first
+        finally:
+            cluster.by_name["s1"].kill(signal.SIGCONT)
+        with s:
+            expected = b"$5\r\nfirst\r\n" + b"$%d\r\n" % size + b"y" * size + b"\r\n"
+            assert read_exactly(s, len(expected)) == expected
+
+
+def test_a_large_mget_over_several_servers_with_the_default_config():
+    """twemproxy's suite reads an 80 MB MGET through the proxy with its default config."""
+    size = 10 << 20
+    with Cluster(3) as cluster:
+        by_server = keys_on_every_server(cluster, "mget", 3)
+        keys = [k for name in cluster.names for k in by_server[name]][:8]
+        for name, server_keys in by_server.items():
+            for key in server_keys:
+                if key in keys:
+                    set_big(cluster.by_name[name], key, size)
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(("127.0.0.1", cluster.proxy.port))
+        with s:
+            s.sendall(encode_command("MGET", *keys))
+            time.sleep(1.0)
+            element = b"$%d\r\n" % size + b"y" * size + b"\r\n"
+            expected_size = len(b"*8\r\n") + 8 * len(element)
+            reply = read_exactly(s, expected_size)
+        assert len(reply) == expected_size
+        assert reply == b"*8\r\n" + element * 8
+        cluster.flushall()
+
+
+def test_the_soft_limit_closes_a_client_that_stays_over_it():
+    """`client_output_buffer_limit: 0 256kb 1`: no hard limit; a client that owes more than
+    256 KB for more than a second is closed, never sooner."""
+    value = "z" * 65536
+    with Cluster(1, process_options={"client_output_buffer_limit": "0 256kb 1"}) as cluster:
+        with cluster.proxy.client() as c:
+            assert c.call("SET", "v", value) == b"+OK\r\n"
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(("127.0.0.1", cluster.proxy.port))
+        request = encode_command("GET", "v") * 64
+        start = time.monotonic()
+        closed_at = None
+        # Bounded: 400 batches of 64 GETs, one every 25 ms (about 10 s in all).
+        for _ in range(400):
+            try:
+                s.sendall(request)
+            except (BrokenPipeError, ConnectionResetError):
+                closed_at = time.monotonic()
+                break
+            time.sleep(0.025)
+        s.close()
+        assert closed_at is not None, "the soft limit never closed a client that never reads"
+        assert closed_at - start >= 1.0, "closed before soft_seconds had passed"
+        with cluster.proxy.client() as c:
+            assert c.call("PING") == b"+PONG\r\n"
+
+
+def test_zero_means_no_limit():
+    with Cluster(1, process_options={"client_output_buffer_limit": 0}) as cluster:
+        with cluster.proxy.client() as c:
+            assert c.call("PING") == b"+PONG\r\n"
+
+
 # --- MGET merge ------------------------------------------------------------------------------
 
 def test_mget_over_many_servers_with_one_big_value():
