@@ -10,7 +10,7 @@ namespace shardis::proxy {
 namespace {
 constexpr uint32_t kNoPart = UINT32_MAX;
 // A buffer up to this size is kept for the next request.
-constexpr size_t kKeptBufferBytes = 64 * 1024;
+constexpr size_t kKeptBufferBytes = size_t{64} << 10;
 }  // namespace
 
 bool Splitter::split(std::span<const std::string_view> argv, std::span<const uint32_t> key_indexes,

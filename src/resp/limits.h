@@ -16,7 +16,7 @@ struct Limits {
 // Redis 7's bounds for a client that has not authenticated yet, where a password is required:
 // room for AUTH and HELLO, and a header asking for more is refused before any of it is kept.
 inline constexpr uint32_t kUnauthenticatedMaxArrayLen = 10;
-inline constexpr uint64_t kUnauthenticatedMaxBulkLen = 16 * 1024;
+inline constexpr uint64_t kUnauthenticatedMaxBulkLen = uint64_t{16} << 10;
 
 // What one decode() call produced.
 enum class Status : uint8_t {
