@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <span>
 #include <string>
@@ -57,7 +58,7 @@ class MgetCase {
       key_servers_.push_back(static_cast<uint32_t>(k % kServers));
     }
     Splitter splitter;
-    splitter.split(argv_, key_indexes_, key_servers_, kServers);
+    if (!splitter.split(argv_, key_indexes_, key_servers_, kServers)) std::abort();
     part_servers_.assign(splitter.partServers().begin(), splitter.partServers().end());
     key_parts_.assign(splitter.keyParts().begin(), splitter.keyParts().end());
     buildReplies(splitter.parts());
@@ -141,7 +142,9 @@ void splitAndMerge(const MgetCase& mget, const ServerNames& names, Splitter& spl
                    std::string& reply) {
   MergeKind kind{};
   if (!mergeKindOf("mget", kind)) return reply.clear();
-  splitter.split(mget.argv(), mget.keyIndexes(), mget.keyServers(), kServers);
+  if (!splitter.split(mget.argv(), mget.keyIndexes(), mget.keyServers(), kServers)) {
+    return reply.clear();
+  }
   benchmark::DoNotOptimize(partRequestBytes(splitter));
   mergeParts(kind, mget, splitter.partServers(), splitter.keyParts(), names, reply);
 }
@@ -150,13 +153,14 @@ void BM_SplitMget10(benchmark::State& state) {
   const MgetCase mget(10);
   // One Splitter per pool and worker, reused by every request, as in PoolRuntime.
   Splitter splitter;
-  splitter.split(mget.argv(), mget.keyIndexes(), mget.keyServers(), kServers);
-  if (splitter.parts() != kServers) {
+  if (!splitter.split(mget.argv(), mget.keyIndexes(), mget.keyServers(), kServers) ||
+      splitter.parts() != kServers) {
     state.SkipWithError("the keys did not reach every server");
     return;
   }
   for (auto _ : state) {
-    splitter.split(mget.argv(), mget.keyIndexes(), mget.keyServers(), kServers);
+    benchmark::DoNotOptimize(
+        splitter.split(mget.argv(), mget.keyIndexes(), mget.keyServers(), kServers));
     benchmark::DoNotOptimize(partRequestBytes(splitter));
   }
   state.SetItemsProcessed(state.iterations());

@@ -81,6 +81,17 @@ struct ProtocolLimits {
   uint32_t max_inline_len = 64u << 10;
 };
 
+// Redis's client-output-buffer-limit for its normal class: a client that owes at least
+// hard_bytes of replies is closed at once, one that owes at least soft_bytes for more than
+// soft_seconds too; 0 turns either off. What counts is what the client owes beyond the one
+// reply it may be reading (proxy/output_limit.h). The default, as Redis's, is no limit.
+struct OutputBufferLimit {
+  uint64_t hard_bytes = 0;
+  uint64_t soft_bytes = 0;
+  uint32_t soft_seconds = 0;
+  bool operator==(const OutputBufferLimit&) const = default;
+};
+
 // The optional top-level `shardis:` section: process-wide settings.
 struct Process {
   int threads = 0;  // 0 = one worker per usable CPU (app/cpus.h)
@@ -90,7 +101,7 @@ struct Process {
   std::string log_level = "info";
   std::string log_file;  // empty = stderr
   uint32_t max_clients = 10000;
-  uint64_t client_output_buffer_limit = 64ull << 20;  // pending reply bytes per client
+  OutputBufferLimit client_output_buffer_limit;
   int64_t slowlog_log_slower_than_us = 10000;
   uint32_t slowlog_max_len = 128;
   bool hotkeys = false;

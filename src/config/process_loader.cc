@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <climits>
+#include <cstdint>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "config/address.h"
@@ -50,6 +54,50 @@ void setStatsAddr(const Context& c, const YAML::Node& v, Process& p) {
   p.stats_addr = text;
 }
 
+// Redis's form, `[normal] HARD SOFT SECONDS` (client-output-buffer-limit normal 0 0 0), or one
+// byte count, the hard limit alone (shardis's earlier form); 0 is no limit.
+void setOutputBufferLimit(const Context& c, const YAML::Node& v, Process& p) {
+  const std::string what = "client_output_buffer_limit";
+  const auto refuse = [&] {
+    c.fail(v.Mark(), what +
+                         " must be a byte count or '[normal] HARD SOFT SECONDS' (0 = no limit), "
+                         "such as 64mb or 256mb 64mb 60, got " +
+                         describe(v));
+  };
+  if (!v.IsScalar()) refuse();
+  std::vector<std::string> words;
+  std::istringstream split(v.Scalar());
+  for (std::string word; split >> word;) words.push_back(word);
+  if (words.size() == 4) {
+    std::string lower = words.front();
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    if (lower == "pubsub" || lower == "replica" || lower == "slave") {
+      c.fail(v.Mark(), what + " class '" + words.front() + "' is not supported (only normal)");
+    }
+    if (lower != "normal") refuse();
+    words.erase(words.begin());
+  }
+  OutputBufferLimit& limit = p.client_output_buffer_limit;
+  limit = OutputBufferLimit{};
+  if (words.size() == 1) {
+    if (!parseByteCount(words[0], limit.hard_bytes)) refuse();
+    return;
+  }
+  if (words.size() != 3) refuse();
+  if (!parseByteCount(words[0], limit.hard_bytes)) {
+    c.fail(v.Mark(), what + " hard limit '" + words[0] + "' is not a byte count");
+  }
+  if (!parseByteCount(words[1], limit.soft_bytes)) {
+    c.fail(v.Mark(), what + " soft limit '" + words[1] + "' is not a byte count");
+  }
+  int64_t seconds = 0;
+  if (!parseInteger(words[2], seconds) || seconds < 0 || seconds > UINT32_MAX) {
+    c.fail(v.Mark(), what + " soft seconds '" + words[2] + "' is not a whole number of seconds");
+  }
+  limit.soft_seconds = static_cast<uint32_t>(seconds);
+}
+
 void setLimits(const Context& c, const YAML::Node& v, Process& p);
 
 constexpr std::array<ProcessKey, 12> kProcessKeys = {{
@@ -68,10 +116,7 @@ constexpr std::array<ProcessKey, 12> kProcessKeys = {{
      [](const Context& c, const YAML::Node& v, Process& p) {
        p.max_clients = toU32(c.integer(v, "max_clients", 1, UINT32_MAX));
      }},
-    {"client_output_buffer_limit",
-     [](const Context& c, const YAML::Node& v, Process& p) {
-       p.client_output_buffer_limit = c.bytes(v, "client_output_buffer_limit");
-     }},
+    {"client_output_buffer_limit", setOutputBufferLimit},
     {"slowlog_log_slower_than",
      [](const Context& c, const YAML::Node& v, Process& p) {
        // Microseconds, as in Redis; a negative value turns the slow log off.

@@ -110,8 +110,8 @@ constexpr std::array<Unit, 6> kUnits = {{{"kb", 1024ull},
 
 }  // namespace
 
-uint64_t Context::bytes(const YAML::Node& value, std::string_view what) const {
-  std::string lower = value.IsScalar() ? value.Scalar() : std::string();
+bool parseByteCount(std::string_view text, uint64_t& out) {
+  std::string lower(text);
   for (char& c : lower) {
     if (c >= 'A' && c <= 'Z') {
       c = static_cast<char>(c - 'A' + 'a');
@@ -127,13 +127,22 @@ uint64_t Context::bytes(const YAML::Node& value, std::string_view what) const {
     }
   }
   int64_t number = 0;
-  const auto max = std::numeric_limits<uint64_t>::max();
-  if (!parseInteger(digits, number) || number < 1 || static_cast<uint64_t>(number) > max / factor) {
+  if (!parseInteger(digits, number) || number < 0 ||
+      static_cast<uint64_t>(number) > std::numeric_limits<uint64_t>::max() / factor) {
+    return false;
+  }
+  out = static_cast<uint64_t>(number) * factor;
+  return true;
+}
+
+uint64_t Context::bytes(const YAML::Node& value, std::string_view what) const {
+  uint64_t bytes = 0;
+  if (!value.IsScalar() || !parseByteCount(value.Scalar(), bytes) || bytes == 0) {
     fail(value.Mark(), std::string(what) +
                            " must be a positive byte count such as 1048576 or 64mb, got " +
                            describe(value));
   }
-  return static_cast<uint64_t>(number) * factor;
+  return bytes;
 }
 
 }  // namespace shardis::config::detail

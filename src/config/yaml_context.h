@@ -42,6 +42,10 @@ std::string describe(const YAML::Node& value);
 // Parses an optionally signed decimal integer, all of `text`; false if it is not one.
 bool parseInteger(std::string_view text, int64_t& out);
 
+// Parses a byte count with Redis's units (1k = 1000, 1kb = 1024, ..., any case), 0 included;
+// false if `text` is not one or does not fit in 64 bits.
+bool parseByteCount(std::string_view text, uint64_t& out);
+
 // Looks the setting named by `key_node` up in `table` (entries with a `name` member),
 // refusing unknown names and names given twice; `seen` collects the names read so far.
 template <typename Entry>

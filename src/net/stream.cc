@@ -75,8 +75,11 @@ void Stream::stopReading() {
 void Stream::write(std::string_view bytes) {
   if (closing_ || bytes.empty()) return;
   if (output_.empty() || output_.back().size() + bytes.size() > kChunkBytes) {
-    output_.push_back(loop_.takeChunk());
-    output_.back().reserve(std::max(bytes.size(), size_t{4096}));
+    // Reserved before it joins the output, so a failed allocation leaves the stream as it
+    // was (the caller may answer with a short error instead).
+    std::string chunk = loop_.takeChunk();
+    chunk.reserve(std::max(bytes.size(), size_t{4096}));
+    output_.push_back(std::move(chunk));
   }
   output_.back().append(bytes);
   output_bytes_ += bytes.size();
@@ -179,7 +182,12 @@ void Stream::closeAfterWrites() {
 
 void Stream::endOnce(int status) {
   if (ended_ || events_ == nullptr) return;
-  ended_ = true;
+  if (status == UV_EOF) {
+    if (eof_) return;
+    eof_ = true;
+  } else {
+    ended_ = true;
+  }
   events_->onStreamEnd(status);
 }
 

@@ -30,8 +30,10 @@ class StreamEvents {
   virtual uv_buf_t readBuffer(size_t suggested) = 0;
   // `nread` bytes landed in the buffer readBuffer() returned.
   virtual void onRead(size_t nread) = 0;
-  // The peer closed (UV_EOF) or an error occurred (a libuv status). Called at most once; the
-  // owner closes the stream.
+  // The peer closed its side (UV_EOF) or an error occurred (a libuv status). Each at most
+  // once, and an error may still follow UV_EOF: after UV_EOF nothing more is read, but writes
+  // go on (a client that shut down its write side still reads its replies), and a write that
+  // then fails reports its error. The owner closes the stream.
   virtual void onStreamEnd(int status) = 0;
   // An outgoing connection completed (status 0) or failed.
   virtual void onConnect(int /*status*/) {}
@@ -70,7 +72,8 @@ class Stream {
   int startReading();
   void stopReading();
 
-  // Appends bytes to the output (copied into the current batch).
+  // Appends bytes to the output (copied into the current batch). If the copy cannot be
+  // allocated, std::bad_alloc leaves the output as it was.
   void write(std::string_view bytes);
   // Appends a buffer the stream takes over without copying (large replies).
   void write(std::string&& bytes);
@@ -125,7 +128,8 @@ class Stream {
   bool connecting_ = false;
   bool flush_scheduled_ = false;
   bool closing_ = false;
-  bool ended_ = false;
+  bool eof_ = false;    // UV_EOF was reported
+  bool ended_ = false;  // an error was reported
 };
 
 }  // namespace shardis::net

@@ -34,6 +34,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstring>
+#include <new>
 #include <optional>
 #include <utility>
 
@@ -72,6 +73,8 @@ ClientSession::ClientSession(net::Loop& loop, net::Stream::Kind kind, uint64_t i
       queue_(*this, pool.worker.pendingFreeList()) {
   client_.id = id;
   client_.authenticated = pool.config.redis_auth.empty();
+  const config::OutputBufferLimit& limit = shared.config.process.client_output_buffer_limit;
+  if (OutputLimit::enabled(limit)) output_limit_ = std::make_unique<OutputLimit>(limit);
 }
 
 ClientSession::~ClientSession() { queue_.cancelAll(); }
@@ -176,6 +179,8 @@ size_t ClientSession::processInput(std::string_view input, resp::RequestDecoder&
   size_t used = 0;
   while (!closing_ && used < input.size()) {
     std::string_view pending = input.substr(used);
+    // Per request: an AUTH earlier in this input lifts the limits for the next one.
+    decoder.setAuthenticated(client_.authenticated);
     resp::Status status = decoder.decode(pending);
     if (status == resp::Status::kNeedMore) break;
     if (status == resp::Status::kError) {
@@ -329,12 +334,16 @@ void ClientSession::split(const command::CommandSpec& spec, Argv argv) {
     return reject(stats::ProxyError::kUnsupported, severalServersError(spec.name));
   }
   Splitter& splitter = pool_.splitter;
-  splitter.split(argv, pool_.router.keyIndexes(), pool_.router.keyServers(),
-                 pool_.servers.serverCount());
+  if (!splitter.split(argv, pool_.router.keyIndexes(), pool_.router.keyServers(),
+                      pool_.servers.serverCount())) {
+    spdlog::warn("client {}: out of memory splitting a {} over servers", client_.id, spec.name);
+    return replyError(kOutOfMemoryError);
+  }
   ++pool_.counters().split_commands;
   pool_.counters().fragments += splitter.parts();
   sendParts(splitter.partServers(),
             makeMerger(kind, pool_, splitter.partServers(), splitter.keyParts()), {}, &splitter);
+  splitter.releaseLarge();  // the connections copied their parts
 }
 
 // Whole-keyspace commands: the request as it came, to every server of the pool.
@@ -426,7 +435,9 @@ void ClientSession::reply(std::string bytes, bool close_after) {
   if (queue_.empty() && !close_after) {
     recordReply(command_id_, received_ns_, rejected_, bytes, dispatching_);
     if (silent_) return;
+    const size_t size = bytes.size();
     stream_->write(std::move(bytes));
+    noteOutput(size);
     checkOutputLimit();
     return;
   }
@@ -454,9 +465,18 @@ void ClientSession::onRequestComplete(PendingRequest& request) {
 
 bool ClientSession::writeNow(PendingRequest& request, std::string_view bytes) {
   if (retired_ || &request != &queue_.front()) return false;
+  if (!request.silent) {
+    // The stream copies the reply, as large as the server made it. If that copy cannot be
+    // allocated, the request keeps its reply instead, or an out-of-memory error in its place.
+    try {
+      stream_->write(bytes);
+    } catch (const std::bad_alloc&) {
+      return false;
+    }
+    noteOutput(bytes.size());
+  }
   recordReply(request.command_id, request.received_ns, request.rejected, bytes, {},
               request.servers());
-  if (!request.silent) stream_->write(bytes);
   return true;
 }
 
@@ -467,6 +487,7 @@ bool ClientSession::canWriteNow(PendingRequest& request) {
 void ClientSession::writePiece(PendingRequest& request, std::string_view bytes) {
   if (!canWriteNow(request) || request.silent) return;
   stream_->write(bytes);
+  noteOutput(bytes.size(), true);
   checkOutputLimit();
 }
 
@@ -480,6 +501,7 @@ void ClientSession::onReplyBroken(PendingRequest& /*request*/) {
 void ClientSession::hold(PendingRequest& request) {
   request.setHeldBytes(request.reply().size());
   held_reply_bytes_ += request.heldBytes();
+  if (output_limit_) output_limit_->noteHeld(request.heldBytes());
   checkOutputLimit();
 }
 
@@ -490,7 +512,11 @@ void ClientSession::writeCompleted() {
     if (!front.written) {
       recordReply(front.command_id, front.received_ns, front.rejected, front.reply(), {},
                   front.servers());
-      if (!front.silent) stream_->write(std::move(front.reply()));
+      if (!front.silent) {
+        const size_t size = front.reply().size();
+        stream_->write(std::move(front.reply()));
+        noteOutput(size);
+      }
     }
     bool close_after = front.closeAfter();
     queue_.pop();
@@ -501,22 +527,33 @@ void ClientSession::writeCompleted() {
   checkOutputLimit();
 }
 
+void ClientSession::noteOutput(size_t bytes, bool piece) {
+  if (!output_limit_) return;
+  if (piece) return output_limit_->notePiece(bytes);
+  output_limit_->noteReply(bytes);
+}
+
+// Redis checks its limits as replies are added; so does the session, after each write.
 void ClientSession::checkOutputLimit() {
-  uint64_t limit = shared_.config.process.client_output_buffer_limit;
-  uint64_t owed = stream_->pendingBytes() + held_reply_bytes_;
-  if (limit == 0 || owed <= limit) return;
+  if (!output_limit_) return;
+  const uint64_t unsent = stream_->pendingBytes();
+  if (!output_limit_->exceeded(unsent, held_reply_bytes_, loop_.nowNs() / 1000000)) return;
   shared_.output_limit_closes.fetch_add(1, std::memory_order_relaxed);
   spdlog::warn("client {}: closed, {} bytes of replies unread (client_output_buffer_limit)",
-               client_.id, owed);
+               client_.id, unsent + held_reply_bytes_);
   close();
 }
 
 void ClientSession::onStreamEnd(int status) {
   if (status == UV_EOF) {
     ++pool_.counters().client_eof;
-  } else {
-    ++pool_.counters().client_err;
+    // A client may shut down its write side and still read (`nc -N`, a pipeline sent then
+    // SHUT_WR): as Redis does, it gets every reply it is owed, then the connection closes.
+    // A write that fails meanwhile ends it with an error instead.
+    return drain();
   }
+  // One end per connection in the stats: a failed write after the client's EOF is not another.
+  if (!draining_) ++pool_.counters().client_err;
   close();
 }
 

@@ -15,6 +15,7 @@
 #include "proxy/fanout.h"
 #include "proxy/local_commands.h"
 #include "proxy/merger.h"
+#include "proxy/output_limit.h"
 #include "proxy/pending_queue.h"
 #include "resp/request_decoder.h"
 #include "stats/command_index.h"
@@ -108,6 +109,8 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
   void writeCompleted();
   void hold(PendingRequest& request);
   void finishAfterWrites();
+  // Tells the output limit, if any, what was handed to the stream.
+  void noteOutput(size_t bytes, bool piece = false);
   void checkOutputLimit();
   void compactReadBuffer();
 
@@ -125,6 +128,7 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
   PendingQueue queue_;
   ClientState client_;
   size_t held_reply_bytes_ = 0;
+  std::unique_ptr<OutputLimit> output_limit_;  // null without client_output_buffer_limit
   // The request being dispatched, for the command stats of its reply.
   stats::CommandId command_id_ = 0;
   uint64_t received_ns_ = 0;

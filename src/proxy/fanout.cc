@@ -1,6 +1,7 @@
 #include "proxy/fanout.h"
 
 #include <charconv>
+#include <new>
 
 #include "resp/encoder.h"
 
@@ -8,9 +9,11 @@ namespace shardis::proxy {
 
 namespace {
 constexpr uint32_t kNoPart = UINT32_MAX;
+// A buffer up to this size is kept for the next request.
+constexpr size_t kKeptBufferBytes = size_t{64} << 10;
 }  // namespace
 
-void Splitter::split(std::span<const std::string_view> argv, std::span<const uint32_t> key_indexes,
+bool Splitter::split(std::span<const std::string_view> argv, std::span<const uint32_t> key_indexes,
                      std::span<const uint32_t> key_servers, size_t server_count) {
   const size_t keys = key_indexes.size();
   // MSET carries a value after each key; the others carry nothing.
@@ -39,7 +42,22 @@ void Splitter::split(std::span<const std::string_view> argv, std::span<const uin
   }
   order_.resize(keys);
   for (size_t k = 0; k < keys; ++k) order_[part_keys_[key_parts_[k]]++] = static_cast<uint32_t>(k);
+  // The sub-commands are a copy of the request's keys and values: an MSET of large values
+  // may not fit in memory twice, which fails that request only.
+  try {
+    encode(argv, key_indexes, step);
+  } catch (const std::bad_alloc&) {
+    std::string().swap(buffer_);
+    part_offsets_.assign(1, 0);
+    part_servers_.clear();
+    return false;
+  }
+  return true;
+}
 
+void Splitter::encode(std::span<const std::string_view> argv, std::span<const uint32_t> key_indexes,
+                      size_t step) {
+  const size_t parts = part_servers_.size();
   buffer_.clear();
   part_offsets_.assign(1, 0);
   size_t k = 0;
@@ -53,6 +71,10 @@ void Splitter::split(std::span<const std::string_view> argv, std::span<const uin
     }
     part_offsets_.push_back(buffer_.size());
   }
+}
+
+void Splitter::releaseLarge() {
+  if (buffer_.capacity() > kKeptBufferBytes) std::string().swap(buffer_);
 }
 
 std::optional<ScanCursor> ScanCursor::decode(std::string_view text, size_t server_count) {

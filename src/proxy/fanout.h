@@ -25,8 +25,13 @@ class Splitter {
  public:
   // Groups the keys at `key_indexes` (each followed by the same number of arguments, e.g.
   // MSET's value) by the server in `key_servers`, and encodes one sub-command per server.
-  void split(std::span<const std::string_view> argv, std::span<const uint32_t> key_indexes,
-             std::span<const uint32_t> key_servers, size_t server_count);
+  // False when the sub-commands, as large as the request, could not be allocated.
+  [[nodiscard]] bool split(std::span<const std::string_view> argv,
+                           std::span<const uint32_t> key_indexes,
+                           std::span<const uint32_t> key_servers, size_t server_count);
+  // Gives back the buffer of the sub-commands once they are sent, when a large request grew
+  // it: the next request starts from a small one.
+  void releaseLarge();
 
   size_t parts() const { return part_servers_.size(); }
   uint32_t partServer(size_t part) const { return part_servers_[part]; }
@@ -46,6 +51,8 @@ class Splitter {
   std::vector<uint32_t> key_parts_;
   std::vector<uint32_t> part_keys_;  // keys per part, then where each part starts in order_
   std::vector<uint32_t> order_;      // key ordinals grouped by part, client order inside
+  void encode(std::span<const std::string_view> argv, std::span<const uint32_t> key_indexes,
+              size_t step);
 };
 
 // The client-visible SCAN cursor. Redis clients parse a cursor as a signed 64-bit number, so

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <charconv>
 #include <limits>
+#include <new>
 #include <random>
+
+#include <spdlog/spdlog.h>
 
 #include "proxy/fanout.h"
 #include "resp/encoder.h"
@@ -64,14 +67,15 @@ class AllOkMerger final : public PartMerger {
   void build(std::string& reply) override { resp::appendStatus(reply, "OK"); }
 };
 
-// Each key's element is kept as an (offset, length) into one buffer that grows with the
-// parts' replies, so the merge allocates per part at most, never per key: the buffer, sized
-// from the first part's reply, and one slot per key.
+// Each part's elements are kept as that part's reply body (its bytes after the array header),
+// copied once as it arrives, and each key as an (offset, length) into its part's body: the
+// merge holds what the servers sent and no more, whatever the sizes of the other replies, and
+// allocates per part, never per key. The client's reply is sized from the sum of the elements.
 class MgetMerger final : public PartMerger {
  public:
   MgetMerger(const ServerNames& servers, std::span<const uint32_t> part_servers,
              std::span<const uint32_t> key_parts)
-      : PartMerger(servers, part_servers), parts_(part_servers.size()) {
+      : PartMerger(servers, part_servers), bodies_(part_servers.size()) {
     keys_.reserve(key_parts.size());
     for (uint32_t part : key_parts) keys_.push_back(KeySlot{part, 0, 0});
   }
@@ -80,32 +84,35 @@ class MgetMerger final : public PartMerger {
   struct KeySlot {
     uint32_t part;    // the part whose reply holds this key's element
     uint32_t length;  // the element's bytes (a bulk is at most 512 MB)
-    size_t offset;    // where they start in bytes_
+    size_t offset;    // where they start in the part's body
   };
   void merge(uint32_t part, const resp::Reply& reply) override {
     // Parsed views are needed only during this call: one vector per thread serves them all.
     thread_local std::vector<std::string_view> elements;
     if (!resp::arrayElements(reply.raw, elements)) return unexpected(part);
-    if (bytes_.empty()) bytes_.reserve(reply.raw.size() * parts_);
+    std::string_view body = arrayBody(reply.raw);
     size_t next = 0;
     for (KeySlot& key : keys_) {
       if (key.part != part) continue;
       if (next == elements.size()) return unexpected(part);
       std::string_view element = elements[next++];
-      key.offset = bytes_.size();
+      key.offset = static_cast<size_t>(element.data() - body.data());
       key.length = static_cast<uint32_t>(element.size());
-      bytes_.append(element);
     }
-    if (next != elements.size()) unexpected(part);
+    if (next != elements.size()) return unexpected(part);
+    bodies_[part].assign(body);
+    elements_bytes_ += body.size();
   }
   void build(std::string& reply) override {
-    reply.reserve(bytes_.size() + 16);
+    reply.reserve(elements_bytes_ + 24);  // "*<count>\r\n" and the elements
     resp::appendArrayHeader(reply, keys_.size());
-    for (const KeySlot& key : keys_) reply.append(bytes_, key.offset, key.length);
+    for (const KeySlot& key : keys_) reply.append(bodies_[key.part], key.offset, key.length);
+    release();
   }
-  size_t parts_;
+  void release() override { std::vector<std::string>().swap(bodies_); }
   std::vector<KeySlot> keys_;
-  std::string bytes_;
+  std::vector<std::string> bodies_;  // per part
+  size_t elements_bytes_ = 0;
 };
 
 class ConcatMerger final : public PartMerger {
@@ -119,9 +126,12 @@ class ConcatMerger final : public PartMerger {
     body_.append(arrayBody(reply.raw));
   }
   void build(std::string& reply) override {
+    reply.reserve(body_.size() + 24);
     resp::appendArrayHeader(reply, count_);
     reply.append(body_);
+    release();
   }
+  void release() override { std::string().swap(body_); }
   size_t count_ = 0;
   std::string body_;
 };
@@ -229,7 +239,13 @@ void PartMerger::onPartReply(uint32_t part, const resp::Reply& reply) {
     if (space != std::string_view::npos) error_.append(text.substr(space + 1));
     return;
   }
-  merge(part, reply);
+  // A merge holds copies of the parts' replies, as large as the servers make them: one that
+  // cannot be allocated fails this request only (see outOfMemory()).
+  try {
+    merge(part, reply);
+  } catch (const std::bad_alloc&) {
+    outOfMemory();
+  }
 }
 
 void PartMerger::onPartFailure(uint32_t /*part*/, std::string_view message) {
@@ -243,10 +259,25 @@ void PartMerger::unexpected(uint32_t part) {
   }
 }
 
+void PartMerger::outOfMemory() {
+  spdlog::warn(
+      "out of memory merging the replies of a command split over servers: the client "
+      "gets an error");
+  release();
+  error_ = kOutOfMemoryError;
+}
+
 void PartMerger::finish(std::string& reply) {
   reply.clear();
-  if (!error_.empty()) return resp::appendError(reply, error_);
-  build(reply);
+  if (error_.empty()) {
+    try {
+      return build(reply);
+    } catch (const std::bad_alloc&) {
+      std::string().swap(reply);
+      outOfMemory();
+    }
+  }
+  resp::appendError(reply, error_);
 }
 
 bool mergeKindOf(std::string_view name, MergeKind& kind) {

@@ -5,7 +5,8 @@
 // Failure rule, for every merger: the first part that failed or answered with an error makes
 // the whole reply one error naming that server, "-ERR server s2: Connection refused" or, with
 // the server's own error code kept first, "-READONLY server s2: You can't write against a
-// read only replica."; the other parts may have run.
+// read only replica."; the other parts may have run. A merge that cannot allocate what the
+// parts sent answers kOutOfMemoryError (pending_queue.h) instead, and the proxy keeps serving.
 #pragma once
 
 #include <cstdint>
@@ -68,6 +69,8 @@ class PartMerger : public Merger {
   // A part's non-error reply; `reply.raw` is valid only during the call.
   virtual void merge(uint32_t part, const resp::Reply& reply) = 0;
   virtual void build(std::string& reply) = 0;
+  // Frees what the merge holds, once it will not be built (an error) or has been.
+  virtual void release() {}
   // The part's reply was not of the shape this command gives.
   void unexpected(uint32_t part);
   uint32_t serverOf(uint32_t part) const { return part_servers_[part]; }
@@ -75,6 +78,8 @@ class PartMerger : public Merger {
  private:
   const ServerNames& servers_;
   std::vector<uint32_t> part_servers_;
+  // An allocation failed: the reply becomes kOutOfMemoryError.
+  void outOfMemory();
   std::string error_;
 };
 

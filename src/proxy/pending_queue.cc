@@ -1,6 +1,7 @@
 #include "proxy/pending_queue.h"
 
 #include <memory>
+#include <new>
 #include <utility>
 
 namespace shardis::proxy {
@@ -31,9 +32,20 @@ void PendingRequest::onReply(uint32_t part, const resp::Reply& reply) {
   } else if (parts_waiting_ == 1 && listener_->writeNow(*this, reply.raw)) {
     written = true;
   } else {
-    reply_.assign(reply.raw);
+    keepReply(reply.raw);
   }
   partDone(part);
+}
+
+// A reply that waits behind earlier ones is copied, however large: one that cannot be
+// allocated becomes an error in its place.
+void PendingRequest::keepReply(std::string_view raw) {
+  try {
+    reply_.assign(raw);
+  } catch (const std::bad_alloc&) {
+    std::string().swap(reply_);
+    reply_.append("-").append(kOutOfMemoryError).append("\r\n");
+  }
 }
 
 bool PendingRequest::canStream(uint32_t /*part*/) {

@@ -26,6 +26,13 @@ namespace shardis::proxy {
 
 class PendingRequest;
 
+// The reply of a request whose reply the proxy could not allocate (a merge of large parts, a
+// large reply held behind earlier ones): that request fails, the client and the proxy go on.
+// Redis's own out-of-memory error starts with OOM and names maxmemory; this one is the
+// proxy's, so it is an ERR that says whose memory ran out.
+inline constexpr std::string_view kOutOfMemoryError =
+    "ERR out of memory: shardis could not allocate this reply";
+
 // Told when a request's reply is complete (ClientSession).
 class CompletionListener {
  public:
@@ -106,6 +113,7 @@ class PendingRequest final : public backend::ReplyTarget {
   friend class PendingQueue;
   friend class PendingFreeList;
   void partDone(uint32_t part);
+  void keepReply(std::string_view raw);
 
   CompletionListener* listener_ = nullptr;  // set when the queue takes the entry
   PendingRequest* next_ = nullptr;          // the next entry in its queue or the free list

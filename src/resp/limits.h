@@ -27,6 +27,11 @@ inline constexpr Limits serverReplyLimits() {
   return limits;
 }
 
+// Redis 7's bounds for a client that has not authenticated yet, where a password is required:
+// room for AUTH and HELLO, and a header asking for more is refused before any of it is kept.
+inline constexpr uint32_t kUnauthenticatedMaxArrayLen = 10;
+inline constexpr uint64_t kUnauthenticatedMaxBulkLen = uint64_t{16} << 10;
+
 // What one decode() call produced.
 enum class Status : uint8_t {
   kFrame,     // one whole request or reply is ready

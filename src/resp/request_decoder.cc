@@ -19,6 +19,9 @@ constexpr std::string_view kTooBigBulkCount = "Protocol error: too big bulk coun
 constexpr std::string_view kTooBigInline = "Protocol error: too big inline request";
 constexpr std::string_view kUnbalancedQuotes = "Protocol error: unbalanced quotes in request";
 constexpr std::string_view kMissingBulkCrlf = "Protocol error: expected CRLF after bulk data";
+constexpr std::string_view kUnauthenticatedMultibulk =
+    "Protocol error: unauthenticated multibulk length";
+constexpr std::string_view kUnauthenticatedBulk = "Protocol error: unauthenticated bulk length";
 
 }  // namespace
 
@@ -97,10 +100,13 @@ Status RequestDecoder::decodeMultibulkCount(std::string_view pending) {
   }
   const auto count = detail::parseInteger(pending.substr(1, line_end - 1));
   // A count of zero or below (`*0`, the null `*-1`, `*-10`) is an empty request that Redis
-  // skips, keeping the connection.
-  if (!count || *count > static_cast<int64_t>(limits_.max_array_len)) {
-    return fail(kInvalidMultibulkLength);
+  // skips, keeping the connection. Redis's own bound is INT_MAX, so past the unauthenticated
+  // bound it says "unauthenticated" before the proxy's lower max_array_len would say "invalid".
+  if (!count || *count > INT32_MAX) return fail(kInvalidMultibulkLength);
+  if (!authenticated_ && *count > static_cast<int64_t>(kUnauthenticatedMaxArrayLen)) {
+    return fail(kUnauthenticatedMultibulk);
   }
+  if (*count > static_cast<int64_t>(limits_.max_array_len)) return fail(kInvalidMultibulkLength);
   pos_ = line_end + 2;
   args_left_ = std::max<int64_t>(*count, 0);
   const size_t reserve = std::min(static_cast<size_t>(args_left_), kArgvReserveCap);
@@ -132,6 +138,9 @@ Status RequestDecoder::decodeBulkLength(std::string_view pending) {
   const auto length = detail::parseInteger(pending.substr(pos_ + 1, line_end - pos_ - 1));
   if (!length || *length < 0 || static_cast<uint64_t>(*length) > limits_.max_bulk_len) {
     return fail(kInvalidBulkLength);
+  }
+  if (!authenticated_ && static_cast<uint64_t>(*length) > kUnauthenticatedMaxBulkLen) {
+    return fail(kUnauthenticatedBulk);
   }
   bulk_len_ = static_cast<uint64_t>(*length);
   pos_ = line_end + 2;

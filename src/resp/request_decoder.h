@@ -41,6 +41,10 @@ class RequestDecoder {
   [[nodiscard]] bool isInline() const { return inline_; }
   // After kError: Redis's wording without "-ERR " and CRLF.
   [[nodiscard]] std::string_view errorMessage() const { return error_; }
+  // Until the client authenticates, Redis's tighter bounds apply (limits.h): a multibulk of
+  // more than 10 arguments or a bulk of more than 16 KB is refused at its header. A decoder
+  // is authenticated until told otherwise; reset() keeps the setting.
+  void setAuthenticated(bool authenticated) { authenticated_ = authenticated; }
   void reset();
 
  private:
@@ -62,6 +66,7 @@ class RequestDecoder {
   size_t consumed_ = 0;
   bool inline_ = false;
   bool frame_ready_ = false;  // the last decode() returned kFrame
+  bool authenticated_ = true;
   std::vector<detail::ArgSpan> spans_;
   std::vector<std::string_view> argv_;
   std::string inline_storage_;

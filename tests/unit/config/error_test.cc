@@ -400,11 +400,36 @@ alpha: {listen: 127.0.0.1:6380, servers: [127.0.0.1:7001:1]}
 TEST(ConfigError, BadShardisByteCount) {
   EXPECT_EQ(loadError(R"(
 shardis:
-  client_output_buffer_limit: lots
+  limits: {max_bulk_len: lots}
 alpha: {listen: 127.0.0.1:6380, servers: [127.0.0.1:7001:1]}
 )"),
-            "conf/t.yml:3:31: section 'shardis': client_output_buffer_limit must be a positive "
+            "conf/t.yml:3:26: section 'shardis': limits.max_bulk_len must be a positive "
             "byte count such as 1048576 or 64mb, got 'lots'");
+}
+
+std::string outputLimitError(std::string_view value) {
+  return loadError("shardis:\n  client_output_buffer_limit: " + std::string(value) +
+                   "\nalpha: {listen: 127.0.0.1:6380, servers: [127.0.0.1:7001:1]}\n");
+}
+
+TEST(ConfigError, BadClientOutputBufferLimit) {
+  const std::string expected_form =
+      "client_output_buffer_limit must be a byte count or '[normal] HARD SOFT SECONDS' (0 = no "
+      "limit), such as 64mb or 256mb 64mb 60, got ";
+  const std::string where = "conf/t.yml:2:31: section 'shardis': ";
+  EXPECT_EQ(outputLimitError("lots"), where + expected_form + "'lots'");
+  EXPECT_EQ(outputLimitError("1mb 2mb"), where + expected_form + "'1mb 2mb'");
+  EXPECT_EQ(outputLimitError("-1"), where + expected_form + "'-1'");
+  EXPECT_EQ(outputLimitError("1mb 1mb 1 1"), where + expected_form + "'1mb 1mb 1 1'");
+  EXPECT_EQ(outputLimitError("[1, 2]"), where + expected_form + "a sequence");
+  EXPECT_EQ(outputLimitError("1mb lots 60"),
+            where + "client_output_buffer_limit soft limit 'lots' is not a byte count");
+  EXPECT_EQ(outputLimitError("1mb 1mb soon"),
+            where +
+                "client_output_buffer_limit soft seconds 'soon' is not a whole number of "
+                "seconds");
+  EXPECT_EQ(outputLimitError("pubsub 32mb 8mb 60"),
+            where + "client_output_buffer_limit class 'pubsub' is not supported (only normal)");
 }
 
 TEST(ConfigError, UnknownServerMappingKey) {

@@ -212,7 +212,7 @@ pool:
   EXPECT_EQ(process.log_level, "debug");
   EXPECT_EQ(process.log_file, "/var/log/shardis.log");
   EXPECT_EQ(process.max_clients, 500u);
-  EXPECT_EQ(process.client_output_buffer_limit, 16ull << 20);
+  EXPECT_EQ(process.client_output_buffer_limit, (OutputBufferLimit{16ull << 20, 0, 0}));
   EXPECT_EQ(process.slowlog_log_slower_than_us, 5000);
   EXPECT_EQ(process.slowlog_max_len, 64u);
   EXPECT_TRUE(process.hotkeys);
@@ -221,6 +221,26 @@ pool:
   EXPECT_EQ(process.limits.max_depth, 8u);
   EXPECT_EQ(process.limits.max_inline_len, 4096u);
   EXPECT_EQ(config.pools.size(), 1u);
+}
+
+OutputBufferLimit outputLimitOf(std::string_view value) {
+  const std::string yaml = "shardis:\n  client_output_buffer_limit: " + std::string(value) +
+                           "\npool: {listen: 127.0.0.1:6380, servers: [127.0.0.1:7001:1]}\n";
+  return loadString(yaml, "t.yml").process.client_output_buffer_limit;
+}
+
+// Redis's client-output-buffer-limit for the normal class: hard bytes, soft bytes, soft
+// seconds; 0 turns a limit off, and "0 0 0" (no limit) is the default, as in Redis.
+TEST(LoadString, ClientOutputBufferLimitForms) {
+  EXPECT_EQ(loadString("pool: {listen: 127.0.0.1:6380, servers: [127.0.0.1:7001:1]}\n", "t.yml")
+                .process.client_output_buffer_limit,
+            (OutputBufferLimit{0, 0, 0}));
+  EXPECT_EQ(outputLimitOf("0"), (OutputBufferLimit{0, 0, 0}));
+  EXPECT_EQ(outputLimitOf("64mb"), (OutputBufferLimit{64ull << 20, 0, 0}));
+  EXPECT_EQ(outputLimitOf("256mb 64mb 60"), (OutputBufferLimit{256ull << 20, 64ull << 20, 60}));
+  EXPECT_EQ(outputLimitOf("\"0 0 0\""), (OutputBufferLimit{0, 0, 0}));
+  EXPECT_EQ(outputLimitOf("normal 0 32k 10"), (OutputBufferLimit{0, 32000, 10}));
+  EXPECT_EQ(outputLimitOf("NORMAL 1gb 0 0"), (OutputBufferLimit{1ull << 30, 0, 0}));
 }
 
 TEST(LoadFile, ReadsTheDemoConfig) {

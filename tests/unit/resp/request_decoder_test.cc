@@ -273,6 +273,65 @@ TEST(RequestDecoderLimitsTest, CountBeyondLimitIsRefusedBeforeArgumentsArrive) {
   EXPECT_EQ(feed(test::whole("*1048577\r\n")).error, "Protocol error: invalid multibulk length");
 }
 
+// Before AUTH, Redis 7 refuses a multibulk of more than 10 arguments and a bulk of more than
+// 16 KB at their headers, so an unauthenticated client cannot make it buffer much.
+test::Outcome<RequestFrame> feedUnauthenticated(const std::vector<std::string_view>& chunks,
+                                                const Limits& limits = {}) {
+  RequestDecoder decoder(limits);
+  decoder.setAuthenticated(false);
+  return test::feedChunks(decoder, chunks, describe);
+}
+
+constexpr std::string_view kUnauthMultibulk = "Protocol error: unauthenticated multibulk length";
+constexpr std::string_view kUnauthBulk = "Protocol error: unauthenticated bulk length";
+
+TEST(RequestDecoderUnauthenticatedTest, MultibulkOfMoreThanTenIsRefusedAtItsHeader) {
+  EXPECT_EQ(feedUnauthenticated(test::whole("*11\r\n")).error, kUnauthMultibulk);
+  EXPECT_EQ(feedUnauthenticated(test::oneByteAtATime("*11\r\n")).error, kUnauthMultibulk);
+  // Redis's own bound (INT_MAX) says "invalid" first; the proxy's lower max_array_len comes
+  // after the unauthenticated check, so the answer is Redis's.
+  EXPECT_EQ(feedUnauthenticated(test::whole("*2000000\r\n")).error, kUnauthMultibulk);
+  EXPECT_EQ(feedUnauthenticated(test::whole("*x\r\n")).error,
+            "Protocol error: invalid multibulk length");
+  std::string ten = "*10\r\n";
+  for (int i = 0; i < 10; ++i) ten += "$1\r\na\r\n";
+  EXPECT_EQ(feedUnauthenticated(test::whole(ten)).frames.size(), 1u);
+  EXPECT_EQ(feedUnauthenticated(test::whole("*0\r\n*-1\r\n")).frames.size(), 2u);
+}
+
+TEST(RequestDecoderUnauthenticatedTest, BulkOfMoreThan16KBIsRefusedAtItsHeader) {
+  EXPECT_EQ(feedUnauthenticated(test::whole("*2\r\n$3\r\nGET\r\n$16385\r\n")).error, kUnauthBulk);
+  EXPECT_EQ(feedUnauthenticated(test::oneByteAtATime("*1\r\n$16385\r\n")).error, kUnauthBulk);
+  // A length past max_bulk_len is invalid before it is unauthenticated, as in Redis.
+  EXPECT_EQ(feedUnauthenticated(test::whole("*1\r\n$600000000\r\n")).error,
+            "Protocol error: invalid bulk length");
+  const std::string at_limit = "*2\r\n$4\r\nECHO\r\n$16384\r\n" + std::string(16384, 'x') + "\r\n";
+  EXPECT_EQ(feedUnauthenticated(test::whole(at_limit)).frames.size(), 1u);
+}
+
+TEST(RequestDecoderUnauthenticatedTest, InlineRequestsKeepTheirOwnLimit) {
+  const std::string line = "ECHO " + std::string(20000, 'x') + "\r\n";
+  EXPECT_EQ(feedUnauthenticated(test::whole(line)).frames.size(), 1u);
+}
+
+TEST(RequestDecoderUnauthenticatedTest, AuthenticatingLiftsTheLimits) {
+  RequestDecoder decoder;
+  decoder.setAuthenticated(false);
+  ASSERT_EQ(decoder.decode("*1\r\n$4\r\nPING\r\n"), Status::kFrame);
+  decoder.setAuthenticated(true);
+  std::string eleven = "*11\r\n";
+  for (int i = 0; i < 11; ++i) eleven += "$1\r\na\r\n";
+  ASSERT_EQ(decoder.decode(eleven), Status::kFrame);
+  EXPECT_EQ(decoder.argv().size(), 11u);
+  // A decoder is authenticated until told otherwise, and reset() keeps what it was told.
+  RequestDecoder fresh;
+  EXPECT_EQ(fresh.decode(eleven), Status::kFrame);
+  fresh.setAuthenticated(false);
+  fresh.reset();
+  EXPECT_EQ(fresh.decode(eleven), Status::kError);
+  EXPECT_EQ(fresh.errorMessage(), kUnauthMultibulk);
+}
+
 TEST(RequestDecoderTest, LargeBulkSplitInChunks) {
   const std::string value(100000, 'v');
   const std::string bytes = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100000\r\n" + value + "\r\n";
