@@ -1,6 +1,6 @@
 // The local commands that need more than the client's own state: INFO (the servers' versions
 // and keyspace, the stats), CLIENT LIST/INFO/KILL/REPLY (the worker's other sessions),
-// CONFIG GET (the process config) and SLOWLOG (shared by every worker). The commands that
+// CONFIG GET (the process config) and SLOWLOG (the pool's, shared by every worker). The commands that
 // need only ClientState are in local_commands.cc.
 #include <fnmatch.h>
 #include <sys/socket.h>
@@ -58,6 +58,7 @@ void ClientSession::noteAddresses() {
   entry.id = client_.id;
   entry.fd = fd;
   entry.owner = &pool_.worker;
+  entry.pool = pool_.index;
   sockaddr_storage address{};
   socklen_t length = sizeof address;
   int got = getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length);
@@ -131,7 +132,7 @@ void ClientSession::describe(const ClientEntry& entry, std::string& out) const {
   appendClientLine(entry, activity, pool_.config.redis_db, now, out);
 }
 
-// Every client: this worker's with every field, other workers' from the registry with
+// The pool's clients: this worker's with every field, other workers' from the registry with
 // the fields only their own thread knows (idle, qbuf, cmd ...) at a fresh connection's
 // values. This worker's sessions are indexed once, so the listing is linear in the clients.
 void ClientSession::clientList(Argv argv, std::string& out) {
@@ -141,9 +142,9 @@ void ClientSession::clientList(Argv argv, std::string& out) {
   }
   std::unordered_map<uint64_t, const ClientSession*> local;
   pool_.worker.forEachSession([&](const ClientSession& session) {
-    local.emplace(session.id(), &session);
+    if (session.pool_.index == pool_.index) local.emplace(session.id(), &session);
   });
-  std::vector<ClientEntry> entries = shared_.registry.all();
+  std::vector<ClientEntry> entries = shared_.registry.inPool(pool_.index);
   std::string text;
   text.reserve(entries.size() * 192);  // about one line each
   uint64_t now = nowMs();
@@ -192,7 +193,7 @@ void ClientSession::clientKill(Argv argv, std::string& out) {
     return (id == 0 || entry.id == id) && (addr.empty() || entry.addr == addr) &&
            (laddr.empty() || entry.laddr == laddr) && !(skip_me && entry.id == client_.id);
   };
-  size_t killed = shared_.registry.kill(match, client_.id);
+  size_t killed = shared_.registry.kill(pool_.index, match, client_.id);
   // Killing itself: closed once this reply is written, as Redis does.
   if (match(identity())) client_.quit = true;
   if (!old_form) return resp::appendInteger(out, static_cast<int64_t>(killed));
@@ -279,7 +280,7 @@ bool ClientSession::runSessionCommand(const command::CommandSpec& spec, Argv arg
   } else if (name == "config|get") {
     configGet(argv, out);
   } else if (name.starts_with("slowlog|")) {
-    stats::slowlogCommand(shared_.slowlog, argv, out);
+    stats::slowlogCommand(shared_.slowlog(pool_.index), argv, out);
   } else {
     return false;
   }
