@@ -388,7 +388,8 @@ void ClientSession::recordReply(uint16_t command_id, uint64_t received_ns, bool 
     std::string_view name = stats::commandName(command_id);
     const command::CommandSpec* spec = command::lookup(name);
     if (argv.empty()) argv = Argv(&name, 1);
-    // Redis leaves out the commands flagged skip_slowlog (EXEC ...).
+    // Redis leaves out the commands flagged skip_slowlog (EXEC ...); the log redacts
+    // secrets (AUTH, HELLO AUTH ...) itself.
     if (spec == nullptr || !spec->hasFlag(command::kSkipSlowlog)) {
       std::vector<std::string_view> names;  // the slow path only
       names.reserve(servers.size());
