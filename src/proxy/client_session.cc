@@ -214,6 +214,10 @@ void ClientSession::dispatch(Argv argv, std::string_view raw, bool is_inline) {
   client_.last_active_ms = received_ns_ / 1000000;
   if (spec == nullptr && isLaterClientSubcommand(argv)) {
     // CLIENT SETINFO and NO-TOUCH came with Redis 7.2; redis-py sends SETINFO on connect.
+    // Like every command that is not flagged no-auth, they need AUTH first.
+    if (!client_.authenticated) {
+      return reject(stats::ProxyError::kAuth, "NOAUTH Authentication required.");
+    }
     std::string ok;
     resp::appendStatus(ok, "OK");
     return reply(std::move(ok));

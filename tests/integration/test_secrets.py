@@ -1,5 +1,6 @@
 """Secrets stay secret (hardening issue, item 12): the slow log redacts passwords the way
-redis-server 7 does, failed attempts included."""
+redis-server 7 does, failed attempts included, and CLIENT SETINFO / NO-TOUCH need AUTH like
+every other command."""
 import shutil
 import tempfile
 
@@ -90,3 +91,12 @@ def test_failed_auth_before_login_is_redacted(secured):
         assert b"guessed-pw" not in raw
         assert [b"AUTH", b"(redacted)"] in argvs
         assert [b"HELLO", b"2", b"AUTH", b"(redacted)", b"(redacted)"] in argvs
+
+
+@pytest.mark.parametrize("command", [("CLIENT", "SETINFO", "lib-name", "x"),
+                                     ("CLIENT", "NO-TOUCH", "on")])
+def test_client_setinfo_and_no_touch_need_auth(secured, command):
+    with secured.proxy.client() as c:
+        assert c.call(*command) == b"-NOAUTH Authentication required.\r\n"
+        assert c.call("AUTH", PASSWORD) == b"+OK\r\n"
+        assert c.call(*command) == b"+OK\r\n"
