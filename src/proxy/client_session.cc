@@ -386,7 +386,8 @@ void ClientSession::recordReply(uint16_t command_id, uint64_t received_ns, bool 
                                 std::span<const uint32_t> servers) {
   uint64_t duration_us = (loop_.nowNs() - received_ns) / 1000;
   stats::SlowLog& slowlog = shared_.slowlog(pool_.index);
-  if (slowlog.slower(duration_us)) {
+  // As Redis, only commands that ran: not one refused before (unknown, arity, NOAUTH ...).
+  if (!rejected && slowlog.slower(duration_us)) {
     // The request's arguments are gone by the time a server's reply arrives: the slow log
     // then names the command only.
     std::string_view name = stats::commandName(command_id);
