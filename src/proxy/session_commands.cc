@@ -1,7 +1,7 @@
 // The local commands that need more than the client's own state: INFO (the servers' versions
 // and keyspace, the stats), CLIENT LIST/INFO/KILL/REPLY (the worker's other sessions),
-// CONFIG GET (the process config) and SLOWLOG (the pool's, shared by every worker). The commands that
-// need only ClientState are in local_commands.cc.
+// CONFIG GET (the process config) and SLOWLOG (the pool's, shared by every worker). The commands
+// that need only ClientState are in local_commands.cc.
 #include <fnmatch.h>
 #include <sys/socket.h>
 #include <uv.h>

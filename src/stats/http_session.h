@@ -53,7 +53,7 @@ class HttpSessionOwner {
 class HttpSession final : public net::StreamEvents {
  public:
   static constexpr size_t kMaxRequestBytes = 8192;
-  static constexpr size_t kMaxOutputBytes = 64 * 1024;
+  static constexpr size_t kMaxOutputBytes = size_t{64} * 1024;
   static constexpr uint64_t kIdleTimeoutMs = 30000;
 
   HttpSession(net::Loop& loop, HttpSessionOwner& owner, const HttpHandler& handler);

@@ -26,8 +26,8 @@ inline constexpr std::string_view kPrometheusContentType = "text/plain; version=
 // # Stats: Redis's field names where Redis has the counter (total_connections_received,
 // total_commands_processed, total_error_replies); ours after them.
 void appendStatsSection(std::string& out, const Snapshot& snapshot, size_t pool);
-void appendCommandStats(std::string& out, const Snapshot& snapshot);  // # Commandstats
-void appendLatencyStats(std::string& out, const Snapshot& snapshot);  // # Latencystats
+void appendCommandStats(std::string& out, const Snapshot& snapshot);          // # Commandstats
+void appendLatencyStats(std::string& out, const Snapshot& snapshot);          // # Latencystats
 void appendHotKeys(std::string& out, const Snapshot& snapshot, size_t pool);  // # Hotkeys
 
 // /healthz: true when every pool has at least one server that is up. `body` gets a JSON

@@ -6,9 +6,10 @@
 // (slower()) is a lock-free comparison against a constant, so a fast command costs one
 // branch; only a slow one builds an entry and takes the lock. A shared log keeps Redis's
 // behaviour: one id sequence, SLOWLOG GET sees a slow command at once on any connection of
-// the pool, and SLOWLOG RESET empties it for all of them. (Per-worker logs would need merging and could only be read once
-// a second.) With slowlog_log_slower_than 0 every command is logged and the lock is taken
-// on every reply: that setting is for debugging, as it is in Redis.
+// the pool, and SLOWLOG RESET empties it for all of them. (Per-worker logs would need
+// merging and could only be read once a second.) With slowlog_log_slower_than 0 every command
+// is logged and the lock is taken on every reply: that setting is for debugging, as it is in
+// Redis.
 #pragma once
 
 #include <cstddef>

@@ -56,8 +56,9 @@ TEST(ConfigSecret, UnencodedSlashOrQuestionMarkInThePassword) {
 
 TEST(ConfigSecret, OtherSchemes) {
   std::string error = loadError("rediss://:hunter2@cache:6380");
-  EXPECT_EQ(error, "conf/t.yml:4:7: pool 'alpha': server 'rediss://:(redacted)@cache:6380': "
-                   "only redis:// URLs are supported");
+  EXPECT_EQ(error,
+            "conf/t.yml:4:7: pool 'alpha': server 'rediss://:(redacted)@cache:6380': "
+            "only redis:// URLs are supported");
 }
 
 TEST(ConfigSecret, UrlWithoutPasswordIsQuotedAsWritten) {

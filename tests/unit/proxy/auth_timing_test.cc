@@ -71,8 +71,8 @@ TEST(AuthTiming, TheLengthDoesNotShow) {
   wrong_last.back() = 'x';
   auto [other_length, same_length] = bestAuthSeconds(pool, shorter, wrong_last);
   EXPECT_LT(same_length / other_length, 2.0)
-      << "length one short: " << other_length * 1e6 << " us, right length, last byte wrong: "
-      << same_length * 1e6 << " us";
+      << "length one short: " << other_length * 1e6
+      << " us, right length, last byte wrong: " << same_length * 1e6 << " us";
 }
 
 }  // namespace

@@ -49,10 +49,9 @@ TEST(SlowLogRedact, HelloAuth) {
 TEST(SlowLogRedact, ConfigSetSensitiveValues) {
   EXPECT_EQ(logged({"CONFIG", "SET", "requirepass", "pw"}),
             (Kept{"CONFIG", "SET", "requirepass", "(redacted)"}));
-  EXPECT_EQ(
-      logged({"config", "set", "maxmemory", "0", "MasterAuth", "a", "masteruser", "u", "x"}),
-      (Kept{"config", "set", "maxmemory", "0", "MasterAuth", "(redacted)", "masteruser",
-            "(redacted)", "x"}));
+  EXPECT_EQ(logged({"config", "set", "maxmemory", "0", "MasterAuth", "a", "masteruser", "u", "x"}),
+            (Kept{"config", "set", "maxmemory", "0", "MasterAuth", "(redacted)", "masteruser",
+                  "(redacted)", "x"}));
   EXPECT_EQ(logged({"CONFIG", "GET", "requirepass"}), (Kept{"CONFIG", "GET", "requirepass"}));
   EXPECT_EQ(logged({"CONFIG", "SET", "requirepass"}), (Kept{"CONFIG", "SET", "requirepass"}));
 }
