@@ -4,6 +4,7 @@
 #include <map>
 
 #include "config/address.h"
+#include "config/redact_url.h"
 
 namespace shardis::config::detail {
 
@@ -79,17 +80,20 @@ Server loadServerEntry(const Context& context, const YAML::Node& entry) {
   const std::string& text = entry.Scalar();
   Server server;
   const bool is_url = text.find("://") != std::string::npos;
+  // Messages quote the entry without its password (a config error lands in logs).
+  const std::string shown = redactUrl(text);
   if (is_url && !text.starts_with("redis://")) {
-    context.fail(entry.Mark(), "server '" + text + "': only redis:// URLs are supported");
+    context.fail(entry.Mark(), "server '" + shown + "': only redis:// URLs are supported");
   }
-  const std::string error = is_url ? parseServerUrl(text, server) : parseServerString(text, server);
+  std::string error = is_url ? parseServerUrl(text, server) : parseServerString(text, server);
   if (!error.empty()) {
+    if (is_url) error = redactUrlReason(text, error);
     // Reasons starting with a verb read as a sentence after the quoted entry.
     const bool verb = error.starts_with("is ") || error.starts_with("has ");
-    context.fail(entry.Mark(), "server '" + text + (verb ? "' " : "': ") + error);
+    context.fail(entry.Mark(), "server '" + shown + (verb ? "' " : "': ") + error);
   }
   if (server.name.empty()) {
-    context.fail(entry.Mark(), "server '" + text + "' has an empty name");
+    context.fail(entry.Mark(), "server '" + shown + "' has an empty name");
   }
   return server;
 }

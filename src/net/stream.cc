@@ -124,7 +124,8 @@ void Stream::flush() {
     return;
   }
   dropOutput(static_cast<size_t>(written));
-  if (!output_.empty()) queueWrite();
+  if (!output_.empty()) return queueWrite();
+  reportDrained();  // last: the owner may write or close from it
 }
 
 void Stream::dropOutput(size_t bytes) {
@@ -218,7 +219,14 @@ void Stream::onWriteDone(uv_write_t* req, int status) {
   auto* request = reinterpret_cast<WriteRequest*>(req);  // req is the first member
   auto* self = static_cast<Stream*>(req->data);
   delete request;
-  if (status < 0 && status != UV_ECANCELED) self->endOnce(status);
+  if (status < 0 && status != UV_ECANCELED) return self->endOnce(status);
+  if (status == 0) self->reportDrained();
+}
+
+void Stream::reportDrained() {
+  if (!drain_wanted_ || closing_ || events_ == nullptr || pendingBytes() > 0) return;
+  drain_wanted_ = false;
+  events_->onDrained();
 }
 
 void Stream::onConnectDone(uv_connect_t* req, int status) {

@@ -37,6 +37,8 @@ class StreamEvents {
   virtual void onStreamEnd(int status) = 0;
   // An outgoing connection completed (status 0) or failed.
   virtual void onConnect(int /*status*/) {}
+  // Everything written has been handed to the kernel, after notifyWhenDrained().
+  virtual void onDrained() {}
 
  protected:
   ~StreamEvents() = default;
@@ -79,6 +81,9 @@ class Stream {
   void write(std::string&& bytes);
   // Bytes accepted by write() and not yet handed to the kernel.
   size_t pendingBytes() const;
+  // Asks for one onDrained() once pendingBytes() is 0 (an owner that stopped reading because
+  // its peer does not read resumes there). Call it while pendingBytes() > 0.
+  void notifyWhenDrained() { drain_wanted_ = true; }
   // Hands the batch to libuv now (the Loop calls this once per iteration).
   void flush();
 
@@ -107,6 +112,8 @@ class Stream {
   // Hands the output to uv_write, which owns it until onWriteDone.
   void queueWrite();
   void endOnce(int status);
+  // Calls onDrained() if it was asked for and nothing is left to write.
+  void reportDrained();
 
   Loop& loop_;
   Kind kind_;
@@ -127,6 +134,7 @@ class Stream {
   size_t output_bytes_ = 0;
   bool connecting_ = false;
   bool flush_scheduled_ = false;
+  bool drain_wanted_ = false;
   bool closing_ = false;
   bool eof_ = false;    // UV_EOF was reported
   bool ended_ = false;  // an error was reported

@@ -1,8 +1,9 @@
 // ClientRegistry: every client of the process, whichever worker serves it, so that CLIENT
-// LIST and CLIENT KILL see them all. A session registers when it starts and leaves when it is
-// retired; CLIENT SETNAME updates its name. Each of these takes the lock once, never on the
-// path of an ordinary request. A kill is handed to the owning worker (KillSink), which closes
-// the session on its own thread.
+// LIST and CLIENT KILL see all the clients of a pool. Pools are separate tenants: the readers
+// below take a pool and never see another pool's clients. A session registers when it starts
+// and leaves when it is retired; CLIENT SETNAME updates its name. Each of these takes the lock
+// once, never on the path of an ordinary request. A kill is handed to the owning worker
+// (KillSink), which closes the session on its own thread.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +30,7 @@ struct ClientEntry {
   std::string laddr;
   std::string name;
   int fd = -1;
+  uint32_t pool = 0;  // index in the config
   uint64_t created_ms = 0;
   KillSink* owner = nullptr;
 };
@@ -48,16 +50,16 @@ class ClientRegistry {
     auto found = clients_.find(id);
     if (found != clients_.end()) found->second.name = name;
   }
-  // Asks the owners of the clients `match` accepts to close them, except `self` (whose
-  // session closes itself after its reply); returns how many matched, self included. The
-  // owners are called under the lock: a worker's clients leave the registry before the
+  // Asks the owners of the clients of `pool` that `match` accepts to close them, except `self`
+  // (whose session closes itself after its reply); returns how many matched, self included.
+  // The owners are called under the lock: a worker's clients leave the registry before the
   // worker goes away, so an owner found here is alive.
   template <typename Match>
-  size_t kill(Match match, uint64_t self) {
+  size_t kill(uint32_t pool, Match match, uint64_t self) {
     std::lock_guard lock(mutex_);
     size_t matched = 0;
     for (const auto& [id, entry] : clients_) {
-      if (!match(entry)) continue;
+      if (entry.pool != pool || !match(entry)) continue;
       ++matched;
       if (id != self) entry.owner->requestKill(id);
     }
@@ -71,12 +73,14 @@ class ClientRegistry {
     if (found == clients_.end()) return std::nullopt;
     return found->second;
   }
-  // A copy of every entry, in id order.
-  std::vector<ClientEntry> all() const {
+  // A copy of the entries of `pool`, in id order.
+  std::vector<ClientEntry> inPool(uint32_t pool) const {
     std::lock_guard lock(mutex_);
     std::vector<ClientEntry> out;
     out.reserve(clients_.size());
-    for (const auto& [id, entry] : clients_) out.push_back(entry);
+    for (const auto& [id, entry] : clients_) {
+      if (entry.pool == pool) out.push_back(entry);
+    }
     return out;
   }
 

@@ -220,6 +220,10 @@ void ClientSession::dispatch(Argv argv, std::string_view raw, bool is_inline) {
   client_.last_active_ms = received_ns_ / 1000000;
   if (spec == nullptr && isLaterClientSubcommand(argv)) {
     // CLIENT SETINFO and NO-TOUCH came with Redis 7.2; redis-py sends SETINFO on connect.
+    // Like every command that is not flagged no-auth, they need AUTH first.
+    if (!client_.authenticated) {
+      return reject(stats::ProxyError::kAuth, "NOAUTH Authentication required.");
+    }
     std::string ok;
     resp::appendStatus(ok, "OK");
     return reply(std::move(ok));
@@ -401,18 +405,21 @@ void ClientSession::recordReply(uint16_t command_id, uint64_t received_ns, bool 
                                 std::string_view reply, Argv argv,
                                 std::span<const uint32_t> servers) {
   uint64_t duration_us = (loop_.nowNs() - received_ns) / 1000;
-  if (shared_.slowlog.slower(duration_us)) {
+  stats::SlowLog& slowlog = shared_.slowlog(pool_.index);
+  // As Redis, only commands that ran: not one refused before (unknown, arity, NOAUTH ...).
+  if (!rejected && slowlog.slower(duration_us)) {
     // The request's arguments are gone by the time a server's reply arrives: the slow log
     // then names the command only.
     std::string_view name = stats::commandName(command_id);
     const command::CommandSpec* spec = command::lookup(name);
     if (argv.empty()) argv = Argv(&name, 1);
-    // Redis leaves out the commands flagged skip_slowlog (AUTH, HELLO with AUTH, EXEC ...).
+    // Redis leaves out the commands flagged skip_slowlog (EXEC ...); the log redacts
+    // secrets (AUTH, HELLO AUTH ...) itself.
     if (spec == nullptr || !spec->hasFlag(command::kSkipSlowlog)) {
       std::vector<std::string_view> names;  // the slow path only
       names.reserve(servers.size());
       for (uint32_t server : servers) names.push_back(pool_.servers.serverName(server));
-      shared_.slowlog.push(duration_us, argv, identity().addr, client_.name, names);
+      slowlog.push(duration_us, argv, identity().addr, client_.name, names);
     }
   }
   // The slow log is a command (SLOWLOG); the counters are what `--stats off` leaves out.
@@ -422,6 +429,7 @@ void ClientSession::recordReply(uint16_t command_id, uint64_t received_ns, bool 
                                   : (!reply.empty() && reply.front() == '-')
                                       ? stats::CommandOutcome::kFailed
                                       : stats::CommandOutcome::kOk;
+  if (outcome != stats::CommandOutcome::kOk) ++pool_.counters().error_replies;
   pool_.worker.stats().recordCommand(command_id, duration_us, outcome);
 }
 

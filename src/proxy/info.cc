@@ -118,30 +118,25 @@ void serverSection(PoolRuntime& pool, const ServersInfo* servers,
 void clientsSection(PoolRuntime& pool, std::string& out) {
   const SharedState& shared = pool.worker.shared();
   out += "# Clients\r\n";
-  line(out, "connected_clients", shared.clients.load(std::memory_order_relaxed));
+  line(out, "connected_clients", shared.pool_clients[pool.index].load(std::memory_order_relaxed));
   line(out, "maxclients", shared.config.process.max_clients);
   line(out, "blocked_clients", 0);
   line(out, "rejected_connections", shared.rejected_clients.load(std::memory_order_relaxed));
 }
 
-// Every pool and its servers, with each server's state as this worker sees it.
+// The client's pool and its servers, with each server's state as this worker sees it. Other
+// pools are other tenants: their names and servers are on the admin port only.
 void shardisSection(PoolRuntime& pool, std::string& out) {
-  const config::Config& config = pool.worker.shared().config;
+  const config::Pool& config = pool.config;
   out += "# Shardis\r\n";
-  line(out, "pools", config.pools.size());
-  line(out, "client_pool", pool.config.name);
-  for (size_t p = 0; p < config.pools.size(); ++p) {
-    const config::Pool& each = config.pools[p];
-    std::string prefix = "pool" + std::to_string(p);
-    line(out, prefix + "_name", each.name);
-    line(out, prefix + "_servers", each.servers.size());
-    for (size_t s = 0; s < each.servers.size(); ++s) {
-      stats::ServerState state =
-          pool.worker.stats().server(static_cast<uint32_t>(p), static_cast<uint32_t>(s)).state;
-      line(out, prefix + "_server" + std::to_string(s),
-           "name=" + each.servers[s].name + ",addr=" + each.servers[s].address_text +
-               ",state=" + std::string(stats::serverStateName(state)));
-    }
+  line(out, "client_pool", config.name);
+  line(out, "pool_servers", config.servers.size());
+  for (size_t s = 0; s < config.servers.size(); ++s) {
+    stats::ServerState state =
+        pool.worker.stats().server(pool.index, static_cast<uint32_t>(s)).state;
+    line(out, "pool_server" + std::to_string(s),
+         "name=" + config.servers[s].name + ",addr=" + config.servers[s].address_text +
+             ",state=" + std::string(stats::serverStateName(state)));
   }
 }
 
@@ -169,13 +164,13 @@ void build(PoolRuntime& pool, uint32_t sections, const ServersInfo* servers, std
   section(kInfoClients, [&] { clientsSection(pool, text); });
   section(kInfoPersistence, [&] { text += "# Persistence\r\nloading:0\r\nasync_loading:0\r\n"; });
   if (snapshot) {
-    section(kInfoStats, [&] { stats::appendStatsSection(text, *snapshot); });
+    section(kInfoStats, [&] { stats::appendStatsSection(text, *snapshot, pool.index); });
   }
   section(kInfoShardis, [&] { shardisSection(pool, text); });
   if (snapshot) {
     section(kInfoCommandstats, [&] { stats::appendCommandStats(text, *snapshot); });
     section(kInfoLatencystats, [&] { stats::appendLatencyStats(text, *snapshot); });
-    section(kInfoHotkeys, [&] { stats::appendHotKeys(text, *snapshot); });
+    section(kInfoHotkeys, [&] { stats::appendHotKeys(text, *snapshot, pool.index); });
   }
   section(kInfoKeyspace, [&] { keyspaceSection(servers, text); });
   resp::appendBulk(out, text);

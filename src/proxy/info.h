@@ -1,5 +1,8 @@
 // INFO as the proxy answers it: its own sections (Server, Clients, Persistence, Stats,
 // Shardis, Commandstats, Latencystats, Hotkeys) plus Keyspace summed over the pool's servers.
+// A pool is a tenant of its own: Clients, Stats, Shardis and Hotkeys speak of the client's
+// pool only, and no section names another pool or its servers (the admin port does).
+// Commandstats and Latencystats are counted per command for the whole process.
 // `redis_version` is the lowest version among the servers that answered, so that a client
 // library that adapts to the server version never uses a command a backend lacks.
 //

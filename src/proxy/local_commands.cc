@@ -1,8 +1,11 @@
 #include "proxy/local_commands.h"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <sys/time.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <vector>
@@ -54,6 +57,27 @@ void select(Argv argv, const config::Pool& pool, std::string& out) {
   }
 }
 
+// Whether `attempt` is `password`, in time that tells a client nothing about the password:
+// neither where a guess goes wrong nor how long the password is (a plain comparison stops at
+// the first difference, or at once on a length mismatch). Both are hashed, and the digests
+// compared in constant time, as Redis 7 compares a user's password by its SHA-256. The time
+// depends on the attempt's length, which the client knows, and on the password's, which is
+// the same for every guess.
+bool passwordMatches(std::string_view attempt, std::string_view password) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> attempt_digest{};
+  std::array<unsigned char, EVP_MAX_MD_SIZE> password_digest{};
+  unsigned attempt_length = 0;
+  unsigned password_length = 0;
+  if (EVP_Digest(attempt.data(), attempt.size(), attempt_digest.data(), &attempt_length,
+                 EVP_sha256(), nullptr) != 1 ||
+      EVP_Digest(password.data(), password.size(), password_digest.data(), &password_length,
+                 EVP_sha256(), nullptr) != 1) {
+    return false;  // OpenSSL could not allocate: refuse rather than let anyone in
+  }
+  return attempt_length == password_length &&
+         CRYPTO_memcmp(attempt_digest.data(), password_digest.data(), attempt_length) == 0;
+}
+
 // Checks a password the way Redis checks its default user's; sets `error` on failure.
 bool checkCredentials(std::string_view user, std::string_view password, const config::Pool& pool,
                       std::string& error) {
@@ -61,7 +85,7 @@ bool checkCredentials(std::string_view user, std::string_view password, const co
     error = "WRONGPASS invalid username-password pair or user is disabled.";
     return false;
   }
-  if (!pool.redis_auth.empty() && password != pool.redis_auth) {
+  if (!pool.redis_auth.empty() && !passwordMatches(password, pool.redis_auth)) {
     error = "WRONGPASS invalid username-password pair or user is disabled.";
     return false;
   }

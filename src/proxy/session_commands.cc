@@ -1,7 +1,7 @@
 // The local commands that need more than the client's own state: INFO (the servers' versions
 // and keyspace, the stats), CLIENT LIST/INFO/KILL/REPLY (the worker's other sessions),
-// CONFIG GET (the process config) and SLOWLOG (shared by every worker). The commands that
-// need only ClientState are in local_commands.cc.
+// CONFIG GET (the process config) and SLOWLOG (the pool's, shared by every worker). The commands
+// that need only ClientState are in local_commands.cc.
 #include <fnmatch.h>
 #include <sys/socket.h>
 #include <uv.h>
@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <iterator>
+#include <unordered_map>
 
 #include "proxy/client_session.h"
 #include "proxy/info.h"
@@ -56,6 +58,7 @@ void ClientSession::noteAddresses() {
   entry.id = client_.id;
   entry.fd = fd;
   entry.owner = &pool_.worker;
+  entry.pool = pool_.index;
   sockaddr_storage address{};
   socklen_t length = sizeof address;
   int got = getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length);
@@ -77,43 +80,84 @@ ClientEntry ClientSession::identity() const {
   return unregistered;
 }
 
-// One CLIENT LIST line, with Redis 7.0's fields; the ones a proxy has no notion of are the
-// values a plain connection has on a server.
-void ClientSession::describe(const ClientEntry& entry, std::string& out) const {
-  uint64_t now = nowMs();
-  out += "id=" + std::to_string(client_.id) + " addr=" + entry.addr + " laddr=" + entry.laddr +
-         " fd=" + std::to_string(entry.fd) + " name=" + client_.name +
-         " age=" + std::to_string((now - entry.created_ms) / 1000) +
-         " idle=" + std::to_string((now - client_.last_active_ms) / 1000) +
-         " flags=N db=" + std::to_string(pool_.config.redis_db) +
-         " sub=0 psub=0 ssub=0 multi=-1 qbuf=" + std::to_string(read_end_ - read_start_) +
-         " obl=0 oll=" + std::to_string(queue_.size()) +
-         " omem=" + std::to_string(stream_->pendingBytes() + held_reply_bytes_) +
-         " events=r cmd=" + std::string(client_.last_command) + " user=default redir=-1 resp=2\n";
+namespace {
+
+// What only the owning worker knows of a client; a client of another worker is shown with a
+// fresh connection's values.
+struct ClientActivity {
+  std::string_view name;
+  uint64_t idle_s = 0;
+  size_t qbuf = 0;
+  size_t oll = 0;
+  size_t omem = 0;
+  std::string_view cmd = "NULL";
+};
+
+template <typename Integer>
+void appendNumber(std::string& out, std::string_view field, Integer value) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(std::begin(digits), std::end(digits), value);
+  out.append(field).append(digits, end);
 }
 
-// This worker's clients with every field; other workers' clients from the registry, with
-// the fields only their own thread knows (idle, qbuf, cmd ...) at a fresh connection's values.
+// One CLIENT LIST line, with Redis 7.0's fields; the ones a proxy has no notion of are the
+// values a plain connection has on a server. Appends in place: CLIENT LIST builds thousands.
+void appendClientLine(const ClientEntry& entry, const ClientActivity& activity, int64_t db,
+                      uint64_t now_ms, std::string& out) {
+  appendNumber(out, "id=", entry.id);
+  out.append(" addr=").append(entry.addr).append(" laddr=").append(entry.laddr);
+  appendNumber(out, " fd=", entry.fd);
+  out.append(" name=").append(activity.name);
+  appendNumber(out, " age=", (now_ms - entry.created_ms) / 1000);
+  appendNumber(out, " idle=", activity.idle_s);
+  appendNumber(out, " flags=N db=", db);
+  appendNumber(out, " sub=0 psub=0 ssub=0 multi=-1 qbuf=", activity.qbuf);
+  appendNumber(out, " obl=0 oll=", activity.oll);
+  appendNumber(out, " omem=", activity.omem);
+  out.append(" events=r cmd=").append(activity.cmd);
+  out.append(" user=default redir=-1 resp=2\n");
+}
+
+}  // namespace
+
+void ClientSession::describe(const ClientEntry& entry, std::string& out) const {
+  uint64_t now = nowMs();
+  ClientActivity activity;
+  activity.name = client_.name;
+  activity.idle_s = (now - client_.last_active_ms) / 1000;
+  activity.qbuf = read_end_ - read_start_;
+  activity.oll = queue_.size();
+  activity.omem = stream_->pendingBytes() + held_reply_bytes_;
+  activity.cmd = client_.last_command;
+  appendClientLine(entry, activity, pool_.config.redis_db, now, out);
+}
+
+// The pool's clients: this worker's with every field, other workers' from the registry with
+// the fields only their own thread knows (idle, qbuf, cmd ...) at a fresh connection's
+// values. This worker's sessions are indexed once, so the listing is linear in the clients.
 void ClientSession::clientList(Argv argv, std::string& out) {
   if (argv.size() > 2 && !(argv.size() == 4 && equalsIgnoreCase(argv[2], "TYPE") &&
                            equalsIgnoreCase(argv[3], "normal"))) {
     return resp::appendError(out, "ERR syntax error");
   }
+  std::unordered_map<uint64_t, const ClientSession*> local;
+  pool_.worker.forEachSession([&](const ClientSession& session) {
+    if (session.pool_.index == pool_.index) local.emplace(session.id(), &session);
+  });
+  std::vector<ClientEntry> entries = shared_.registry.inPool(pool_.index);
   std::string text;
+  text.reserve(entries.size() * 192);  // about one line each
   uint64_t now = nowMs();
-  for (const ClientEntry& entry : shared_.registry.all()) {
-    if (entry.owner == &pool_.worker) {
-      pool_.worker.forEachSession([&](ClientSession& session) {
-        if (session.id() == entry.id) session.describe(entry, text);
-      });
+  for (const ClientEntry& entry : entries) {
+    auto found = entry.owner == &pool_.worker ? local.find(entry.id) : local.end();
+    if (found != local.end()) {
+      found->second->describe(entry, text);
       continue;
     }
-    text += "id=" + std::to_string(entry.id) + " addr=" + entry.addr + " laddr=" + entry.laddr +
-            " fd=" + std::to_string(entry.fd) + " name=" + entry.name +
-            " age=" + std::to_string((now - entry.created_ms) / 1000) +
-            " idle=0 flags=N db=" + std::to_string(pool_.config.redis_db) +
-            " sub=0 psub=0 ssub=0 multi=-1 qbuf=0 obl=0 oll=0 omem=0 events=r cmd=NULL "
-            "user=default redir=-1 resp=2\n";
+    if (entry.owner == &pool_.worker) continue;  // retired, not yet out of the registry
+    ClientActivity activity;
+    activity.name = entry.name;
+    appendClientLine(entry, activity, pool_.config.redis_db, now, text);
   }
   resp::appendBulk(out, text);
 }
@@ -149,7 +193,7 @@ void ClientSession::clientKill(Argv argv, std::string& out) {
     return (id == 0 || entry.id == id) && (addr.empty() || entry.addr == addr) &&
            (laddr.empty() || entry.laddr == laddr) && !(skip_me && entry.id == client_.id);
   };
-  size_t killed = shared_.registry.kill(match, client_.id);
+  size_t killed = shared_.registry.kill(pool_.index, match, client_.id);
   // Killing itself: closed once this reply is written, as Redis does.
   if (match(identity())) client_.quit = true;
   if (!old_form) return resp::appendInteger(out, static_cast<int64_t>(killed));
@@ -236,7 +280,7 @@ bool ClientSession::runSessionCommand(const command::CommandSpec& spec, Argv arg
   } else if (name == "config|get") {
     configGet(argv, out);
   } else if (name.starts_with("slowlog|")) {
-    stats::slowlogCommand(shared_.slowlog, argv, out);
+    stats::slowlogCommand(shared_.slowlog(pool_.index), argv, out);
   } else {
     return false;
   }

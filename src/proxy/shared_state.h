@@ -1,5 +1,5 @@
 // SharedState: the little the workers share that changes while serving: client counts, the
-// client id sequence, a few counters and the slow log. Atomics, and the slow log's lock,
+// client id sequence, a few counters and the slow logs. Atomics, and a slow log's lock,
 // taken only for a command slow enough to be logged.
 // Built by serve() before the workers start and destroyed after they stop.
 #pragma once
@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "config/config.h"
 #include "proxy/client_registry.h"
@@ -17,8 +18,16 @@ namespace shardis::proxy {
 struct SharedState {
   explicit SharedState(const config::Config& config_in)
       : config(config_in),
-        pool_clients(std::make_unique<std::atomic<uint32_t>[]>(config_in.pools.size())),
-        slowlog(config_in.process.slowlog_log_slower_than_us, config_in.process.slowlog_max_len) {}
+        pool_clients(std::make_unique<std::atomic<uint32_t>[]>(config_in.pools.size())) {
+    for (size_t pool = 0; pool < config_in.pools.size(); ++pool) {
+      slowlogs.push_back(std::make_unique<stats::SlowLog>(
+          config_in.process.slowlog_log_slower_than_us, config_in.process.slowlog_max_len));
+    }
+  }
+
+  // Pool `pool`'s SLOWLOG: each pool has its own (pools are separate tenants), with its own
+  // ids, length and RESET, as if it were a server of its own.
+  stats::SlowLog& slowlog(uint32_t pool) { return *slowlogs[pool]; }
 
   const config::Config& config;
   std::atomic<uint32_t> clients{0};
@@ -27,8 +36,9 @@ struct SharedState {
   std::atomic<uint64_t> rejected_clients{0};       // over max_clients / client_connections
   std::atomic<uint64_t> output_limit_closes{0};    // closed over client_output_buffer_limit
   std::atomic<uint64_t> protocol_error_closes{0};  // closed after a protocol error
-  stats::SlowLog slowlog;   // SLOWLOG; locks only when a command is slow enough to log
-  ClientRegistry registry;  // CLIENT LIST / KILL across workers
+  // Locks only when a command is slow enough to log. One per pool, in config order.
+  std::vector<std::unique_ptr<stats::SlowLog>> slowlogs;
+  ClientRegistry registry;  // CLIENT LIST / KILL across workers, pool by pool
 };
 
 }  // namespace shardis::proxy

@@ -221,9 +221,11 @@ void Worker::runKills() {
     std::lock_guard lock(kill_mutex_);
     kills.swap(kills_);
   }
+  // Sorted, so that killing every client (CLIENT KILL SKIPME yes) stays linear-logarithmic.
+  std::sort(kills.begin(), kills.end());
   std::vector<ClientSession*> victims;
   for (auto& [raw, owned] : sessions_) {
-    if (std::find(kills.begin(), kills.end(), raw->id()) != kills.end()) victims.push_back(raw);
+    if (std::binary_search(kills.begin(), kills.end(), raw->id())) victims.push_back(raw);
   }
   for (ClientSession* victim : victims) victim->close();
 }

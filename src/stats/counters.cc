@@ -43,6 +43,7 @@ void PoolCounters::merge(const PoolCounters& other) {
   client_err += other.client_err;
   requests += other.requests;
   replies += other.replies;
+  error_replies += other.error_replies;
   for (size_t i = 0; i < kProxyErrorKinds; ++i) errors[i] += other.errors[i];
   split_commands += other.split_commands;
   fragments += other.fragments;

@@ -40,8 +40,9 @@ struct PoolCounters {
   uint64_t client_connections_total = 0;
   uint64_t client_eof = 0;
   uint64_t client_err = 0;
-  uint64_t requests = 0;  // commands received (a split command counts once)
-  uint64_t replies = 0;   // replies written to clients
+  uint64_t requests = 0;       // commands received (a split command counts once)
+  uint64_t replies = 0;        // replies written to clients
+  uint64_t error_replies = 0;  // of which errors (Redis's total_error_replies)
   std::array<uint64_t, kProxyErrorKinds> errors{};
   uint64_t split_commands = 0;  // commands split over several servers
   uint64_t fragments = 0;       // the sub-commands they were split into

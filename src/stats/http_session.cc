@@ -41,6 +41,22 @@ void HttpSession::onRead(size_t nread) {
 
 void HttpSession::onStreamEnd(int /*status*/) { finish(false); }
 
+void HttpSession::onDrained() {
+  if (finished_ || !holding_) return;
+  holding_ = false;
+  idle_timer_->start(kIdleTimeoutMs);  // the client is reading: not idle
+  feed(held_data_, held_length_);
+  if (!finished_ && !holding_ && stream_->startReading() != 0) finish(false);
+}
+
+void HttpSession::holdInput(const char* data, size_t length) {
+  holding_ = true;
+  held_data_ = data;
+  held_length_ = length;
+  stream_->stopReading();
+  stream_->notifyWhenDrained();
+}
+
 int HttpSession::onMessageBegin(http_parser* parser) {
   auto* self = static_cast<HttpSession*>(parser->data);
   self->url_.clear();
@@ -67,6 +83,8 @@ int HttpSession::onMessageComplete(http_parser* parser) {
 
 void HttpSession::feed(const char* data, size_t length) {
   while (length > 0 && !finished_) {
+    // Answers the client has not taken yet: read and answer no more until they drain.
+    if (stream_->pendingBytes() > kMaxOutputBytes) return holdInput(data, length);
     // Headers complete before this chunk: the body is what is too large.
     bool in_body = headers_done_;
     size_t parsed = http_parser_execute(&parser_, &settings_, data, length);

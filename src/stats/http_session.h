@@ -5,6 +5,11 @@
 // connection is closed; bytes that are not HTTP get 400 and a close; an idle connection is
 // closed after kIdleTimeoutMs. Nothing here throws or aborts on client input.
 //
+// A client that pipelines requests and does not read the answers holds at most
+// kMaxOutputBytes of answers plus one: beyond that the session answers nothing more and stops
+// reading until the stream has handed its output to the kernel (onDrained), then goes on
+// with the requests it had read. The idle timeout still runs meanwhile.
+//
 // Owned by the StatsServer, which is told through HttpSessionOwner::release() when the
 // session is over (from inside a callback of the session: the owner frees it later).
 #pragma once
@@ -48,6 +53,7 @@ class HttpSessionOwner {
 class HttpSession final : public net::StreamEvents {
  public:
   static constexpr size_t kMaxRequestBytes = 8192;
+  static constexpr size_t kMaxOutputBytes = size_t{64} * 1024;
   static constexpr uint64_t kIdleTimeoutMs = 30000;
 
   HttpSession(net::Loop& loop, HttpSessionOwner& owner, const HttpHandler& handler);
@@ -63,6 +69,12 @@ class HttpSession final : public net::StreamEvents {
   uv_buf_t readBuffer(size_t suggested) override;
   void onRead(size_t nread) override;
   void onStreamEnd(int status) override;
+  void onDrained() override;
+
+  // Waiting for a request's headers: none of them yet (a new connection) or only part. What
+  // a connection that never finishes them holds; the StatsServer caps these.
+  [[nodiscard]] bool awaitingHeaders() const { return !finished_ && !headers_done_; }
+  [[nodiscard]] bool finished() const { return finished_; }
 
   [[nodiscard]] static std::string_view reason(int status);
 
@@ -73,6 +85,8 @@ class HttpSession final : public net::StreamEvents {
   static int onMessageComplete(http_parser* parser);
 
   void feed(const char* data, size_t length);
+  // Stops reading and answering; `data`, `length` (read, not parsed yet) wait for onDrained.
+  void holdInput(const char* data, size_t length);
   void answer();
   void reply(const HttpResponse& response, bool head, bool keep_alive);
   void fail(int status);
@@ -87,6 +101,11 @@ class HttpSession final : public net::StreamEvents {
   std::array<char, 4096> buffer_{};
   std::string url_;
   size_t request_bytes_ = 0;  // of the request being read
+  // Input read but not parsed while the output is over kMaxOutputBytes; it lies in buffer_,
+  // which no read overwrites meanwhile (reading is stopped).
+  const char* held_data_ = nullptr;
+  size_t held_length_ = 0;
+  bool holding_ = false;
   bool headers_done_ = false;
   bool message_done_ = false;
   bool finished_ = false;

@@ -20,13 +20,15 @@ inline constexpr std::string_view kPrometheusContentType = "text/plain; version=
 [[nodiscard]] std::string renderPrometheus(const Snapshot& snapshot);
 
 // INFO sections, with their "# Name" header and CRLF line ends, as redis-server writes them.
-// Commands never called are left out, as Redis leaves them out.
+// A pool's clients see their own pool only (pools are separate tenants): # Stats and
+// # Hotkeys are pool `pool`'s. # Commandstats and # Latencystats are counted per command for
+// the whole process (commands never called are left out, as Redis leaves them out).
 // # Stats: Redis's field names where Redis has the counter (total_connections_received,
-// total_commands_processed, total_error_replies), summed over pools; ours after them.
-void appendStatsSection(std::string& out, const Snapshot& snapshot);
-void appendCommandStats(std::string& out, const Snapshot& snapshot);  // # Commandstats
-void appendLatencyStats(std::string& out, const Snapshot& snapshot);  // # Latencystats
-void appendHotKeys(std::string& out, const Snapshot& snapshot);       // # Hotkeys
+// total_commands_processed, total_error_replies); ours after them.
+void appendStatsSection(std::string& out, const Snapshot& snapshot, size_t pool);
+void appendCommandStats(std::string& out, const Snapshot& snapshot);          // # Commandstats
+void appendLatencyStats(std::string& out, const Snapshot& snapshot);          // # Latencystats
+void appendHotKeys(std::string& out, const Snapshot& snapshot, size_t pool);  // # Hotkeys
 
 // /healthz: true when every pool has at least one server that is up. `body` gets a JSON
 // object naming each pool's live and total servers and the pools with none.

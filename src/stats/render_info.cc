@@ -33,30 +33,27 @@ std::string printableKey(std::string_view key) {
   return out;
 }
 
-void appendStatsSection(std::string& out, const Snapshot& snapshot) {
-  PoolCounters sum;
-  for (const PoolStats& pool : snapshot.totals.pools()) sum.merge(pool.counters);
-  uint64_t error_replies = 0;
-  for (const CommandCounters& command : snapshot.totals.commands()) {
-    error_replies += command.failed_calls + command.rejected_calls;
-  }
+void appendStatsSection(std::string& out, const Snapshot& snapshot, size_t pool) {
+  const auto& pools = snapshot.totals.pools();
+  static const PoolCounters kNone;
+  const PoolCounters& counters = pool < pools.size() ? pools[pool].counters : kNone;
   auto line = [&out](std::string_view field, uint64_t value) {
     out.append(field).append(":").append(std::to_string(value)).append("\r\n");
   };
   out += "# Stats\r\n";
-  line("total_connections_received", sum.client_connections_total);
-  line("total_commands_processed", sum.requests);
-  line("total_error_replies", error_replies);
-  line("total_replies", sum.replies);
-  line("client_eof", sum.client_eof);
-  line("client_err", sum.client_err);
-  line("split_commands", sum.split_commands);
-  line("fragments", sum.fragments);
-  line("server_ejects", sum.server_ejects);
+  line("total_connections_received", counters.client_connections_total);
+  line("total_commands_processed", counters.requests);
+  line("total_error_replies", counters.error_replies);
+  line("total_replies", counters.replies);
+  line("client_eof", counters.client_eof);
+  line("client_err", counters.client_err);
+  line("split_commands", counters.split_commands);
+  line("fragments", counters.fragments);
+  line("server_ejects", counters.server_ejects);
   for (size_t kind = 0; kind < kProxyErrorKinds; ++kind) {
     std::string field = "proxy_errors_";
     field += proxyErrorName(static_cast<ProxyError>(kind));
-    line(field, sum.errors[kind]);
+    line(field, counters.errors[kind]);
   }
 }
 
@@ -98,21 +95,18 @@ void appendLatencyStats(std::string& out, const Snapshot& snapshot) {
   }
 }
 
-void appendHotKeys(std::string& out, const Snapshot& snapshot) {
+void appendHotKeys(std::string& out, const Snapshot& snapshot, size_t pool) {
   out += "# Hotkeys\r\n";
   const auto& pools = snapshot.totals.pools();
-  bool enabled = false;
-  for (const PoolStats& pool : pools) enabled = enabled || pool.hot_keys != nullptr;
-  out += enabled ? "hotkeys_enabled:1\r\n" : "hotkeys_enabled:0\r\n";
-  for (size_t p = 0; snapshot.layout && p < snapshot.layout->size() && p < pools.size(); ++p) {
-    if (!pools[p].hot_keys) continue;
-    std::string pool = printableKey((*snapshot.layout)[p].name);
-    size_t rank = 0;
-    // The count comes first so that a key holding ',' or '=' cannot shift the fields.
-    for (const HotKeys::Entry& entry : pools[p].hot_keys->top()) {
-      out += "hotkey_" + pool + "_" + std::to_string(++rank) +
-             ":count=" + std::to_string(entry.count) + ",key=" + printableKey(entry.key()) + "\r\n";
-    }
+  const HotKeys* hot = pool < pools.size() ? pools[pool].hot_keys.get() : nullptr;
+  out += hot != nullptr ? "hotkeys_enabled:1\r\n" : "hotkeys_enabled:0\r\n";
+  if (hot == nullptr || !snapshot.layout || pool >= snapshot.layout->size()) return;
+  std::string name = printableKey((*snapshot.layout)[pool].name);
+  size_t rank = 0;
+  // The count comes first so that a key holding ',' or '=' cannot shift the fields.
+  for (const HotKeys::Entry& entry : hot->top()) {
+    out += "hotkey_" + name + "_" + std::to_string(++rank) +
+           ":count=" + std::to_string(entry.count) + ",key=" + printableKey(entry.key()) + "\r\n";
   }
 }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "resp/encoder.h"
+#include "stats/redact.h"
 
 namespace shardis::stats {
 
@@ -93,11 +94,14 @@ SlowLog::SlowLog(int64_t log_slower_than_us, uint32_t max_len, Clock clock)
 std::vector<std::string> SlowLog::truncateArgv(std::span<const std::string_view> argv) {
   // Past kMaxArgc, the last kept slot says how many arguments were left out.
   size_t kept = std::min(argv.size(), kMaxArgc);
+  std::vector<bool> secret = secretArguments(argv);
   std::vector<std::string> out;
   out.reserve(kept);
   for (size_t i = 0; i < kept; ++i) {
     if (i == kMaxArgc - 1 && argv.size() > kMaxArgc) {
       out.push_back("... (" + std::to_string(argv.size() - kMaxArgc + 1) + " more arguments)");
+    } else if (secret[i]) {
+      out.emplace_back(kRedacted);
     } else {
       out.push_back(truncateArg(argv[i]));
     }

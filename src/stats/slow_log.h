@@ -1,13 +1,15 @@
 // SlowLog: the last slowlog_max_len commands that took at least slowlog_log_slower_than µs
-// (proxy receive to reply written), with Redis's SLOWLOG GET/LEN/RESET on top.
+// (proxy receive to reply written), with Redis's SLOWLOG GET/LEN/RESET on top. Entries keep
+// no secret: passwords are replaced with "(redacted)" as Redis replaces them (redact.h).
 //
-// One SlowLog is shared by all workers, behind a mutex. The threshold test (slower()) is a
-// lock-free comparison against a constant, so a fast command costs one branch; only a slow
-// one builds an entry and takes the lock. A shared log keeps Redis's behaviour: one id
-// sequence, SLOWLOG GET sees a slow command at once on any connection, and SLOWLOG RESET
-// empties it for everyone. (Per-worker logs would need merging and could only be read once
-// a second.) With slowlog_log_slower_than 0 every command is logged and the lock is taken
-// on every reply: that setting is for debugging, as it is in Redis.
+// Each pool has one SlowLog, shared by all workers, behind a mutex. The threshold test
+// (slower()) is a lock-free comparison against a constant, so a fast command costs one
+// branch; only a slow one builds an entry and takes the lock. A shared log keeps Redis's
+// behaviour: one id sequence, SLOWLOG GET sees a slow command at once on any connection of
+// the pool, and SLOWLOG RESET empties it for all of them. (Per-worker logs would need
+// merging and could only be read once a second.) With slowlog_log_slower_than 0 every command
+// is logged and the lock is taken on every reply: that setting is for debugging, as it is in
+// Redis.
 #pragma once
 
 #include <cstddef>
@@ -64,7 +66,8 @@ class SlowLog {
   // The newest `count` entries, newest first.
   [[nodiscard]] std::vector<SlowLogEntry> newest(size_t count) const;
 
-  // argv as Redis keeps it in an entry (see kMaxArgc, kMaxArgBytes).
+  // argv as Redis keeps it in an entry: secrets redacted (redact.h), then cut to kMaxArgc
+  // arguments of kMaxArgBytes.
   [[nodiscard]] static std::vector<std::string> truncateArgv(
       std::span<const std::string_view> argv);
 

@@ -21,7 +21,12 @@ namespace shardis::stats {
 namespace {
 
 constexpr int kBacklog = 128;
-// Admin connections beyond this are closed on accept: the port is for a few scrapers.
+// The admin port is for a few scrapers. A scraper sends its request as soon as it connects,
+// so a connection still short of its headers when others come is the first to go: past
+// kMaxAwaitingHeaders of those, the oldest is closed for the new one, and past kMaxSessions
+// connections in all, the oldest of any kind. Connections that never finish their headers,
+// or never read their answers, so cannot lock a scraper out.
+constexpr size_t kMaxAwaitingHeaders = 16;
 constexpr size_t kMaxSessions = 64;
 
 // The stats port never reads; its streams need an events object until closeAfterWrites().
@@ -115,10 +120,41 @@ class StatsServer::Impl final : public net::ListenerEvents, public HttpSessionOw
     if (&listener == stats_listener_.get()) return serveStats(listener);
     auto session = std::make_unique<HttpSession>(loop_, *this, handler_);
     if (listener.accept(session->stream()) != 0) return;
-    if (sessions_.size() >= kMaxSessions) return;  // dropping the session closes it
+    makeRoom();
     HttpSession* raw = session.get();
-    sessions_.emplace(raw, std::move(session));
+    sessions_.emplace(raw, Admitted{std::move(session), next_serial_++});
     raw->start();
+  }
+
+  // Closes the oldest session awaiting its headers past kMaxAwaitingHeaders, then the oldest
+  // of all past kMaxSessions. Finished sessions are already on their way out (release()).
+  void makeRoom() {
+    size_t awaiting = 0;
+    size_t open = 0;
+    for (const auto& [raw, admitted] : sessions_) {
+      awaiting += raw->awaitingHeaders() ? 1 : 0;
+      open += raw->finished() ? 0 : 1;
+    }
+    if (awaiting >= kMaxAwaitingHeaders) {
+      closeOldest([](const HttpSession& session) { return session.awaitingHeaders(); });
+      --open;
+    }
+    if (open >= kMaxSessions) {
+      closeOldest([](const HttpSession& session) { return !session.finished(); });
+    }
+  }
+
+  template <typename Which>
+  void closeOldest(Which which) {
+    auto oldest = sessions_.end();
+    for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+      if (!which(*it->first)) continue;
+      if (oldest == sessions_.end() || it->second.serial < oldest->second.serial) oldest = it;
+    }
+    if (oldest == sessions_.end()) return;
+    // Not finished, so no release() is pending for it: it can go now.
+    oldest->first->close();
+    sessions_.erase(oldest);
   }
 
   void serveStats(net::Listener& listener) {
@@ -155,7 +191,7 @@ class StatsServer::Impl final : public net::ListenerEvents, public HttpSessionOw
   void shutdown() {
     stats_listener_.reset();
     admin_listener_.reset();
-    for (auto& [raw, session] : sessions_) session->close();
+    for (auto& [raw, admitted] : sessions_) admitted.session->close();
     sessions_.clear();
     wakeup_->close();
   }
@@ -168,7 +204,12 @@ class StatsServer::Impl final : public net::ListenerEvents, public HttpSessionOw
   net::ListenerPtr stats_listener_;
   net::ListenerPtr admin_listener_;
   net::WakeupPtr wakeup_;
-  std::unordered_map<HttpSession*, std::unique_ptr<HttpSession>> sessions_;
+  struct Admitted {
+    std::unique_ptr<HttpSession> session;
+    uint64_t serial = 0;  // accept order: the smallest is the oldest
+  };
+  std::unordered_map<HttpSession*, Admitted> sessions_;
+  uint64_t next_serial_ = 0;
   std::thread thread_;
 };
 

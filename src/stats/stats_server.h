@@ -7,7 +7,10 @@
 //     GET /healthz  200, or 503 when a pool has no live server (JSON body names them)
 //     anything else 404 (405 for a method other than GET/HEAD, 400 for bytes that are not
 //     HTTP).
-// Every answer is rendered from a fresh StatsHub::snapshot().
+// Every answer is rendered from a fresh StatsHub::snapshot(). An admin connection that does
+// not read its answers is not read from either (HttpSession); connections short of their
+// headers, and connections in all, are capped by closing the oldest, so that a scraper always
+// gets in (stats_server.cc).
 #pragma once
 
 #include <cstdint>

@@ -34,6 +34,7 @@ Snapshot busySnapshot(bool hotkeys = false) {
   alpha.fragments = 6;
   alpha.requests = 100;
   alpha.replies = 99;
+  alpha.error_replies = 2;
   ServerCounters& first = stats.server(0, 0);
   first.server_connections = 1;
   first.requests = 60;
@@ -141,10 +142,10 @@ TEST(Prometheus, HistogramBucketsAreCumulativeInSeconds) {
 
 TEST(Info, StatsSection) {
   std::string out;
-  appendStatsSection(out, busySnapshot());
+  appendStatsSection(out, busySnapshot(), 0);
   EXPECT_EQ(out,
             "# Stats\r\n"
-            "total_connections_received:10\r\n"
+            "total_connections_received:9\r\n"  // alpha's own, without beta's one
             "total_commands_processed:100\r\n"
             "total_error_replies:2\r\n"
             "total_replies:99\r\n"
@@ -183,15 +184,28 @@ TEST(Info, LatencystatsInRedis7Format) {
 
 TEST(Info, HotKeys) {
   std::string out;
-  appendHotKeys(out, busySnapshot(/*hotkeys=*/true));
+  appendHotKeys(out, busySnapshot(/*hotkeys=*/true), 0);
   EXPECT_EQ(out,
             "# Hotkeys\r\n"
             "hotkeys_enabled:1\r\n"
             "hotkey_alpha_1:count=3,key=hot:1\r\n"
             "hotkey_alpha_2:count=1,key=bin%0A%22%25\r\n");
   out.clear();
-  appendHotKeys(out, busySnapshot());
+  appendHotKeys(out, busySnapshot(), 0);
   EXPECT_EQ(out, "# Hotkeys\r\nhotkeys_enabled:0\r\n");
+}
+
+// A pool's INFO speaks of that pool only: beta's client sees neither alpha's counters nor
+// alpha's hot keys.
+TEST(Info, SectionsOfAnotherPool) {
+  std::string out;
+  appendStatsSection(out, busySnapshot(), 1);
+  EXPECT_NE(out.find("total_connections_received:1\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("total_commands_processed:0\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("total_error_replies:0\r\n"), std::string::npos) << out;
+  out.clear();
+  appendHotKeys(out, busySnapshot(/*hotkeys=*/true), 1);
+  EXPECT_EQ(out, "# Hotkeys\r\nhotkeys_enabled:1\r\n");
 }
 
 TEST(Health, EveryPoolNeedsALiveServer) {
