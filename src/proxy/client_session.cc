@@ -1,9 +1,9 @@
 // The path of one client request through the proxy:
 //
 //   client socket
-//     │ bytes (read straight into read_buffer_)
+//     │ bytes (into the worker's scratch buffer; a request cut by a read: its PartialRequest)
 //     ▼
-//   processInput ── RequestDecoder ──► argv views into read_buffer_
+//   processInput ── RequestDecoder ──► argv views into those bytes
 //     │                                   │ empty (blank line, *0): skipped
 //     ▼                                   ▼
 //   dispatch: resolve ─ unknown? ─ arity? ─ NOAUTH? ─► an error reply now
@@ -33,7 +33,6 @@
 #include <array>
 #include <cctype>
 #include <charconv>
-#include <cstring>
 #include <optional>
 #include <utility>
 
@@ -46,8 +45,6 @@
 namespace shardis::proxy {
 
 namespace {
-constexpr size_t kReadChunk = 16 * 1024;
-
 bool isLaterClientSubcommand(std::span<const std::string_view> argv) {
   auto is = [](std::string_view word, std::string_view lower) {
     return word.size() == lower.size() &&
@@ -108,66 +105,61 @@ void ClientSession::finishAfterWrites() {
   owner_.retire(*this);
 }
 
-// Reads land in the worker's scratch buffer, decoded by the worker's decoder, whenever no
-// partial request is waiting, so an idle client holds no read buffer and no decoder at all;
-// only the tail of an incomplete request is copied into the session's own buffer, with the
-// decoder's state, and both are freed once the request is complete. After QUIT or a protocol
-// error every read lands in the scratch buffer and is dropped.
+// Reads land in the worker's scratch buffer and are decoded by the worker's decoder, so an
+// idle client holds no read buffer and no decoder at all. Only a request cut by the end of a
+// read keeps something of its own until it is complete: a PartialRequest with exactly its
+// bytes and its decoder's state (the rest of a large bulk is read straight into it). After
+// QUIT or a protocol error every read lands in the scratch buffer and is dropped.
 uv_buf_t ClientSession::readBuffer(size_t /*suggested*/) {
-  if (read_start_ == read_end_ || closing_) {
-    read_start_ = read_end_ = 0;
-    reading_scratch_ = true;
-    std::string& scratch = pool_.worker.readScratch();
-    return uv_buf_init(scratch.data(), static_cast<unsigned>(scratch.size()));
-  }
-  reading_scratch_ = false;
-  if (read_buffer_.size() - read_end_ < kReadChunk) {
-    compactReadBuffer();
-    if (read_buffer_.size() - read_end_ < kReadChunk) {
-      read_buffer_.resize(std::max(read_buffer_.size() * 2, read_end_ + kReadChunk));
+  reading_partial_ = false;
+  if (partial_ && !closing_) {
+    std::span<char> room = partial_->room();
+    if (!room.empty()) {
+      reading_partial_ = true;
+      return uv_buf_init(room.data(),
+                         static_cast<unsigned>(std::min<size_t>(room.size(), 1u << 30)));
     }
   }
-  return uv_buf_init(read_buffer_.data() + read_end_,
-                     static_cast<unsigned>(read_buffer_.size() - read_end_));
-}
-
-void ClientSession::compactReadBuffer() {
-  if (read_start_ == 0) return;
-  // The decoder keeps offsets from the request's first byte, so the bytes may move.
-  std::memmove(read_buffer_.data(), read_buffer_.data() + read_start_, read_end_ - read_start_);
-  read_end_ -= read_start_;
-  read_start_ = 0;
+  std::string& scratch = pool_.worker.readScratch();
+  return uv_buf_init(scratch.data(), static_cast<unsigned>(scratch.size()));
 }
 
 void ClientSession::onRead(size_t nread) {
-  if (reading_scratch_) {
-    reading_scratch_ = false;
-    if (closing_) return;  // after QUIT or a protocol error: dropped
-    resp::RequestDecoder& decoder = pool_.worker.requestDecoder();
-    std::string_view input(pool_.worker.readScratch().data(), nread);
-    size_t used = processInput(input, decoder);
-    if (retired_ || closing_ || used == input.size()) return decoder.reset();
+  std::string_view input;
+  if (std::exchange(reading_partial_, false)) {
+    partial_->commit(nread);
+  } else {
+    input = std::string_view(pool_.worker.readScratch().data(), nread);
+  }
+  if (closing_) return;  // after QUIT or a protocol error: dropped
+  if (partial_) {
+    input.remove_prefix(completePartial(input));
+    if (partial_ || retired_ || closing_) return;
+  }
+  resp::RequestDecoder& decoder = pool_.worker.requestDecoder();
+  size_t used = processInput(input, decoder);
+  if (!retired_ && !closing_ && used < input.size()) {
     // The cut request's state goes with its bytes, copied: the worker's decoder keeps its
     // grown argument vectors for the other clients, and starts over.
-    partial_decoder_ = std::make_unique<resp::RequestDecoder>(decoder);
-    decoder.reset();
-    std::string_view rest = input.substr(used);
-    if (read_buffer_.size() < rest.size() + kReadChunk)
-      read_buffer_.resize(rest.size() + kReadChunk);
-    std::memcpy(read_buffer_.data(), rest.data(), rest.size());
-    read_start_ = 0;
-    read_end_ = rest.size();
-    return;
+    partial_ = std::make_unique<PartialRequest>(decoder, input.substr(used));
   }
-  read_end_ += nread;
-  read_start_ +=
-      processInput(std::string_view(read_buffer_.data() + read_start_, read_end_ - read_start_),
-                   *partial_decoder_);
-  if (retired_ || (read_start_ != read_end_ && !closing_)) return;
-  // All of it was used, or none of the rest will be (QUIT, a protocol error): give it back.
-  read_start_ = read_end_ = 0;
-  std::string().swap(read_buffer_);
-  partial_decoder_.reset();
+  decoder.reset();
+}
+
+// Gives the cut request the start of `input` that belongs to it, piece by piece, until it
+// is complete; returns the bytes of `input` it took. Complete (dispatched, or refused as a
+// protocol error), it is freed, and the rest of `input` is decoded as usual.
+size_t ClientSession::completePartial(std::string_view input) {
+  size_t used = 0;
+  while (true) {
+    size_t done = processInput(partial_->bytes(), partial_->decoder());
+    if (retired_) return input.size();
+    if (done != 0 || closing_) break;
+    if (used == input.size()) return used;
+    used += partial_->take(input.substr(used));
+  }
+  partial_.reset();
+  return used;
 }
 
 // Decodes and dispatches every complete request in `input`; returns the bytes consumed.

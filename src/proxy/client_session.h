@@ -1,5 +1,5 @@
 // ClientSession: one client connection, from the bytes it sends to the replies it gets back,
-// in its order. Owns the client's Stream, read buffer, RequestDecoder and PendingQueue. The
+// in its order. Owns the client's Stream, a request cut by a read, and PendingQueue. The
 // Worker creates it on accept and frees it (deferred, outside any of its callbacks) after it
 // calls SessionOwner::retire(). See client_session.cc for the flow of one request.
 #pragma once
@@ -15,6 +15,7 @@
 #include "proxy/fanout.h"
 #include "proxy/local_commands.h"
 #include "proxy/merger.h"
+#include "proxy/partial_request.h"
 #include "proxy/pending_queue.h"
 #include "resp/request_decoder.h"
 #include "stats/command_index.h"
@@ -107,19 +108,16 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
   void hold(PendingRequest& request);
   void finishAfterWrites();
   void checkOutputLimit();
-  void compactReadBuffer();
+  size_t completePartial(std::string_view input);
 
   net::Loop& loop_;
   PoolRuntime& pool_;
   SharedState& shared_;
   SessionOwner& owner_;
   net::StreamPtr stream_;
-  // A request cut by the end of a read: its decoder's state (its bytes wait in read_buffer_).
-  // Null otherwise: input that starts at a request boundary uses the worker's decoder.
-  std::unique_ptr<resp::RequestDecoder> partial_decoder_;
-  std::string read_buffer_;
-  size_t read_start_ = 0;
-  size_t read_end_ = 0;
+  // A request cut by the end of a read, with its bytes and decoder state. Null otherwise:
+  // input that starts at a request boundary is decoded by the worker's decoder.
+  std::unique_ptr<PartialRequest> partial_;
   PendingQueue queue_;
   ClientState client_;
   size_t held_reply_bytes_ = 0;
@@ -129,7 +127,7 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
   bool rejected_ = false;
   bool silent_ = false;  // CLIENT REPLY OFF/SKIP: the request being dispatched gets no reply
   Argv dispatching_;     // the request being dispatched: its reply, if immediate, is logged whole
-  bool reading_scratch_ = false;  // the read in progress lands in the worker's scratch buffer
+  bool reading_partial_ = false;  // the read in progress lands in partial_, not the scratch
   bool closing_ = false;          // no more requests are read; retire() is called or coming
   bool draining_ = false;
   bool retired_ = false;

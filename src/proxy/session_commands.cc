@@ -86,7 +86,8 @@ void ClientSession::describe(const ClientEntry& entry, std::string& out) const {
          " age=" + std::to_string((now - entry.created_ms) / 1000) +
          " idle=" + std::to_string((now - client_.last_active_ms) / 1000) +
          " flags=N db=" + std::to_string(pool_.config.redis_db) +
-         " sub=0 psub=0 ssub=0 multi=-1 qbuf=" + std::to_string(read_end_ - read_start_) +
+         " sub=0 psub=0 ssub=0 multi=-1 qbuf=" +
+         std::to_string(partial_ ? partial_->bytes().size() : 0) +
          " obl=0 oll=" + std::to_string(queue_.size()) +
          " omem=" + std::to_string(held_reply_bytes_) +
          " events=r cmd=" + std::string(client_.last_command) + " user=default redir=-1 resp=2\n";

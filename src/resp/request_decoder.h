@@ -41,6 +41,11 @@ class RequestDecoder {
   [[nodiscard]] bool isInline() const { return inline_; }
   // After kError: Redis's wording without "-ERR " and CRLF.
   [[nodiscard]] std::string_view errorMessage() const { return error_; }
+  // After kNeedMore in the middle of a bulk argument: the length the request will have at
+  // least, up to that bulk's CRLF. 0 anywhere else (in a line, whose end is not known yet).
+  [[nodiscard]] size_t bulkEnd() const {
+    return stage_ == Stage::kBulkData ? pos_ + static_cast<size_t>(bulk_len_) + 2 : 0;
+  }
   void reset();
 
  private:
