@@ -66,6 +66,10 @@ ServerPool::ServerPool(net::Loop& loop, const config::Pool& pool,
 
 ServerPool::~ServerPool() { shutdown(); }
 
+void ServerPool::setQueueLimit(uint64_t bytes) {
+  for (auto& server : servers_) server->settings.queue_limit = bytes;
+}
+
 uint32_t ServerPool::locate(std::string_view routing_key) {
   // twemproxy puts an ejected server back once its retry time has passed, on the next request.
   if (ejected_count_ > 0 && loop_.now() >= next_rebuild_ms_) {

@@ -52,7 +52,13 @@ void setStatsAddr(const Context& c, const YAML::Node& v, Process& p) {
 
 void setLimits(const Context& c, const YAML::Node& v, Process& p);
 
-constexpr std::array<ProcessKey, 12> kProcessKeys = {{
+// A byte count, or 0 for no limit.
+uint64_t limitBytes(const Context& c, const YAML::Node& v, std::string_view what) {
+  if (v.IsScalar() && v.Scalar() == "0") return 0;
+  return c.bytes(v, what);
+}
+
+constexpr std::array<ProcessKey, 14> kProcessKeys = {{
     {"threads", [](const Context& c, const YAML::Node& v,
                    Process& p) { p.threads = static_cast<int>(c.integer(v, "threads", 0, 1024)); }},
     {"stats_addr", setStatsAddr},
@@ -71,6 +77,14 @@ constexpr std::array<ProcessKey, 12> kProcessKeys = {{
     {"client_output_buffer_limit",
      [](const Context& c, const YAML::Node& v, Process& p) {
        p.client_output_buffer_limit = c.bytes(v, "client_output_buffer_limit");
+     }},
+    {"client_queue_limit",
+     [](const Context& c, const YAML::Node& v, Process& p) {
+       p.client_queue_limit = limitBytes(c, v, "client_queue_limit");
+     }},
+    {"server_queue_limit",
+     [](const Context& c, const YAML::Node& v, Process& p) {
+       p.server_queue_limit = limitBytes(c, v, "server_queue_limit");
      }},
     {"slowlog_log_slower_than",
      [](const Context& c, const YAML::Node& v, Process& p) {

@@ -70,7 +70,10 @@ ClientSession::ClientSession(net::Loop& loop, net::Stream::Kind kind, uint64_t i
   client_.authenticated = pool.config.redis_auth.empty();
 }
 
-ClientSession::~ClientSession() { queue_.cancelAll(); }
+ClientSession::~ClientSession() {
+  forgetQueueWaits();
+  queue_.cancelAll();
+}
 
 void ClientSession::start() {
   stream_->setNoDelay(true);
@@ -90,6 +93,7 @@ void ClientSession::close() {
   if (retired_) return;
   closing_ = true;
   retired_ = true;
+  forgetQueueWaits();
   queue_.cancelAll();
   stream_.reset();
   owner_.retire(*this);
@@ -99,6 +103,7 @@ void ClientSession::finishAfterWrites() {
   if (retired_) return;
   closing_ = true;
   retired_ = true;
+  forgetQueueWaits();
   queue_.cancelAll();
   stream_->closeAfterWrites();
   stream_.release();  // the stream frees itself once its writes are done
@@ -176,6 +181,7 @@ size_t ClientSession::processInput(std::string_view input, resp::RequestDecoder&
     std::string_view raw = pending.substr(0, decoder.consumed());
     used += decoder.consumed();
     if (decoder.argv().empty()) continue;
+    request_bytes_ = raw.size();
     dispatching_ = decoder.argv();
     dispatch(decoder.argv(), raw, decoder.isInline());
     dispatching_ = {};
@@ -190,6 +196,7 @@ void ClientSession::protocolError(const resp::RequestDecoder& decoder) {
   command_id_ = stats::unknownCommandId();
   received_ns_ = loop_.nowNs();
   rejected_ = true;
+  request_bytes_ = 0;
   std::string bytes;
   resp::appendError(bytes, "ERR " + std::string(decoder.errorMessage()));
   reply(std::move(bytes), true);
@@ -277,7 +284,7 @@ void ClientSession::forward(const command::CommandSpec& spec, command::Routing r
 }
 
 void ClientSession::sendTo(uint32_t server, std::string_view request) {
-  PendingRequest& pending = queue_.push();
+  PendingRequest& pending = enqueue();
   pending.expect(1);
   pending.silent = silent_;
   pending.command_id = command_id_;
@@ -287,6 +294,8 @@ void ClientSession::sendTo(uint32_t server, std::string_view request) {
   if (!connection.send(request, &pending, 0, pending.ticket(0))) {
     pool_.counters().countError(stats::ProxyError::kBackendDown);
     pending.onFailure(0, connection.lastError());
+  } else if (connection.full()) {
+    waitFor(connection);
   }
 }
 
@@ -294,7 +303,7 @@ void ClientSession::sendTo(uint32_t server, std::string_view request) {
 // requests, so each part keeps its order with them (a client reads its own writes).
 void ClientSession::sendParts(std::span<const uint32_t> parts, std::unique_ptr<Merger> merger,
                               std::string_view request, const Splitter* splitter) {
-  PendingRequest& pending = queue_.push();
+  PendingRequest& pending = enqueue();
   pending.expect(static_cast<uint32_t>(parts.size()), std::move(merger));
   pending.silent = silent_;
   pending.command_id = command_id_;
@@ -308,6 +317,8 @@ void ClientSession::sendParts(std::span<const uint32_t> parts, std::unique_ptr<M
                          pending.ticket(p))) {
       pool_.counters().countError(stats::ProxyError::kBackendDown);
       pending.onFailure(p, connection.lastError());
+    } else if (connection.full()) {
+      waitFor(connection);
     }
   }
 }
@@ -411,7 +422,7 @@ void ClientSession::reply(std::string bytes, bool close_after) {
     checkOutputLimit();
     return;
   }
-  PendingRequest& pending = queue_.push();
+  PendingRequest& pending = enqueue();
   pending.complete(std::move(bytes));
   pending.command_id = command_id_;
   pending.received_ns = received_ns_;
@@ -422,6 +433,7 @@ void ClientSession::reply(std::string bytes, bool close_after) {
     // Nothing after QUIT or a protocol error is processed, or kept: it is still read (and
     // dropped), so the close that follows is a FIN, not a reset over unread bytes.
     closing_ = true;
+    resumeReading();
   }
   if (&pending != &queue_.front()) return hold(pending);
   writeCompleted();
@@ -474,10 +486,15 @@ void ClientSession::writeCompleted() {
       if (!front.silent) stream_->write(std::move(front.reply()));
     }
     bool close_after = front.closeAfter();
+    queued_bytes_ -= front.queued_bytes;
     queue_.pop();
     if (close_after) return finishAfterWrites();
   }
   if (retired_) return;
+  if (over_queue_limit_ && queued_bytes_ <= shared_.config.process.client_queue_limit / 2) {
+    over_queue_limit_ = false;
+    resumeReading();
+  }
   if (draining_ && queue_.empty()) return finishAfterWrites();
   checkOutputLimit();
 }
@@ -490,6 +507,57 @@ void ClientSession::checkOutputLimit() {
   spdlog::warn("client {}: closed, {} bytes of replies unread (client_output_buffer_limit)",
                client_.id, owed);
   close();
+}
+
+// Backpressure, as TCP gives it in front of Redis itself: while the client's own queue is
+// over client_queue_limit, or a server connection it sent to is over server_queue_limit, the
+// client is not read (what is left of the read in hand is still dispatched), and it is read
+// again once each is back under half of its limit. Every request in the queue counts, with
+// what the proxy keeps for it; a connection that fails answers what was queued on it, which
+// wakes its waiters too, so a client waits only for servers it sent to, and never for good.
+PendingRequest& ClientSession::enqueue() {
+  PendingRequest& pending = queue_.push();
+  pending.queued_bytes = request_bytes_ + backend::kRequestOverhead;
+  queued_bytes_ += pending.queued_bytes;
+  uint64_t limit = shared_.config.process.client_queue_limit;
+  if (limit != 0 && queued_bytes_ >= limit) {
+    over_queue_limit_ = true;
+    pauseReading();
+  }
+  return pending;
+}
+
+void ClientSession::waitFor(backend::ServerConnection& connection) {
+  if (std::find(waiting_on_.begin(), waiting_on_.end(), &connection) == waiting_on_.end()) {
+    waiting_on_.push_back(&connection);
+    connection.waitForRoom(*this);
+  }
+  pauseReading();
+}
+
+void ClientSession::onQueueRoom(backend::ServerConnection& connection) {
+  std::erase(waiting_on_, &connection);
+  resumeReading();
+}
+
+void ClientSession::forgetQueueWaits() {
+  for (backend::ServerConnection* connection : waiting_on_) connection->stopWaiting(*this);
+  waiting_on_.clear();
+}
+
+void ClientSession::pauseReading() {
+  if (read_paused_ || closing_) return;
+  read_paused_ = true;
+  stream_->stopReading();
+}
+
+// After QUIT or a protocol error nothing more is dispatched, so nothing holds reads back any
+// more: they are read and dropped. A drain stopped reading for good.
+void ClientSession::resumeReading() {
+  if (!read_paused_ || retired_ || draining_) return;
+  if (!closing_ && (over_queue_limit_ || !waiting_on_.empty())) return;
+  read_paused_ = false;
+  if (stream_->startReading() != 0) close();
 }
 
 void ClientSession::onStreamEnd(int status) {

@@ -9,7 +9,9 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "backend/server_connection.h"
 #include "net/stream.h"
 #include "proxy/client_registry.h"
 #include "proxy/fanout.h"
@@ -40,7 +42,9 @@ class SessionOwner {
   ~SessionOwner() = default;
 };
 
-class ClientSession final : public net::StreamEvents, public CompletionListener {
+class ClientSession final : public net::StreamEvents,
+                            public CompletionListener,
+                            public backend::QueueWaiter {
  public:
   ClientSession(net::Loop& loop, net::Stream::Kind kind, uint64_t id, PoolRuntime& pool,
                 SharedState& shared, SessionOwner& owner);
@@ -69,6 +73,8 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
   bool canWriteNow(PendingRequest& request) override;
   void writePiece(PendingRequest& request, std::string_view bytes) override;
   void onReplyBroken(PendingRequest& request) override;
+  // backend::QueueWaiter
+  void onQueueRoom(backend::ServerConnection& connection) override;
 
  private:
   using Argv = std::span<const std::string_view>;
@@ -109,6 +115,12 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
   void finishAfterWrites();
   void checkOutputLimit();
   size_t completePartial(std::string_view input);
+  // Backpressure (client_queue_limit, server_queue_limit).
+  PendingRequest& enqueue();
+  void waitFor(backend::ServerConnection& connection);
+  void forgetQueueWaits();
+  void pauseReading();
+  void resumeReading();
 
   net::Loop& loop_;
   PoolRuntime& pool_;
@@ -121,14 +133,21 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
   PendingQueue queue_;
   ClientState client_;
   size_t held_reply_bytes_ = 0;
+  // Backpressure: what the queue counts against client_queue_limit, and the server
+  // connections over server_queue_limit that this client is not read for.
+  uint64_t queued_bytes_ = 0;
+  std::vector<backend::ServerConnection*> waiting_on_;
+  size_t request_bytes_ = 0;  // the size of the request being dispatched
   // The request being dispatched, for the command stats of its reply.
   stats::CommandId command_id_ = 0;
   uint64_t received_ns_ = 0;
   bool rejected_ = false;
   bool silent_ = false;  // CLIENT REPLY OFF/SKIP: the request being dispatched gets no reply
   Argv dispatching_;     // the request being dispatched: its reply, if immediate, is logged whole
-  bool reading_partial_ = false;  // the read in progress lands in partial_, not the scratch
-  bool closing_ = false;          // no more requests are read; retire() is called or coming
+  bool reading_partial_ = false;   // the read in progress lands in partial_, not the scratch
+  bool over_queue_limit_ = false;  // client_queue_limit reached, not yet back under half
+  bool read_paused_ = false;       // stopped reading for backpressure
+  bool closing_ = false;           // no more requests are read; retire() is called or coming
   bool draining_ = false;
   bool retired_ = false;
 };

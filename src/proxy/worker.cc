@@ -32,6 +32,7 @@ PoolRuntime::PoolRuntime(Worker& worker_in, uint32_t index_in, const config::Poo
       servers(worker_in.loop(), config_in, std::move(ring), limits),
       router(config_in) {
   for (uint32_t i = 0; i < servers.serverCount(); ++i) every_server.push_back(i);
+  servers.setQueueLimit(worker_in.shared().config.process.server_queue_limit);
 }
 
 void PoolRuntime::onConnection(net::Listener& accepted_on) { worker.accept(*this, accepted_on); }
