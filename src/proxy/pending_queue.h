@@ -134,6 +134,8 @@ class PendingFreeList {
   // Resets `entry` to a fresh one (cancelling its tickets) and keeps or frees it.
   void give(PendingRequest* entry);
   size_t spare() const { return spare_; }
+  // Frees every spare entry (once a burst is over: see Worker).
+  void releaseSpare();
 
   static constexpr size_t kMaxSpare = 1024;
   // A held reply buffer up to this size is kept with its entry for the next reply, and the

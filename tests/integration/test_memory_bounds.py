@@ -1,5 +1,5 @@
-"""What the proxy's memory does under pressure: pipelined writes at a stopped server, and
-clients that hold half-sent requests.
+"""What the proxy's memory does under pressure: pipelined writes at a stopped server, clients
+that hold half-sent requests, and the memory a burst leaves behind once it is over.
 
 RSS is read from /proc/PID/status of the real shardis process; every bound is generous (the
 tests also run under AddressSanitizer) yet far below what the proxy reached before the limits.
@@ -10,7 +10,7 @@ import signal
 import socket
 import time
 
-from harness import Cluster, encode_command
+from harness import Cluster, RawClient, encode_command, wait_until
 
 MIB = 1 << 20
 
@@ -220,3 +220,37 @@ def test_slow_clients_holding_half_sent_requests_keep_only_their_bytes():
                 s.close()
         with cluster.proxy.client() as c:
             assert c.call("GET", "slow:00007") == b"$100\r\nabc" + b"d" * 97 + b"\r\n"
+
+
+def test_memory_comes_back_after_a_burst():
+    """Many clients pipelining 10 KB SETs, then nothing: within seconds the proxy gives the
+    memory back (idle buffers returned, the allocator trimmed)."""
+    clients, per_client, value_bytes = 100, 50, 10 * 1024
+    with Cluster(1, args=("--threads", "1")) as cluster:
+        pid = cluster.proxy.proc.pid
+        socks = [RawClient(cluster.proxy.port, timeout=30) for _ in range(clients)]
+        try:
+            for c in socks:
+                assert c.call("PING") == b"+PONG\r\n"
+            idle = settle_rss(pid, 1.0)
+            value = b"b" * value_bytes
+            batch = b"".join(encode_command("SET", f"burst:{i}", value)
+                             for i in range(per_client))
+            peak = 0
+            for c in socks:
+                c.send(batch)
+                peak = max(peak, rss_bytes(pid))
+            for c in socks:
+                assert c.read_replies(per_client) == [b"+OK\r\n"] * per_client
+            peak = max(peak, rss_bytes(pid))
+            # The burst must have cost something, or the test shows nothing.
+            assert peak > 2 * idle, f"peak {peak / MIB:.0f} MiB, idle {idle / MIB:.0f} MiB"
+            try:
+                wait_until(lambda: rss_bytes(pid) <= 2 * idle, timeout=12, interval=0.25,
+                           what="RSS back within 2x idle")
+            except TimeoutError:
+                raise AssertionError(f"RSS {rss_bytes(pid) / MIB:.0f} MiB 12 s after the burst "
+                                     f"(idle {idle / MIB:.0f} MiB, peak {peak / MIB:.0f} MiB)")
+        finally:
+            for c in socks:
+                c.close()
