@@ -202,6 +202,26 @@ void ServerConnection::queueChanged(const QueueDelta& delta) {
   queued_.out_queue += delta.out_queue;
   queued_.out_queue_bytes += delta.out_queue_bytes;
   health_.onQueueChanged(endpoint_.index, delta);
+  if (!waiters_.empty() && queuedBytes() <= settings_.queue_limit / 2) wakeWaiters();
+}
+
+uint64_t ServerConnection::queuedBytes() const {
+  auto requests = static_cast<uint64_t>(queued_.in_queue + queued_.out_queue);
+  auto bytes = static_cast<uint64_t>(queued_.in_queue_bytes + queued_.out_queue_bytes);
+  return bytes + requests * kRequestOverhead;
+}
+
+void ServerConnection::stopWaiting(QueueWaiter& waiter) {
+  waiters_.erase(std::remove(waiters_.begin(), waiters_.end(), &waiter), waiters_.end());
+}
+
+// The queue shrank to half its limit (hysteresis: clients are not stopped and started on
+// every reply) or to nothing: every waiting client may be read again. A waiter only restarts
+// its reads here, so none can wait again on this connection while the list is walked.
+void ServerConnection::wakeWaiters() {
+  std::vector<QueueWaiter*> waiters;
+  waiters.swap(waiters_);
+  for (QueueWaiter* waiter : waiters) waiter->onQueueRoom(*this);
 }
 
 void ServerConnection::dequeueSent(const InFlight& entry) {

@@ -17,6 +17,7 @@
 #include <deque>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "backend/backoff.h"
 #include "backend/reply_target.h"
@@ -41,6 +42,11 @@ struct ServerEndpoint {
   std::string resolve_error;  // non-empty: the host name did not resolve
 };
 
+// What the proxy keeps for each request waiting for its reply besides the request's bytes
+// (the client's PendingRequest and the connection's InFlight entry, with malloc's share).
+// The queue limits count it, so that a pipeline of tiny requests is bounded too.
+inline constexpr uint64_t kRequestOverhead = 256;
+
 struct ConnectionSettings {
   std::string username;  // AUTH username password when set, else AUTH password
   std::string password;  // empty: no AUTH
@@ -48,6 +54,7 @@ struct ConnectionSettings {
   int64_t timeout_ms = -1;
   bool keepalive = false;
   resp::Limits limits;
+  uint64_t queue_limit = 0;  // server_queue_limit; 0 = none
 };
 
 // Why a connection closed, for the counters (twemproxy's server_timedout/eof/err).
@@ -93,6 +100,19 @@ class ServerHealth {
   ~ServerHealth() = default;
 };
 
+class ServerConnection;
+
+// Told when a connection that was over its queue limit is back under half of it, or has
+// failed (which answers everything queued on it with an error). ClientSession: a client is
+// not read while a server connection it sent to is over the limit.
+class QueueWaiter {
+ public:
+  virtual void onQueueRoom(ServerConnection& connection) = 0;
+
+ protected:
+  ~QueueWaiter() = default;
+};
+
 class ServerConnection final : public net::StreamEvents {
  public:
   ServerConnection(net::Loop& loop, const ServerEndpoint& endpoint,
@@ -121,6 +141,15 @@ class ServerConnection final : public net::StreamEvents {
   size_t inFlight() const { return in_flight_.size(); }
   // Closes the connection; requests still in flight get `message`.
   void shutdown(std::string_view message);
+
+  // Backpressure: the bytes of the client requests queued here and not answered yet (each
+  // with kRequestOverhead, whether still in the stream's output or sent), and whether they
+  // reached settings.queue_limit. A waiter is told once, when they are back under half of
+  // the limit or the connection fails; it must stop waiting before it goes away.
+  uint64_t queuedBytes() const;
+  bool full() const { return settings_.queue_limit != 0 && queuedBytes() >= settings_.queue_limit; }
+  void waitForRoom(QueueWaiter& waiter) { waiters_.push_back(&waiter); }
+  void stopWaiting(QueueWaiter& waiter);
 
   // net::StreamEvents
   uv_buf_t readBuffer(size_t suggested) override;
@@ -168,6 +197,7 @@ class ServerConnection final : public net::StreamEvents {
   std::string causeMessage(std::string_view cause) const;
   void queueChanged(const QueueDelta& delta);
   void dequeueSent(const InFlight& entry);
+  void wakeWaiters();
 
   net::Loop& loop_;
   const ServerEndpoint& endpoint_;
@@ -194,6 +224,7 @@ class ServerConnection final : public net::StreamEvents {
   // What this connection adds to its server's in_queue/out_queue gauges (client requests
   // only), kept so that a failure can take back exactly its share.
   QueueDelta queued_;
+  std::vector<QueueWaiter*> waiters_;  // clients not read until this queue has room
 };
 
 }  // namespace shardis::backend

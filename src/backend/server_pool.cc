@@ -68,6 +68,10 @@ ServerPool::ServerPool(net::Loop& loop, const config::Pool& pool,
 
 ServerPool::~ServerPool() { shutdown(); }
 
+void ServerPool::setQueueLimit(uint64_t bytes) {
+  for (auto& server : servers_) server->settings.queue_limit = bytes;
+}
+
 uint32_t ServerPool::locate(std::string_view routing_key) { return ring_->locate(routing_key); }
 
 ServerConnection& ServerPool::connectionFor(uint32_t server, uint64_t client_id) {

@@ -61,6 +61,8 @@ class ServerPool final : public ServerHealth {
   const config::Pool& config() const { return pool_; }
   // Who counts (null = nobody); set before the first request.
   void setObserver(ServerObserver* observer) { observer_ = observer; }
+  // Every connection's queue limit (server_queue_limit); set before the first request.
+  void setQueueLimit(uint64_t bytes);
   size_t serverCount() const { return servers_.size(); }
   const std::string& serverName(uint32_t server) const { return servers_[server]->endpoint.name; }
 

@@ -102,6 +102,11 @@ struct Process {
   std::string log_file;  // empty = stderr
   uint32_t max_clients = 10000;
   OutputBufferLimit client_output_buffer_limit;
+  // Backpressure: bytes of requests read and not yet answered, per client and per server
+  // connection, each request counted with what the proxy keeps for it. Over a limit the
+  // clients concerned are not read until the queue is down to half of it. 0 = no limit.
+  uint64_t client_queue_limit = 64ull << 20;
+  uint64_t server_queue_limit = 64ull << 20;
   int64_t slowlog_log_slower_than_us = 10000;
   uint32_t slowlog_max_len = 128;
   bool hotkeys = false;

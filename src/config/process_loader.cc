@@ -100,7 +100,13 @@ void setOutputBufferLimit(const Context& c, const YAML::Node& v, Process& p) {
 
 void setLimits(const Context& c, const YAML::Node& v, Process& p);
 
-constexpr std::array<ProcessKey, 12> kProcessKeys = {{
+// A byte count, or 0 for no limit.
+uint64_t limitBytes(const Context& c, const YAML::Node& v, std::string_view what) {
+  if (v.IsScalar() && v.Scalar() == "0") return 0;
+  return c.bytes(v, what);
+}
+
+constexpr std::array<ProcessKey, 14> kProcessKeys = {{
     {"threads", [](const Context& c, const YAML::Node& v,
                    Process& p) { p.threads = static_cast<int>(c.integer(v, "threads", 0, 1024)); }},
     {"stats_addr", setStatsAddr},
@@ -117,6 +123,14 @@ constexpr std::array<ProcessKey, 12> kProcessKeys = {{
        p.max_clients = toU32(c.integer(v, "max_clients", 1, UINT32_MAX));
      }},
     {"client_output_buffer_limit", setOutputBufferLimit},
+    {"client_queue_limit",
+     [](const Context& c, const YAML::Node& v, Process& p) {
+       p.client_queue_limit = limitBytes(c, v, "client_queue_limit");
+     }},
+    {"server_queue_limit",
+     [](const Context& c, const YAML::Node& v, Process& p) {
+       p.server_queue_limit = limitBytes(c, v, "server_queue_limit");
+     }},
     {"slowlog_log_slower_than",
      [](const Context& c, const YAML::Node& v, Process& p) {
        // Microseconds, as in Redis; a negative value turns the slow log off.

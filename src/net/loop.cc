@@ -51,6 +51,8 @@ void Loop::giveBackChunk(std::string&& chunk) {
   spare_chunks_.push_back(std::move(chunk));
 }
 
+void Loop::releaseSpareChunks() { std::vector<std::string>().swap(spare_chunks_); }
+
 void Loop::onCheck(uv_check_t* check) { static_cast<Loop*>(check->data)->runAfterIo(); }
 
 void Loop::runAfterIo() {

@@ -30,9 +30,14 @@ class Loop {
   // times every request decoded and every reply matched in it; elsewhere (timers, connects),
   // the clock itself.
   uint64_t nowNs() const { return read_ns_ != 0 ? read_ns_ : uv_hrtime(); }
-  // Stream brackets each read callback with these.
-  void beginRead() { read_ns_ = uv_hrtime(); }
+  // Stream brackets each read callback with these; `nread` counts toward readBytes().
+  void beginRead(size_t nread) {
+    read_ns_ = uv_hrtime();
+    read_bytes_ += nread;
+  }
   void endRead() { read_ns_ = 0; }
+  // Bytes read by all of this loop's streams so far: how the worker tells a burst from idle.
+  uint64_t readBytes() const { return read_bytes_; }
 
   // Runs until nothing is left to do (every handle closed).
   void run();
@@ -47,6 +52,8 @@ class Loop {
   // its chunks back, so steady-state writes allocate nothing and an idle stream holds none.
   std::string takeChunk();
   void giveBackChunk(std::string&& chunk);
+  // Frees the spare chunks (once a burst is over: see Worker).
+  void releaseSpareChunks();
   // Scratch space for the buffer list of one writev (streams flush one at a time).
   std::vector<uv_buf_t>& writeBufs() { return write_bufs_; }
 
@@ -62,6 +69,7 @@ class Loop {
   std::vector<std::string> spare_chunks_;
   std::vector<uv_buf_t> write_bufs_;
   uint64_t read_ns_ = 0;  // 0: no read callback is running
+  uint64_t read_bytes_ = 0;
 };
 
 }  // namespace shardis::net

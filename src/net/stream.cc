@@ -206,7 +206,7 @@ void Stream::onReadDone(uv_stream_t* handle, ssize_t nread, const uv_buf_t* /*bu
   if (self->events_ == nullptr) return;
   if (nread > 0) {
     Loop& loop = self->loop_;  // onRead may close the stream (its memory lives on until
-    loop.beginRead();          // onClosed, but say what is meant)
+    loop.beginRead(static_cast<size_t>(nread));  // onClosed, but say what is meant)
     self->events_->onRead(static_cast<size_t>(nread));
     loop.endRead();
   } else if (nread < 0) {

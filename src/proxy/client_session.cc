@@ -1,9 +1,9 @@
 // The path of one client request through the proxy:
 //
 //   client socket
-//     │ bytes (read straight into read_buffer_)
+//     │ bytes (into the worker's scratch buffer; a request cut by a read: its PartialRequest)
 //     ▼
-//   processInput ── RequestDecoder ──► argv views into read_buffer_
+//   processInput ── RequestDecoder ──► argv views into those bytes
 //     │                                   │ empty (blank line, *0): skipped
 //     ▼                                   ▼
 //   dispatch: resolve ─ unknown? ─ arity? ─ NOAUTH? ─► an error reply now
@@ -48,8 +48,6 @@
 namespace shardis::proxy {
 
 namespace {
-constexpr size_t kReadChunk = 16 * 1024;
-
 bool isLaterClientSubcommand(std::span<const std::string_view> argv) {
   auto is = [](std::string_view word, std::string_view lower) {
     return word.size() == lower.size() &&
@@ -77,7 +75,10 @@ ClientSession::ClientSession(net::Loop& loop, net::Stream::Kind kind, uint64_t i
   if (OutputLimit::enabled(limit)) output_limit_ = std::make_unique<OutputLimit>(limit);
 }
 
-ClientSession::~ClientSession() { queue_.cancelAll(); }
+ClientSession::~ClientSession() {
+  forgetQueueWaits();
+  queue_.cancelAll();
+}
 
 void ClientSession::start() {
   stream_->setNoDelay(true);
@@ -97,6 +98,7 @@ void ClientSession::close() {
   if (retired_) return;
   closing_ = true;
   retired_ = true;
+  forgetQueueWaits();
   queue_.cancelAll();
   stream_.reset();
   owner_.retire(*this);
@@ -106,72 +108,68 @@ void ClientSession::finishAfterWrites() {
   if (retired_) return;
   closing_ = true;
   retired_ = true;
+  forgetQueueWaits();
   queue_.cancelAll();
   stream_->closeAfterWrites();
   stream_.release();  // the stream frees itself once its writes are done
   owner_.retire(*this);
 }
 
-// Reads land in the worker's scratch buffer, decoded by the worker's decoder, whenever no
-// partial request is waiting, so an idle client holds no read buffer and no decoder at all;
-// only the tail of an incomplete request is copied into the session's own buffer, with the
-// decoder's state, and both are freed once the request is complete. After QUIT or a protocol
-// error every read lands in the scratch buffer and is dropped.
+// Reads land in the worker's scratch buffer and are decoded by the worker's decoder, so an
+// idle client holds no read buffer and no decoder at all. Only a request cut by the end of a
+// read keeps something of its own until it is complete: a PartialRequest with exactly its
+// bytes and its decoder's state (the rest of a large bulk is read straight into it). After
+// QUIT or a protocol error every read lands in the scratch buffer and is dropped.
 uv_buf_t ClientSession::readBuffer(size_t /*suggested*/) {
-  if (read_start_ == read_end_ || closing_) {
-    read_start_ = read_end_ = 0;
-    reading_scratch_ = true;
-    std::string& scratch = pool_.worker.readScratch();
-    return uv_buf_init(scratch.data(), static_cast<unsigned>(scratch.size()));
-  }
-  reading_scratch_ = false;
-  if (read_buffer_.size() - read_end_ < kReadChunk) {
-    compactReadBuffer();
-    if (read_buffer_.size() - read_end_ < kReadChunk) {
-      read_buffer_.resize(std::max(read_buffer_.size() * 2, read_end_ + kReadChunk));
+  reading_partial_ = false;
+  if (partial_ && !closing_) {
+    std::span<char> room = partial_->room();
+    if (!room.empty()) {
+      reading_partial_ = true;
+      return uv_buf_init(room.data(),
+                         static_cast<unsigned>(std::min<size_t>(room.size(), 1u << 30)));
     }
   }
-  return uv_buf_init(read_buffer_.data() + read_end_,
-                     static_cast<unsigned>(read_buffer_.size() - read_end_));
-}
-
-void ClientSession::compactReadBuffer() {
-  if (read_start_ == 0) return;
-  // The decoder keeps offsets from the request's first byte, so the bytes may move.
-  std::memmove(read_buffer_.data(), read_buffer_.data() + read_start_, read_end_ - read_start_);
-  read_end_ -= read_start_;
-  read_start_ = 0;
+  std::string& scratch = pool_.worker.readScratch();
+  return uv_buf_init(scratch.data(), static_cast<unsigned>(scratch.size()));
 }
 
 void ClientSession::onRead(size_t nread) {
-  if (reading_scratch_) {
-    reading_scratch_ = false;
-    if (closing_) return;  // after QUIT or a protocol error: dropped
-    resp::RequestDecoder& decoder = pool_.worker.requestDecoder();
-    std::string_view input(pool_.worker.readScratch().data(), nread);
-    size_t used = processInput(input, decoder);
-    if (retired_ || closing_ || used == input.size()) return decoder.reset();
+  std::string_view input;
+  if (std::exchange(reading_partial_, false)) {
+    partial_->commit(nread);
+  } else {
+    input = std::string_view(pool_.worker.readScratch().data(), nread);
+  }
+  if (closing_) return;  // after QUIT or a protocol error: dropped
+  if (partial_) {
+    input.remove_prefix(completePartial(input));
+    if (partial_ || retired_ || closing_) return;
+  }
+  resp::RequestDecoder& decoder = pool_.worker.requestDecoder();
+  size_t used = processInput(input, decoder);
+  if (!retired_ && !closing_ && used < input.size()) {
     // The cut request's state goes with its bytes, copied: the worker's decoder keeps its
     // grown argument vectors for the other clients, and starts over.
-    partial_decoder_ = std::make_unique<resp::RequestDecoder>(decoder);
-    decoder.reset();
-    std::string_view rest = input.substr(used);
-    if (read_buffer_.size() < rest.size() + kReadChunk)
-      read_buffer_.resize(rest.size() + kReadChunk);
-    std::memcpy(read_buffer_.data(), rest.data(), rest.size());
-    read_start_ = 0;
-    read_end_ = rest.size();
-    return;
+    partial_ = std::make_unique<PartialRequest>(decoder, input.substr(used));
   }
-  read_end_ += nread;
-  read_start_ +=
-      processInput(std::string_view(read_buffer_.data() + read_start_, read_end_ - read_start_),
-                   *partial_decoder_);
-  if (retired_ || (read_start_ != read_end_ && !closing_)) return;
-  // All of it was used, or none of the rest will be (QUIT, a protocol error): give it back.
-  read_start_ = read_end_ = 0;
-  std::string().swap(read_buffer_);
-  partial_decoder_.reset();
+  decoder.reset();
+}
+
+// Gives the cut request the start of `input` that belongs to it, piece by piece, until it
+// is complete; returns the bytes of `input` it took. Complete (dispatched, or refused as a
+// protocol error), it is freed, and the rest of `input` is decoded as usual.
+size_t ClientSession::completePartial(std::string_view input) {
+  size_t used = 0;
+  while (true) {
+    size_t done = processInput(partial_->bytes(), partial_->decoder());
+    if (retired_) return input.size();
+    if (done != 0 || closing_) break;
+    if (used == input.size()) return used;
+    used += partial_->take(input.substr(used));
+  }
+  partial_.reset();
+  return used;
 }
 
 // Decodes and dispatches every complete request in `input`; returns the bytes consumed.
@@ -190,6 +188,7 @@ size_t ClientSession::processInput(std::string_view input, resp::RequestDecoder&
     std::string_view raw = pending.substr(0, decoder.consumed());
     used += decoder.consumed();
     if (decoder.argv().empty()) continue;
+    request_bytes_ = raw.size();
     dispatching_ = decoder.argv();
     dispatch(decoder.argv(), raw, decoder.isInline());
     dispatching_ = {};
@@ -204,6 +203,7 @@ void ClientSession::protocolError(const resp::RequestDecoder& decoder) {
   command_id_ = stats::unknownCommandId();
   received_ns_ = loop_.nowNs();
   rejected_ = true;
+  request_bytes_ = 0;
   std::string bytes;
   resp::appendError(bytes, "ERR " + std::string(decoder.errorMessage()));
   reply(std::move(bytes), true);
@@ -295,7 +295,7 @@ void ClientSession::forward(const command::CommandSpec& spec, command::Routing r
 }
 
 void ClientSession::sendTo(uint32_t server, std::string_view request) {
-  PendingRequest& pending = queue_.push();
+  PendingRequest& pending = enqueue();
   pending.expect(1);
   pending.silent = silent_;
   pending.command_id = command_id_;
@@ -305,6 +305,8 @@ void ClientSession::sendTo(uint32_t server, std::string_view request) {
   if (!connection.send(request, &pending, 0, pending.ticket(0))) {
     pool_.counters().countError(stats::ProxyError::kBackendDown);
     pending.onFailure(0, connection.lastError());
+  } else if (connection.full()) {
+    waitFor(connection);
   }
 }
 
@@ -313,7 +315,7 @@ void ClientSession::sendTo(uint32_t server, std::string_view request) {
 void ClientSession::sendParts(std::span<const uint32_t> parts, std::unique_ptr<Merger> merger,
                               std::string_view request, const Splitter* splitter,
                               uint64_t hold_ms) {
-  PendingRequest& pending = queue_.push();
+  PendingRequest& pending = enqueue();
   pending.expect(static_cast<uint32_t>(parts.size()), std::move(merger));
   pending.silent = silent_;
   pending.command_id = command_id_;
@@ -327,6 +329,8 @@ void ClientSession::sendParts(std::span<const uint32_t> parts, std::unique_ptr<M
                          pending.ticket(p), hold_ms)) {
       pool_.counters().countError(stats::ProxyError::kBackendDown);
       pending.onFailure(p, connection.lastError());
+    } else if (connection.full()) {
+      waitFor(connection);
     }
   }
 }
@@ -449,7 +453,7 @@ void ClientSession::reply(std::string bytes, bool close_after) {
     checkOutputLimit();
     return;
   }
-  PendingRequest& pending = queue_.push();
+  PendingRequest& pending = enqueue();
   pending.complete(std::move(bytes));
   pending.command_id = command_id_;
   pending.received_ns = received_ns_;
@@ -460,6 +464,7 @@ void ClientSession::reply(std::string bytes, bool close_after) {
     // Nothing after QUIT or a protocol error is processed, or kept: it is still read (and
     // dropped), so the close that follows is a FIN, not a reset over unread bytes.
     closing_ = true;
+    resumeReading();
   }
   if (&pending != &queue_.front()) return hold(pending);
   writeCompleted();
@@ -527,10 +532,15 @@ void ClientSession::writeCompleted() {
       }
     }
     bool close_after = front.closeAfter();
+    queued_bytes_ -= front.queued_bytes;
     queue_.pop();
     if (close_after) return finishAfterWrites();
   }
   if (retired_) return;
+  if (over_queue_limit_ && queued_bytes_ <= shared_.config.process.client_queue_limit / 2) {
+    over_queue_limit_ = false;
+    resumeReading();
+  }
   if (draining_ && queue_.empty()) return finishAfterWrites();
   checkOutputLimit();
 }
@@ -550,6 +560,57 @@ void ClientSession::checkOutputLimit() {
   spdlog::warn("client {}: closed, {} bytes of replies unread (client_output_buffer_limit)",
                client_.id, unsent + held_reply_bytes_);
   close();
+}
+
+// Backpressure, as TCP gives it in front of Redis itself: while the client's own queue is
+// over client_queue_limit, or a server connection it sent to is over server_queue_limit, the
+// client is not read (what is left of the read in hand is still dispatched), and it is read
+// again once each is back under half of its limit. Every request in the queue counts, with
+// what the proxy keeps for it; a connection that fails answers what was queued on it, which
+// wakes its waiters too, so a client waits only for servers it sent to, and never for good.
+PendingRequest& ClientSession::enqueue() {
+  PendingRequest& pending = queue_.push();
+  pending.queued_bytes = request_bytes_ + backend::kRequestOverhead;
+  queued_bytes_ += pending.queued_bytes;
+  uint64_t limit = shared_.config.process.client_queue_limit;
+  if (limit != 0 && queued_bytes_ >= limit) {
+    over_queue_limit_ = true;
+    pauseReading();
+  }
+  return pending;
+}
+
+void ClientSession::waitFor(backend::ServerConnection& connection) {
+  if (std::find(waiting_on_.begin(), waiting_on_.end(), &connection) == waiting_on_.end()) {
+    waiting_on_.push_back(&connection);
+    connection.waitForRoom(*this);
+  }
+  pauseReading();
+}
+
+void ClientSession::onQueueRoom(backend::ServerConnection& connection) {
+  std::erase(waiting_on_, &connection);
+  resumeReading();
+}
+
+void ClientSession::forgetQueueWaits() {
+  for (backend::ServerConnection* connection : waiting_on_) connection->stopWaiting(*this);
+  waiting_on_.clear();
+}
+
+void ClientSession::pauseReading() {
+  if (read_paused_ || closing_) return;
+  read_paused_ = true;
+  stream_->stopReading();
+}
+
+// After QUIT or a protocol error nothing more is dispatched, so nothing holds reads back any
+// more: they are read and dropped. A drain stopped reading for good.
+void ClientSession::resumeReading() {
+  if (!read_paused_ || retired_ || draining_) return;
+  if (!closing_ && (over_queue_limit_ || !waiting_on_.empty())) return;
+  read_paused_ = false;
+  if (stream_->startReading() != 0) close();
 }
 
 void ClientSession::onStreamEnd(int status) {

@@ -1,5 +1,5 @@
 // ClientSession: one client connection, from the bytes it sends to the replies it gets back,
-// in its order. Owns the client's Stream, read buffer, RequestDecoder and PendingQueue. The
+// in its order. Owns the client's Stream, a request cut by a read, and PendingQueue. The
 // Worker creates it on accept and frees it (deferred, outside any of its callbacks) after it
 // calls SessionOwner::retire(). See client_session.cc for the flow of one request.
 #pragma once
@@ -9,13 +9,16 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "backend/server_connection.h"
 #include "net/stream.h"
 #include "proxy/client_registry.h"
 #include "proxy/fanout.h"
 #include "proxy/local_commands.h"
 #include "proxy/merger.h"
 #include "proxy/output_limit.h"
+#include "proxy/partial_request.h"
 #include "proxy/pending_queue.h"
 #include "resp/request_decoder.h"
 #include "stats/command_index.h"
@@ -40,7 +43,9 @@ class SessionOwner {
   ~SessionOwner() = default;
 };
 
-class ClientSession final : public net::StreamEvents, public CompletionListener {
+class ClientSession final : public net::StreamEvents,
+                            public CompletionListener,
+                            public backend::QueueWaiter {
  public:
   ClientSession(net::Loop& loop, net::Stream::Kind kind, uint64_t id, PoolRuntime& pool,
                 SharedState& shared, SessionOwner& owner);
@@ -69,6 +74,8 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
   bool canWriteNow(PendingRequest& request) override;
   void writePiece(PendingRequest& request, std::string_view bytes) override;
   void onReplyBroken(PendingRequest& request) override;
+  // backend::QueueWaiter
+  void onQueueRoom(backend::ServerConnection& connection) override;
 
  private:
   using Argv = std::span<const std::string_view>;
@@ -112,31 +119,41 @@ class ClientSession final : public net::StreamEvents, public CompletionListener 
   // Tells the output limit, if any, what was handed to the stream.
   void noteOutput(size_t bytes, bool piece = false);
   void checkOutputLimit();
-  void compactReadBuffer();
+  size_t completePartial(std::string_view input);
+  // Backpressure (client_queue_limit, server_queue_limit).
+  PendingRequest& enqueue();
+  void waitFor(backend::ServerConnection& connection);
+  void forgetQueueWaits();
+  void pauseReading();
+  void resumeReading();
 
   net::Loop& loop_;
   PoolRuntime& pool_;
   SharedState& shared_;
   SessionOwner& owner_;
   net::StreamPtr stream_;
-  // A request cut by the end of a read: its decoder's state (its bytes wait in read_buffer_).
-  // Null otherwise: input that starts at a request boundary uses the worker's decoder.
-  std::unique_ptr<resp::RequestDecoder> partial_decoder_;
-  std::string read_buffer_;
-  size_t read_start_ = 0;
-  size_t read_end_ = 0;
+  // A request cut by the end of a read, with its bytes and decoder state. Null otherwise:
+  // input that starts at a request boundary is decoded by the worker's decoder.
+  std::unique_ptr<PartialRequest> partial_;
   PendingQueue queue_;
   ClientState client_;
   size_t held_reply_bytes_ = 0;
   std::unique_ptr<OutputLimit> output_limit_;  // null without client_output_buffer_limit
+  // Backpressure: what the queue counts against client_queue_limit, and the server
+  // connections over server_queue_limit that this client is not read for.
+  uint64_t queued_bytes_ = 0;
+  std::vector<backend::ServerConnection*> waiting_on_;
+  size_t request_bytes_ = 0;  // the size of the request being dispatched
   // The request being dispatched, for the command stats of its reply.
   stats::CommandId command_id_ = 0;
   uint64_t received_ns_ = 0;
   bool rejected_ = false;
   bool silent_ = false;  // CLIENT REPLY OFF/SKIP: the request being dispatched gets no reply
   Argv dispatching_;     // the request being dispatched: its reply, if immediate, is logged whole
-  bool reading_scratch_ = false;  // the read in progress lands in the worker's scratch buffer
-  bool closing_ = false;          // no more requests are read; retire() is called or coming
+  bool reading_partial_ = false;   // the read in progress lands in partial_, not the scratch
+  bool over_queue_limit_ = false;  // client_queue_limit reached, not yet back under half
+  bool read_paused_ = false;       // stopped reading for backpressure
+  bool closing_ = false;           // no more requests are read; retire() is called or coming
   bool draining_ = false;
   bool retired_ = false;
 };

@@ -81,8 +81,11 @@ void PendingRequest::partDone(uint32_t part) {
   listener_->onRequestComplete(*this);
 }
 
-PendingFreeList::~PendingFreeList() {
+PendingFreeList::~PendingFreeList() { releaseSpare(); }
+
+void PendingFreeList::releaseSpare() {
   while (head_ != nullptr) delete std::exchange(head_, head_->next_);
+  spare_ = 0;
 }
 
 PendingRequest* PendingFreeList::take() {

@@ -100,6 +100,8 @@ class PendingRequest final : public backend::ReplyTarget {
   bool rejected = false;
   bool written = false;  // the reply went to the client through writeNow()
   bool silent = false;   // CLIENT REPLY OFF/SKIP: the reply is dropped, not written
+  // What it counts against the client's queue limit until its reply is written.
+  uint64_t queued_bytes = 0;
   // Drops the outstanding parts: their replies will be discarded by the connections.
   void cancel();
 
@@ -140,6 +142,8 @@ class PendingFreeList {
   // Resets `entry` to a fresh one (cancelling its tickets) and keeps or frees it.
   void give(PendingRequest* entry);
   size_t spare() const { return spare_; }
+  // Frees every spare entry (once a burst is over: see Worker).
+  void releaseSpare();
 
   static constexpr size_t kMaxSpare = 1024;
   // A held reply buffer up to this size is kept with its entry for the next reply, and the

@@ -125,7 +125,7 @@ void ClientSession::describe(const ClientEntry& entry, std::string& out) const {
   ClientActivity activity;
   activity.name = client_.name;
   activity.idle_s = (now - client_.last_active_ms) / 1000;
-  activity.qbuf = read_end_ - read_start_;
+  activity.qbuf = partial_ ? partial_->bytes().size() : 0;
   activity.oll = queue_.size();
   activity.omem = stream_->pendingBytes() + held_reply_bytes_;
   activity.cmd = client_.last_command;

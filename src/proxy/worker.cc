@@ -1,18 +1,46 @@
 #include "proxy/worker.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <time.h>
 
 #include <algorithm>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define SHARDIS_ADDRESS_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SHARDIS_ADDRESS_SANITIZER 1
+#endif
+#endif
+#if defined(SHARDIS_ADDRESS_SANITIZER)
+extern "C" void __sanitizer_purge_allocator();
+#endif
+
 namespace shardis::proxy {
 
 namespace {
+// A worker that read at least kBurstBytes since it last trimmed, and less than kQuietBytes
+// in the last kTrimCheckMs, gives back what the burst left behind.
+constexpr uint64_t kTrimCheckMs = 1000;
+constexpr uint64_t kQuietBytes = 64 * 1024;
+constexpr uint64_t kBurstBytes = 1 << 20;
 // How long a stopping worker waits for replies already owed to its clients.
 constexpr uint64_t kDrainTimeoutMs = 3000;
 constexpr uint64_t kDrainCheckMs = 20;
 constexpr std::string_view kMaxClientsReply = "-ERR max number of clients reached\r\n";
+
+// Gives the allocator's free memory back to the system. Under AddressSanitizer (the build
+// the tests run) malloc is the sanitizer's, which keeps freed memory in its quarantine and
+// caches until purged.
+void trimAllocator() {
+#if defined(SHARDIS_ADDRESS_SANITIZER)
+  __sanitizer_purge_allocator();
+#elif defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
 
 resp::Limits limitsOf(const config::ProtocolLimits& limits) {
   resp::Limits out;
@@ -32,6 +60,7 @@ PoolRuntime::PoolRuntime(Worker& worker_in, uint32_t index_in, const config::Poo
       servers(worker_in.loop(), config_in, std::move(ring)),
       router(config_in) {
   for (uint32_t i = 0; i < servers.serverCount(); ++i) every_server.push_back(i);
+  servers.setQueueLimit(worker_in.shared().config.process.server_queue_limit);
 }
 
 void PoolRuntime::onConnection(net::Listener& accepted_on) { worker.accept(*this, accepted_on); }
@@ -144,11 +173,30 @@ void Worker::run() {
   for (auto& pool : pools_) {
     if (pool->config.preconnect) pool->servers.preconnect();
   }
+  trim_timer_ = net::Timer::create(loop_, [this] { trimWhenIdle(); });
+  trim_timer_->start(kTrimCheckMs, kTrimCheckMs);
   loop_.run();
   spdlog::debug("worker {} stopped", index_);
 }
 
 void Worker::requestStop() { stop_wakeup_->send(); }
+
+// What a burst leaves behind once it is over: the worker's spare output chunks and request
+// entries, and the memory the allocator keeps after everything was freed (glibc keeps freed
+// heap memory, and 64 KiB chunks come from the heap). Nothing here is in use by then, and the
+// next burst allocates it again; a steady load never looks quiet, so it never pays for this.
+void Worker::trimWhenIdle() {
+  uint64_t read = loop_.readBytes();
+  uint64_t last_second = read - read_bytes_checked_;
+  read_bytes_checked_ = read;
+  read_since_trim_ += last_second;
+  if (last_second >= kQuietBytes || read_since_trim_ < kBurstBytes) return;
+  read_since_trim_ = 0;
+  loop_.releaseSpareChunks();
+  pending_free_.releaseSpare();
+  request_decoder_ = resp::RequestDecoder(limits_);
+  trimAllocator();
+}
 
 void Worker::accept(PoolRuntime& pool, net::Listener& listener) {
   if (stopping_) return;
@@ -265,6 +313,7 @@ void Worker::finish() {
     publisher_->close();
   }
   drain_timer_.reset();
+  trim_timer_.reset();
   stop_wakeup_.reset();
   kill_wakeup_.reset();
   // With every handle closing, the loop runs the close callbacks and run() returns.

@@ -119,6 +119,7 @@ class Worker final : public SessionOwner, public KillSink {
   void checkDrained();
   void finish();
   void reject(PoolRuntime& pool, net::Listener& listener);
+  void trimWhenIdle();
 
   uint32_t index_;
   SharedState& shared_;
@@ -138,6 +139,11 @@ class Worker final : public SessionOwner, public KillSink {
   std::mutex kill_mutex_;
   std::vector<uint64_t> kills_;  // client ids to close, from other threads
   net::TimerPtr drain_timer_;
+  // Memory returned after a burst: loop_.readBytes() at the last check, and since the last
+  // trim.
+  net::TimerPtr trim_timer_;
+  uint64_t read_bytes_checked_ = 0;
+  uint64_t read_since_trim_ = 0;
   uint64_t drain_deadline_ms_ = 0;
   bool stopping_ = false;
 };

@@ -45,6 +45,11 @@ class RequestDecoder {
   // more than 10 arguments or a bulk of more than 16 KB is refused at its header. A decoder
   // is authenticated until told otherwise; reset() keeps the setting.
   void setAuthenticated(bool authenticated) { authenticated_ = authenticated; }
+  // After kNeedMore in the middle of a bulk argument: the length the request will have at
+  // least, up to that bulk's CRLF. 0 anywhere else (in a line, whose end is not known yet).
+  [[nodiscard]] size_t bulkEnd() const {
+    return stage_ == Stage::kBulkData ? pos_ + static_cast<size_t>(bulk_len_) + 2 : 0;
+  }
   void reset();
 
  private:

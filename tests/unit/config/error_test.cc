@@ -335,6 +335,16 @@ alpha: {listen: 127.0.0.1:6380, servers: [127.0.0.1:7001:1]}
             "conf/t.yml:4:5: section 'shardis': unknown key 'max_bulk'");
 }
 
+TEST(ConfigError, BadQueueLimit) {
+  EXPECT_EQ(loadError(R"(
+shardis:
+  server_queue_limit: -1
+alpha: {listen: 127.0.0.1:6380, servers: [127.0.0.1:7001:1]}
+)"),
+            "conf/t.yml:3:23: section 'shardis': server_queue_limit must be a positive byte "
+            "count such as 1048576 or 64mb, got '-1'");
+}
+
 TEST(ConfigError, BadShardisAdminAddress) {
   EXPECT_EQ(loadError(R"(
 shardis:

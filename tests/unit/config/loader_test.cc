@@ -243,6 +243,22 @@ TEST(LoadString, ClientOutputBufferLimitForms) {
   EXPECT_EQ(outputLimitOf("NORMAL 1gb 0 0"), (OutputBufferLimit{1ull << 30, 0, 0}));
 }
 
+TEST(LoadString, QueueLimits) {
+  const Config defaults =
+      loadString("pool: {listen: 127.0.0.1:6380, servers: [127.0.0.1:1:1]}", "t.yml");
+  EXPECT_EQ(defaults.process.client_queue_limit, 64ull << 20);
+  EXPECT_EQ(defaults.process.server_queue_limit, 64ull << 20);
+  const Config config = loadString(R"(
+shardis:
+  client_queue_limit: 8mb
+  server_queue_limit: 0
+pool: {listen: 127.0.0.1:6380, servers: [127.0.0.1:1:1]}
+)",
+                                   "t.yml");
+  EXPECT_EQ(config.process.client_queue_limit, 8ull << 20);
+  EXPECT_EQ(config.process.server_queue_limit, 0u);  // no limit
+}
+
 TEST(LoadFile, ReadsTheDemoConfig) {
   const Config config = loadFile(std::string(SHARDIS_TEST_DATA) + "/../../conf/shardis.yml");
   ASSERT_FALSE(config.pools.empty());

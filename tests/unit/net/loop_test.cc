@@ -29,12 +29,13 @@ TEST(Loop, DeferredTasksRunAfterTheCallbackThatQueuedThem) {
 
 TEST(Loop, NowNsIsOneClockReadPerReadCallbackAndTheClockOutsideOne) {
   Loop loop;
-  loop.beginRead();  // what Stream does around each read callback
+  loop.beginRead(10);  // what Stream does around each read callback
   uint64_t read_began = loop.nowNs();
   std::this_thread::sleep_for(std::chrono::milliseconds(2));
   EXPECT_EQ(loop.nowNs(), read_began);  // every request and reply of the read: one time
   loop.endRead();
   EXPECT_GE(loop.nowNs(), read_began + 2'000'000);  // a timer or connect callback: the clock
+  EXPECT_EQ(loop.readBytes(), 10u);
 }
 
 TEST(Timer, CloseTwiceIsSafeAndTheCallbackNeverRunsAfterClose) {

@@ -212,6 +212,21 @@ TEST(RequestDecoderTest, ResetDropsAPartialRequest) {
   EXPECT_EQ(decoder.consumed(), 6u);
 }
 
+TEST(RequestDecoderTest, BulkEndIsKnownOnlyInsideABulk) {
+  RequestDecoder decoder;
+  EXPECT_EQ(decoder.bulkEnd(), 0u);
+  ASSERT_EQ(decoder.decode("*2\r\n$3\r"), Status::kNeedMore);
+  EXPECT_EQ(decoder.bulkEnd(), 0u);  // in a length line
+  ASSERT_EQ(decoder.decode("*2\r\n$3\r\nGE"), Status::kNeedMore);
+  EXPECT_EQ(decoder.bulkEnd(), 13u);  // "*2\r\n$3\r\nGET\r\n"
+  ASSERT_EQ(decoder.decode("*2\r\n$3\r\nGET\r\n$5\r\n"), Status::kNeedMore);
+  EXPECT_EQ(decoder.bulkEnd(), 24u);
+  ASSERT_EQ(decoder.decode("*2\r\n$3\r\nGET\r\n$5\r\nkey12\r\n"), Status::kFrame);
+  EXPECT_EQ(decoder.bulkEnd(), 0u);
+  ASSERT_EQ(decoder.decode("GET k"), Status::kNeedMore);
+  EXPECT_EQ(decoder.bulkEnd(), 0u);  // inline: a line
+}
+
 TEST(RequestDecoderTest, EmptyInputNeedsMore) {
   RequestDecoder decoder;
   EXPECT_EQ(decoder.decode(""), Status::kNeedMore);
