@@ -146,8 +146,10 @@ class ServerConnection final : public net::StreamEvents {
   // with kRequestOverhead, whether still in the stream's output or sent), and whether they
   // reached settings.queue_limit. A waiter is told once, when they are back under half of
   // the limit or the connection fails; it must stop waiting before it goes away.
-  uint64_t queuedBytes() const;
-  bool full() const { return settings_.queue_limit != 0 && queuedBytes() >= settings_.queue_limit; }
+  [[nodiscard]] uint64_t queuedBytes() const;
+  [[nodiscard]] bool full() const {
+    return settings_.queue_limit != 0 && queuedBytes() >= settings_.queue_limit;
+  }
   void waitForRoom(QueueWaiter& waiter) { waiters_.push_back(&waiter); }
   void stopWaiting(QueueWaiter& waiter);
 

@@ -37,7 +37,7 @@ class Loop {
   }
   void endRead() { read_ns_ = 0; }
   // Bytes read by all of this loop's streams so far: how the worker tells a burst from idle.
-  uint64_t readBytes() const { return read_bytes_; }
+  [[nodiscard]] uint64_t readBytes() const { return read_bytes_; }
 
   // Runs until nothing is left to do (every handle closed).
   void run();

@@ -532,15 +532,11 @@ void ClientSession::writeCompleted() {
       }
     }
     bool close_after = front.closeAfter();
-    queued_bytes_ -= front.queued_bytes;
+    dequeued(front);
     queue_.pop();
     if (close_after) return finishAfterWrites();
   }
   if (retired_) return;
-  if (over_queue_limit_ && queued_bytes_ <= shared_.config.process.client_queue_limit / 2) {
-    over_queue_limit_ = false;
-    resumeReading();
-  }
   if (draining_ && queue_.empty()) return finishAfterWrites();
   checkOutputLimit();
 }
@@ -560,57 +556,6 @@ void ClientSession::checkOutputLimit() {
   spdlog::warn("client {}: closed, {} bytes of replies unread (client_output_buffer_limit)",
                client_.id, unsent + held_reply_bytes_);
   close();
-}
-
-// Backpressure, as TCP gives it in front of Redis itself: while the client's own queue is
-// over client_queue_limit, or a server connection it sent to is over server_queue_limit, the
-// client is not read (what is left of the read in hand is still dispatched), and it is read
-// again once each is back under half of its limit. Every request in the queue counts, with
-// what the proxy keeps for it; a connection that fails answers what was queued on it, which
-// wakes its waiters too, so a client waits only for servers it sent to, and never for good.
-PendingRequest& ClientSession::enqueue() {
-  PendingRequest& pending = queue_.push();
-  pending.queued_bytes = request_bytes_ + backend::kRequestOverhead;
-  queued_bytes_ += pending.queued_bytes;
-  uint64_t limit = shared_.config.process.client_queue_limit;
-  if (limit != 0 && queued_bytes_ >= limit) {
-    over_queue_limit_ = true;
-    pauseReading();
-  }
-  return pending;
-}
-
-void ClientSession::waitFor(backend::ServerConnection& connection) {
-  if (std::find(waiting_on_.begin(), waiting_on_.end(), &connection) == waiting_on_.end()) {
-    waiting_on_.push_back(&connection);
-    connection.waitForRoom(*this);
-  }
-  pauseReading();
-}
-
-void ClientSession::onQueueRoom(backend::ServerConnection& connection) {
-  std::erase(waiting_on_, &connection);
-  resumeReading();
-}
-
-void ClientSession::forgetQueueWaits() {
-  for (backend::ServerConnection* connection : waiting_on_) connection->stopWaiting(*this);
-  waiting_on_.clear();
-}
-
-void ClientSession::pauseReading() {
-  if (read_paused_ || closing_) return;
-  read_paused_ = true;
-  stream_->stopReading();
-}
-
-// After QUIT or a protocol error nothing more is dispatched, so nothing holds reads back any
-// more: they are read and dropped. A drain stopped reading for good.
-void ClientSession::resumeReading() {
-  if (!read_paused_ || retired_ || draining_) return;
-  if (!closing_ && (over_queue_limit_ || !waiting_on_.empty())) return;
-  read_paused_ = false;
-  if (stream_->startReading() != 0) close();
 }
 
 void ClientSession::onStreamEnd(int status) {

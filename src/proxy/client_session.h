@@ -120,8 +120,9 @@ class ClientSession final : public net::StreamEvents,
   void noteOutput(size_t bytes, bool piece = false);
   void checkOutputLimit();
   size_t completePartial(std::string_view input);
-  // Backpressure (client_queue_limit, server_queue_limit).
+  // Backpressure (client_queue_limit, server_queue_limit): session_backpressure.cc.
   PendingRequest& enqueue();
+  void dequeued(const PendingRequest& request);
   void waitFor(backend::ServerConnection& connection);
   void forgetQueueWaits();
   void pauseReading();

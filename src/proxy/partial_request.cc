@@ -2,11 +2,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace shardis::proxy {
 
-PartialRequest::PartialRequest(const resp::RequestDecoder& decoder, std::string_view bytes)
-    : decoder_(decoder) {
+PartialRequest::PartialRequest(resp::RequestDecoder decoder, std::string_view bytes)
+    : decoder_(std::move(decoder)) {
   grow(bytes.size());
   std::memcpy(data_.get(), bytes.data(), bytes.size());
   size_ = bytes.size();

@@ -22,14 +22,14 @@ namespace shardis::proxy {
 class PartialRequest {
  public:
   // A bulk still missing at least this many bytes is read into the buffer directly.
-  static constexpr size_t kDirectRead = 16 * 1024;
+  static constexpr size_t kDirectRead = size_t{16} << 10;
 
   // `decoder` returned kNeedMore on `bytes`, the start of the request.
-  PartialRequest(const resp::RequestDecoder& decoder, std::string_view bytes);
+  PartialRequest(resp::RequestDecoder decoder, std::string_view bytes);
 
   resp::RequestDecoder& decoder() { return decoder_; }
-  std::string_view bytes() const { return {data_.get(), size_}; }
-  size_t capacity() const { return capacity_; }
+  [[nodiscard]] std::string_view bytes() const { return {data_.get(), size_}; }
+  [[nodiscard]] size_t capacity() const { return capacity_; }
 
   // Appends the start of `input` that belongs to this request as far as the decoder knows
   // (after it returned kNeedMore on bytes()); returns how many bytes it took, at least one.

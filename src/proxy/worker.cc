@@ -15,7 +15,13 @@
 #endif
 #endif
 #if defined(SHARDIS_ADDRESS_SANITIZER)
+#if __has_include(<sanitizer/allocator_interface.h>)
+#include <sanitizer/allocator_interface.h>
+#else
+// libasan's own; GCC ships no header for it.
+// NOLINTNEXTLINE(bugprone-reserved-identifier,readability-identifier-naming)
 extern "C" void __sanitizer_purge_allocator();
+#endif
 #endif
 
 namespace shardis::proxy {
@@ -24,8 +30,8 @@ namespace {
 // A worker that read at least kBurstBytes since it last trimmed, and less than kQuietBytes
 // in the last kTrimCheckMs, gives back what the burst left behind.
 constexpr uint64_t kTrimCheckMs = 1000;
-constexpr uint64_t kQuietBytes = 64 * 1024;
-constexpr uint64_t kBurstBytes = 1 << 20;
+constexpr uint64_t kQuietBytes = uint64_t{64} << 10;
+constexpr uint64_t kBurstBytes = uint64_t{1} << 20;
 // How long a stopping worker waits for replies already owed to its clients.
 constexpr uint64_t kDrainTimeoutMs = 3000;
 constexpr uint64_t kDrainCheckMs = 20;
