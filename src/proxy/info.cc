@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 
+#include "proxy/info_process.h"
 #include "proxy/local_commands.h"
 #include "proxy/worker.h"
 #include "resp/encoder.h"
@@ -162,10 +163,12 @@ void build(PoolRuntime& pool, uint32_t sections, const ServersInfo* servers, std
   };
   section(kInfoServer, [&] { serverSection(pool, servers, snapshot, text); });
   section(kInfoClients, [&] { clientsSection(pool, text); });
+  section(kInfoMemory, [&] { appendMemorySection(text); });
   section(kInfoPersistence, [&] { text += "# Persistence\r\nloading:0\r\nasync_loading:0\r\n"; });
   if (snapshot) {
     section(kInfoStats, [&] { stats::appendStatsSection(text, *snapshot, pool.index); });
   }
+  section(kInfoCpu, [&] { appendCpuSection(text); });
   section(kInfoShardis, [&] { shardisSection(pool, text); });
   if (snapshot) {
     section(kInfoCommandstats, [&] { stats::appendCommandStats(text, *snapshot); });
@@ -208,12 +211,14 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
 }  // namespace
 
 uint32_t infoSections(std::span<const std::string_view> argv) {
-  constexpr uint32_t kDefault =
-      kInfoServer | kInfoClients | kInfoPersistence | kInfoStats | kInfoShardis | kInfoKeyspace;
+  constexpr uint32_t kDefault = kInfoServer | kInfoClients | kInfoMemory | kInfoPersistence |
+                                kInfoStats | kInfoCpu | kInfoShardis | kInfoKeyspace;
   constexpr uint32_t kAll = kDefault | kInfoCommandstats | kInfoLatencystats | kInfoHotkeys;
   static constexpr std::pair<std::string_view, uint32_t> kNames[] = {
       {"server", kInfoServer},
       {"clients", kInfoClients},
+      {"memory", kInfoMemory},
+      {"cpu", kInfoCpu},
       {"persistence", kInfoPersistence},
       {"stats", kInfoStats},
       {"shardis", kInfoShardis},

@@ -1,5 +1,5 @@
-// INFO as the proxy answers it: its own sections (Server, Clients, Persistence, Stats,
-// Shardis, Commandstats, Latencystats, Hotkeys) plus Keyspace summed over the pool's servers.
+// INFO as the proxy answers it: its own sections (Server, Clients, Memory, Persistence, Stats,
+// CPU, Shardis, Commandstats, Latencystats, Hotkeys) plus Keyspace summed over the pool's servers.
 // A pool is a tenant of its own: Clients, Stats, Shardis and Hotkeys speak of the client's
 // pool only, and no section names another pool or its servers (the admin port does).
 // Commandstats and Latencystats are counted per command for the whole process.
@@ -34,6 +34,8 @@ enum InfoSection : uint32_t {
   kInfoLatencystats = 1u << 6,
   kInfoHotkeys = 1u << 7,
   kInfoKeyspace = 1u << 8,
+  kInfoMemory = 1u << 9,
+  kInfoCpu = 1u << 10,
 };
 
 inline constexpr std::string_view kServerInfoRequest =

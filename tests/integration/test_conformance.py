@@ -58,3 +58,28 @@ def test_a_busy_server_answers_busy_through_a_fanout(cluster, proxy):
         with server.client() as admin:
             wait_until(lambda: admin.call("SCRIPT", "KILL") == b"+OK\r\n", what="script killed")
         runner.close()
+
+
+def info_fields(reply):
+    """{field: value} of an INFO reply (a bulk of `field:value` lines under `# Section`)."""
+    text = reply.split(b"\r\n", 1)[1].decode()
+    return dict(l.split(":", 1) for l in text.split("\r\n") if ":" in l and not l.startswith("#"))
+
+
+def test_info_memory_and_cpu_use_redis_field_names(proxy, direct):
+    for section in ("memory", "cpu"):
+        ours = info_fields(proxy.call("INFO", section))
+        theirs = info_fields(direct.call("INFO", section))
+        assert ours, section
+        # Every field the proxy gives is one Redis gives, so tools that read them find them.
+        assert set(ours) <= set(theirs), set(ours) - set(theirs)
+    memory = info_fields(proxy.call("INFO", "memory"))
+    for field in ("used_memory", "used_memory_rss", "mem_allocator", "maxmemory_policy"):
+        assert field in memory
+    assert int(memory["used_memory_rss"]) > 0
+    cpu = info_fields(proxy.call("INFO", "cpu"))
+    assert float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"]) > 0
+    # In the default set and in everything, as in Redis.
+    for argv in (("INFO",), ("INFO", "everything"), ("INFO", "all")):
+        text = proxy.call(*argv)
+        assert b"# Memory\r\n" in text and b"# CPU\r\n" in text, argv
