@@ -46,7 +46,7 @@ LOCAL = {
 # Sent to every server of the pool, replies merged.
 ALL_SERVERS = {
     "dbsize", "keys", "flushdb", "flushall", "scan", "randomkey", "wait", "lastsave",
-    "script|load", "script|exists", "script|flush",
+    "script|load", "script|exists", "script|flush", "script|kill", "function|kill",
 }
 
 # Keys grouped per server, one sub-command each, replies merged in key order.
@@ -72,13 +72,17 @@ _CLUSTER = "shardis is not a Redis Cluster"
 _ONE_DB = "shardis serves one database per pool"
 _PUBSUB = "pub/sub is not supported yet"
 _HELP = "ask a backend server directly"
+_FUNCTIONS = "functions would have to be loaded on every backend"
 UNSUPPORTED = {
     "shutdown": _ADMIN, "debug": _ADMIN, "acl": _ADMIN, "module": _ADMIN,
-    "latency": _ADMIN, "function": "functions would have to be loaded on every backend",
+    "latency": _ADMIN,
+    "function|delete": _FUNCTIONS, "function|dump": _FUNCTIONS, "function|flush": _FUNCTIONS,
+    "function|help": _FUNCTIONS, "function|list": _FUNCTIONS, "function|load": _FUNCTIONS,
+    "function|restore": _FUNCTIONS, "function|stats": _FUNCTIONS,
     "config|set": _ADMIN, "config|rewrite": _ADMIN, "config|resetstat": _ADMIN,
     "memory|doctor": _ADMIN, "memory|stats": _ADMIN, "memory|malloc-stats": _ADMIN,
     "memory|purge": _ADMIN, "memory|help": _HELP,
-    "script|kill": "a script runs on one backend only", "script|debug": _ADMIN,
+    "script|debug": _ADMIN,
     "script|help": _HELP, "object|help": _HELP, "xinfo|help": _HELP, "xgroup|help": _HELP,
     "lolwut": "it has no key to route by",
     "pfselftest": _ADMIN, "pfdebug": _ADMIN,

@@ -225,18 +225,61 @@ class ScanMerger final : public PartMerger {
   std::string result_;
 };
 
+// SCRIPT KILL, FUNCTION KILL: at most one script runs per server, and the client cannot
+// know on which. OK when one was killed; Redis's own NOTBUSY when none was running anywhere;
+// any other answer (UNKILLABLE: it has written, a server down) is the reply, since something
+// may still be busy.
+class KillMerger final : public Merger {
+ public:
+  KillMerger(const ServerNames& servers, std::span<const uint32_t> part_servers)
+      : servers_(servers), part_servers_(part_servers.begin(), part_servers.end()) {}
+
+  void onPartReply(uint32_t part, const resp::Reply& reply) override {
+    if (reply.raw == "+OK\r\n") {
+      killed_ = true;
+    } else if (resp::isError(reply) && errorText(reply.raw).starts_with("NOTBUSY")) {
+      if (not_busy_.empty()) not_busy_ = reply.raw;
+    } else if (error_.empty()) {
+      const std::string& name = servers_.serverName(part_servers_[part]);
+      error_ = resp::isError(reply) ? serverError(name, reply.raw)
+                                    : "ERR server " + name + ": unexpected reply";
+    }
+  }
+  void onPartFailure(uint32_t /*part*/, std::string_view message) override {
+    if (error_.empty()) error_ = message;
+  }
+  void finish(std::string& reply) override {
+    reply.clear();
+    if (!error_.empty()) return resp::appendError(reply, error_);
+    if (killed_) return resp::appendStatus(reply, "OK");
+    reply = not_busy_;
+  }
+
+ private:
+  const ServerNames& servers_;
+  std::vector<uint32_t> part_servers_;
+  bool killed_ = false;
+  std::string not_busy_;  // the first NOTBUSY, as the server worded it
+  std::string error_;
+};
+
 }  // namespace
+
+// Client libraries act on the error's first word (BUSY, LOADING, READONLY, NOSCRIPT ...), so
+// it stays first; the server that said it comes right after.
+std::string serverError(std::string_view server_name, std::string_view raw) {
+  std::string_view text = errorText(raw);
+  size_t space = text.find(' ');
+  std::string error(text.substr(0, space));
+  error.append(" server ").append(server_name).append(": ");
+  if (space != std::string_view::npos) error.append(text.substr(space + 1));
+  return error;
+}
 
 void PartMerger::onPartReply(uint32_t part, const resp::Reply& reply) {
   if (!error_.empty()) return;
   if (resp::isError(reply)) {
-    // Client libraries act on the error's first word (BUSY, LOADING, READONLY, NOSCRIPT ...),
-    // so it stays first; the server that said it comes right after.
-    std::string_view text = errorText(reply.raw);
-    size_t space = text.find(' ');
-    error_.assign(text.substr(0, space));
-    error_.append(" server ").append(servers_.serverName(serverOf(part))).append(": ");
-    if (space != std::string_view::npos) error_.append(text.substr(space + 1));
+    error_ = serverError(servers_.serverName(serverOf(part)), reply.raw);
     return;
   }
   // A merge holds copies of the parts' replies, as large as the servers make them: one that
@@ -298,6 +341,8 @@ bool mergeKindOf(std::string_view name, MergeKind& kind) {
       {"script|exists", MergeKind::kAllOnes},
       {"wait", MergeKind::kMin},
       {"lastsave", MergeKind::kMin},
+      {"script|kill", MergeKind::kKill},
+      {"function|kill", MergeKind::kKill},
   };
   for (const auto& [command, merge] : kKinds) {
     if (command == name) {
@@ -329,6 +374,8 @@ std::unique_ptr<Merger> makeMerger(MergeKind kind, const ServerNames& servers,
     case MergeKind::kMin:
       return std::make_unique<IntegerMerger>(servers, part_servers,
                                              std::numeric_limits<int64_t>::max(), smaller);
+    case MergeKind::kKill:
+      return std::make_unique<KillMerger>(servers, part_servers);
   }
   return nullptr;
 }

@@ -39,7 +39,11 @@ enum class MergeKind : uint8_t {
   kSameString,  // SCRIPT LOAD: the answer every part gave (they must agree)
   kAllOnes,     // SCRIPT EXISTS: 1 per position only where every part said 1
   kMin,         // WAIT, LASTSAVE: the smallest integer (what holds for every server)
+  kKill,        // SCRIPT KILL, FUNCTION KILL: OK if one server killed, else NOTBUSY
 };
+
+// "-BUSY ...\r\n" from `server_name` as the client gets it: "BUSY server s1: ..." (no '-').
+std::string serverError(std::string_view server_name, std::string_view raw);
 
 // How the parts of `name` (a command or "script|load"-style subcommand name) merge; false
 // when the command has no fan-out merge.

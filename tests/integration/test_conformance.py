@@ -54,10 +54,19 @@ def test_a_busy_server_answers_busy_through_a_fanout(cluster, proxy):
         time.sleep(0.3)  # past the threshold: the server now answers BUSY
         reply = proxy.call("DBSIZE")
         assert reply.startswith(b"-BUSY server " + name.encode() + b": "), reply
+        # SCRIPT KILL reaches every server: the busy one kills its script, the others have
+        # none running; the client sees one OK, as from the server that ran the script.
+        assert proxy.call("SCRIPT", "KILL") == b"+OK\r\n"
+        assert runner.read_reply().startswith(b"-ERR Script killed by user with SCRIPT KILL")
     finally:
         with server.client() as admin:
-            wait_until(lambda: admin.call("SCRIPT", "KILL") == b"+OK\r\n", what="script killed")
+            wait_until(lambda: admin.call("PING") == b"+PONG\r\n", what="server free")
         runner.close()
+
+
+def test_script_and_function_kill_with_nothing_running(proxy, direct):
+    for command in [("SCRIPT", "KILL"), ("FUNCTION", "KILL")]:
+        assert proxy.call(*command) == direct.call(*command), command
 
 
 def info_fields(reply):

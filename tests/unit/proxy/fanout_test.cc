@@ -194,5 +194,30 @@ TEST(InfoSections, DefaultAllAndNamedSections) {
   EXPECT_EQ(infoSections(Argv{"INFO", "nosuchsection"}), 0u);
 }
 
+TEST(Merger, KillIsOkWhenOneServerKilledAndNotBusyWhenNone) {
+  Names names;
+  std::vector<uint32_t> parts{0, 1};
+  const std::string not_busy = "-NOTBUSY No scripts in execution right now.\r\n";
+  auto killed = makeMerger(MergeKind::kKill, names, parts);
+  killed->onPartReply(0, reply(resp::ReplyType::kError, 0, not_busy));
+  killed->onPartReply(1, reply(resp::ReplyType::kStatus, 0, "+OK\r\n"));
+  std::string out;
+  killed->finish(out);
+  EXPECT_EQ(out, "+OK\r\n");
+
+  auto none = makeMerger(MergeKind::kKill, names, parts);
+  none->onPartReply(0, reply(resp::ReplyType::kError, 0, not_busy));
+  none->onPartReply(1, reply(resp::ReplyType::kError, 0, not_busy));
+  none->finish(out);
+  EXPECT_EQ(out, not_busy);
+
+  // A script that cannot be killed is still running: that is the answer, whatever else.
+  auto stuck = makeMerger(MergeKind::kKill, names, parts);
+  stuck->onPartReply(0, reply(resp::ReplyType::kStatus, 0, "+OK\r\n"));
+  stuck->onPartReply(1, reply(resp::ReplyType::kError, 0, "-UNKILLABLE it wrote\r\n"));
+  stuck->finish(out);
+  EXPECT_EQ(out, "-UNKILLABLE server s2: it wrote\r\n");
+}
+
 }  // namespace
 }  // namespace shardis::proxy
