@@ -265,8 +265,9 @@ TEST(CommandRouting, ProjectDecisions) {
   for (const char* name : {"mget", "mset", "del", "unlink", "exists", "touch"}) {
     EXPECT_EQ(routingByName(name), Routing::kSplit) << name;
   }
-  for (const char* name : {"dbsize", "keys", "flushdb", "flushall", "scan", "randomkey",
-                           "script|load", "script|exists", "script|flush", "wait", "lastsave"}) {
+  for (const char* name :
+       {"dbsize", "keys", "flushdb", "flushall", "scan", "randomkey", "script|load",
+        "script|exists", "script|flush", "wait", "lastsave", "script|kill", "function|kill"}) {
     EXPECT_EQ(routingByName(name), Routing::kAllServers) << name;
   }
   for (const char* name :
@@ -288,7 +289,7 @@ TEST(CommandRouting, ProjectDecisions) {
                            "latency",        "config|set",
                            "config|rewrite", "config|resetstat",
                            "function",       "function|load",
-                           "script|kill",    "script|debug",
+                           "function|list",  "script|debug",
                            "publish",        "spublish",
                            "pubsub",         "client|pause",
                            "client|tracking"}) {
