@@ -288,7 +288,7 @@ TEST(CommandRouting, ProjectDecisions) {
                            "acl|whoami",     "module",
                            "latency",        "config|set",
                            "config|rewrite", "config|resetstat",
-                           "function",       "function|load",
+                           "function|flush", "function|load",
                            "function|list",  "script|debug",
                            "publish",        "spublish",
                            "pubsub",         "client|pause",
