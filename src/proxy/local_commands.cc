@@ -8,8 +8,10 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <optional>
 #include <vector>
 
+#include "proxy/command_list_filter.h"
 #include "resp/encoder.h"
 
 namespace shardis::proxy {
@@ -189,19 +191,21 @@ size_t offeredCount() {
   return count;
 }
 
-void commandList(std::string& out) {
+void commandList(Argv argv, std::string& out) {
+  std::optional<CommandListFilter> filter = CommandListFilter::parse(argv);
+  if (!filter) return resp::appendError(out, "ERR syntax error");
   std::string body;
   size_t count = 0;
   auto add = [&](const command::CommandSpec& spec) {
+    if (!offered(spec) || !filter->matches(spec)) return;
     resp::appendBulk(body, spec.name);
     ++count;
   };
   for (const command::CommandSpec& spec : command::allCommands()) {
+    // A refused container hides its subcommands; a filter looks at each name on its own.
     if (!offered(spec)) continue;
     add(spec);
-    for (const command::CommandSpec& sub : spec.subcommands) {
-      if (offered(sub)) add(sub);
-    }
+    for (const command::CommandSpec& sub : spec.subcommands) add(sub);
   }
   resp::appendArrayHeader(out, count);
   out.append(body);
@@ -280,7 +284,7 @@ bool commandCommand(std::string_view name, Argv argv, std::string& out) {
   } else if (name == "command|docs") {
     commandDocs(argv.subspan(2), out);
   } else if (name == "command|list") {
-    commandList(out);
+    commandList(argv, out);
   } else if (name == "command|getkeys") {
     commandGetkeys(argv, out);
   } else {

@@ -92,3 +92,25 @@ def test_info_memory_and_cpu_use_redis_field_names(proxy, direct):
     for argv in (("INFO",), ("INFO", "everything"), ("INFO", "all")):
         text = proxy.call(*argv)
         assert b"# Memory\r\n" in text and b"# CPU\r\n" in text, argv
+
+
+def names(reply):
+    """The bulk strings of a flat array reply, as a set."""
+    lines = reply.split(b"\r\n")
+    assert lines[0].startswith(b"*"), reply
+    return set(lines[2:-1:2])
+
+
+def test_command_list_filterby(proxy, direct):
+    offered = names(proxy.call("COMMAND", "LIST"))
+    for filter_args in [("ACLCAT", "hyperloglog"), ("ACLCAT", "PubSub"), ("ACLCAT", "nosuch"),
+                        ("PATTERN", "x*"), ("PATTERN", "CLIENT|*"), ("PATTERN", "*get*"),
+                        ("MODULE", "any")]:
+        command = ("COMMAND", "LIST", "FILTERBY", *filter_args)
+        # What one server lists, less the commands the proxy refuses (never in its listings).
+        assert names(proxy.call(*command)) == names(direct.call(*command)) & offered, command
+    assert proxy.call("COMMAND", "LIST", "FILTERBY", "ACLCAT", "hyperloglog") != b"*0\r\n"
+    for bad in [("bogus",), ("FILTERBY", "PATTERN"), ("FILTERBY", "TYPE", "x"),
+                ("FILTERBY", "PATTERN", "a", "extra")]:
+        command = ("COMMAND", "LIST", *bad)
+        assert proxy.call(*command) == direct.call(*command) == b"-ERR syntax error\r\n", command
