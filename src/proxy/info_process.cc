@@ -40,7 +40,7 @@ std::string seconds(const timeval& time) {
   std::array<char, 32> text{};
   int length = std::snprintf(text.data(), text.size(), "%ld.%06ld", static_cast<long>(time.tv_sec),
                              static_cast<long>(time.tv_usec));
-  return std::string(text.data(), static_cast<size_t>(length));
+  return {text.data(), static_cast<size_t>(length)};
 }
 
 }  // namespace
@@ -56,7 +56,7 @@ std::string bytesToHuman(uint64_t bytes) {
   }
   std::array<char, 32> text{};
   int length = std::snprintf(text.data(), text.size(), "%.2f%c", value, kUnits[unit]);
-  return std::string(text.data(), static_cast<size_t>(length));
+  return {text.data(), static_cast<size_t>(length)};
 }
 
 void appendMemorySection(std::string& out) {
