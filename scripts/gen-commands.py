@@ -11,6 +11,10 @@ writes two checked-in C++ files:
                                      proxy can answer COMMAND/COMMAND INFO/
                                      COMMAND DOCS by concatenation
 
+The few subcommands of later Redis releases that client libraries send on connect
+(CLIENT SETINFO, CLIENT NO-TOUCH) are not in 7.0's answers: scripts/later_commands.py
+holds their facts and this script adds them, unlisted (see CommandSpec::listed).
+
 Routing classes and refusal reasons are project decisions: they live in the
 tables below, never in the generated output. Run it after changing them:
 
@@ -25,6 +29,8 @@ import sys
 import tempfile
 import time
 
+from later_commands import addLater, laterDocsBytes, laterInfoBytes
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # ---------------------------------------------------------------------------
@@ -37,6 +43,7 @@ LOCAL = {
     "readonly", "readwrite",
     "client|getname", "client|setname", "client|id", "client|info", "client|list",
     "client|kill", "client|reply", "client|no-evict", "client|help",
+    "client|setinfo", "client|no-touch",
     "command|count", "command|docs", "command|getkeys", "command|getkeysandflags",
     "command|help", "command|info", "command|list",
     "config|get", "config|help",
@@ -292,10 +299,25 @@ def appendInfo(cmd, raw, blob):
     else:
         blob += raw[node.start:node.value[9].start]
         cmd["info_head_length"] = len(blob) - start
-        blob += b"*%d\r\n" % len(cmd["subcommands"])
-        for sub in cmd["subcommands"]:
+        served = [sub for sub in cmd["subcommands"] if "later" not in sub]
+        blob += b"*%d\r\n" % len(served)
+        for sub in served:
             appendInfo(sub, raw, blob)
     cmd["info_range"] = (start, len(blob))
+
+
+def appendLater(commands, info_blob, docs_blob, docs_ranges):
+    """The LATER subcommands' own elements go after everything else, inside no container's."""
+    for cmd in commands:
+        for sub in cmd["subcommands"]:
+            if "later" not in sub:
+                continue
+            start = len(info_blob)
+            info_blob += laterInfoBytes(sub["later"], FLAGS)
+            sub["info_range"], sub["info_head_length"] = (start, len(info_blob)), 0
+            start = len(docs_blob)
+            docs_blob += laterDocsBytes(sub["later"])
+            docs_ranges[sub["name"]] = (start, len(docs_blob), 0)
 
 
 def appendDocs(name, docs_nodes, raw, blob, ranges):
@@ -450,15 +472,17 @@ def emitSpec(cmd, parent, docs_ranges, subs_ident):
              "     infoBytes(%d, %d), docsBytes(%d, %d), %s," % (
                  info_start, info_end - info_start, docs_start, docs_end - docs_start,
                  subs_ident),
-             "     KeyRule::%s, %s, %s}," % (KEY_RULES.get(cmd["name"], "kKeySpecs"),
-                                            cmd["key_specs_ident"], heads)]
+             "     KeyRule::%s, %s, %s, %s}," % (KEY_RULES.get(cmd["name"], "kKeySpecs"),
+                                                cmd["key_specs_ident"], heads,
+                                                "false" if "later" in cmd else "true")]
     return "\n".join(lines)
 
 
 def writeTable(commands, docs_ranges, version, path):
     out = [HEADER % version,
            "// Fields in CommandSpec order: name, arity, flags, routing, unsupported_reason,",
-           "// raw_info, raw_docs, subcommands, key_rule, key_specs, raw_info_head, raw_docs_head.",
+           "// raw_info, raw_docs, subcommands, key_rule, key_specs, raw_info_head, raw_docs_head,",
+           "// listed.",
            "",
            '#include "command/command_raw_gen.h"',
            '#include "command/command_table.h"', "",
@@ -531,6 +555,7 @@ def main():
                if l.startswith("redis_version:")][0].split(":")[1]
 
     commands = sorted((readInfo(n) for n in info_reply.value), key=lambda c: c["name"])
+    addLater(commands)
     all_names = {c["name"] for c in commands} | {s["name"] for c in commands
                                                  for s in c["subcommands"]}
     checkTables(all_names)
@@ -543,6 +568,7 @@ def main():
     readDocs(docs_reply, docs_nodes)
     for cmd in commands:
         appendDocs(cmd["name"], docs_nodes, docs_raw, docs_blob, docs_ranges)
+    appendLater(commands, info_blob, docs_blob, docs_ranges)
 
     writeRaw(info_blob, docs_blob, version, os.path.join(args.out, "command_raw_gen.h"),
              os.path.join(args.out, "command_raw_gen.cc"))

@@ -10,7 +10,7 @@
 
 namespace shardis::command {
 
-const char kCommandInfoBytes[90176] =
+const char kCommandInfoBytes[90414] =
     "*10\r\n$3\r\nacl\r\n:-2\r\n*0\r\n:0\r\n:0\r\n:0\r\n*1\r\n+@slow\r\n*0\r\n*0\r\n*13\r\n*10\r\n$7\r"
     "\nacl|cat\r\n:-2\r\n*3\r\n+noscript\r\n+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n*1\r\n+@slow\r\n*"
     "0\r\n*0\r\n*0\r\n*10\r\n$11\r\nacl|deluser\r\n:-3\r\n*4\r\n+admin\r\n+noscript\r\n+loading\r\n+s"
@@ -1257,9 +1257,12 @@ const char kCommandInfoBytes[90176] =
     "\n:0\r\n*6\r\n$5\r\nflags\r\n*2\r\n+RO\r\n+access\r\n$12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n"
     "$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:2\r\n$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$"
     "6\r\nkeynum\r\n$4\r\nspec\r\n*6\r\n$9\r\nkeynumidx\r\n:0\r\n$8\r\nfirstkey\r\n:1\r\n$7\r\nkeyste"
-    "p\r\n:1\r\n*0\r\n";
+    "p\r\n:1\r\n*0\r\n*10\r\n$15\r\nclient|no-touch\r\n:3\r\n*3\r\n+noscript\r\n+loading\r\n+stale\r\n"
+    ":0\r\n:0\r\n:0\r\n*2\r\n+@slow\r\n+@connection\r\n*0\r\n*0\r\n*0\r\n*10\r\n$14\r\nclient|setinfo"
+    "\r\n:4\r\n*4\r\n+noscript\r\n+loading\r\n+stale\r\n+sentinel\r\n:0\r\n:0\r\n:0\r\n*2\r\n+@slow\r"
+    "\n+@connection\r\n*0\r\n*0\r\n*0\r\n";
 
-const char kCommandDocsBytes[172293] =
+const char kCommandDocsBytes[173128] =
     "$3\r\nacl\r\n*10\r\n$7\r\nsummary\r\n$45\r\nA container for Access List Control commands \r\n$5\r"
     "\nsince\r\n$5\r\n6.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n$22\r\nDepends on "
     "subcommand.\r\n$11\r\nsubcommands\r\n*26\r\n$7\r\nacl|cat\r\n*10\r\n$7\r\nsummary\r\n$57\r\nList"
@@ -3515,6 +3518,17 @@ const char kCommandDocsBytes[172293] =
     "arguments\r\n*3\r\n*6\r\n$4\r\nname\r\n$3\r\nsum\r\n$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntok"
     "en\r\n$3\r\nSUM\r\n*6\r\n$4\r\nname\r\n$3\r\nmin\r\n$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntok"
     "en\r\n$3\r\nMIN\r\n*6\r\n$4\r\nname\r\n$3\r\nmax\r\n$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntok"
-    "en\r\n$3\r\nMAX\r\n";
+    "en\r\n$3\r\nMAX\r\n$15\r\nclient|no-touch\r\n*10\r\n$7\r\nsummary\r\n$81\r\nControls whether com"
+    "mands sent by the client affect the LRU/LFU of accessed keys.\r\n$5\r\nsince\r\n$5\r\n7.2.0\r\n$"
+    "5\r\ngroup\r\n$10\r\nconnection\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n*"
+    "6\r\n$4\r\nname\r\n$7\r\nenabled\r\n$4\r\ntype\r\n$5\r\noneof\r\n$9\r\narguments\r\n*2\r\n*6\r\n"
+    "$4\r\nname\r\n$2\r\non\r\n$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n$2\r\nON\r\n*6\r\n$4"
+    "\r\nname\r\n$3\r\noff\r\n$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n$3\r\nOFF\r\n$14\r\nc"
+    "lient|setinfo\r\n*10\r\n$7\r\nsummary\r\n$54\r\nSets information specific to the client or conne"
+    "ction.\r\n$5\r\nsince\r\n$5\r\n7.2.0\r\n$5\r\ngroup\r\n$10\r\nconnection\r\n$10\r\ncomplexity\r\n"
+    "$4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n*6\r\n$4\r\nname\r\n$4\r\nattr\r\n$4\r\ntype\r\n$5\r\none"
+    "of\r\n$9\r\narguments\r\n*2\r\n*6\r\n$4\r\nname\r\n$7\r\nlibname\r\n$4\r\ntype\r\n$6\r\nstring\r"
+    "\n$5\r\ntoken\r\n$8\r\nlib-name\r\n*6\r\n$4\r\nname\r\n$6\r\nlibver\r\n$4\r\ntype\r\n$6\r\nstrin"
+    "g\r\n$5\r\ntoken\r\n$7\r\nlib-ver\r\n";
 
 }  // namespace shardis::command

@@ -1,6 +1,7 @@
 #pragma once
 
-// The command table: every command and subcommand of Redis 7.0 with its arity, flags, key
+// The command table: every command and subcommand of Redis 7.0 (and the few later ones
+// that client libraries send on connect) with its arity, flags, key
 // specs and the proxy's routing class. The entries are generated from a real redis-server
 // by scripts/gen-commands.py (command_table_gen.cc); this header and command_table.cc /
 // find_keys.cc are the hand-written part. Callers: the session (lookup, arity, routing),
@@ -124,6 +125,10 @@ struct CommandSpec {
   // raw_docs) is the server's element with only those subcommands.
   std::string_view raw_info_head;
   std::string_view raw_docs_head;
+  // False for the subcommands of later Redis releases that the proxy answers beyond
+  // redis-server 7.0's table (CLIENT SETINFO, CLIENT NO-TOUCH): COMMAND INFO/DOCS name them,
+  // but COMMAND's listings stay 7.0's and leave them out.
+  bool listed;
 
   [[nodiscard]] bool isContainer() const { return !subcommands.empty(); }
   [[nodiscard]] bool hasFlag(Flag flag) const { return (flags & flag) != 0; }

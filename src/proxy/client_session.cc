@@ -47,20 +47,6 @@
 
 namespace shardis::proxy {
 
-namespace {
-bool isLaterClientSubcommand(std::span<const std::string_view> argv) {
-  auto is = [](std::string_view word, std::string_view lower) {
-    return word.size() == lower.size() &&
-           std::equal(word.begin(), word.end(), lower.begin(), [](char a, char b) {
-             return std::tolower(static_cast<unsigned char>(a)) == b;
-           });
-  };
-  if (argv.size() < 2 || !is(argv[0], "client")) return false;
-  return (is(argv[1], "setinfo") && argv.size() == 4) ||
-         (is(argv[1], "no-touch") && argv.size() == 3);
-}
-}  // namespace
-
 ClientSession::ClientSession(net::Loop& loop, net::Stream::Kind kind, uint64_t id,
                              PoolRuntime& pool, SharedState& shared, SessionOwner& owner)
     : loop_(loop),
@@ -218,16 +204,6 @@ void ClientSession::dispatch(Argv argv, std::string_view raw, bool is_inline) {
   silent_ = client_.replies_off || client_.skip_next;
   client_.skip_next = false;
   client_.last_active_ms = received_ns_ / 1000000;
-  if (spec == nullptr && isLaterClientSubcommand(argv)) {
-    // CLIENT SETINFO and NO-TOUCH came with Redis 7.2; redis-py sends SETINFO on connect.
-    // Like every command that is not flagged no-auth, they need AUTH first.
-    if (!client_.authenticated) {
-      return reject(stats::ProxyError::kAuth, "NOAUTH Authentication required.");
-    }
-    std::string ok;
-    resp::appendStatus(ok, "OK");
-    return reply(std::move(ok));
-  }
   if (spec == nullptr) return reject(stats::ProxyError::kUnsupported, unknownCommandError(argv));
   if (!command::arityOk(*spec, argv.size())) {
     return reject(stats::ProxyError::kUnsupported,

@@ -11,6 +11,7 @@
 #include <optional>
 #include <vector>
 
+#include "proxy/client_setinfo.h"
 #include "proxy/command_list_filter.h"
 #include "resp/encoder.h"
 
@@ -180,9 +181,10 @@ void hello(Argv argv, const config::Pool& pool, ClientState& client, std::string
 }
 
 // Commands the proxy refuses outright are left out of its COMMAND listings, so that a client
-// library that adapts to the server's command list does not offer them.
+// library that adapts to the server's command list does not offer them. So are the later
+// Redis subcommands the proxy answers (unlisted): the listings stay redis-server 7.0's.
 bool offered(const command::CommandSpec& spec) {
-  return spec.routing != command::Routing::kUnsupported;
+  return spec.listed && spec.routing != command::Routing::kUnsupported;
 }
 
 size_t offeredCount() {
@@ -310,7 +312,11 @@ bool clientCommand(std::string_view name, Argv argv, ClientState& client, std::s
     }
   } else if (name == "client|id") {
     resp::appendInteger(out, static_cast<int64_t>(client.id));
-  } else if (name == "client|setinfo" || name == "client|no-evict" || name == "client|no-touch") {
+  } else if (name == "client|setinfo") {
+    clientSetinfo(argv, client, out);
+  } else if (name == "client|no-touch") {
+    clientNoTouch(argv, out);
+  } else if (name == "client|no-evict") {
     resp::appendStatus(out, "OK");
   } else {
     return false;

@@ -19,8 +19,10 @@ namespace shardis::proxy {
 struct ClientState {
   uint64_t id = 0;
   bool authenticated = false;
-  bool quit = false;  // set by QUIT: close once this reply is written
-  std::string name;   // CLIENT SETNAME
+  bool quit = false;     // set by QUIT: close once this reply is written
+  std::string name;      // CLIENT SETNAME
+  std::string lib_name;  // CLIENT SETINFO LIB-NAME
+  std::string lib_ver;   // CLIENT SETINFO LIB-VER
   // Where the client is (addr, laddr, fd, age) is in the ClientRegistry only: no copy here.
   uint64_t last_active_ms = 0;
   std::string_view last_command = "NULL";  // the command table's name (static storage)

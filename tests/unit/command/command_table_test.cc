@@ -54,7 +54,8 @@ TEST(CommandLookup, CountsMatchRedis70) {
   EXPECT_EQ(allCommands().size(), 240u);
   size_t subcommands = 0;
   for (const CommandSpec& spec : allCommands()) {
-    subcommands += spec.subcommands.size();
+    // Not counting Redis 7.2's CLIENT SETINFO/NO-TOUCH (CommandTable.LaterSubcommandsAreUnlisted).
+    for (const CommandSpec& sub : spec.subcommands) subcommands += sub.listed ? 1 : 0;
   }
   EXPECT_EQ(subcommands, 126u);
 }
@@ -156,7 +157,9 @@ TEST(CommandRawBytes, InfoElementAndDocsPairHaveTheServersShape) {
     check(spec);
     for (const CommandSpec& sub : spec.subcommands) {
       check(sub);
-      // A subcommand's bytes lie inside its container's, as the server nests them.
+      // A subcommand's bytes lie inside its container's, as the server nests them (Redis
+      // 7.2's, unknown to the 7.0 server, lie outside: CommandTable.LaterSubcommandsAreUnlisted).
+      if (!sub.listed) continue;
       EXPECT_NE(spec.raw_info.find(sub.raw_info), std::string_view::npos) << sub.name;
       EXPECT_NE(spec.raw_docs.find(sub.raw_docs), std::string_view::npos) << sub.name;
     }
@@ -181,13 +184,18 @@ TEST(CommandRawBytes, ContainerHeadsRebuildTheElement) {
       EXPECT_TRUE(spec.raw_docs_head.empty()) << spec.name;
       continue;
     }
-    std::string info =
-        std::string(spec.raw_info_head) + "*" + std::to_string(spec.subcommands.size()) + "\r\n";
-    std::string docs = std::string(spec.raw_docs_head) + "*" +
-                       std::to_string(2 * spec.subcommands.size()) + "\r\n";
+    // The server's element holds its own subcommands, not Redis 7.2's (unlisted).
+    std::vector<const CommandSpec*> served;
     for (const CommandSpec& sub : spec.subcommands) {
-      info += sub.raw_info;
-      docs += sub.raw_docs;
+      if (sub.listed) served.push_back(&sub);
+    }
+    std::string info =
+        std::string(spec.raw_info_head) + "*" + std::to_string(served.size()) + "\r\n";
+    std::string docs =
+        std::string(spec.raw_docs_head) + "*" + std::to_string(2 * served.size()) + "\r\n";
+    for (const CommandSpec* sub : served) {
+      info += sub->raw_info;
+      docs += sub->raw_docs;
     }
     EXPECT_EQ(info, spec.raw_info) << spec.name;
     // The docs map may go on after its subcommands field.
@@ -245,9 +253,10 @@ TEST(CommandRouting, KeylessCommandsAreNeverKeyRouted) {
 Routing routingByName(std::string_view name) { return lookup(name)->routing; }
 
 TEST(CommandRouting, ProjectDecisions) {
-  for (const char* name : {"ping", "echo", "quit", "select", "auth", "hello", "info", "time",
-                           "reset", "readonly", "readwrite", "client|setname", "client|list",
-                           "command|docs", "command|getkeys", "config|get", "slowlog|get"}) {
+  for (const char* name :
+       {"ping", "echo", "quit", "select", "auth", "hello", "info", "time", "reset", "readonly",
+        "readwrite", "client|setname", "client|list", "command|docs", "command|getkeys",
+        "config|get", "slowlog|get", "client|setinfo", "client|no-touch"}) {
     EXPECT_EQ(routingByName(name), Routing::kLocal) << name;
   }
   for (const char* name : {"get", "set", "incr", "hset", "lpush", "xadd", "object|encoding",
@@ -297,6 +306,37 @@ TEST(CommandRouting, ProjectDecisions) {
   }
   EXPECT_EQ(lookup("shutdown")->unsupported_reason.substr(0, 41),
             "'shutdown' is not supported by this proxy");
+}
+
+// Redis 7.2's CLIENT SETINFO and NO-TOUCH are in the table with 7.2's facts, but out of the
+// listings, which stay redis-server 7.0's; every other entry is listed.
+TEST(CommandTable, LaterSubcommandsAreUnlisted) {
+  const CommandSpec* setinfo = lookup("client|setinfo");
+  ASSERT_NE(setinfo, nullptr);
+  EXPECT_EQ(setinfo->arity, 4);
+  EXPECT_EQ(setinfo->flags, kNoscript | kLoading | kStale | kSentinel);
+  EXPECT_TRUE(setinfo->key_specs.empty());
+  const CommandSpec* no_touch = lookup("CLIENT|NO-TOUCH");
+  ASSERT_NE(no_touch, nullptr);
+  EXPECT_EQ(no_touch->arity, 3);
+  EXPECT_EQ(no_touch->flags, kNoscript | kLoading | kStale);
+  const Argv argv = {"client", "SetInfo", "lib-name", "x"};
+  EXPECT_EQ(resolve(argv), setinfo);
+  size_t unlisted = 0;
+  for (const CommandSpec& spec : allCommands()) {
+    EXPECT_TRUE(spec.listed) << spec.name;
+    for (const CommandSpec& sub : spec.subcommands) {
+      if (sub.listed) continue;
+      EXPECT_TRUE(sub.name == "client|setinfo" || sub.name == "client|no-touch") << sub.name;
+      EXPECT_NE(sub.raw_docs.find("7.2.0"), std::string_view::npos) << sub.name;
+      ++unlisted;
+    }
+  }
+  EXPECT_EQ(unlisted, 2u);
+  // Their elements lie outside CLIENT's, whose subcommands are redis-server 7.0's.
+  const std::string_view client_info = lookup("client")->raw_info;
+  EXPECT_EQ(client_info.find("client|setinfo"), std::string_view::npos);
+  EXPECT_EQ(lookup("client")->raw_docs.find("client|no-touch"), std::string_view::npos);
 }
 
 TEST(CommandRouting, XreadWithBlockIsPinned) {

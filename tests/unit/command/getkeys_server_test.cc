@@ -340,6 +340,9 @@ TEST_F(GetkeysAgainstServer, RawBytesAreTheServersReplies) {
     EXPECT_EQ(info_raw.size(), spec.raw_info.size() + 4) << spec.name;
     EXPECT_EQ(docs_raw.size(), spec.raw_docs.size() + 4) << spec.name;
     for (const CommandSpec& sub : spec.subcommands) {
+      // Redis 7.2's CLIENT SETINFO/NO-TOUCH are unknown to this 7.0 server: their bytes are
+      // checked by CommandTable.LaterSubcommandsAreUnlisted and the integration tests.
+      if (!sub.listed) continue;
       EXPECT_NE(info_raw.find(sub.raw_info), std::string::npos) << sub.name;
       EXPECT_NE(docs_raw.find(sub.raw_docs), std::string::npos) << sub.name;
       client_->call({"COMMAND", "INFO", sub.name});
