@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "proxy/client_setinfo.h"
+#include "proxy/command_getkeys.h"
 #include "proxy/command_list_filter.h"
+#include "proxy/help_text.h"
 #include "resp/encoder.h"
 
 namespace shardis::proxy {
@@ -289,6 +291,8 @@ bool commandCommand(std::string_view name, Argv argv, std::string& out) {
     commandList(argv, out);
   } else if (name == "command|getkeys") {
     commandGetkeys(argv, out);
+  } else if (name == "command|getkeysandflags") {
+    commandGetkeysAndFlags(argv, out);
   } else {
     return false;
   }
@@ -359,6 +363,7 @@ std::string unknownCommandError(Argv argv) {
 bool runLocalCommand(const command::CommandSpec& spec, Argv argv, const config::Pool& pool,
                      ClientState& client, std::string& out) {
   std::string_view name = spec.name;
+  if (appendHelp(spec, out)) return true;
   if (name == "ping") {
     ping(argv, out);
   } else if (name == "echo") {

@@ -1,0 +1,16 @@
+#pragma once
+
+// COMMAND GETKEYSANDFLAGS, answered as redis-server 7.0 answers it (the keys from
+// command::keysWithFlags). Called from the local COMMAND code (local_commands.cc).
+
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace shardis::proxy {
+
+// argv is the whole request: "COMMAND" "GETKEYSANDFLAGS" <command line...> (at least one word
+// of it: the command table's arity). Appends one RESP2 reply to `out`.
+void commandGetkeysAndFlags(std::span<const std::string_view> argv, std::string& out);
+
+}  // namespace shardis::proxy
