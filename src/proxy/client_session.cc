@@ -233,46 +233,57 @@ void ClientSession::dispatch(Argv argv, std::string_view raw, bool is_inline) {
     return reject(stats::ProxyError::kUnsupported,
                   "ERR wrong number of arguments for '" + std::string(spec->name) + "' command");
   }
-  if (!client_.authenticated && !allowedBeforeAuth(*spec)) {
+  const CommandEntry& entry = commandEntry(command_id_);
+  if (!client_.authenticated && !entry.before_auth) {
     return reject(stats::ProxyError::kAuth, "NOAUTH Authentication required.");
   }
   client_.last_command = spec->name;
+  // XREAD and XREADGROUP with BLOCK are pinned whatever their entry says.
   command::Routing routing = command::routingOf(*spec, argv);
-  switch (routing) {
-    case command::Routing::kLocal:
-      return runLocal(*spec, argv);
-    case command::Routing::kUnsupported:
-      if (spec->unsupported_reason.empty()) {
-        return reject(stats::ProxyError::kUnsupported, notSupportedError(spec->name));
-      }
-      return reject(stats::ProxyError::kUnsupported,
-                    "ERR " + std::string(spec->unsupported_reason));
-    case command::Routing::kPinned:
-      return reject(stats::ProxyError::kUnsupported, notSupportedError(spec->name));
-    case command::Routing::kAllServers:
-      if (spec->name == "scan") return scan(argv);
-      return fanOut(*spec, argv, raw, is_inline);
-    case command::Routing::kSingleKey:
-    case command::Routing::kSameServerKeys:
-    case command::Routing::kSplit:
-      return forward(*spec, routing, argv, raw, is_inline);
+  if (routing == command::Routing::kPinned && entry.route != RouteClass::kPinned) {
+    return reject(stats::ProxyError::kUnsupported, notSupportedError(spec->name));
+  }
+  switch (entry.route) {
+    case RouteClass::kLocal:
+      return runLocal(entry, argv);
+    case RouteClass::kPinned:
+    case RouteClass::kRefused:
+      return reject(stats::ProxyError::kUnsupported, entry.refusal);
+    case RouteClass::kAllServers:
+      return runHandler(entry, argv, raw, is_inline);
+    case RouteClass::kForwarded:
+    case RouteClass::kSameServer:
+    case RouteClass::kSplit:
+      return forward(entry, routing, argv, raw, is_inline);
   }
 }
 
-void ClientSession::runLocal(const command::CommandSpec& spec, Argv argv) {
-  if (runSessionCommand(spec, argv)) return;
+// A split or whole-keyspace command's handler: it sends the request on, or refuses it.
+void ClientSession::runHandler(const CommandEntry& entry, Argv argv, std::string_view raw,
+                               bool is_inline) {
+  if (entry.handler == nullptr) {
+    return reject(stats::ProxyError::kUnsupported, severalServersError(entry.spec->name));
+  }
+  std::string unused;
+  CommandCall call{entry, argv, raw, is_inline, pool_.config, client_, unused, this};
+  entry.handler(call);
+}
+
+void ClientSession::runLocal(const CommandEntry& entry, Argv argv) {
+  if (entry.handler == nullptr) {
+    return reject(stats::ProxyError::kUnsupported, notSupportedError(entry.spec->name));
+  }
   std::string bytes;
-  if (!runLocalCommand(spec, argv, pool_.config, client_, bytes)) {
-    return reject(stats::ProxyError::kUnsupported, notSupportedError(spec.name));
-  }
-  if (spec.name == "client|setname" || spec.name == "hello" || spec.name == "reset") {
-    shared_.registry.rename(client_.id, client_.name);
-  }
+  CommandCall call{entry, argv, {}, false, pool_.config, client_, bytes, this};
+  entry.handler(call);
+  if (call.answered) return;
+  if (entry.changes_client_state) shared_.registry.rename(client_.id, client_.name);
   reply(std::move(bytes), client_.quit);
 }
 
-void ClientSession::forward(const command::CommandSpec& spec, command::Routing routing, Argv argv,
+void ClientSession::forward(const CommandEntry& entry, command::Routing routing, Argv argv,
                             std::string_view raw, bool is_inline) {
+  const command::CommandSpec& spec = *entry.spec;
   Route route = pool_.router.route(spec, routing, argv, pool_);
   if (route.kind == Route::Kind::kError) {
     bool crossed = route.error.starts_with("CROSSSLOT");
@@ -284,7 +295,7 @@ void ClientSession::forward(const command::CommandSpec& spec, command::Routing r
     for (uint32_t i : pool_.router.keyIndexes())
       pool_.worker.stats().recordKey(pool_.index, argv[i]);
   }
-  if (route.kind == Route::Kind::kSeveralServers) return split(spec, argv);
+  if (route.kind == Route::Kind::kSeveralServers) return runHandler(entry, argv, raw, is_inline);
   if (is_inline) {
     // Inline requests follow Redis's quoting rules; the server gets the decoded arguments.
     pool_.request_scratch.clear();
@@ -336,46 +347,42 @@ void ClientSession::sendParts(std::span<const uint32_t> parts, std::unique_ptr<M
 }
 
 // MGET, MSET, DEL ... whose keys landed on several servers: one sub-command per server.
-void ClientSession::split(const command::CommandSpec& spec, Argv argv) {
-  MergeKind kind{};
-  if (!mergeKindOf(spec.name, kind)) {
-    return reject(stats::ProxyError::kUnsupported, severalServersError(spec.name));
-  }
+void ClientSession::split(const CommandEntry& entry, Argv argv) {
   Splitter& splitter = pool_.splitter;
   if (!splitter.split(argv, pool_.router.keyIndexes(), pool_.router.keyServers(),
                       pool_.servers.serverCount())) {
-    spdlog::warn("client {}: out of memory splitting a {} over servers", client_.id, spec.name);
+    spdlog::warn("client {}: out of memory splitting a {} over servers", client_.id,
+                 entry.spec->name);
     return replyError(kOutOfMemoryError);
   }
   ++pool_.counters().split_commands;
   pool_.counters().fragments += splitter.parts();
   sendParts(splitter.partServers(),
-            makeMerger(kind, pool_, splitter.partServers(), splitter.keyParts()), {}, &splitter);
+            makeMerger(entry.merge, pool_, splitter.partServers(), splitter.keyParts()), {},
+            &splitter);
   splitter.releaseLarge();  // the connections copied their parts
 }
 
 // Whole-keyspace commands: the request as it came, to every server of the pool.
-void ClientSession::fanOut(const command::CommandSpec& spec, Argv argv, std::string_view raw,
-                           bool is_inline) {
-  MergeKind kind{};
-  if (!mergeKindOf(spec.name, kind)) {
-    return reject(stats::ProxyError::kUnsupported, severalServersError(spec.name));
-  }
-  uint64_t hold_ms = 0;
-  if (spec.name == "wait") {
-    WaitCheck wait = checkWait(argv, pool_.config.timeout_ms);
-    if (wait.verdict == WaitCheck::Verdict::kRefused) {
-      return reject(stats::ProxyError::kUnsupported, wait.error);
-    }
-    if (wait.verdict == WaitCheck::Verdict::kBadArgument) return replyError(wait.error);
-    hold_ms = wait.timeout_ms;
-  }
+void ClientSession::fanOut(const CommandEntry& entry, Argv argv, std::string_view raw,
+                           bool is_inline, uint64_t hold_ms) {
   if (is_inline) {
     pool_.request_scratch.clear();
     resp::appendCommand(pool_.request_scratch, argv);
     raw = pool_.request_scratch;
   }
-  sendParts(pool_.every_server, makeMerger(kind, pool_, pool_.every_server), raw, nullptr, hold_ms);
+  sendParts(pool_.every_server, makeMerger(entry.merge, pool_, pool_.every_server), raw, nullptr,
+            hold_ms);
+}
+
+// WAIT: every server, each allowed to hold it for the client's timeout (see wait_limit.h).
+void ClientSession::wait(const CommandCall& call) {
+  WaitCheck wait = checkWait(call.argv, pool_.config.timeout_ms);
+  if (wait.verdict == WaitCheck::Verdict::kRefused) {
+    return reject(stats::ProxyError::kUnsupported, wait.error);
+  }
+  if (wait.verdict == WaitCheck::Verdict::kBadArgument) return replyError(wait.error);
+  fanOut(call.entry, call.argv, call.raw, call.is_inline, wait.timeout_ms);
 }
 
 // SCAN: the client's cursor names the server to ask and that server's own cursor.
@@ -570,5 +577,25 @@ void ClientSession::onStreamEnd(int status) {
   if (!draining_) ++pool_.counters().client_err;
   close();
 }
+
+struct ClientSession::RoutingHandlers {
+  static void split(CommandCall& call) { call.session->split(call.entry, call.argv); }
+  static void fanOut(CommandCall& call) {
+    call.session->fanOut(call.entry, call.argv, call.raw, call.is_inline);
+  }
+  static void scan(CommandCall& call) { call.session->scan(call.argv); }
+  static void wait(CommandCall& call) { call.session->wait(call); }
+};
+
+namespace {
+constexpr NamedHandler kAllServersHandlers[] = {
+    {"scan", ClientSession::RoutingHandlers::scan},
+    {"wait", ClientSession::RoutingHandlers::wait},
+};
+}  // namespace
+
+CommandHandler splitHandler() { return ClientSession::RoutingHandlers::split; }
+CommandHandler fanOutHandler() { return ClientSession::RoutingHandlers::fanOut; }
+std::span<const NamedHandler> allServersHandlers() { return kAllServersHandlers; }
 
 }  // namespace shardis::proxy

@@ -14,6 +14,7 @@
 #include "backend/server_connection.h"
 #include "net/stream.h"
 #include "proxy/client_registry.h"
+#include "proxy/command_handlers.h"
 #include "proxy/fanout.h"
 #include "proxy/local_commands.h"
 #include "proxy/merger.h"
@@ -77,21 +78,28 @@ class ClientSession final : public net::StreamEvents,
   // backend::QueueWaiter
   void onQueueRoom(backend::ServerConnection& connection) override;
 
+  // The handlers of the commands that need the session (command_handlers.h), defined next to
+  // what they call: client_session.cc (split, fan-out) and session_commands.cc (admin).
+  struct RoutingHandlers;
+  struct AdminHandlers;
+
  private:
   using Argv = std::span<const std::string_view>;
 
   size_t processInput(std::string_view input, resp::RequestDecoder& decoder);
   void protocolError(const resp::RequestDecoder& decoder);
   void dispatch(Argv argv, std::string_view raw, bool is_inline);
-  void runLocal(const command::CommandSpec& spec, Argv argv);
-  void forward(const command::CommandSpec& spec, command::Routing routing, Argv argv,
-               std::string_view raw, bool is_inline);
+  void runLocal(const CommandEntry& entry, Argv argv);
+  void runHandler(const CommandEntry& entry, Argv argv, std::string_view raw, bool is_inline);
+  void forward(const CommandEntry& entry, command::Routing routing, Argv argv, std::string_view raw,
+               bool is_inline);
   void sendTo(uint32_t server, std::string_view request);
-  void split(const command::CommandSpec& spec, Argv argv);
-  void fanOut(const command::CommandSpec& spec, Argv argv, std::string_view raw, bool is_inline);
+  void split(const CommandEntry& entry, Argv argv);
+  void fanOut(const CommandEntry& entry, Argv argv, std::string_view raw, bool is_inline,
+              uint64_t hold_ms = 0);
+  void wait(const CommandCall& call);
   void scan(Argv argv);
   // session_commands.cc
-  bool runSessionCommand(const command::CommandSpec& spec, Argv argv);
   void info(Argv argv);
   void noteAddresses();
   ClientEntry identity() const;

@@ -11,6 +11,7 @@
 #include <optional>
 #include <vector>
 
+#include "proxy/command_handlers.h"
 #include "proxy/command_list_filter.h"
 #include "resp/encoder.h"
 
@@ -274,48 +275,19 @@ void commandAll(std::string& out) {
   out.append(body);
 }
 
-bool commandCommand(std::string_view name, Argv argv, std::string& out) {
-  if (name == "command") {
-    commandAll(out);
-  } else if (name == "command|count") {
-    resp::appendInteger(out, static_cast<int64_t>(offeredCount()));
-  } else if (name == "command|info") {
-    commandInfo(argv.subspan(2), out);
-  } else if (name == "command|docs") {
-    commandDocs(argv.subspan(2), out);
-  } else if (name == "command|list") {
-    commandList(argv, out);
-  } else if (name == "command|getkeys") {
-    commandGetkeys(argv, out);
-  } else {
-    return false;
+void clientSetname(CommandCall& call) {
+  std::string_view name = call.argv[2];
+  if (name.find_first_of(" \n\r") != std::string_view::npos) {
+    return resp::appendError(
+        call.out, "ERR Client names cannot contain spaces, newlines or special characters.");
   }
-  return true;
+  call.client.name = name;
+  resp::appendStatus(call.out, "OK");
 }
 
-bool clientCommand(std::string_view name, Argv argv, ClientState& client, std::string& out) {
-  if (name == "client|setname") {
-    if (argv[2].find_first_of(" \n\r") != std::string_view::npos) {
-      resp::appendError(out,
-                        "ERR Client names cannot contain spaces, newlines or special characters.");
-      return true;
-    }
-    client.name = argv[2];
-    resp::appendStatus(out, "OK");
-  } else if (name == "client|getname") {
-    if (client.name.empty()) {
-      resp::appendNullBulk(out);
-    } else {
-      resp::appendBulk(out, client.name);
-    }
-  } else if (name == "client|id") {
-    resp::appendInteger(out, static_cast<int64_t>(client.id));
-  } else if (name == "client|setinfo" || name == "client|no-evict" || name == "client|no-touch") {
-    resp::appendStatus(out, "OK");
-  } else {
-    return false;
-  }
-  return true;
+void clientGetname(CommandCall& call) {
+  if (call.client.name.empty()) return resp::appendNullBulk(call.out);
+  resp::appendBulk(call.out, call.client.name);
 }
 
 void time(std::string& out) {
@@ -326,11 +298,52 @@ void time(std::string& out) {
   resp::appendBulk(out, std::to_string(now.tv_usec));
 }
 
-}  // namespace
-
-bool allowedBeforeAuth(const command::CommandSpec& spec) {
-  return spec.hasFlag(command::kNoAuth) || spec.name == "quit";
+// Back to a fresh connection's state, as Redis does (logged out when a password is set).
+void reset(CommandCall& call) {
+  call.client.name.clear();
+  call.client.authenticated = call.pool.redis_auth.empty();
+  resp::appendStatus(call.out, "RESET");
 }
+
+void ok(CommandCall& call) { resp::appendStatus(call.out, "OK"); }
+
+constexpr NamedHandler kClientStateHandlers[] = {
+    {"ping", [](CommandCall& call) { ping(call.argv, call.out); }},
+    {"echo", [](CommandCall& call) { resp::appendBulk(call.out, call.argv[1]); }},
+    {"quit",
+     [](CommandCall& call) {
+       resp::appendStatus(call.out, "OK");
+       call.client.quit = true;
+     },
+     true},
+    {"select", [](CommandCall& call) { select(call.argv, call.pool, call.out); }},
+    {"auth", [](CommandCall& call) { auth(call.argv, call.pool, call.client, call.out); }, true},
+    {"hello", [](CommandCall& call) { hello(call.argv, call.pool, call.client, call.out); }, true},
+    {"reset", reset, true},
+    {"readonly", ok},
+    {"readwrite", ok},
+    {"time", [](CommandCall& call) { time(call.out); }},
+    {"command", [](CommandCall& call) { commandAll(call.out); }},
+    {"command|count",
+     [](CommandCall& call) {
+       resp::appendInteger(call.out, static_cast<int64_t>(offeredCount()));
+     }},
+    {"command|info", [](CommandCall& call) { commandInfo(call.argv.subspan(2), call.out); }},
+    {"command|docs", [](CommandCall& call) { commandDocs(call.argv.subspan(2), call.out); }},
+    {"command|list", [](CommandCall& call) { commandList(call.argv, call.out); }},
+    {"command|getkeys", [](CommandCall& call) { commandGetkeys(call.argv, call.out); }},
+    {"client|setname", clientSetname, true},
+    {"client|getname", clientGetname},
+    {"client|id",
+     [](CommandCall& call) {
+       resp::appendInteger(call.out, static_cast<int64_t>(call.client.id));
+     }},
+    {"client|setinfo", ok},
+    {"client|no-evict", ok},
+    {"client|no-touch", ok},
+};
+
+}  // namespace
 
 std::string unknownCommandError(Argv argv) {
   const command::CommandSpec* container = command::lookup(argv[0]);
@@ -350,38 +363,16 @@ std::string unknownCommandError(Argv argv) {
                  "', with args beginning with: " + args);
 }
 
+std::span<const NamedHandler> clientStateHandlers() { return kClientStateHandlers; }
+
 bool runLocalCommand(const command::CommandSpec& spec, Argv argv, const config::Pool& pool,
                      ClientState& client, std::string& out) {
-  std::string_view name = spec.name;
-  if (name == "ping") {
-    ping(argv, out);
-  } else if (name == "echo") {
-    resp::appendBulk(out, argv[1]);
-  } else if (name == "quit") {
-    resp::appendStatus(out, "OK");
-    client.quit = true;
-  } else if (name == "select") {
-    select(argv, pool, out);
-  } else if (name == "auth") {
-    auth(argv, pool, client, out);
-  } else if (name == "hello") {
-    hello(argv, pool, client, out);
-  } else if (name == "reset") {
-    // Back to a fresh connection's state, as Redis does (logged out when a password is set).
-    client.name.clear();
-    client.authenticated = pool.redis_auth.empty();
-    resp::appendStatus(out, "RESET");
-  } else if (name == "readonly" || name == "readwrite") {
-    resp::appendStatus(out, "OK");
-  } else if (name == "time") {
-    time(out);
-  } else if (name.starts_with("command")) {
-    return commandCommand(name, argv, out);
-  } else if (name.starts_with("client|")) {
-    return clientCommand(name, argv, client, out);
-  } else {
+  const CommandEntry& entry = commandEntry(stats::commandId(&spec));
+  if (entry.route != RouteClass::kLocal || entry.handler == nullptr || entry.needs_session) {
     return false;
   }
+  CommandCall call{entry, argv, {}, false, pool, client, out, nullptr};
+  entry.handler(call);
   return true;
 }
 

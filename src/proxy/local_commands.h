@@ -1,8 +1,8 @@
-// Commands the proxy answers itself (routing kLocal): PING, ECHO, QUIT, SELECT, AUTH, HELLO,
-// COMMAND, CLIENT (names and ids), TIME, READONLY/READWRITE. INFO, CLIENT LIST/KILL/REPLY,
-// CONFIG GET and SLOWLOG reach beyond one client: ClientSession answers them
-// (session_commands.cc). Called by ClientSession after
-// resolve, arity and the auth check; writes one RESP reply.
+// Commands the proxy answers from the client's own state (routing kLocal): PING, ECHO, QUIT,
+// SELECT, AUTH, HELLO, RESET, COMMAND, CLIENT (names and ids), TIME, READONLY/READWRITE. Their
+// handlers are listed by clientStateHandlers() (command_handlers.h) and called by ClientSession
+// after resolve, arity and the auth check; each writes one RESP reply. INFO, CLIENT
+// LIST/KILL/REPLY, CONFIG GET and SLOWLOG reach beyond one client: session_commands.cc.
 #pragma once
 
 #include <cstdint>
@@ -32,13 +32,11 @@ struct ClientState {
 // The version HELLO reports: the Redis release whose command table the proxy follows.
 inline constexpr std::string_view kRedisVersion = "7.0.0";
 
-// True when the command was answered (`out` has the reply); false when the proxy has no local
-// implementation of it (the caller refuses it).
+// Runs a command answered from ClientState alone (its entry in command_handlers.h) outside a
+// session. True when the command was answered (`out` has the reply); false when the proxy has
+// no such handler for it.
 bool runLocalCommand(const command::CommandSpec& spec, std::span<const std::string_view> argv,
                      const config::Pool& pool, ClientState& client, std::string& out);
-
-// Whether a client that has not authenticated may run `spec`.
-bool allowedBeforeAuth(const command::CommandSpec& spec);
 
 // Redis's replies to an unknown command or subcommand.
 std::string unknownCommandError(std::span<const std::string_view> argv);

@@ -258,34 +258,42 @@ void ClientSession::info(Argv argv) {
   sendParts(pool_.every_server, makeInfoMerger(pool_, sections), kServerInfoRequest);
 }
 
-// Local commands that reach beyond the client's own state; false for the others.
-bool ClientSession::runSessionCommand(const command::CommandSpec& spec, Argv argv) {
-  std::string_view name = spec.name;
-  std::string out;
-  if (name == "info") {
-    info(argv);
-    return true;
+struct ClientSession::AdminHandlers {
+  static void info(CommandCall& call) {
+    call.session->info(call.argv);
+    call.answered = true;
   }
-  if (name == "client|list") {
-    clientList(argv, out);
-  } else if (name == "client|info") {
-    describe(identity(), out);
-    std::string line = std::move(out);
-    out.clear();
-    resp::appendBulk(out, line);
-  } else if (name == "client|kill") {
-    clientKill(argv, out);
-  } else if (name == "client|reply") {
-    clientReply(argv, out);
-  } else if (name == "config|get") {
-    configGet(argv, out);
-  } else if (name.starts_with("slowlog|")) {
-    stats::slowlogCommand(shared_.slowlog(pool_.index), argv, out);
-  } else {
-    return false;
+  static void clientList(CommandCall& call) { call.session->clientList(call.argv, call.out); }
+  static void clientInfo(CommandCall& call) {
+    std::string line;
+    call.session->describe(call.session->identity(), line);
+    resp::appendBulk(call.out, line);
   }
-  reply(std::move(out), client_.quit);
-  return true;
-}
+  static void clientKill(CommandCall& call) { call.session->clientKill(call.argv, call.out); }
+  static void clientReply(CommandCall& call) { call.session->clientReply(call.argv, call.out); }
+  static void configGet(CommandCall& call) { call.session->configGet(call.argv, call.out); }
+  static void slowlog(CommandCall& call) {
+    ClientSession& session = *call.session;
+    stats::slowlogCommand(session.shared_.slowlog(session.pool_.index), call.argv, call.out);
+  }
+};
+
+namespace {
+using Admin = ClientSession::AdminHandlers;
+constexpr NamedHandler kSessionHandlers[] = {
+    {"info", Admin::info},
+    {"client|list", Admin::clientList},
+    {"client|info", Admin::clientInfo},
+    {"client|kill", Admin::clientKill, true},
+    {"client|reply", Admin::clientReply, true},
+    {"config|get", Admin::configGet},
+    {"slowlog|get", Admin::slowlog},
+    {"slowlog|len", Admin::slowlog},
+    {"slowlog|reset", Admin::slowlog},
+    {"slowlog|help", Admin::slowlog},
+};
+}  // namespace
+
+std::span<const NamedHandler> sessionHandlers() { return kSessionHandlers; }
 
 }  // namespace shardis::proxy
