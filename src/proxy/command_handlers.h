@@ -1,10 +1,9 @@
 // The proxy's command table: for every command and subcommand of command/command_table.h, how
 // the proxy handles it, indexed by the id stats already gives each command
 // (stats::commandId). Built once on first use from the command table and the handler lists
-// of the units that answer commands (local_commands.cc, session_commands.cc,
-// client_session.cc); read-only afterwards, so every worker shares it without a lock. The
-// session resolves a request's name once, takes its entry by index, and from there on never
-// compares the name again.
+// of the units that answer commands (local_commands.cc, admin_commands.cc, dispatcher.cc);
+// read-only afterwards, so every worker shares it without a lock. The session resolves a request's
+// name once, takes its entry by index, and from there on never compares the name again.
 #pragma once
 
 #include <cstdint>
@@ -15,11 +14,13 @@
 #include "command/command_table.h"
 #include "config/config.h"
 #include "proxy/merger.h"
+#include "proxy/request.h"
 #include "stats/command_index.h"
 
 namespace shardis::proxy {
 
-class ClientSession;
+class AdminHost;
+class Dispatcher;
 struct ClientState;
 struct CommandEntry;
 
@@ -37,14 +38,14 @@ enum class RouteClass : uint8_t {
 // One call of a handler: the request, the client it came from, and where its reply goes.
 struct CommandCall {
   const CommandEntry& entry;
-  std::span<const std::string_view> argv;
-  std::string_view raw;  // the request's bytes as they came (RESP or inline)
-  bool is_inline = false;
+  Request& request;
   const config::Pool& pool;
   ClientState& client;
-  std::string& out;        // a local command's reply, written when the handler returns
-  ClientSession* session;  // the caller; null when run outside a session (unit tests)
-  bool answered = false;   // the handler replied itself or sent the request on: `out` unused
+  std::string& out;  // a local command's reply, written when the handler returns
+  // The caller's dispatcher and session; null when run outside a session (unit tests).
+  Dispatcher* dispatcher = nullptr;
+  AdminHost* admin = nullptr;
+  bool answered = false;  // the handler replied itself or sent the request on: `out` unused
 };
 
 using CommandHandler = void (*)(CommandCall& call);
@@ -55,7 +56,7 @@ struct CommandEntry {
   bool has_merge = false;
   MergeKind merge{};  // kSplit and kAllServers: how the parts' replies become one
   CommandHandler handler = nullptr;
-  bool needs_session = false;         // the handler uses CommandCall::session
+  bool needs_session = false;         // the handler uses CommandCall::dispatcher or admin
   bool before_auth = false;           // may run before AUTH
   bool changes_client_state = false;  // may change ClientState (name, auth, reply mode ...)
   std::string refusal;                // kRefused, kPinned: the error reply without its '-'
@@ -70,8 +71,8 @@ struct NamedHandler {
 
 // The handler lists the table is built from.
 std::span<const NamedHandler> clientStateHandlers();  // local_commands.cc: ClientState only
-std::span<const NamedHandler> sessionHandlers();      // session_commands.cc: need the session
-// client_session.cc: how split and whole-keyspace commands are sent.
+std::span<const NamedHandler> sessionHandlers();      // admin_commands.cc: need the session
+// dispatcher.cc: how split and whole-keyspace commands are sent.
 CommandHandler splitHandler();
 CommandHandler fanOutHandler();
 std::span<const NamedHandler> allServersHandlers();  // the fan-outs with rules of their own

@@ -11,6 +11,7 @@
 #include <optional>
 #include <vector>
 
+#include "command/ascii.h"
 #include "proxy/command_handlers.h"
 #include "proxy/command_list_filter.h"
 #include "resp/encoder.h"
@@ -20,13 +21,6 @@ namespace shardis::proxy {
 namespace {
 
 using Argv = std::span<const std::string_view>;
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 // Redis replaces newlines in echoed arguments so that the error stays one line.
 std::string oneLine(std::string_view text) {
@@ -152,7 +146,7 @@ void hello(Argv argv, const config::Pool& pool, ClientState& client, std::string
   std::string name = client.name;
   for (size_t i = 2; i < argv.size(); ++i) {
     bool more = i + 1 < argv.size();
-    if (equalsIgnoreCase(argv[i], "AUTH") && i + 2 < argv.size()) {
+    if (command::isKeyword(argv[i], "auth") && i + 2 < argv.size()) {
       std::string error;
       if (!checkCredentials(argv[i + 1], argv[i + 2], pool, error)) {
         resp::appendError(out, error);
@@ -160,7 +154,7 @@ void hello(Argv argv, const config::Pool& pool, ClientState& client, std::string
       }
       authenticated = true;
       i += 2;
-    } else if (equalsIgnoreCase(argv[i], "SETNAME") && more) {
+    } else if (command::isKeyword(argv[i], "setname") && more) {
       name = argv[++i];
     } else {
       resp::appendError(out, "ERR Syntax error in HELLO option '" + oneLine(argv[i]) + "'");
@@ -276,7 +270,7 @@ void commandAll(std::string& out) {
 }
 
 void clientSetname(CommandCall& call) {
-  std::string_view name = call.argv[2];
+  std::string_view name = call.request.argv[2];
   if (name.find_first_of(" \n\r") != std::string_view::npos) {
     return resp::appendError(
         call.out, "ERR Client names cannot contain spaces, newlines or special characters.");
@@ -299,26 +293,29 @@ void time(std::string& out) {
 }
 
 // Back to a fresh connection's state, as Redis does (logged out when a password is set).
+// After CLIENT REPLY OFF, RESET is answered; after SKIP it is the command skipped.
 void reset(CommandCall& call) {
-  call.client.name.clear();
-  call.client.authenticated = call.pool.redis_auth.empty();
+  if (call.client.reply_mode == ReplyMode::kOff) call.request.silent = false;
+  call.client.reset(call.pool.redis_auth.empty());
   resp::appendStatus(call.out, "RESET");
 }
 
 void ok(CommandCall& call) { resp::appendStatus(call.out, "OK"); }
 
 constexpr NamedHandler kClientStateHandlers[] = {
-    {"ping", [](CommandCall& call) { ping(call.argv, call.out); }},
-    {"echo", [](CommandCall& call) { resp::appendBulk(call.out, call.argv[1]); }},
+    {"ping", [](CommandCall& call) { ping(call.request.argv, call.out); }},
+    {"echo", [](CommandCall& call) { resp::appendBulk(call.out, call.request.argv[1]); }},
     {"quit",
      [](CommandCall& call) {
        resp::appendStatus(call.out, "OK");
        call.client.quit = true;
      },
      true},
-    {"select", [](CommandCall& call) { select(call.argv, call.pool, call.out); }},
-    {"auth", [](CommandCall& call) { auth(call.argv, call.pool, call.client, call.out); }, true},
-    {"hello", [](CommandCall& call) { hello(call.argv, call.pool, call.client, call.out); }, true},
+    {"select", [](CommandCall& call) { select(call.request.argv, call.pool, call.out); }},
+    {"auth", [](CommandCall& call) { auth(call.request.argv, call.pool, call.client, call.out); },
+     true},
+    {"hello", [](CommandCall& call) { hello(call.request.argv, call.pool, call.client, call.out); },
+     true},
     {"reset", reset, true},
     {"readonly", ok},
     {"readwrite", ok},
@@ -328,10 +325,12 @@ constexpr NamedHandler kClientStateHandlers[] = {
      [](CommandCall& call) {
        resp::appendInteger(call.out, static_cast<int64_t>(offeredCount()));
      }},
-    {"command|info", [](CommandCall& call) { commandInfo(call.argv.subspan(2), call.out); }},
-    {"command|docs", [](CommandCall& call) { commandDocs(call.argv.subspan(2), call.out); }},
-    {"command|list", [](CommandCall& call) { commandList(call.argv, call.out); }},
-    {"command|getkeys", [](CommandCall& call) { commandGetkeys(call.argv, call.out); }},
+    {"command|info",
+     [](CommandCall& call) { commandInfo(call.request.argv.subspan(2), call.out); }},
+    {"command|docs",
+     [](CommandCall& call) { commandDocs(call.request.argv.subspan(2), call.out); }},
+    {"command|list", [](CommandCall& call) { commandList(call.request.argv, call.out); }},
+    {"command|getkeys", [](CommandCall& call) { commandGetkeys(call.request.argv, call.out); }},
     {"client|setname", clientSetname, true},
     {"client|getname", clientGetname},
     {"client|id",
@@ -371,7 +370,9 @@ bool runLocalCommand(const command::CommandSpec& spec, Argv argv, const config::
   if (entry.route != RouteClass::kLocal || entry.handler == nullptr || entry.needs_session) {
     return false;
   }
-  CommandCall call{entry, argv, {}, false, pool, client, out, nullptr};
+  Request request;
+  request.argv = argv;
+  CommandCall call{entry, request, pool, client, out};
   entry.handler(call);
   return true;
 }

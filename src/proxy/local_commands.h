@@ -12,22 +12,9 @@
 
 #include "command/command_table.h"
 #include "config/config.h"
+#include "proxy/client_state.h"
 
 namespace shardis::proxy {
-
-// The per-client state local commands read and change.
-struct ClientState {
-  uint64_t id = 0;
-  bool authenticated = false;
-  bool quit = false;  // set by QUIT: close once this reply is written
-  std::string name;   // CLIENT SETNAME
-  // Where the client is (addr, laddr, fd, age) is in the ClientRegistry only: no copy here.
-  uint64_t last_active_ms = 0;
-  std::string_view last_command = "NULL";  // the command table's name (static storage)
-  // CLIENT REPLY: OFF silences every reply until ON; SKIP silences the next command's.
-  bool replies_off = false;
-  bool skip_next = false;
-};
 
 // The version HELLO reports: the Redis release whose command table the proxy follows.
 inline constexpr std::string_view kRedisVersion = "7.0.0";
