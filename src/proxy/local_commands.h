@@ -2,7 +2,7 @@
 // SELECT, AUTH, HELLO, RESET, COMMAND, CLIENT (names and ids), TIME, READONLY/READWRITE. Their
 // handlers are listed by clientStateHandlers() (command_handlers.h) and called by ClientSession
 // after resolve, arity and the auth check; each writes one RESP reply. INFO, CLIENT
-// LIST/KILL/REPLY, CONFIG GET and SLOWLOG reach beyond one client: session_commands.cc.
+// LIST/KILL/REPLY, CONFIG GET and SLOWLOG reach beyond one client: admin_commands.cc.
 #pragma once
 
 #include <cstdint>
