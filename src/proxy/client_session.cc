@@ -33,18 +33,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <array>
-#include <cctype>
-#include <charconv>
-#include <cstring>
 #include <new>
-#include <optional>
 #include <utility>
 
 #include "net/loop.h"
-#include "proxy/fanout.h"
 #include "proxy/shared_state.h"
-#include "proxy/wait_limit.h"
 #include "proxy/worker.h"
 #include "resp/encoder.h"
 
