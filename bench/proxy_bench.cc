@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "command/command_table.h"
+#include "proxy/command_handlers.h"
 #include "proxy/fanout.h"
 #include "proxy/merger.h"
 #include "proxy/pending_queue.h"
@@ -136,12 +138,15 @@ void mergeParts(MergeKind kind, const MgetCase& mget, std::span<const uint32_t> 
   merger->finish(reply);
 }
 
-// The whole fan-out of one MGET but the sending: the merge kind's lookup, the split, and the
-// merge of the parts' replies into the client's reply.
+// The whole fan-out of one MGET but the sending: the merge kind from the command's entry (by
+// its id, as the dispatcher takes it), the split, and the merge of the parts' replies into the
+// client's reply.
 void splitAndMerge(const MgetCase& mget, const ServerNames& names, Splitter& splitter,
                    std::string& reply) {
-  MergeKind kind{};
-  if (!mergeKindOf("mget", kind)) return reply.clear();
+  static const stats::CommandId mget_id = stats::commandId(command::lookup("mget"));
+  const CommandEntry& entry = commandEntry(mget_id);
+  if (!entry.has_merge) return reply.clear();
+  MergeKind kind = entry.merge;
   if (!splitter.split(mget.argv(), mget.keyIndexes(), mget.keyServers(), kServers)) {
     return reply.clear();
   }

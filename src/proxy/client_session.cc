@@ -3,17 +3,19 @@
 //   client socket
 //     │ bytes (into the worker's scratch buffer; a request cut by a read: its PartialRequest)
 //     ▼
-//   processInput ── RequestDecoder ──► argv views into those bytes
-//     │                                   │ empty (blank line, *0): skipped
-//     ▼                                   ▼
-//   dispatch: resolve ─ unknown? ─ arity? ─ NOAUTH? ─► an error reply now
-//     │
-//     ├─ kLocal ───► runSessionCommand / runLocalCommand ─► reply now (INFO: fan-out below)
-//     ├─ kPinned/kUnsupported ───────────────────────────► refusal now
-//     ├─ kAllServers ─► fanOut (raw bytes to every server) / scan (one server, its cursor) ─┐
+//   ClientSession::processInput ── RequestDecoder ──► a Request: argv views into those bytes,
+//     │                                               its receive time, its size
+//     │ empty (blank line, *0): skipped
+//     ▼
+//   Dispatcher::dispatch: resolve ─ unknown? ─ arity? ─ NOAUTH? ─► an error reply now
+//     │  the command's entry (command_handlers.h), by its id: route class, handler, merge
+//     ├─ kLocal ─► its handler (local_commands.cc, admin_commands.cc) ─► reply now
+//     │                                               (INFO: every server, merged as below)
+//     ├─ kPinned/kRefused ─────────────────────────────► the entry's refusal now
+//     ├─ kAllServers ─► handler: fanOut (the request to every server) / scan (one server) ─┐
 //     └─ keys ─► Router ─► one server ─► sendTo: PendingQueue.push ─► ServerConnection::send│
 //                   ├─ CROSSSLOT ─► error reply now  (original bytes)       │              │
-//                   └─ split ─► Splitter: one sub-command per server ─► sendParts ◄────────┘
+//                   └─ kSplit ─► handler: Splitter, one sub-command per server ─► sendParts◄┘
 //                                                                           │ reply / failure
 //                                 PendingRequest::onReply ◄─────────────────┘ per part
 //                                   │ one part: the raw reply (or written at once)
@@ -23,25 +25,19 @@
 //                                                 front only, so replies keep request order
 //
 // A reply known at once is written directly when nothing is pending, else queued behind the
-// requests sent before it. The session never frees itself: it asks the Worker to (retire),
-// and the Worker does it outside every callback.
+// requests sent before it. The Request lives on the stack of processInput; what outlives it
+// (command id, receive time, silence) is copied into the PendingRequest. The session never
+// frees itself: it asks the Worker to (retire), and the Worker does it outside every callback.
 #include "proxy/client_session.h"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <array>
-#include <cctype>
-#include <charconv>
-#include <cstring>
 #include <new>
-#include <optional>
 #include <utility>
 
 #include "net/loop.h"
-#include "proxy/fanout.h"
 #include "proxy/shared_state.h"
-#include "proxy/wait_limit.h"
 #include "proxy/worker.h"
 #include "resp/encoder.h"
 
@@ -54,7 +50,8 @@ ClientSession::ClientSession(net::Loop& loop, net::Stream::Kind kind, uint64_t i
       shared_(shared),
       owner_(owner),
       stream_(net::Stream::create(loop, kind, this)),
-      queue_(*this, pool.worker.pendingFreeList()) {
+      queue_(*this, pool.worker.pendingFreeList()),
+      dispatcher_(*this, *this, pool, shared, client_) {
   client_.id = id;
   client_.authenticated = pool.config.redis_auth.empty();
   const config::OutputBufferLimit& limit = shared.config.process.client_output_buffer_limit;
@@ -74,16 +71,15 @@ void ClientSession::start() {
 }
 
 void ClientSession::drain() {
-  if (closing_) return;
-  draining_ = true;
+  if (readsDropped()) return;
+  lifecycle_ = Lifecycle::kDraining;
   stream_->stopReading();
   if (queue_.empty()) finishAfterWrites();
 }
 
 void ClientSession::close() {
-  if (retired_) return;
-  closing_ = true;
-  retired_ = true;
+  if (retired()) return;
+  lifecycle_ = Lifecycle::kRetired;
   forgetQueueWaits();
   queue_.cancelAll();
   stream_.reset();
@@ -91,9 +87,8 @@ void ClientSession::close() {
 }
 
 void ClientSession::finishAfterWrites() {
-  if (retired_) return;
-  closing_ = true;
-  retired_ = true;
+  if (retired()) return;
+  lifecycle_ = Lifecycle::kRetired;
   forgetQueueWaits();
   queue_.cancelAll();
   stream_->closeAfterWrites();
@@ -108,7 +103,7 @@ void ClientSession::finishAfterWrites() {
 // QUIT or a protocol error every read lands in the scratch buffer and is dropped.
 uv_buf_t ClientSession::readBuffer(size_t /*suggested*/) {
   reading_partial_ = false;
-  if (partial_ && !closing_) {
+  if (partial_ && !readsDropped()) {
     std::span<char> room = partial_->room();
     if (!room.empty()) {
       reading_partial_ = true;
@@ -127,14 +122,14 @@ void ClientSession::onRead(size_t nread) {
   } else {
     input = std::string_view(pool_.worker.readScratch().data(), nread);
   }
-  if (closing_) return;  // after QUIT or a protocol error: dropped
+  if (readsDropped()) return;  // after QUIT or a protocol error: dropped
   if (partial_) {
     input.remove_prefix(completePartial(input));
-    if (partial_ || retired_ || closing_) return;
+    if (partial_ || readsDropped()) return;
   }
   resp::RequestDecoder& decoder = pool_.worker.requestDecoder();
   size_t used = processInput(input, decoder);
-  if (!retired_ && !closing_ && used < input.size()) {
+  if (!readsDropped() && used < input.size()) {
     // The cut request's state goes with its bytes, copied: the worker's decoder keeps its
     // grown argument vectors for the other clients, and starts over.
     partial_ = std::make_unique<PartialRequest>(decoder, input.substr(used));
@@ -149,8 +144,8 @@ size_t ClientSession::completePartial(std::string_view input) {
   size_t used = 0;
   while (true) {
     size_t done = processInput(partial_->bytes(), partial_->decoder());
-    if (retired_) return input.size();
-    if (done != 0 || closing_) break;
+    if (retired()) return input.size();
+    if (done != 0 || readsDropped()) break;
     if (used == input.size()) return used;
     used += partial_->take(input.substr(used));
   }
@@ -161,7 +156,7 @@ size_t ClientSession::completePartial(std::string_view input) {
 // Decodes and dispatches every complete request in `input`; returns the bytes consumed.
 size_t ClientSession::processInput(std::string_view input, resp::RequestDecoder& decoder) {
   size_t used = 0;
-  while (!closing_ && used < input.size()) {
+  while (!readsDropped() && used < input.size()) {
     std::string_view pending = input.substr(used);
     // Per request: an AUTH earlier in this input lifts the limits for the next one.
     decoder.setAuthenticated(client_.authenticated);
@@ -174,10 +169,13 @@ size_t ClientSession::processInput(std::string_view input, resp::RequestDecoder&
     std::string_view raw = pending.substr(0, decoder.consumed());
     used += decoder.consumed();
     if (decoder.argv().empty()) continue;
-    request_bytes_ = raw.size();
-    dispatching_ = decoder.argv();
-    dispatch(decoder.argv(), raw, decoder.isInline());
-    dispatching_ = {};
+    Request request;
+    request.argv = decoder.argv();
+    request.raw = raw;
+    request.is_inline = decoder.isInline();
+    request.received_ns = loop_.nowNs();
+    request.bytes = raw.size();
+    dispatcher_.dispatch(request);
   }
   return used;
 }
@@ -186,203 +184,19 @@ size_t ClientSession::processInput(std::string_view input, resp::RequestDecoder&
 void ClientSession::protocolError(const resp::RequestDecoder& decoder) {
   shared_.protocol_error_closes.fetch_add(1, std::memory_order_relaxed);
   pool_.counters().countError(stats::ProxyError::kProtocol);
-  command_id_ = stats::unknownCommandId();
-  received_ns_ = loop_.nowNs();
-  rejected_ = true;
-  request_bytes_ = 0;
+  Request request;
+  request.command_id = stats::unknownCommandId();
+  request.received_ns = loop_.nowNs();
+  request.rejected = true;
   std::string bytes;
   resp::appendError(bytes, "ERR " + std::string(decoder.errorMessage()));
-  reply(std::move(bytes), true);
-}
-
-void ClientSession::dispatch(Argv argv, std::string_view raw, bool is_inline) {
-  const command::CommandSpec* spec = command::resolve(argv);
-  if (pool_.worker.counting()) ++pool_.counters().requests;
-  command_id_ = stats::commandId(spec);
-  received_ns_ = loop_.nowNs();
-  rejected_ = false;
-  silent_ = client_.replies_off || client_.skip_next;
-  client_.skip_next = false;
-  client_.last_active_ms = received_ns_ / 1000000;
-  if (spec == nullptr) return reject(stats::ProxyError::kUnsupported, unknownCommandError(argv));
-  if (!command::arityOk(*spec, argv.size())) {
-    return reject(stats::ProxyError::kUnsupported,
-                  "ERR wrong number of arguments for '" + std::string(spec->name) + "' command");
-  }
-  if (!client_.authenticated && !allowedBeforeAuth(*spec)) {
-    return reject(stats::ProxyError::kAuth, "NOAUTH Authentication required.");
-  }
-  client_.last_command = spec->name;
-  command::Routing routing = command::routingOf(*spec, argv);
-  switch (routing) {
-    case command::Routing::kLocal:
-      return runLocal(*spec, argv);
-    case command::Routing::kUnsupported:
-      if (spec->unsupported_reason.empty()) {
-        return reject(stats::ProxyError::kUnsupported, notSupportedError(spec->name));
-      }
-      return reject(stats::ProxyError::kUnsupported,
-                    "ERR " + std::string(spec->unsupported_reason));
-    case command::Routing::kPinned:
-      return reject(stats::ProxyError::kUnsupported, notSupportedError(spec->name));
-    case command::Routing::kAllServers:
-      if (spec->name == "scan") return scan(argv);
-      return fanOut(*spec, argv, raw, is_inline);
-    case command::Routing::kSingleKey:
-    case command::Routing::kSameServerKeys:
-    case command::Routing::kSplit:
-      return forward(*spec, routing, argv, raw, is_inline);
-  }
-}
-
-void ClientSession::runLocal(const command::CommandSpec& spec, Argv argv) {
-  if (runSessionCommand(spec, argv)) return;
-  std::string bytes;
-  if (!runLocalCommand(spec, argv, pool_.config, client_, bytes)) {
-    return reject(stats::ProxyError::kUnsupported, notSupportedError(spec.name));
-  }
-  if (spec.name == "client|setname" || spec.name == "hello" || spec.name == "reset") {
-    shared_.registry.rename(client_.id, client_.name);
-  }
-  reply(std::move(bytes), client_.quit);
-}
-
-void ClientSession::forward(const command::CommandSpec& spec, command::Routing routing, Argv argv,
-                            std::string_view raw, bool is_inline) {
-  Route route = pool_.router.route(spec, routing, argv, pool_);
-  if (route.kind == Route::Kind::kError) {
-    bool crossed = route.error.starts_with("CROSSSLOT");
-    if (crossed) pool_.counters().countError(stats::ProxyError::kCrossSlot);
-    rejected_ = crossed;
-    return replyError(route.error);
-  }
-  if (shared_.config.process.hotkeys && pool_.worker.counting()) {
-    for (uint32_t i : pool_.router.keyIndexes())
-      pool_.worker.stats().recordKey(pool_.index, argv[i]);
-  }
-  if (route.kind == Route::Kind::kSeveralServers) return split(spec, argv);
-  if (is_inline) {
-    // Inline requests follow Redis's quoting rules; the server gets the decoded arguments.
-    pool_.request_scratch.clear();
-    resp::appendCommand(pool_.request_scratch, argv);
-    raw = pool_.request_scratch;
-  }
-  sendTo(route.server, raw);
-}
-
-void ClientSession::sendTo(uint32_t server, std::string_view request) {
-  PendingRequest& pending = enqueue();
-  pending.expect(1);
-  pending.silent = silent_;
-  pending.command_id = command_id_;
-  pending.received_ns = received_ns_;
-  pending.server = server;
-  backend::ServerConnection& connection = pool_.servers.connectionFor(server, client_.id);
-  if (!connection.send(request, &pending, 0, pending.ticket(0))) {
-    pool_.counters().countError(stats::ProxyError::kBackendDown);
-    pending.onFailure(0, connection.lastError());
-  } else if (connection.full()) {
-    waitFor(connection);
-  }
-}
-
-// A request on several servers rides on the same connections as the client's single-server
-// requests, so each part keeps its order with them (a client reads its own writes).
-void ClientSession::sendParts(std::span<const uint32_t> parts, std::unique_ptr<Merger> merger,
-                              std::string_view request, const Splitter* splitter,
-                              uint64_t hold_ms) {
-  PendingRequest& pending = enqueue();
-  pending.expect(static_cast<uint32_t>(parts.size()), std::move(merger));
-  pending.silent = silent_;
-  pending.command_id = command_id_;
-  pending.received_ns = received_ns_;
-  pending.part_servers.assign(parts.begin(), parts.end());
-  // A part refused at once completes synchronously; only the last one can complete the
-  // request (and pop it), so `pending` is not touched after the loop.
-  for (uint32_t p = 0; p < parts.size(); ++p) {
-    backend::ServerConnection& connection = pool_.servers.connectionFor(parts[p], client_.id);
-    if (!connection.send(splitter != nullptr ? splitter->partRequest(p) : request, &pending, p,
-                         pending.ticket(p), hold_ms)) {
-      pool_.counters().countError(stats::ProxyError::kBackendDown);
-      pending.onFailure(p, connection.lastError());
-    } else if (connection.full()) {
-      waitFor(connection);
-    }
-  }
-}
-
-// MGET, MSET, DEL ... whose keys landed on several servers: one sub-command per server.
-void ClientSession::split(const command::CommandSpec& spec, Argv argv) {
-  MergeKind kind{};
-  if (!mergeKindOf(spec.name, kind)) {
-    return reject(stats::ProxyError::kUnsupported, severalServersError(spec.name));
-  }
-  Splitter& splitter = pool_.splitter;
-  if (!splitter.split(argv, pool_.router.keyIndexes(), pool_.router.keyServers(),
-                      pool_.servers.serverCount())) {
-    spdlog::warn("client {}: out of memory splitting a {} over servers", client_.id, spec.name);
-    return replyError(kOutOfMemoryError);
-  }
-  ++pool_.counters().split_commands;
-  pool_.counters().fragments += splitter.parts();
-  sendParts(splitter.partServers(),
-            makeMerger(kind, pool_, splitter.partServers(), splitter.keyParts()), {}, &splitter);
-  splitter.releaseLarge();  // the connections copied their parts
-}
-
-// Whole-keyspace commands: the request as it came, to every server of the pool.
-void ClientSession::fanOut(const command::CommandSpec& spec, Argv argv, std::string_view raw,
-                           bool is_inline) {
-  MergeKind kind{};
-  if (!mergeKindOf(spec.name, kind)) {
-    return reject(stats::ProxyError::kUnsupported, severalServersError(spec.name));
-  }
-  uint64_t hold_ms = 0;
-  if (spec.name == "wait") {
-    WaitCheck wait = checkWait(argv, pool_.config.timeout_ms);
-    if (wait.verdict == WaitCheck::Verdict::kRefused) {
-      return reject(stats::ProxyError::kUnsupported, wait.error);
-    }
-    if (wait.verdict == WaitCheck::Verdict::kBadArgument) return replyError(wait.error);
-    hold_ms = wait.timeout_ms;
-  }
-  if (is_inline) {
-    pool_.request_scratch.clear();
-    resp::appendCommand(pool_.request_scratch, argv);
-    raw = pool_.request_scratch;
-  }
-  sendParts(pool_.every_server, makeMerger(kind, pool_, pool_.every_server), raw, nullptr, hold_ms);
-}
-
-// SCAN: the client's cursor names the server to ask and that server's own cursor.
-void ClientSession::scan(Argv argv) {
-  std::optional<ScanCursor> cursor = ScanCursor::decode(argv[1], pool_.servers.serverCount());
-  if (!cursor) {
-    rejected_ = true;
-    return replyError("ERR invalid cursor");
-  }
-  std::array<char, 24> digits{};
-  auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), cursor->cursor);
-  std::vector<std::string_view>& args = pool_.argv_scratch;
-  args.assign(argv.begin(), argv.end());
-  args[1] = std::string_view(digits.data(), static_cast<size_t>(end - digits.data()));
-  pool_.request_scratch.clear();
-  resp::appendCommand(pool_.request_scratch, args);
-  uint32_t server = cursor->server;
-  sendParts(std::span<const uint32_t>(&server, 1), makeScanMerger(pool_, server),
-            pool_.request_scratch);
-}
-
-void ClientSession::reject(stats::ProxyError kind, std::string_view message) {
-  pool_.counters().countError(kind);
-  rejected_ = true;
-  replyError(message);
+  reply(request, std::move(bytes), true);
 }
 
 // Redis's commandstats rule: a rejected call counts only as rejected; a call that ran counts,
 // and as failed when its reply is an error.
 void ClientSession::recordReply(uint16_t command_id, uint64_t received_ns, bool rejected,
-                                std::string_view reply, Argv argv,
+                                std::string_view reply, std::span<const std::string_view> argv,
                                 std::span<const uint32_t> servers) {
   uint64_t duration_us = (loop_.nowNs() - received_ns) / 1000;
   stats::SlowLog& slowlog = shared_.slowlog(pool_.index);
@@ -392,7 +206,7 @@ void ClientSession::recordReply(uint16_t command_id, uint64_t received_ns, bool 
     // then names the command only.
     std::string_view name = stats::commandName(command_id);
     const command::CommandSpec* spec = command::lookup(name);
-    if (argv.empty()) argv = Argv(&name, 1);
+    if (argv.empty()) argv = std::span<const std::string_view>(&name, 1);
     // Redis leaves out the commands flagged skip_slowlog (EXEC ...); the log redacts
     // secrets (AUTH, HELLO AUTH ...) itself.
     if (spec == nullptr || !spec->hasFlag(command::kSkipSlowlog)) {
@@ -413,33 +227,27 @@ void ClientSession::recordReply(uint16_t command_id, uint64_t received_ns, bool 
   pool_.worker.stats().recordCommand(command_id, duration_us, outcome);
 }
 
-void ClientSession::replyError(std::string_view message) {
-  std::string bytes;
-  resp::appendError(bytes, message);
-  reply(std::move(bytes));
-}
-
-void ClientSession::reply(std::string bytes, bool close_after) {
+void ClientSession::reply(const Request& request, std::string bytes, bool close_after) {
   if (queue_.empty() && !close_after) {
-    recordReply(command_id_, received_ns_, rejected_, bytes, dispatching_);
-    if (silent_) return;
+    recordReply(request.command_id, request.received_ns, request.rejected, bytes, request.argv);
+    if (request.silent) return;
     const size_t size = bytes.size();
     stream_->write(std::move(bytes));
     noteOutput(size);
     checkOutputLimit();
     return;
   }
-  PendingRequest& pending = enqueue();
+  PendingRequest& pending = enqueue(request);
   pending.complete(std::move(bytes));
-  pending.command_id = command_id_;
-  pending.received_ns = received_ns_;
-  pending.rejected = rejected_;
-  pending.silent = silent_;
+  pending.command_id = request.command_id;
+  pending.received_ns = request.received_ns;
+  pending.rejected = request.rejected;
+  pending.silent = request.silent;
   if (close_after) {
     pending.setCloseAfter();
     // Nothing after QUIT or a protocol error is processed, or kept: it is still read (and
     // dropped), so the close that follows is a FIN, not a reset over unread bytes.
-    closing_ = true;
+    if (!retired()) lifecycle_ = Lifecycle::kClosing;
     resumeReading();
   }
   if (&pending != &queue_.front()) return hold(pending);
@@ -447,13 +255,13 @@ void ClientSession::reply(std::string bytes, bool close_after) {
 }
 
 void ClientSession::onRequestComplete(PendingRequest& request) {
-  if (retired_) return;
+  if (retired()) return;
   if (&request != &queue_.front()) return hold(request);
   writeCompleted();
 }
 
 bool ClientSession::writeNow(PendingRequest& request, std::string_view bytes) {
-  if (retired_ || &request != &queue_.front()) return false;
+  if (retired() || &request != &queue_.front()) return false;
   if (!request.silent) {
     // The stream copies the reply, as large as the server made it. If that copy cannot be
     // allocated, the request keeps its reply instead, or an out-of-memory error in its place.
@@ -470,7 +278,7 @@ bool ClientSession::writeNow(PendingRequest& request, std::string_view bytes) {
 }
 
 bool ClientSession::canWriteNow(PendingRequest& request) {
-  return !retired_ && &request == &queue_.front();
+  return !retired() && &request == &queue_.front();
 }
 
 void ClientSession::writePiece(PendingRequest& request, std::string_view bytes) {
@@ -495,7 +303,7 @@ void ClientSession::hold(PendingRequest& request) {
 }
 
 void ClientSession::writeCompleted() {
-  while (!retired_ && queue_.frontDone()) {
+  while (!retired() && queue_.frontDone()) {
     PendingRequest& front = queue_.front();
     held_reply_bytes_ -= front.heldBytes();
     if (!front.written) {
@@ -512,8 +320,8 @@ void ClientSession::writeCompleted() {
     queue_.pop();
     if (close_after) return finishAfterWrites();
   }
-  if (retired_) return;
-  if (draining_ && queue_.empty()) return finishAfterWrites();
+  if (retired()) return;
+  if (lifecycle_ == Lifecycle::kDraining && queue_.empty()) return finishAfterWrites();
   checkOutputLimit();
 }
 
@@ -543,7 +351,7 @@ void ClientSession::onStreamEnd(int status) {
     return drain();
   }
   // One end per connection in the stats: a failed write after the client's EOF is not another.
-  if (!draining_) ++pool_.counters().client_err;
+  if (lifecycle_ != Lifecycle::kDraining) ++pool_.counters().client_err;
   close();
 }
 

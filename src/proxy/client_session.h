@@ -1,7 +1,11 @@
 // ClientSession: one client connection, from the bytes it sends to the replies it gets back,
-// in its order. Owns the client's Stream, a request cut by a read, and PendingQueue. The
-// Worker creates it on accept and frees it (deferred, outside any of its callbacks) after it
-// calls SessionOwner::retire(). See client_session.cc for the flow of one request.
+// in its order. It is the connection part: it owns the client's Stream, a request cut by a read
+// (PartialRequest), the PendingQueue of replies owed, the output limit and the backpressure,
+// and it writes completed replies in request order. What a request does is the Dispatcher's
+// (dispatcher.h), which it owns with the client's ClientState (client_state.h); it implements
+// the AdminHost the admin commands see (admin_commands.h). The Worker creates it on accept and
+// frees it (deferred, outside any of its callbacks) after it calls SessionOwner::retire(). See
+// client_session.cc for the flow of one request.
 #pragma once
 
 #include <cstdint>
@@ -13,13 +17,14 @@
 
 #include "backend/server_connection.h"
 #include "net/stream.h"
+#include "proxy/admin_commands.h"
 #include "proxy/client_registry.h"
-#include "proxy/fanout.h"
-#include "proxy/local_commands.h"
-#include "proxy/merger.h"
+#include "proxy/client_state.h"
+#include "proxy/dispatcher.h"
 #include "proxy/output_limit.h"
 #include "proxy/partial_request.h"
 #include "proxy/pending_queue.h"
+#include "proxy/request.h"
 #include "resp/request_decoder.h"
 #include "stats/command_index.h"
 #include "stats/counters.h"
@@ -45,7 +50,8 @@ class SessionOwner {
 
 class ClientSession final : public net::StreamEvents,
                             public CompletionListener,
-                            public backend::QueueWaiter {
+                            public backend::QueueWaiter,
+                            public AdminHost {
  public:
   ClientSession(net::Loop& loop, net::Stream::Kind kind, uint64_t id, PoolRuntime& pool,
                 SharedState& shared, SessionOwner& owner);
@@ -54,15 +60,23 @@ class ClientSession final : public net::StreamEvents,
   ClientSession& operator=(const ClientSession&) = delete;
 
   net::Stream& stream() { return *stream_; }
-  uint64_t id() const { return client_.id; }
+  [[nodiscard]] uint64_t id() const { return client_.id; }
   PoolRuntime& pool() { return pool_; }
-  bool retired() const { return retired_; }
+  [[nodiscard]] bool retired() const { return lifecycle_ == Lifecycle::kRetired; }
   // Starts reading requests (after the listener accepted into stream()).
   void start();
   // Shutdown: read nothing more, close once the replies already owed are written.
   void drain();
   // Closes now, cancelling whatever is still pending.
   void close();
+
+  // For the Dispatcher: the reply to `request`, written now when nothing is owed before it,
+  // else queued in order; `close_after` (QUIT, a protocol error) closes once it is written.
+  void reply(const Request& request, std::string bytes, bool close_after = false);
+  // A queue entry for a request sent to servers (counted against client_queue_limit).
+  PendingRequest& enqueue(const Request& request);
+  // The client is not read until `connection` has room (server_queue_limit).
+  void waitFor(backend::ServerConnection& connection);
 
   // net::StreamEvents
   uv_buf_t readBuffer(size_t suggested) override;
@@ -76,43 +90,38 @@ class ClientSession final : public net::StreamEvents,
   void onReplyBroken(PendingRequest& request) override;
   // backend::QueueWaiter
   void onQueueRoom(backend::ServerConnection& connection) override;
+  // AdminHost (session_admin.cc)
+  ClientRegistry& registry() override;
+  stats::SlowLog& slowlog() override;
+  [[nodiscard]] const config::Process& process() const override;
+  [[nodiscard]] uint32_t poolIndex() const override;
+  bool servedHere(const KillSink* owner) const override;
+  void forEachLocalClient(const ClientVisit& visit) override;
+  [[nodiscard]] ClientEntry identity() const override;
+  [[nodiscard]] ClientActivity activity() const override;
+  void info(Request& request, uint32_t sections) override;
 
  private:
-  using Argv = std::span<const std::string_view>;
+  // Where the connection is in its life. Each state only moves forward.
+  enum class Lifecycle : uint8_t {
+    kOpen,      // requests are read and dispatched
+    kDraining,  // shutdown or the client's EOF: reading stopped, the replies owed still go out
+    kClosing,   // after QUIT or a protocol error: reads are dropped, the replies owed go out
+    kRetired,   // retire() was called: nothing more happens
+  };
+  // No request is dispatched any more (a read is dropped).
+  [[nodiscard]] bool readsDropped() const {
+    return lifecycle_ == Lifecycle::kClosing || lifecycle_ == Lifecycle::kRetired;
+  }
 
   size_t processInput(std::string_view input, resp::RequestDecoder& decoder);
   void protocolError(const resp::RequestDecoder& decoder);
-  void dispatch(Argv argv, std::string_view raw, bool is_inline);
-  void runLocal(const command::CommandSpec& spec, Argv argv);
-  void forward(const command::CommandSpec& spec, command::Routing routing, Argv argv,
-               std::string_view raw, bool is_inline);
-  void sendTo(uint32_t server, std::string_view request);
-  void split(const command::CommandSpec& spec, Argv argv);
-  void fanOut(const command::CommandSpec& spec, Argv argv, std::string_view raw, bool is_inline);
-  void scan(Argv argv);
-  // session_commands.cc
-  bool runSessionCommand(const command::CommandSpec& spec, Argv argv);
-  void info(Argv argv);
   void noteAddresses();
-  ClientEntry identity() const;
-  void describe(const ClientEntry& entry, std::string& out) const;
-  void clientList(Argv argv, std::string& out);
-  void clientKill(Argv argv, std::string& out);
-  void clientReply(Argv argv, std::string& out);
-  void configGet(Argv argv, std::string& out);
-  // Sends one request per part to parts[p]: the splitter's part p when given, else `request`
-  // to each. `merger` makes the client's reply. `hold_ms`: how long each server may hold the
-  // request on purpose (WAIT's timeout, see wait_limit.h).
-  void sendParts(std::span<const uint32_t> parts, std::unique_ptr<Merger> merger,
-                 std::string_view request, const Splitter* splitter = nullptr,
-                 uint64_t hold_ms = 0);
-  void replyError(std::string_view message);
-  void reject(stats::ProxyError kind, std::string_view message);
   // Counts a reply written (or dropped by CLIENT REPLY) and logs it when slow, naming the
   // servers it went to.
   void recordReply(uint16_t command_id, uint64_t received_ns, bool rejected, std::string_view reply,
-                   Argv argv = {}, std::span<const uint32_t> servers = {});
-  void reply(std::string bytes, bool close_after = false);
+                   std::span<const std::string_view> argv = {},
+                   std::span<const uint32_t> servers = {});
   void writeCompleted();
   void hold(PendingRequest& request);
   void finishAfterWrites();
@@ -121,9 +130,7 @@ class ClientSession final : public net::StreamEvents,
   void checkOutputLimit();
   size_t completePartial(std::string_view input);
   // Backpressure (client_queue_limit, server_queue_limit): session_backpressure.cc.
-  PendingRequest& enqueue();
   void dequeued(const PendingRequest& request);
-  void waitFor(backend::ServerConnection& connection);
   void forgetQueueWaits();
   void pauseReading();
   void resumeReading();
@@ -138,25 +145,17 @@ class ClientSession final : public net::StreamEvents,
   std::unique_ptr<PartialRequest> partial_;
   PendingQueue queue_;
   ClientState client_;
+  Dispatcher dispatcher_;
   size_t held_reply_bytes_ = 0;
   std::unique_ptr<OutputLimit> output_limit_;  // null without client_output_buffer_limit
   // Backpressure: what the queue counts against client_queue_limit, and the server
   // connections over server_queue_limit that this client is not read for.
   uint64_t queued_bytes_ = 0;
   std::vector<backend::ServerConnection*> waiting_on_;
-  size_t request_bytes_ = 0;  // the size of the request being dispatched
-  // The request being dispatched, for the command stats of its reply.
-  stats::CommandId command_id_ = 0;
-  uint64_t received_ns_ = 0;
-  bool rejected_ = false;
-  bool silent_ = false;  // CLIENT REPLY OFF/SKIP: the request being dispatched gets no reply
-  Argv dispatching_;     // the request being dispatched: its reply, if immediate, is logged whole
   bool reading_partial_ = false;   // the read in progress lands in partial_, not the scratch
   bool over_queue_limit_ = false;  // client_queue_limit reached, not yet back under half
   bool read_paused_ = false;       // stopped reading for backpressure
-  bool closing_ = false;           // no more requests are read; retire() is called or coming
-  bool draining_ = false;
-  bool retired_ = false;
+  Lifecycle lifecycle_ = Lifecycle::kOpen;
 };
 
 }  // namespace shardis::proxy

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "proxy/local_commands.h"
+#include "proxy/client_state.h"
 
 namespace shardis::proxy {
 

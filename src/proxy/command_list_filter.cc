@@ -2,8 +2,6 @@
 
 #include <fnmatch.h>
 
-#include <algorithm>
-#include <cctype>
 #include <vector>
 
 #include "command/ascii.h"
@@ -28,8 +26,7 @@ std::optional<CommandListFilter> CommandListFilter::parse(std::span<const std::s
     filter.kind_ = Kind::kAclCategory;
     // Redis compares category names without case; its own names are lowercase.
     std::string name(argv[4]);
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (char& c : name) c = static_cast<char>(command::foldCase(c));
     filter.arg_ = "+@" + name + "\r\n";
   } else if (command::isKeyword(type, "pattern")) {
     filter.kind_ = Kind::kPattern;

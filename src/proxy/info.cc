@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 
+#include "command/ascii.h"
 #include "proxy/info_process.h"
 #include "proxy/local_commands.h"
 #include "proxy/worker.h"
@@ -201,13 +202,6 @@ class InfoMerger final : public Merger {
   ServersInfo servers_;
 };
 
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 }  // namespace
 
 uint32_t infoSections(std::span<const std::string_view> argv) {
@@ -234,7 +228,7 @@ uint32_t infoSections(std::span<const std::string_view> argv) {
   uint32_t sections = 0;
   for (std::string_view name : argv.subspan(1)) {
     for (const auto& [known, bits] : kNames) {
-      if (equalsIgnoreCase(name, known)) sections |= bits;
+      if (command::isKeyword(name, known)) sections |= bits;
     }
   }
   return sections;

@@ -11,8 +11,10 @@
 #include <optional>
 #include <vector>
 
+#include "command/ascii.h"
 #include "proxy/client_setinfo.h"
 #include "proxy/command_getkeys.h"
+#include "proxy/command_handlers.h"
 #include "proxy/command_list_filter.h"
 #include "proxy/help_text.h"
 #include "resp/encoder.h"
@@ -22,13 +24,6 @@ namespace shardis::proxy {
 namespace {
 
 using Argv = std::span<const std::string_view>;
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 // Redis replaces newlines in echoed arguments so that the error stays one line.
 std::string oneLine(std::string_view text) {
@@ -154,7 +149,7 @@ void hello(Argv argv, const config::Pool& pool, ClientState& client, std::string
   std::string name = client.name;
   for (size_t i = 2; i < argv.size(); ++i) {
     bool more = i + 1 < argv.size();
-    if (equalsIgnoreCase(argv[i], "AUTH") && i + 2 < argv.size()) {
+    if (command::isKeyword(argv[i], "auth") && i + 2 < argv.size()) {
       std::string error;
       if (!checkCredentials(argv[i + 1], argv[i + 2], pool, error)) {
         resp::appendError(out, error);
@@ -162,7 +157,7 @@ void hello(Argv argv, const config::Pool& pool, ClientState& client, std::string
       }
       authenticated = true;
       i += 2;
-    } else if (equalsIgnoreCase(argv[i], "SETNAME") && more) {
+    } else if (command::isKeyword(argv[i], "setname") && more) {
       name = argv[++i];
     } else {
       resp::appendError(out, "ERR Syntax error in HELLO option '" + oneLine(argv[i]) + "'");
@@ -183,8 +178,7 @@ void hello(Argv argv, const config::Pool& pool, ClientState& client, std::string
 }
 
 // Commands the proxy refuses outright are left out of its COMMAND listings, so that a client
-// library that adapts to the server's command list does not offer them. So are the later
-// Redis subcommands the proxy answers (unlisted): the listings stay redis-server 7.0's.
+// library that adapts to the server's command list does not offer them.
 bool offered(const command::CommandSpec& spec) {
   return spec.listed && spec.routing != command::Routing::kUnsupported;
 }
@@ -278,54 +272,19 @@ void commandAll(std::string& out) {
   out.append(body);
 }
 
-bool commandCommand(std::string_view name, Argv argv, std::string& out) {
-  if (name == "command") {
-    commandAll(out);
-  } else if (name == "command|count") {
-    resp::appendInteger(out, static_cast<int64_t>(offeredCount()));
-  } else if (name == "command|info") {
-    commandInfo(argv.subspan(2), out);
-  } else if (name == "command|docs") {
-    commandDocs(argv.subspan(2), out);
-  } else if (name == "command|list") {
-    commandList(argv, out);
-  } else if (name == "command|getkeys") {
-    commandGetkeys(argv, out);
-  } else if (name == "command|getkeysandflags") {
-    commandGetkeysAndFlags(argv, out);
-  } else {
-    return false;
+void clientSetname(CommandCall& call) {
+  std::string_view name = call.request.argv[2];
+  if (name.find_first_of(" \n\r") != std::string_view::npos) {
+    return resp::appendError(
+        call.out, "ERR Client names cannot contain spaces, newlines or special characters.");
   }
-  return true;
+  call.client.name = name;
+  resp::appendStatus(call.out, "OK");
 }
 
-bool clientCommand(std::string_view name, Argv argv, ClientState& client, std::string& out) {
-  if (name == "client|setname") {
-    if (argv[2].find_first_of(" \n\r") != std::string_view::npos) {
-      resp::appendError(out,
-                        "ERR Client names cannot contain spaces, newlines or special characters.");
-      return true;
-    }
-    client.name = argv[2];
-    resp::appendStatus(out, "OK");
-  } else if (name == "client|getname") {
-    if (client.name.empty()) {
-      resp::appendNullBulk(out);
-    } else {
-      resp::appendBulk(out, client.name);
-    }
-  } else if (name == "client|id") {
-    resp::appendInteger(out, static_cast<int64_t>(client.id));
-  } else if (name == "client|setinfo") {
-    clientSetinfo(argv, client, out);
-  } else if (name == "client|no-touch") {
-    clientNoTouch(argv, out);
-  } else if (name == "client|no-evict") {
-    resp::appendStatus(out, "OK");
-  } else {
-    return false;
-  }
-  return true;
+void clientGetname(CommandCall& call) {
+  if (call.client.name.empty()) return resp::appendNullBulk(call.out);
+  resp::appendBulk(call.out, call.client.name);
 }
 
 void time(std::string& out) {
@@ -336,11 +295,68 @@ void time(std::string& out) {
   resp::appendBulk(out, std::to_string(now.tv_usec));
 }
 
-}  // namespace
-
-bool allowedBeforeAuth(const command::CommandSpec& spec) {
-  return spec.hasFlag(command::kNoAuth) || spec.name == "quit";
+// Back to a fresh connection's state, as Redis does (logged out when a password is set).
+// After CLIENT REPLY OFF, RESET is answered; after SKIP it is the command skipped.
+void reset(CommandCall& call) {
+  if (call.client.reply_mode == ReplyMode::kOff) call.request.silent = false;
+  call.client.reset(call.pool.redis_auth.empty());
+  resp::appendStatus(call.out, "RESET");
 }
+
+void ok(CommandCall& call) { resp::appendStatus(call.out, "OK"); }
+
+// CLIENT, CONFIG and COMMAND HELP (help_text.h).
+void help(CommandCall& call) {
+  if (!appendHelp(*call.entry.spec, call.out)) resp::appendError(call.out, "ERR no help text");
+}
+
+constexpr NamedHandler kClientStateHandlers[] = {
+    {"ping", [](CommandCall& call) { ping(call.request.argv, call.out); }},
+    {"echo", [](CommandCall& call) { resp::appendBulk(call.out, call.request.argv[1]); }},
+    {"quit",
+     [](CommandCall& call) {
+       resp::appendStatus(call.out, "OK");
+       call.client.quit = true;
+     },
+     true},
+    {"select", [](CommandCall& call) { select(call.request.argv, call.pool, call.out); }},
+    {"auth", [](CommandCall& call) { auth(call.request.argv, call.pool, call.client, call.out); },
+     true},
+    {"hello", [](CommandCall& call) { hello(call.request.argv, call.pool, call.client, call.out); },
+     true},
+    {"reset", reset, true},
+    {"readonly", ok},
+    {"readwrite", ok},
+    {"time", [](CommandCall& call) { time(call.out); }},
+    {"command", [](CommandCall& call) { commandAll(call.out); }},
+    {"command|count",
+     [](CommandCall& call) {
+       resp::appendInteger(call.out, static_cast<int64_t>(offeredCount()));
+     }},
+    {"command|info",
+     [](CommandCall& call) { commandInfo(call.request.argv.subspan(2), call.out); }},
+    {"command|docs",
+     [](CommandCall& call) { commandDocs(call.request.argv.subspan(2), call.out); }},
+    {"command|list", [](CommandCall& call) { commandList(call.request.argv, call.out); }},
+    {"command|getkeys", [](CommandCall& call) { commandGetkeys(call.request.argv, call.out); }},
+    {"command|getkeysandflags",
+     [](CommandCall& call) { commandGetkeysAndFlags(call.request.argv, call.out); }},
+    {"command|help", help},
+    {"client|help", help},
+    {"config|help", help},
+    {"client|setname", clientSetname, true},
+    {"client|getname", clientGetname},
+    {"client|id",
+     [](CommandCall& call) {
+       resp::appendInteger(call.out, static_cast<int64_t>(call.client.id));
+     }},
+    {"client|setinfo",
+     [](CommandCall& call) { clientSetinfo(call.request.argv, call.client, call.out); }, true},
+    {"client|no-evict", ok},
+    {"client|no-touch", [](CommandCall& call) { clientNoTouch(call.request.argv, call.out); }},
+};
+
+}  // namespace
 
 std::string unknownCommandError(Argv argv) {
   const command::CommandSpec* container = command::lookup(argv[0]);
@@ -360,39 +376,18 @@ std::string unknownCommandError(Argv argv) {
                  "', with args beginning with: " + args);
 }
 
+std::span<const NamedHandler> clientStateHandlers() { return kClientStateHandlers; }
+
 bool runLocalCommand(const command::CommandSpec& spec, Argv argv, const config::Pool& pool,
                      ClientState& client, std::string& out) {
-  std::string_view name = spec.name;
-  if (appendHelp(spec, out)) return true;
-  if (name == "ping") {
-    ping(argv, out);
-  } else if (name == "echo") {
-    resp::appendBulk(out, argv[1]);
-  } else if (name == "quit") {
-    resp::appendStatus(out, "OK");
-    client.quit = true;
-  } else if (name == "select") {
-    select(argv, pool, out);
-  } else if (name == "auth") {
-    auth(argv, pool, client, out);
-  } else if (name == "hello") {
-    hello(argv, pool, client, out);
-  } else if (name == "reset") {
-    // Back to a fresh connection's state, as Redis does (logged out when a password is set).
-    client.name.clear();
-    client.authenticated = pool.redis_auth.empty();
-    resp::appendStatus(out, "RESET");
-  } else if (name == "readonly" || name == "readwrite") {
-    resp::appendStatus(out, "OK");
-  } else if (name == "time") {
-    time(out);
-  } else if (name.starts_with("command")) {
-    return commandCommand(name, argv, out);
-  } else if (name.starts_with("client|")) {
-    return clientCommand(name, argv, client, out);
-  } else {
+  const CommandEntry& entry = commandEntry(stats::commandId(&spec));
+  if (entry.route != RouteClass::kLocal || entry.handler == nullptr || entry.needs_session) {
     return false;
   }
+  Request request;
+  request.argv = argv;
+  CommandCall call{entry, request, pool, client, out};
+  entry.handler(call);
   return true;
 }
 

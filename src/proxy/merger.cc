@@ -323,36 +323,6 @@ void PartMerger::finish(std::string& reply) {
   resp::appendError(reply, error_);
 }
 
-bool mergeKindOf(std::string_view name, MergeKind& kind) {
-  static constexpr std::pair<std::string_view, MergeKind> kKinds[] = {
-      {"del", MergeKind::kSum},
-      {"unlink", MergeKind::kSum},
-      {"exists", MergeKind::kSum},
-      {"touch", MergeKind::kSum},
-      {"dbsize", MergeKind::kSum},
-      {"mset", MergeKind::kAllOk},
-      {"flushdb", MergeKind::kAllOk},
-      {"flushall", MergeKind::kAllOk},
-      {"script|flush", MergeKind::kAllOk},
-      {"mget", MergeKind::kMget},
-      {"keys", MergeKind::kConcat},
-      {"randomkey", MergeKind::kRandomKey},
-      {"script|load", MergeKind::kSameString},
-      {"script|exists", MergeKind::kAllOnes},
-      {"wait", MergeKind::kMin},
-      {"lastsave", MergeKind::kMin},
-      {"script|kill", MergeKind::kKill},
-      {"function|kill", MergeKind::kKill},
-  };
-  for (const auto& [command, merge] : kKinds) {
-    if (command == name) {
-      kind = merge;
-      return true;
-    }
-  }
-  return false;
-}
-
 std::unique_ptr<Merger> makeMerger(MergeKind kind, const ServerNames& servers,
                                    std::span<const uint32_t> part_servers,
                                    std::span<const uint32_t> key_parts) {

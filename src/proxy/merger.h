@@ -30,6 +30,7 @@ class ServerNames {
   ~ServerNames() = default;
 };
 
+// A command's kind is in its entry of the proxy's command table (command_handlers.h).
 enum class MergeKind : uint8_t {
   kSum,         // DEL, UNLINK, EXISTS, TOUCH, DBSIZE: the sum of the integers
   kAllOk,       // MSET, FLUSHDB, FLUSHALL, SCRIPT FLUSH: +OK when every part said OK
@@ -44,10 +45,6 @@ enum class MergeKind : uint8_t {
 
 // "-BUSY ...\r\n" from `server_name` as the client gets it: "BUSY server s1: ..." (no '-').
 std::string serverError(std::string_view server_name, std::string_view raw);
-
-// How the parts of `name` (a command or "script|load"-style subcommand name) merge; false
-// when the command has no fan-out merge.
-bool mergeKindOf(std::string_view name, MergeKind& kind);
 
 // `part_servers`: the server of each part. `key_parts` (kMget only): the part of each key, in
 // the client's order.

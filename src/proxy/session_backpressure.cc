@@ -13,9 +13,9 @@
 
 namespace shardis::proxy {
 
-PendingRequest& ClientSession::enqueue() {
+PendingRequest& ClientSession::enqueue(const Request& request) {
   PendingRequest& pending = queue_.push();
-  pending.queued_bytes = request_bytes_ + backend::kRequestOverhead;
+  pending.queued_bytes = request.bytes + backend::kRequestOverhead;
   queued_bytes_ += pending.queued_bytes;
   uint64_t limit = shared_.config.process.client_queue_limit;
   if (limit != 0 && queued_bytes_ >= limit) {
@@ -53,7 +53,7 @@ void ClientSession::forgetQueueWaits() {
 }
 
 void ClientSession::pauseReading() {
-  if (read_paused_ || closing_) return;
+  if (read_paused_ || readsDropped()) return;
   read_paused_ = true;
   stream_->stopReading();
 }
@@ -61,8 +61,8 @@ void ClientSession::pauseReading() {
 // After QUIT or a protocol error nothing more is dispatched, so nothing holds reads back any
 // more: they are read and dropped. A drain stopped reading for good.
 void ClientSession::resumeReading() {
-  if (!read_paused_ || retired_ || draining_) return;
-  if (!closing_ && (over_queue_limit_ || !waiting_on_.empty())) return;
+  if (!read_paused_ || retired() || lifecycle_ == Lifecycle::kDraining) return;
+  if (lifecycle_ == Lifecycle::kOpen && (over_queue_limit_ || !waiting_on_.empty())) return;
   read_paused_ = false;
   if (stream_->startReading() != 0) close();
 }

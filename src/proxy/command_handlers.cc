@@ -1,0 +1,162 @@
+#include "proxy/command_handlers.h"
+
+#include <utility>
+#include <vector>
+
+#include "proxy/router.h"
+
+namespace shardis::proxy {
+
+namespace {
+
+// How the parts of each split or whole-keyspace command merge.
+constexpr std::pair<std::string_view, MergeKind> kMergeKinds[] = {
+    {"del", MergeKind::kSum},
+    {"unlink", MergeKind::kSum},
+    {"exists", MergeKind::kSum},
+    {"touch", MergeKind::kSum},
+    {"dbsize", MergeKind::kSum},
+    {"mset", MergeKind::kAllOk},
+    {"flushdb", MergeKind::kAllOk},
+    {"flushall", MergeKind::kAllOk},
+    {"script|flush", MergeKind::kAllOk},
+    {"mget", MergeKind::kMget},
+    {"keys", MergeKind::kConcat},
+    {"randomkey", MergeKind::kRandomKey},
+    {"script|load", MergeKind::kSameString},
+    {"script|exists", MergeKind::kAllOnes},
+    {"wait", MergeKind::kMin},
+    {"lastsave", MergeKind::kMin},
+    {"script|kill", MergeKind::kKill},
+    {"function|kill", MergeKind::kKill},
+};
+
+// Local in the command table but not answered yet: refused as not supported.
+constexpr std::string_view kNotAnsweredYet[] = {
+    "client|help",
+    "command|help",
+    "config|help",
+    "command|getkeysandflags",
+};
+
+RouteClass routeClassOf(command::Routing routing) {
+  switch (routing) {
+    case command::Routing::kLocal:
+      return RouteClass::kLocal;
+    case command::Routing::kSingleKey:
+      return RouteClass::kForwarded;
+    case command::Routing::kSameServerKeys:
+      return RouteClass::kSameServer;
+    case command::Routing::kSplit:
+      return RouteClass::kSplit;
+    case command::Routing::kAllServers:
+      return RouteClass::kAllServers;
+    case command::Routing::kPinned:
+      return RouteClass::kPinned;
+    case command::Routing::kUnsupported:
+      return RouteClass::kRefused;
+  }
+  return RouteClass::kRefused;
+}
+
+const NamedHandler* findHandler(std::span<const NamedHandler> list, std::string_view name) {
+  for (const NamedHandler& named : list) {
+    if (named.name == name) return &named;
+  }
+  return nullptr;
+}
+
+void setHandler(CommandEntry& entry, const NamedHandler& named, bool needs_session) {
+  entry.handler = named.handler;
+  entry.changes_client_state = named.changes_client_state;
+  entry.needs_session = needs_session;
+}
+
+void setMerge(CommandEntry& entry) {
+  for (const auto& [name, kind] : kMergeKinds) {
+    if (name != entry.spec->name) continue;
+    entry.has_merge = true;
+    entry.merge = kind;
+  }
+}
+
+void setLocalHandler(CommandEntry& entry) {
+  std::string_view name = entry.spec->name;
+  if (const NamedHandler* named = findHandler(clientStateHandlers(), name)) {
+    return setHandler(entry, *named, false);
+  }
+  if (const NamedHandler* named = findHandler(sessionHandlers(), name)) {
+    return setHandler(entry, *named, true);
+  }
+  for (std::string_view later : kNotAnsweredYet) {
+    if (later != name) continue;
+    entry.route = RouteClass::kRefused;
+    entry.refusal = notSupportedError(name);
+  }
+}
+
+// A split or whole-keyspace command is sent by the handler only when its parts can merge.
+void setRemoteHandler(CommandEntry& entry) {
+  setMerge(entry);
+  if (const NamedHandler* named = findHandler(allServersHandlers(), entry.spec->name)) {
+    return setHandler(entry, *named, true);
+  }
+  if (!entry.has_merge) return;
+  entry.handler = entry.route == RouteClass::kSplit ? splitHandler() : fanOutHandler();
+  entry.needs_session = true;
+}
+
+CommandEntry makeEntry(const command::CommandSpec& spec) {
+  CommandEntry entry;
+  entry.spec = &spec;
+  entry.route = routeClassOf(spec.routing);
+  // QUIT is not flagged no-auth, but Redis lets an unauthenticated client hang up.
+  entry.before_auth = spec.hasFlag(command::kNoAuth) || spec.name == "quit";
+  switch (entry.route) {
+    case RouteClass::kLocal:
+      setLocalHandler(entry);
+      break;
+    case RouteClass::kSplit:
+    case RouteClass::kAllServers:
+      setRemoteHandler(entry);
+      break;
+    case RouteClass::kPinned:
+      entry.refusal = notSupportedError(spec.name);
+      break;
+    case RouteClass::kRefused:
+      entry.refusal = spec.unsupported_reason.empty()
+                          ? notSupportedError(spec.name)
+                          : "ERR " + std::string(spec.unsupported_reason);
+      break;
+    case RouteClass::kForwarded:
+    case RouteClass::kSameServer:
+      break;
+  }
+  return entry;
+}
+
+// Entries in id order: the ids follow allCommands(), each container's subcommands after it.
+std::vector<CommandEntry> buildEntries() {
+  std::vector<CommandEntry> entries(stats::commandCount());
+  auto add = [&](const command::CommandSpec& spec) {
+    entries[stats::commandId(&spec)] = makeEntry(spec);
+  };
+  for (const command::CommandSpec& spec : command::allCommands()) {
+    add(spec);
+    for (const command::CommandSpec& sub : spec.subcommands) add(sub);
+  }
+  return entries;  // the unknown id's entry stays kRefused: its error names the request
+}
+
+const std::vector<CommandEntry>& entries() {
+  static const std::vector<CommandEntry> built = buildEntries();
+  return built;
+}
+
+}  // namespace
+
+const CommandEntry& commandEntry(stats::CommandId id) { return entries()[id]; }
+
+std::span<const CommandEntry> commandEntries() { return entries(); }
+
+}  // namespace shardis::proxy

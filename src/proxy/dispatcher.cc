@@ -1,0 +1,232 @@
+#include "proxy/dispatcher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "proxy/client_session.h"
+#include "proxy/local_commands.h"
+#include "proxy/router.h"
+#include "proxy/shared_state.h"
+#include "proxy/wait_limit.h"
+#include "proxy/worker.h"
+#include "resp/encoder.h"
+
+namespace shardis::proxy {
+
+void Dispatcher::dispatch(Request& request) {
+  Argv argv = request.argv;
+  const command::CommandSpec* spec = command::resolve(argv);
+  if (pool_.worker.counting()) ++pool_.counters().requests;
+  request.command_id = stats::commandId(spec);
+  request.silent = client_.takeReplySilence();
+  client_.last_active_ms = request.received_ns / 1000000;
+  if (spec == nullptr) {
+    return reject(request, stats::ProxyError::kUnsupported, unknownCommandError(argv));
+  }
+  if (!command::arityOk(*spec, argv.size())) {
+    return reject(request, stats::ProxyError::kUnsupported,
+                  "ERR wrong number of arguments for '" + std::string(spec->name) + "' command");
+  }
+  const CommandEntry& entry = commandEntry(request.command_id);
+  if (!client_.authenticated && !entry.before_auth) {
+    return reject(request, stats::ProxyError::kAuth, "NOAUTH Authentication required.");
+  }
+  client_.last_command = spec->name;
+  // XREAD and XREADGROUP with BLOCK are pinned whatever their entry says.
+  command::Routing routing = command::routingOf(*spec, argv);
+  if (routing == command::Routing::kPinned && entry.route != RouteClass::kPinned) {
+    return reject(request, stats::ProxyError::kUnsupported, notSupportedError(spec->name));
+  }
+  switch (entry.route) {
+    case RouteClass::kLocal:
+      return runLocal(entry, request);
+    case RouteClass::kPinned:
+    case RouteClass::kRefused:
+      return reject(request, stats::ProxyError::kUnsupported, entry.refusal);
+    case RouteClass::kAllServers:
+      return runHandler(entry, request);
+    case RouteClass::kForwarded:
+    case RouteClass::kSameServer:
+    case RouteClass::kSplit:
+      return forward(entry, routing, request);
+  }
+}
+
+void Dispatcher::runLocal(const CommandEntry& entry, Request& request) {
+  if (entry.handler == nullptr) {
+    return reject(request, stats::ProxyError::kUnsupported, notSupportedError(entry.spec->name));
+  }
+  std::string bytes;
+  CommandCall call{entry, request, pool_.config, client_, bytes, this, &admin_};
+  entry.handler(call);
+  if (call.answered) return;
+  if (entry.changes_client_state) shared_.registry.rename(client_.id, client_.name);
+  session_.reply(request, std::move(bytes), client_.quit);
+}
+
+// A split or whole-keyspace command's handler: it sends the request on, or refuses it.
+void Dispatcher::runHandler(const CommandEntry& entry, Request& request) {
+  if (entry.handler == nullptr) {
+    return reject(request, stats::ProxyError::kUnsupported, severalServersError(entry.spec->name));
+  }
+  std::string unused;
+  CommandCall call{entry, request, pool_.config, client_, unused, this, &admin_};
+  entry.handler(call);
+}
+
+void Dispatcher::forward(const CommandEntry& entry, command::Routing routing, Request& request) {
+  Route route = pool_.router.route(*entry.spec, routing, request.argv, pool_);
+  if (route.kind == Route::Kind::kError) {
+    bool crossed = route.error.starts_with("CROSSSLOT");
+    if (crossed) pool_.counters().countError(stats::ProxyError::kCrossSlot);
+    request.rejected = crossed;
+    return replyError(request, route.error);
+  }
+  if (shared_.config.process.hotkeys && pool_.worker.counting()) {
+    for (uint32_t i : pool_.router.keyIndexes())
+      pool_.worker.stats().recordKey(pool_.index, request.argv[i]);
+  }
+  if (route.kind == Route::Kind::kSeveralServers) return runHandler(entry, request);
+  sendTo(request, route.server, serverBytes(request));
+}
+
+std::string_view Dispatcher::serverBytes(const Request& request) {
+  if (!request.is_inline) return request.raw;
+  // Inline requests follow Redis's quoting rules; the server gets the decoded arguments.
+  pool_.request_scratch.clear();
+  resp::appendCommand(pool_.request_scratch, request.argv);
+  return pool_.request_scratch;
+}
+
+void Dispatcher::sendTo(const Request& request, uint32_t server, std::string_view bytes) {
+  PendingRequest& pending = session_.enqueue(request);
+  pending.expect(1);
+  pending.silent = request.silent;
+  pending.command_id = request.command_id;
+  pending.received_ns = request.received_ns;
+  pending.server = server;
+  backend::ServerConnection& connection = pool_.servers.connectionFor(server, client_.id);
+  if (!connection.send(bytes, &pending, 0, pending.ticket(0))) {
+    pool_.counters().countError(stats::ProxyError::kBackendDown);
+    pending.onFailure(0, connection.lastError());
+  } else if (connection.full()) {
+    session_.waitFor(connection);
+  }
+}
+
+// A request on several servers rides on the same connections as the client's single-server
+// requests, so each part keeps its order with them (a client reads its own writes).
+void Dispatcher::sendParts(const Request& request, std::span<const uint32_t> parts,
+                           std::unique_ptr<Merger> merger, std::string_view bytes,
+                           const Splitter* splitter, uint64_t hold_ms) {
+  PendingRequest& pending = session_.enqueue(request);
+  pending.expect(static_cast<uint32_t>(parts.size()), std::move(merger));
+  pending.silent = request.silent;
+  pending.command_id = request.command_id;
+  pending.received_ns = request.received_ns;
+  pending.part_servers.assign(parts.begin(), parts.end());
+  // A part refused at once completes synchronously; only the last one can complete the
+  // request (and pop it), so `pending` is not touched after the loop.
+  for (uint32_t p = 0; p < parts.size(); ++p) {
+    backend::ServerConnection& connection = pool_.servers.connectionFor(parts[p], client_.id);
+    if (!connection.send(splitter != nullptr ? splitter->partRequest(p) : bytes, &pending, p,
+                         pending.ticket(p), hold_ms)) {
+      pool_.counters().countError(stats::ProxyError::kBackendDown);
+      pending.onFailure(p, connection.lastError());
+    } else if (connection.full()) {
+      session_.waitFor(connection);
+    }
+  }
+}
+
+// MGET, MSET, DEL ... whose keys landed on several servers: one sub-command per server.
+void Dispatcher::split(const CommandEntry& entry, Request& request) {
+  Splitter& splitter = pool_.splitter;
+  if (!splitter.split(request.argv, pool_.router.keyIndexes(), pool_.router.keyServers(),
+                      pool_.servers.serverCount())) {
+    spdlog::warn("client {}: out of memory splitting a {} over servers", client_.id,
+                 entry.spec->name);
+    return replyError(request, kOutOfMemoryError);
+  }
+  ++pool_.counters().split_commands;
+  pool_.counters().fragments += splitter.parts();
+  sendParts(request, splitter.partServers(),
+            makeMerger(entry.merge, pool_, splitter.partServers(), splitter.keyParts()), {},
+            &splitter);
+  splitter.releaseLarge();  // the connections copied their parts
+}
+
+// Whole-keyspace commands: the request as it came, to every server of the pool.
+void Dispatcher::fanOut(const CommandEntry& entry, Request& request, uint64_t hold_ms) {
+  sendParts(request, pool_.every_server, makeMerger(entry.merge, pool_, pool_.every_server),
+            serverBytes(request), nullptr, hold_ms);
+}
+
+// WAIT: every server, each allowed to hold it for the client's timeout (see wait_limit.h).
+void Dispatcher::wait(const CommandEntry& entry, Request& request) {
+  WaitCheck wait = checkWait(request.argv, pool_.config.timeout_ms);
+  if (wait.verdict == WaitCheck::Verdict::kRefused) {
+    return reject(request, stats::ProxyError::kUnsupported, wait.error);
+  }
+  if (wait.verdict == WaitCheck::Verdict::kBadArgument) return replyError(request, wait.error);
+  fanOut(entry, request, wait.timeout_ms);
+}
+
+// SCAN: the client's cursor names the server to ask and that server's own cursor.
+void Dispatcher::scan(Request& request) {
+  Argv argv = request.argv;
+  std::optional<ScanCursor> cursor = ScanCursor::decode(argv[1], pool_.servers.serverCount());
+  if (!cursor) {
+    request.rejected = true;
+    return replyError(request, "ERR invalid cursor");
+  }
+  std::array<char, 24> digits{};
+  auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), cursor->cursor);
+  std::vector<std::string_view>& args = pool_.argv_scratch;
+  args.assign(argv.begin(), argv.end());
+  args[1] = std::string_view(digits.data(), static_cast<size_t>(end - digits.data()));
+  pool_.request_scratch.clear();
+  resp::appendCommand(pool_.request_scratch, args);
+  uint32_t server = cursor->server;
+  sendParts(request, std::span<const uint32_t>(&server, 1), makeScanMerger(pool_, server),
+            pool_.request_scratch);
+}
+
+void Dispatcher::reject(Request& request, stats::ProxyError kind, std::string_view message) {
+  pool_.counters().countError(kind);
+  request.rejected = true;
+  replyError(request, message);
+}
+
+void Dispatcher::replyError(Request& request, std::string_view message) {
+  std::string bytes;
+  resp::appendError(bytes, message);
+  session_.reply(request, std::move(bytes));
+}
+
+struct Dispatcher::RoutingHandlers {
+  static void split(CommandCall& call) { call.dispatcher->split(call.entry, call.request); }
+  static void fanOut(CommandCall& call) { call.dispatcher->fanOut(call.entry, call.request); }
+  static void scan(CommandCall& call) { call.dispatcher->scan(call.request); }
+  static void wait(CommandCall& call) { call.dispatcher->wait(call.entry, call.request); }
+};
+
+namespace {
+constexpr NamedHandler kAllServersHandlers[] = {
+    {"scan", Dispatcher::RoutingHandlers::scan},
+    {"wait", Dispatcher::RoutingHandlers::wait},
+};
+}  // namespace
+
+CommandHandler splitHandler() { return Dispatcher::RoutingHandlers::split; }
+CommandHandler fanOutHandler() { return Dispatcher::RoutingHandlers::fanOut; }
+std::span<const NamedHandler> allServersHandlers() { return kAllServersHandlers; }
+
+}  // namespace shardis::proxy
