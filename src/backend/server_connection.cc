@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cstring>
 #include <string>
 
@@ -42,7 +43,9 @@ ServerConnection::ServerConnection(net::Loop& loop, const ServerEndpoint& endpoi
       backoff_(reinterpret_cast<uintptr_t>(this) ^ loop.now()),
       not_connected_("ERR server " + endpoint.name + ": not connected (retrying)") {}
 
-ServerConnection::~ServerConnection() = default;
+// Whoever owns a connection shuts it down first (ServerPool::shutdown, a returned lease), so
+// that every request on it has had its answer.
+ServerConnection::~ServerConnection() { assert(in_flight_.empty()); }
 
 bool ServerConnection::send(std::string_view request, ReplyTarget* target, uint32_t part,
                             Ticket& ticket, uint64_t hold_ms) {
@@ -251,9 +254,6 @@ void ServerConnection::fail(Ending ending, std::string_view cause, std::string_v
     retry_at_ms_ = loop_.now() + backoff_.nextDelayMs();
     if (timer_) timer_->start(std::max<uint64_t>(1, retry_at_ms_ - loop_.now()));
   }
-  std::deque<InFlight> failed;
-  failed.swap(in_flight_);
-  first_sequence_ += failed.size();
   if (queued_.in_queue != 0 || queued_.out_queue != 0) {
     queueChanged(QueueDelta{-queued_.in_queue, -queued_.in_queue_bytes, -queued_.out_queue,
                             -queued_.out_queue_bytes});
@@ -262,14 +262,27 @@ void ServerConnection::fail(Ending ending, std::string_view cause, std::string_v
   // cancel. `cause` and `reply` may point into what those calls change: copy them first.
   const std::string reply_text(reply);
   tellHealth(ending, std::string(cause), close_cause);
-  for (const InFlight& entry : failed) {
+  failInFlight(ending, reply_text);
+}
+
+// Each entry leaves the live queue before its target hears, so that a target cancelling a
+// later entry (a client giving up the rest of its request) is seen when that entry's turn
+// comes. Only the entries queued before the failure are failed: a target may send again
+// (which dials anew and queues behind them), and a nested failure of that new connection
+// fails what is left itself, moving first_sequence_ past `end`.
+void ServerConnection::failInFlight(Ending ending, const std::string& reply) {
+  const uint64_t end = first_sequence_ + in_flight_.size();
+  while (first_sequence_ < end && !in_flight_.empty()) {
+    const InFlight entry = in_flight_.front();
+    in_flight_.pop_front();
+    ++first_sequence_;
     if (entry.target == nullptr) continue;
     if (entry.kind == Kind::kRequest && ending == Ending::kNotConnected) {
       health_.onRequestFailed(endpoint_.index, RequestFailure::kNotConnected);
     } else if (entry.kind == Kind::kRequest && ending == Ending::kTimeout) {
       health_.onRequestFailed(endpoint_.index, RequestFailure::kTimeout);
     }
-    entry.target->onFailure(entry.part, reply_text);
+    entry.target->onFailure(entry.part, reply);
   }
 }
 

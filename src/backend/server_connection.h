@@ -195,6 +195,7 @@ class ServerConnection final : public net::StreamEvents {
   // error reply's text without '-' and CRLF) to every request still on the connection.
   void fail(Ending ending, std::string_view cause, std::string_view reply,
             CloseCause close_cause = CloseCause::kError);
+  void failInFlight(Ending ending, const std::string& reply);
   void tellHealth(Ending ending, std::string_view cause, CloseCause close_cause);
   std::string causeMessage(std::string_view cause) const;
   void queueChanged(const QueueDelta& delta);

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "backend/server_connection.h"
 #include "fake_server.h"
@@ -201,6 +202,42 @@ TEST_F(ServerConnectionTest, RepliesBeyondTheClientLimitsAreNotProtocolErrors) {
     EXPECT_EQ(target.replies[0].size(), reply.size());
     EXPECT_EQ(health_.closes.size(), 0u);
     ::close(fd);
+    connection.shutdown("ERR proxy shutting down");
+    loop_.run();
+  }
+}
+
+// A target whose failure cancels another request, as a client session does when one failed
+// part makes it give up the rest: the cancelled request must hear nothing more.
+struct CancellingTarget final : ReplyTarget {
+  Ticket* other = nullptr;
+  std::vector<std::string> failures;
+  void onReply(uint32_t /*part*/, const resp::Reply& /*reply*/) override {}
+  void onFailure(uint32_t /*part*/, std::string_view message) override {
+    failures.emplace_back(message);
+    if (other != nullptr) other->cancel();
+  }
+};
+
+TEST_F(ServerConnectionTest, CancelMadeWhileFailingIsKept) {
+  CancellingTarget first;
+  RecordingTarget second;
+  {
+    ServerConnection connection(loop_, server_.endpoint, settings_, health_);
+    Ticket first_ticket;
+    Ticket second_ticket;
+    ASSERT_TRUE(connection.send(kGet, &first, 0, first_ticket));
+    ASSERT_TRUE(connection.send(kGet, &second, 0, second_ticket));
+    first.other = &second_ticket;
+    int fd = server_.accept(loop_);
+    ASSERT_GE(fd, 0);
+    EXPECT_EQ(readWhileRunning(loop_, fd, 2 * kGet.size()).size(), 2 * kGet.size());
+    ::close(fd);  // the server goes away with both requests on the connection
+    ASSERT_TRUE(runUntil(loop_, [&] { return first.failures.size() == 1; }));
+    runUntil(
+        loop_, [&] { return second.done() > 0; }, 50);
+    EXPECT_EQ(second.done(), 0u) << "a request cancelled by an earlier failure was still failed";
+    EXPECT_EQ(connection.inFlight(), 0u);
     connection.shutdown("ERR proxy shutting down");
     loop_.run();
   }
