@@ -48,14 +48,14 @@ ServerConnection::ServerConnection(net::Loop& loop, const ServerEndpoint& endpoi
 ServerConnection::~ServerConnection() { assert(in_flight_.empty()); }
 
 bool ServerConnection::send(std::string_view request, ReplyTarget* target, uint32_t part,
-                            Ticket& ticket, uint64_t hold_ms) {
+                            Ticket& ticket, uint64_t timeout_ms) {
   // A request never waits out the backoff of a down server: it dials (or rides on the dial in
   // progress), as twemproxy does, so a server that is back serves it at once. The backoff
   // paces only the redials that no request asked for.
   if (state_ == State::kDisconnected && !startConnect()) return false;
   stream_->write(request);
   const auto bytes = static_cast<int64_t>(request.size());
-  push(InFlight{target, part, Kind::kRequest, 0, 0, request.size()}, hold_ms);
+  push(InFlight{target, part, Kind::kRequest, 0, timeout_ms, 0, request.size()});
   // A connected stream flushes its batch at the end of this loop iteration, so the request
   // counts as sent; before the connect completes it waits in the stream's queue, and counts
   // as sent only once the connection is made (onConnect).
@@ -147,17 +147,20 @@ bool ServerConnection::startConnect() {
 
 void ServerConnection::queueInternal(Kind kind, std::string_view request) {
   stream_->write(request);
-  push(InFlight{nullptr, 0, kind, 0, 0, 0});
+  const uint64_t timeout =
+      settings_.timeout_ms > 0 ? static_cast<uint64_t>(settings_.timeout_ms) : 0;
+  push(InFlight{nullptr, 0, kind, 0, timeout, 0, 0});
 }
 
-void ServerConnection::push(InFlight entry, uint64_t hold_ms) {
+void ServerConnection::push(InFlight entry) {
   entry.sent_ns = loop_.nowNs();
-  if (settings_.timeout_ms > 0) {
-    entry.deadline_ms = loop_.now() + hold_ms + static_cast<uint64_t>(settings_.timeout_ms);
-    // The server answers in order: nothing queued behind a held request (a WAIT) can be
-    // answered before it, so nothing behind it times out before it does.
+  if (entry.timeout_ms > 0) {
+    entry.deadline_ms = loop_.now() + entry.timeout_ms;
+    // The server answers in order: nothing queued behind a held request (a WAIT, a blocking
+    // command) can be answered before it, so nothing behind it times out before it does.
     if (!in_flight_.empty()) {
-      entry.deadline_ms = std::max(entry.deadline_ms, in_flight_.back().deadline_ms);
+      const uint64_t ahead = in_flight_.back().deadline_ms;
+      entry.deadline_ms = ahead == 0 ? 0 : std::max(entry.deadline_ms, ahead);
     }
   }
   in_flight_.push_back(entry);
@@ -165,8 +168,8 @@ void ServerConnection::push(InFlight entry, uint64_t hold_ms) {
 }
 
 void ServerConnection::armTimer() {
-  if (settings_.timeout_ms <= 0 || !timer_) return;
-  if (in_flight_.empty()) {
+  if (!timer_) return;
+  if (in_flight_.empty() || in_flight_.front().deadline_ms == 0) {
     timer_->stop();
     return;
   }
@@ -185,16 +188,17 @@ void ServerConnection::onTimer() {
     return;
   }
   if (in_flight_.empty()) return;
-  // Entries are queued in time order with one timeout, so the front's deadline comes first;
-  // it covers the whole reply, however much of it is still arriving.
-  if (in_flight_.front().deadline_ms > loop_.now()) {
+  // No entry's deadline comes before the front's (push()); it covers the whole reply, however
+  // much of it is still arriving.
+  const uint64_t deadline = in_flight_.front().deadline_ms;
+  if (deadline == 0 || deadline > loop_.now()) {
     armTimer();
     return;
   }
   // The late reply must never reach the request queued behind this one, so the connection
   // goes, and everything queued on it with it. The server is not marked down: the next
   // request connects again at once.
-  std::string cause = "no reply within " + std::to_string(settings_.timeout_ms) + " ms";
+  std::string cause = "no reply within " + std::to_string(in_flight_.front().timeout_ms) + " ms";
   fail(Ending::kTimeout, cause, "ERR timeout waiting for server " + endpoint_.name,
        CloseCause::kTimeout);
 }
@@ -261,8 +265,12 @@ void ServerConnection::fail(Ending ending, std::string_view cause, std::string_v
   // State is settled before any callback: the pool may probe, a target may send again or
   // cancel. `cause` and `reply` may point into what those calls change: copy them first.
   const std::string reply_text(reply);
-  tellHealth(ending, std::string(cause), close_cause);
+  const std::string cause_text(cause);
+  tellHealth(ending, cause_text, close_cause);
   failInFlight(ending, reply_text);
+  if (push_sink_ != nullptr) {
+    push_sink_->onSubscriberClosed(reply_text.empty() ? causeMessage(cause_text) : reply_text);
+  }
 }
 
 // Each entry leaves the live queue before its target hears, so that a target cancelling a
@@ -409,6 +417,10 @@ void ServerConnection::replyDone() {
 }
 
 bool ServerConnection::handleReply(const resp::Reply& reply) {
+  if (push_sink_ != nullptr && (in_flight_.empty() || reply.type == resp::ReplyType::kPush)) {
+    push_sink_->onPush(reply);
+    return state_ == State::kConnected;
+  }
   if (in_flight_.empty()) {
     fail(Ending::kProtocol, "reply with no request waiting", causeMessage("unexpected reply"));
     return false;

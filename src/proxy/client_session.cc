@@ -302,7 +302,7 @@ void ClientSession::sendTo(uint32_t server, std::string_view request) {
   pending.received_ns = received_ns_;
   pending.server = server;
   backend::ServerConnection& connection = pool_.servers.connectionFor(server, client_.id);
-  if (!connection.send(request, &pending, 0, pending.ticket(0))) {
+  if (!connection.send(request, &pending, 0, pending.ticket(0), pool_.requestTimeoutMs())) {
     pool_.counters().countError(stats::ProxyError::kBackendDown);
     pending.onFailure(0, connection.lastError());
   } else if (connection.full()) {
@@ -326,7 +326,7 @@ void ClientSession::sendParts(std::span<const uint32_t> parts, std::unique_ptr<M
   for (uint32_t p = 0; p < parts.size(); ++p) {
     backend::ServerConnection& connection = pool_.servers.connectionFor(parts[p], client_.id);
     if (!connection.send(splitter != nullptr ? splitter->partRequest(p) : request, &pending, p,
-                         pending.ticket(p), hold_ms)) {
+                         pending.ticket(p), pool_.requestTimeoutMs(hold_ms))) {
       pool_.counters().countError(stats::ProxyError::kBackendDown);
       pending.onFailure(p, connection.lastError());
     } else if (connection.full()) {

@@ -41,6 +41,11 @@ struct PoolRuntime final : ServerLocator,
     return servers.serverName(server);
   }
   size_t serverCount() const override { return servers.serverCount(); }
+  // How long a request to this pool's servers may wait for its reply (0 = no limit): the
+  // pool's timeout, plus `hold_ms` the server holds it on purpose (WAIT's timeout).
+  uint64_t requestTimeoutMs(uint64_t hold_ms = 0) const {
+    return config.timeout_ms > 0 ? static_cast<uint64_t>(config.timeout_ms) + hold_ms : 0;
+  }
   void onConnection(net::Listener& listener) override;
   // backend::ServerObserver: the worker's server counters.
   void onRequestSent(uint32_t server, size_t bytes) override;
