@@ -6,6 +6,7 @@
 #include <array>
 #include <cassert>
 #include <cstring>
+#include <span>
 #include <string>
 
 #include "net/loop.h"
@@ -14,7 +15,6 @@
 namespace shardis::backend {
 
 namespace {
-constexpr size_t kReadChunk = 16 * 1024;
 // A bulk reply at least this large, not yet complete in the read buffer, is passed on to its
 // client piece by piece instead of being collected first.
 constexpr uint64_t kStreamBulkBytes = 1 << 20;
@@ -100,7 +100,7 @@ bool ServerConnection::startConnect() {
   answered_ = false;
   ready_ = false;
   handshake_left_ = 0;
-  read_start_ = read_end_ = 0;
+  read_.clear();
   decoder_.reset();
   if (!endpoint_.resolve_error.empty()) {
     fail(Ending::kNotConnected, endpoint_.resolve_error, not_connected_);
@@ -319,29 +319,19 @@ void ServerConnection::tellHealth(Ending ending, std::string_view cause, CloseCa
 }
 
 uv_buf_t ServerConnection::readBuffer(size_t /*suggested*/) {
-  if (read_start_ == read_end_) {
-    read_start_ = read_end_ = 0;
-  } else if (read_start_ > 0 && read_buffer_.size() - read_end_ < kReadChunk) {
-    // The decoder keeps offsets, not pointers, so the unconsumed bytes may move.
-    std::memmove(read_buffer_.data(), read_buffer_.data() + read_start_, read_end_ - read_start_);
-    read_end_ -= read_start_;
-    read_start_ = 0;
-  }
-  if (read_buffer_.size() - read_end_ < kReadChunk) {
-    read_buffer_.resize(std::max(read_buffer_.size() * 2, read_end_ + kReadChunk));
-  }
-  return uv_buf_init(read_buffer_.data() + read_end_,
-                     static_cast<unsigned>(read_buffer_.size() - read_end_));
+  // The decoder keeps offsets, not pointers, so the unconsumed bytes may move.
+  std::span<char> room = read_.room();
+  return uv_buf_init(room.data(), static_cast<unsigned>(room.size()));
 }
 
 void ServerConnection::onRead(size_t nread) {
-  read_end_ += nread;
-  while (state_ == State::kConnected && read_start_ < read_end_) {
+  read_.commit(nread);
+  while (state_ == State::kConnected && !read_.empty()) {
     if (stream_left_ > 0) {
       continueStream();
       continue;
     }
-    std::string_view pending(read_buffer_.data() + read_start_, read_end_ - read_start_);
+    std::string_view pending = read_.pending();
     if (beginStream(pending)) continue;
     resp::Status status = decoder_.decode(pending);
     if (status == resp::Status::kNeedMore) break;
@@ -350,19 +340,16 @@ void ServerConnection::onRead(size_t nread) {
       fail(Ending::kProtocol, cause, causeMessage(cause));
       return;
     }
-    read_start_ += decoder_.consumed();
+    // Consuming moves no bytes: the reply's views stay valid through handleReply().
+    read_.consume(decoder_.consumed());
     if (!handleReply(decoder_.reply())) return;
   }
-  if (read_start_ == read_end_) read_start_ = read_end_ = 0;
   // A buffer grown for one huge reply is not kept for the life of the connection.
-  if (read_end_ == 0 && read_buffer_.size() > 4 * kReadChunk) {
-    read_buffer_.clear();
-    read_buffer_.shrink_to_fit();
-  }
+  read_.shrinkWhenEmpty(4 * net::ReadBuffer::kReadChunk);
 }
 
-// A reply starts at read_start_ whenever no stream is in progress; when it is a large bulk
-// whose target can take it in pieces, the decoder is bypassed for it.
+// A reply starts at the front of the pending bytes whenever no stream is in progress; when it is a
+// large bulk whose target can take it in pieces, the decoder is bypassed for it.
 bool ServerConnection::beginStream(std::string_view pending) {
   if (pending.front() != '$' || in_flight_.empty()) return false;
   const InFlight& front = in_flight_.front();
@@ -387,10 +374,10 @@ bool ServerConnection::beginStream(std::string_view pending) {
 }
 
 void ServerConnection::continueStream() {
-  uint64_t available = read_end_ - read_start_;
-  size_t size = static_cast<size_t>(std::min(available, stream_left_));
-  std::string_view chunk(read_buffer_.data() + read_start_, size);
-  read_start_ += size;
+  std::string_view pending = read_.pending();
+  size_t size = static_cast<size_t>(std::min<uint64_t>(pending.size(), stream_left_));
+  std::string_view chunk = pending.substr(0, size);
+  read_.consume(size);
   stream_left_ -= size;
   InFlight& front = in_flight_.front();
   bool last = stream_left_ == 0;

@@ -21,6 +21,7 @@
 
 #include "backend/backoff.h"
 #include "backend/reply_target.h"
+#include "net/read_buffer.h"
 #include "net/stream.h"
 #include "net/timer.h"
 #include "resp/limits.h"
@@ -233,9 +234,7 @@ class ServerConnection final : public net::StreamEvents {
   net::StreamPtr stream_;
   net::TimerPtr timer_;
   resp::ReplyDecoder decoder_;
-  std::string read_buffer_;
-  size_t read_start_ = 0;
-  size_t read_end_ = 0;
+  net::ReadBuffer read_;
   std::deque<InFlight> in_flight_;
   uint64_t first_sequence_ = 0;  // sequence number of in_flight_.front()
   Backoff backoff_;
