@@ -79,7 +79,7 @@ Lease ConnectionPool::lease(uint32_t index) {
     connection = makeConnection(server);
   }
   ++leases_out_;
-  return Lease(*this, index, std::move(connection));
+  return {*this, index, std::move(connection)};
 }
 
 // Only a connection with nothing owed on it may serve the next client: a reply still to come

@@ -149,14 +149,14 @@ class ServerConnection final : public net::StreamEvents {
   void cancel(uint64_t sequence);
   // The error reply for a request refused without being sent:
   // "ERR server s1: not connected (retrying)".
-  const std::string& lastError() const { return not_connected_; }
+  [[nodiscard]] const std::string& lastError() const { return not_connected_; }
 
   // Connects now if not connected and the backoff allows (preconnect, background redial).
   void connect();
   // Sends a PING, connecting first regardless of backoff (health probe of an ejected server,
   // and of a server that closed an idle connection).
   void probe();
-  size_t inFlight() const { return in_flight_.size(); }
+  [[nodiscard]] size_t inFlight() const { return in_flight_.size(); }
   // Connected, and AUTH and SELECT accepted.
   [[nodiscard]] bool connected() const { return ready_; }
   // Subscriber mode: a reply that answers no request (none waiting, or a RESP3 push) goes to
@@ -221,7 +221,7 @@ class ServerConnection final : public net::StreamEvents {
             CloseCause close_cause = CloseCause::kError);
   void failInFlight(Ending ending, const std::string& reply);
   void tellHealth(Ending ending, std::string_view cause, CloseCause close_cause);
-  std::string causeMessage(std::string_view cause) const;
+  [[nodiscard]] std::string causeMessage(std::string_view cause) const;
   void queueChanged(const QueueDelta& delta);
   void dequeueSent(const InFlight& entry);
   void wakeWaiters();

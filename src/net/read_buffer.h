@@ -20,7 +20,7 @@ namespace shardis::net {
 class ReadBuffer {
  public:
   // How much room each read is offered at least.
-  static constexpr size_t kReadChunk = 16 * 1024;
+  static constexpr size_t kReadChunk = size_t{16} * 1024;
 
   // Room for the next read: at least kReadChunk bytes after the pending ones.
   [[nodiscard]] std::span<char> room() {
