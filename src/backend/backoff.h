@@ -20,7 +20,7 @@ class Backoff {
   // The upper bound of the delay after `failures` consecutive failures (>= 1).
   static uint64_t ceilingMs(uint32_t failures);
   void reset() { failures_ = 0; }
-  uint32_t failures() const { return failures_; }
+  [[nodiscard]] uint32_t failures() const { return failures_; }
 
  private:
   uint64_t random();

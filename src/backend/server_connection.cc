@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cstring>
+#include <span>
 #include <string>
 
 #include "net/loop.h"
@@ -13,7 +15,6 @@
 namespace shardis::backend {
 
 namespace {
-constexpr size_t kReadChunk = 16 * 1024;
 // A bulk reply at least this large, not yet complete in the read buffer, is passed on to its
 // client piece by piece instead of being collected first.
 constexpr uint64_t kStreamBulkBytes = 1 << 20;
@@ -42,17 +43,19 @@ ServerConnection::ServerConnection(net::Loop& loop, const ServerEndpoint& endpoi
       backoff_(reinterpret_cast<uintptr_t>(this) ^ loop.now()),
       not_connected_("ERR server " + endpoint.name + ": not connected (retrying)") {}
 
-ServerConnection::~ServerConnection() = default;
+// Whoever owns a connection shuts it down first (ServerPool::shutdown, a returned lease), so
+// that every request on it has had its answer.
+ServerConnection::~ServerConnection() { assert(in_flight_.empty()); }
 
 bool ServerConnection::send(std::string_view request, ReplyTarget* target, uint32_t part,
-                            Ticket& ticket, uint64_t hold_ms) {
+                            Ticket& ticket, uint64_t timeout_ms) {
   // A request never waits out the backoff of a down server: it dials (or rides on the dial in
   // progress), as twemproxy does, so a server that is back serves it at once. The backoff
   // paces only the redials that no request asked for.
   if (state_ == State::kDisconnected && !startConnect()) return false;
   stream_->write(request);
   const auto bytes = static_cast<int64_t>(request.size());
-  push(InFlight{target, part, Kind::kRequest, 0, 0, request.size()}, hold_ms);
+  push(InFlight{target, part, Kind::kRequest, 0, timeout_ms, 0, request.size()});
   // A connected stream flushes its batch at the end of this loop iteration, so the request
   // counts as sent; before the connect completes it waits in the stream's queue, and counts
   // as sent only once the connection is made (onConnect).
@@ -97,7 +100,7 @@ bool ServerConnection::startConnect() {
   answered_ = false;
   ready_ = false;
   handshake_left_ = 0;
-  read_start_ = read_end_ = 0;
+  read_.clear();
   decoder_.reset();
   if (!endpoint_.resolve_error.empty()) {
     fail(Ending::kNotConnected, endpoint_.resolve_error, not_connected_);
@@ -144,17 +147,20 @@ bool ServerConnection::startConnect() {
 
 void ServerConnection::queueInternal(Kind kind, std::string_view request) {
   stream_->write(request);
-  push(InFlight{nullptr, 0, kind, 0, 0, 0});
+  const uint64_t timeout =
+      settings_.timeout_ms > 0 ? static_cast<uint64_t>(settings_.timeout_ms) : 0;
+  push(InFlight{nullptr, 0, kind, 0, timeout, 0, 0});
 }
 
-void ServerConnection::push(InFlight entry, uint64_t hold_ms) {
+void ServerConnection::push(InFlight entry) {
   entry.sent_ns = loop_.nowNs();
-  if (settings_.timeout_ms > 0) {
-    entry.deadline_ms = loop_.now() + hold_ms + static_cast<uint64_t>(settings_.timeout_ms);
-    // The server answers in order: nothing queued behind a held request (a WAIT) can be
-    // answered before it, so nothing behind it times out before it does.
+  if (entry.timeout_ms > 0) {
+    entry.deadline_ms = loop_.now() + entry.timeout_ms;
+    // The server answers in order: nothing queued behind a held request (a WAIT, a blocking
+    // command) can be answered before it, so nothing behind it times out before it does.
     if (!in_flight_.empty()) {
-      entry.deadline_ms = std::max(entry.deadline_ms, in_flight_.back().deadline_ms);
+      const uint64_t ahead = in_flight_.back().deadline_ms;
+      entry.deadline_ms = ahead == 0 ? 0 : std::max(entry.deadline_ms, ahead);
     }
   }
   in_flight_.push_back(entry);
@@ -162,8 +168,8 @@ void ServerConnection::push(InFlight entry, uint64_t hold_ms) {
 }
 
 void ServerConnection::armTimer() {
-  if (settings_.timeout_ms <= 0 || !timer_) return;
-  if (in_flight_.empty()) {
+  if (!timer_) return;
+  if (in_flight_.empty() || in_flight_.front().deadline_ms == 0) {
     timer_->stop();
     return;
   }
@@ -182,16 +188,17 @@ void ServerConnection::onTimer() {
     return;
   }
   if (in_flight_.empty()) return;
-  // Entries are queued in time order with one timeout, so the front's deadline comes first;
-  // it covers the whole reply, however much of it is still arriving.
-  if (in_flight_.front().deadline_ms > loop_.now()) {
+  // No entry's deadline comes before the front's (push()); it covers the whole reply, however
+  // much of it is still arriving.
+  const uint64_t deadline = in_flight_.front().deadline_ms;
+  if (deadline == 0 || deadline > loop_.now()) {
     armTimer();
     return;
   }
   // The late reply must never reach the request queued behind this one, so the connection
   // goes, and everything queued on it with it. The server is not marked down: the next
   // request connects again at once.
-  std::string cause = "no reply within " + std::to_string(settings_.timeout_ms) + " ms";
+  std::string cause = "no reply within " + std::to_string(in_flight_.front().timeout_ms) + " ms";
   fail(Ending::kTimeout, cause, "ERR timeout waiting for server " + endpoint_.name,
        CloseCause::kTimeout);
 }
@@ -251,9 +258,6 @@ void ServerConnection::fail(Ending ending, std::string_view cause, std::string_v
     retry_at_ms_ = loop_.now() + backoff_.nextDelayMs();
     if (timer_) timer_->start(std::max<uint64_t>(1, retry_at_ms_ - loop_.now()));
   }
-  std::deque<InFlight> failed;
-  failed.swap(in_flight_);
-  first_sequence_ += failed.size();
   if (queued_.in_queue != 0 || queued_.out_queue != 0) {
     queueChanged(QueueDelta{-queued_.in_queue, -queued_.in_queue_bytes, -queued_.out_queue,
                             -queued_.out_queue_bytes});
@@ -261,15 +265,32 @@ void ServerConnection::fail(Ending ending, std::string_view cause, std::string_v
   // State is settled before any callback: the pool may probe, a target may send again or
   // cancel. `cause` and `reply` may point into what those calls change: copy them first.
   const std::string reply_text(reply);
-  tellHealth(ending, std::string(cause), close_cause);
-  for (const InFlight& entry : failed) {
+  const std::string cause_text(cause);
+  tellHealth(ending, cause_text, close_cause);
+  failInFlight(ending, reply_text);
+  if (push_sink_ != nullptr) {
+    push_sink_->onSubscriberClosed(reply_text.empty() ? causeMessage(cause_text) : reply_text);
+  }
+}
+
+// Each entry leaves the live queue before its target hears, so that a target cancelling a
+// later entry (a client giving up the rest of its request) is seen when that entry's turn
+// comes. Only the entries queued before the failure are failed: a target may send again
+// (which dials anew and queues behind them), and a nested failure of that new connection
+// fails what is left itself, moving first_sequence_ past `end`.
+void ServerConnection::failInFlight(Ending ending, const std::string& reply) {
+  const uint64_t end = first_sequence_ + in_flight_.size();
+  while (first_sequence_ < end && !in_flight_.empty()) {
+    const InFlight entry = in_flight_.front();
+    in_flight_.pop_front();
+    ++first_sequence_;
     if (entry.target == nullptr) continue;
     if (entry.kind == Kind::kRequest && ending == Ending::kNotConnected) {
       health_.onRequestFailed(endpoint_.index, RequestFailure::kNotConnected);
     } else if (entry.kind == Kind::kRequest && ending == Ending::kTimeout) {
       health_.onRequestFailed(endpoint_.index, RequestFailure::kTimeout);
     }
-    entry.target->onFailure(entry.part, reply_text);
+    entry.target->onFailure(entry.part, reply);
   }
 }
 
@@ -298,29 +319,19 @@ void ServerConnection::tellHealth(Ending ending, std::string_view cause, CloseCa
 }
 
 uv_buf_t ServerConnection::readBuffer(size_t /*suggested*/) {
-  if (read_start_ == read_end_) {
-    read_start_ = read_end_ = 0;
-  } else if (read_start_ > 0 && read_buffer_.size() - read_end_ < kReadChunk) {
-    // The decoder keeps offsets, not pointers, so the unconsumed bytes may move.
-    std::memmove(read_buffer_.data(), read_buffer_.data() + read_start_, read_end_ - read_start_);
-    read_end_ -= read_start_;
-    read_start_ = 0;
-  }
-  if (read_buffer_.size() - read_end_ < kReadChunk) {
-    read_buffer_.resize(std::max(read_buffer_.size() * 2, read_end_ + kReadChunk));
-  }
-  return uv_buf_init(read_buffer_.data() + read_end_,
-                     static_cast<unsigned>(read_buffer_.size() - read_end_));
+  // The decoder keeps offsets, not pointers, so the unconsumed bytes may move.
+  std::span<char> room = read_.room();
+  return uv_buf_init(room.data(), static_cast<unsigned>(room.size()));
 }
 
 void ServerConnection::onRead(size_t nread) {
-  read_end_ += nread;
-  while (state_ == State::kConnected && read_start_ < read_end_) {
+  read_.commit(nread);
+  while (state_ == State::kConnected && !read_.empty()) {
     if (stream_left_ > 0) {
       continueStream();
       continue;
     }
-    std::string_view pending(read_buffer_.data() + read_start_, read_end_ - read_start_);
+    std::string_view pending = read_.pending();
     if (beginStream(pending)) continue;
     resp::Status status = decoder_.decode(pending);
     if (status == resp::Status::kNeedMore) break;
@@ -329,19 +340,16 @@ void ServerConnection::onRead(size_t nread) {
       fail(Ending::kProtocol, cause, causeMessage(cause));
       return;
     }
-    read_start_ += decoder_.consumed();
+    // Consuming moves no bytes: the reply's views stay valid through handleReply().
+    read_.consume(decoder_.consumed());
     if (!handleReply(decoder_.reply())) return;
   }
-  if (read_start_ == read_end_) read_start_ = read_end_ = 0;
   // A buffer grown for one huge reply is not kept for the life of the connection.
-  if (read_end_ == 0 && read_buffer_.size() > 4 * kReadChunk) {
-    read_buffer_.clear();
-    read_buffer_.shrink_to_fit();
-  }
+  read_.shrinkWhenEmpty(4 * net::ReadBuffer::kReadChunk);
 }
 
-// A reply starts at read_start_ whenever no stream is in progress; when it is a large bulk
-// whose target can take it in pieces, the decoder is bypassed for it.
+// A reply starts at the front of the pending bytes whenever no stream is in progress; when it is a
+// large bulk whose target can take it in pieces, the decoder is bypassed for it.
 bool ServerConnection::beginStream(std::string_view pending) {
   if (pending.front() != '$' || in_flight_.empty()) return false;
   const InFlight& front = in_flight_.front();
@@ -366,10 +374,10 @@ bool ServerConnection::beginStream(std::string_view pending) {
 }
 
 void ServerConnection::continueStream() {
-  uint64_t available = read_end_ - read_start_;
-  size_t size = static_cast<size_t>(std::min(available, stream_left_));
-  std::string_view chunk(read_buffer_.data() + read_start_, size);
-  read_start_ += size;
+  std::string_view pending = read_.pending();
+  size_t size = static_cast<size_t>(std::min<uint64_t>(pending.size(), stream_left_));
+  std::string_view chunk = pending.substr(0, size);
+  read_.consume(size);
   stream_left_ -= size;
   InFlight& front = in_flight_.front();
   bool last = stream_left_ == 0;
@@ -396,6 +404,10 @@ void ServerConnection::replyDone() {
 }
 
 bool ServerConnection::handleReply(const resp::Reply& reply) {
+  if (push_sink_ != nullptr && (in_flight_.empty() || reply.type == resp::ReplyType::kPush)) {
+    push_sink_->onPush(reply);
+    return state_ == State::kConnected;
+  }
   if (in_flight_.empty()) {
     fail(Ending::kProtocol, "reply with no request waiting", causeMessage("unexpected reply"));
     return false;

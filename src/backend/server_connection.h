@@ -21,6 +21,7 @@
 
 #include "backend/backoff.h"
 #include "backend/reply_target.h"
+#include "net/read_buffer.h"
 #include "net/stream.h"
 #include "net/timer.h"
 #include "resp/limits.h"
@@ -51,6 +52,8 @@ struct ConnectionSettings {
   std::string username;  // AUTH username password when set, else AUTH password
   std::string password;  // empty: no AUTH
   int db = 0;            // SELECT when non-zero
+  // Bounds a connect with its AUTH and SELECT, and a health probe; <= 0: no bound. A client
+  // request's bound is its own (send()).
   int64_t timeout_ms = -1;
   bool keepalive = false;
   resp::Limits limits;
@@ -113,6 +116,20 @@ class QueueWaiter {
   ~QueueWaiter() = default;
 };
 
+// Where a subscriber connection's pushes go (ServerPool::subscriber): what the server sends on
+// its own (pub/sub messages, RESP3 pushes), answering no request.
+class PushSink {
+ public:
+  // `push.raw` points into the connection's read buffer: valid only during the call.
+  virtual void onPush(const resp::Reply& push) = 0;
+  // The connection closed, and every subscription on it with it. `message` is an error
+  // reply's text without '-' and CRLF.
+  virtual void onSubscriberClosed(std::string_view message) = 0;
+
+ protected:
+  ~PushSink() = default;
+};
+
 class ServerConnection final : public net::StreamEvents {
  public:
   ServerConnection(net::Loop& loop, const ServerEndpoint& endpoint,
@@ -124,21 +141,27 @@ class ServerConnection final : public net::StreamEvents {
   // Queues `request` (complete RESP bytes). Not connected, it connects now for the request,
   // whatever the backoff: a server that is back is used at once. False only when the connect
   // cannot even start (an unresolved host name): nothing is queued; reply with lastError().
-  // `hold_ms`: how long the server may hold the request on purpose before answering (WAIT's
-  // timeout), allowed on top of the pool timeout.
+  // `timeout_ms`: how long its reply may take from now, 0 for no limit (a blocking command);
+  // callers pass the pool's timeout, plus how long the server may hold the request on purpose
+  // (WAIT's timeout). A request cannot time out before one queued ahead of it.
   [[nodiscard]] bool send(std::string_view request, ReplyTarget* target, uint32_t part,
-                          Ticket& ticket, uint64_t hold_ms = 0);
+                          Ticket& ticket, uint64_t timeout_ms);
   void cancel(uint64_t sequence);
   // The error reply for a request refused without being sent:
   // "ERR server s1: not connected (retrying)".
-  const std::string& lastError() const { return not_connected_; }
+  [[nodiscard]] const std::string& lastError() const { return not_connected_; }
 
   // Connects now if not connected and the backoff allows (preconnect, background redial).
   void connect();
   // Sends a PING, connecting first regardless of backoff (health probe of an ejected server,
   // and of a server that closed an idle connection).
   void probe();
-  size_t inFlight() const { return in_flight_.size(); }
+  [[nodiscard]] size_t inFlight() const { return in_flight_.size(); }
+  // Connected, and AUTH and SELECT accepted.
+  [[nodiscard]] bool connected() const { return ready_; }
+  // Subscriber mode: a reply that answers no request (none waiting, or a RESP3 push) goes to
+  // `sink` instead of closing the connection as out of step. Null: shared or leased mode.
+  void setPushSink(PushSink* sink) { push_sink_ = sink; }
   // Closes the connection; requests still in flight get `message`.
   void shutdown(std::string_view message);
 
@@ -176,13 +199,14 @@ class ServerConnection final : public net::StreamEvents {
     uint32_t part;
     Kind kind;
     uint64_t deadline_ms;  // 0: no timeout
+    uint64_t timeout_ms;   // what the deadline was made of, for the log
     uint64_t sent_ns;      // Loop::nowNs() when queued, for the round-trip histogram
     uint64_t bytes;        // a client request's size, for the counters; 0 for our own
   };
 
   bool startConnect();
   void queueInternal(Kind kind, std::string_view request);
-  void push(InFlight entry, uint64_t hold_ms = 0);
+  void push(InFlight entry);
   [[nodiscard]] bool handleReply(const resp::Reply& reply);
   [[nodiscard]] bool handleHandshake(const InFlight& entry, const resp::Reply& reply);
   void becomeReady();
@@ -195,8 +219,9 @@ class ServerConnection final : public net::StreamEvents {
   // error reply's text without '-' and CRLF) to every request still on the connection.
   void fail(Ending ending, std::string_view cause, std::string_view reply,
             CloseCause close_cause = CloseCause::kError);
+  void failInFlight(Ending ending, const std::string& reply);
   void tellHealth(Ending ending, std::string_view cause, CloseCause close_cause);
-  std::string causeMessage(std::string_view cause) const;
+  [[nodiscard]] std::string causeMessage(std::string_view cause) const;
   void queueChanged(const QueueDelta& delta);
   void dequeueSent(const InFlight& entry);
   void wakeWaiters();
@@ -209,9 +234,7 @@ class ServerConnection final : public net::StreamEvents {
   net::StreamPtr stream_;
   net::TimerPtr timer_;
   resp::ReplyDecoder decoder_;
-  std::string read_buffer_;
-  size_t read_start_ = 0;
-  size_t read_end_ = 0;
+  net::ReadBuffer read_;
   std::deque<InFlight> in_flight_;
   uint64_t first_sequence_ = 0;  // sequence number of in_flight_.front()
   Backoff backoff_;
@@ -227,6 +250,7 @@ class ServerConnection final : public net::StreamEvents {
   // only), kept so that a failure can take back exactly its share.
   QueueDelta queued_;
   std::vector<QueueWaiter*> waiters_;  // clients not read until this queue has room
+  PushSink* push_sink_ = nullptr;
 };
 
 }  // namespace shardis::backend

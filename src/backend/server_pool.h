@@ -1,19 +1,18 @@
-// ServerPool: one worker's connections to the servers of one pool, and that worker's view of
-// which servers are live.
+// ServerPool: the backend as the proxy sees it, one worker's connections to the servers of one
+// pool, in three modes (DESIGN.md decision 10):
 //
-// Per server it keeps `server_connections` ServerConnection objects (or the server's own
-// max_connections); a client always uses connection (client id mod count) of a server, so
-// its requests to that server ride one connection and it reads its own writes.
+//   shared      connectionFor(server, client): pipelined, many clients, strict FIFO; a client
+//               always gets the same one per server, so it reads its own writes.
+//   leased      lease(server): a connection one client holds alone (a transaction, a blocking
+//               command), given back through its Lease; kept for the next lease after a clean
+//               end, closed when anything could be left on it.
+//   subscriber  subscriber(server, sink): the connection on which the server pushes messages
+//               that answer no request; they go to the sink.
 //
-// With auto_eject_hosts, a server that fails server_failure_limit times in a row (connections
-// refused or lost, timeouts) is taken out of this worker's ring for server_retry_timeout
-// (twemproxy's rule: the ring is rebuilt from the live servers). Meanwhile it is probed with
-// PING; it returns once server_retry_timeout has passed and its last probe was answered, so a
-// server still dead then stays out without failing a request.
-//
-// It also keeps the one log line per change of a server's state: down (with the cause) and
-// up again, however many connections and redials that takes.
-// Owned by the worker; lives as long as its loop.
+// An interface, because it is the test seam of the layers above (STYLE.md). ConnectionPool is
+// the real one. The backend knows servers by index and endpoint only: which server owns a key,
+// and whether a failing server is ejected, is decided above it (proxy/pool_ring.h), from what
+// the pool reports to its FailureListener.
 #pragma once
 
 #include <cstdint>
@@ -23,11 +22,27 @@
 #include <vector>
 
 #include "backend/server_connection.h"
-#include "config/config.h"
-#include "hash/ring.h"
-#include "net/timer.h"
 
 namespace shardis::backend {
+
+// One server as the backend needs it: where it is and how to log in.
+struct ServerSpec {
+  std::string name;
+  std::string host;  // empty for a unix socket
+  uint16_t port = 0;
+  std::string unix_path;     // non-empty for a unix socket server
+  std::string username;      // AUTH username password when set
+  std::string password;      // empty: no AUTH
+  int db = 0;                // SELECT when non-zero
+  uint32_t connections = 1;  // shared connections per worker, at least one
+};
+
+struct PoolSettings {
+  std::vector<ServerSpec> servers;
+  int64_t connect_timeout_ms = -1;  // bounds a connect and its AUTH/SELECT; <= 0: none
+  bool keepalive = false;
+  uint64_t queue_limit = 0;  // per connection (server_queue_limit); 0 = none
+};
 
 // Counts what happens on a pool's servers (the proxy feeds its stats from it). Called on the
 // worker's thread; every call is cheap and must not call back into the pool.
@@ -37,7 +52,6 @@ class ServerObserver {
   virtual void onReplyRead(uint32_t server, uint64_t round_trip_us, size_t bytes) = 0;
   virtual void onConnectionOpen(uint32_t server, bool open) = 0;
   virtual void onConnectionClosed(uint32_t server, CloseCause cause) = 0;
-  virtual void onEjected(uint32_t server, bool ejected) = 0;
   // The server went down (a connection could not be made or broke) or came back up.
   virtual void onServerState(uint32_t /*server*/, bool /*up*/) {}
   // A client request failed without a reply (the pool's timeout and backend_down errors).
@@ -49,75 +63,81 @@ class ServerObserver {
   ~ServerObserver() = default;
 };
 
-class ServerPool final : public ServerHealth {
+// What the ejection rule above the backend hears: failures in a row and the answer that ends
+// them. Not per reply: an answer is reported only when it follows a failure.
+class FailureListener {
  public:
-  // `ring` is the pool's ring over all servers (shared by the workers). Replies are decoded
-  // with resp::serverReplyLimits(), not the clients' limits.
-  ServerPool(net::Loop& loop, const config::Pool& pool, std::shared_ptr<const hash::Ring> ring);
-  ~ServerPool();
-  ServerPool(const ServerPool&) = delete;
-  ServerPool& operator=(const ServerPool&) = delete;
+  // A connection refused or lost, or a timeout: the `in_a_row`th since the server last
+  // answered. `cause` is plain text without the server's name.
+  virtual void onServerFailure(uint32_t server, std::string_view cause, uint32_t in_a_row) = 0;
+  // The server answered (a request or a probe) after one or more failures.
+  virtual void onServerRecovered(uint32_t server) = 0;
 
-  const config::Pool& config() const { return pool_; }
-  // Who counts (null = nobody); set before the first request.
-  void setObserver(ServerObserver* observer) { observer_ = observer; }
-  // Every connection's queue limit (server_queue_limit); set before the first request.
-  void setQueueLimit(uint64_t bytes);
-  size_t serverCount() const { return servers_.size(); }
-  const std::string& serverName(uint32_t server) const { return servers_[server]->endpoint.name; }
-
-  // The server that owns `routing_key` under this worker's current ring, or
-  // hash::Ring::kNoLiveMember when every server is ejected.
-  uint32_t locate(std::string_view routing_key);
-  ServerConnection& connectionFor(uint32_t server, uint64_t client_id);
-
-  // Opens every connection now (preconnect).
-  void preconnect();
-  // Requests in flight on any connection.
-  size_t inFlight() const;
-  // Closes everything; requests still in flight get an error.
-  void shutdown();
-
-  // ServerHealth
-  void onServerDown(uint32_t server, std::string_view cause) override;
-  void onServerFailure(uint32_t server, std::string_view cause) override;
-  void onServerAnswered(uint32_t server) override;
-  void onRequestSent(uint32_t server, size_t bytes) override;
-  void onReplyRead(uint32_t server, uint64_t round_trip_us, size_t bytes) override;
-  void onConnectionOpen(uint32_t server, bool open) override;
-  void onConnectionClosed(uint32_t server, CloseCause cause) override;
-  void onRequestFailed(uint32_t server, RequestFailure why) override;
-  void onQueueChanged(uint32_t server, const QueueDelta& delta) override;
-
- private:
-  struct Server {
-    ServerEndpoint endpoint;
-    ConnectionSettings settings;
-    std::vector<std::unique_ptr<ServerConnection>> connections;
-    uint32_t failures = 0;
-    bool down = false;  // logged down and not up since
-    bool ejected = false;
-    bool probe_answered = false;  // while ejected: the server answered since its last failure
-    uint64_t retry_at_ms = 0;     // while ejected: server_retry_timeout after the ejection
-    net::TimerPtr probe_timer;
-  };
-
-  void rebuildRing();
-  void eject(Server& server, std::string_view cause);
-  void onProbeTimer(Server& server);
-  [[nodiscard]] bool mayReturn(const Server& server) const;
-  void restore(Server& server);
-
-  net::Loop& loop_;
-  const config::Pool& pool_;
-  ServerObserver* observer_ = nullptr;
-  std::shared_ptr<const hash::Ring> full_ring_;
-  std::shared_ptr<const hash::Ring> ring_;
-  std::vector<std::unique_ptr<Server>> servers_;
-  size_t ejected_count_ = 0;
+ protected:
+  ~FailureListener() = default;
 };
 
-// Resolves a server's address (blocking getaddrinfo; called once per worker at start).
-ServerEndpoint resolveEndpoint(const config::Server& server, uint32_t index);
+// How a leased connection's holder ended with it.
+enum class LeaseEnd : uint8_t {
+  kClean,      // every reply read and no MULTI open: the connection may serve another client
+  kAbandoned,  // the client left mid-way (a reply owed, a MULTI open, a blocked command)
+};
+
+class ServerPool;
+
+// One client's exclusive hold on a connection to one server. Moves, never copies; a lease
+// dropped without release() is abandoned (its connection closed).
+class Lease {
+ public:
+  Lease() = default;
+  Lease(ServerPool& pool, uint32_t server, std::unique_ptr<ServerConnection> connection);
+  ~Lease();
+  Lease(Lease&& other) noexcept;
+  Lease& operator=(Lease&& other) noexcept;
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+
+  explicit operator bool() const { return connection_ != nullptr; }
+  [[nodiscard]] uint32_t server() const { return server_; }
+  ServerConnection& connection() { return *connection_; }
+  // Gives the connection back to its pool; the lease is empty afterwards. The holder cancels
+  // its tickets on the connection first.
+  void release(LeaseEnd end);
+
+ private:
+  ServerPool* pool_ = nullptr;
+  uint32_t server_ = 0;
+  std::unique_ptr<ServerConnection> connection_;
+};
+
+class ServerPool {
+ public:
+  virtual ~ServerPool() = default;
+
+  [[nodiscard]] virtual size_t serverCount() const = 0;
+  [[nodiscard]] virtual const std::string& serverName(uint32_t server) const = 0;
+
+  // Shared mode: the pipelined connection that client `client_id` uses to `server`.
+  virtual ServerConnection& connectionFor(uint32_t server, uint64_t client_id) = 0;
+  // Leased mode: an idle connection to `server` kept from an earlier lease, or a new one
+  // (connected on its first send).
+  [[nodiscard]] virtual Lease lease(uint32_t server) = 0;
+  // Called by Lease::release(): keeps a cleanly ended connection for the next lease, closes
+  // any other.
+  virtual void giveBack(uint32_t server, std::unique_ptr<ServerConnection> connection,
+                        LeaseEnd end) = 0;
+  // Subscriber mode: this worker's one subscriber connection to `server`, whose pushes go to
+  // `sink` (which replaces any earlier sink, and hears until the pool shuts down).
+  virtual ServerConnection& subscriber(uint32_t server, PushSink& sink) = 0;
+
+  // Sends a PING to `server`, connecting first if need be (health probe of an ejected server).
+  virtual void probe(uint32_t server) = 0;
+  // Opens every shared connection now (preconnect).
+  virtual void preconnect() = 0;
+  // Requests in flight on any connection.
+  [[nodiscard]] virtual size_t inFlight() const = 0;
+  // Closes everything; requests still in flight get an error.
+  virtual void shutdown() = 0;
+};
 
 }  // namespace shardis::backend

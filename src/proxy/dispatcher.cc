@@ -113,7 +113,7 @@ void Dispatcher::sendTo(const Request& request, uint32_t server, std::string_vie
   pending.received_ns = request.received_ns;
   pending.server = server;
   backend::ServerConnection& connection = pool_.servers.connectionFor(server, client_.id);
-  if (!connection.send(bytes, &pending, 0, pending.ticket(0))) {
+  if (!connection.send(bytes, &pending, 0, pending.ticket(0), pool_.requestTimeoutMs())) {
     pool_.counters().countError(stats::ProxyError::kBackendDown);
     pending.onFailure(0, connection.lastError());
   } else if (connection.full()) {
@@ -137,7 +137,7 @@ void Dispatcher::sendParts(const Request& request, std::span<const uint32_t> par
   for (uint32_t p = 0; p < parts.size(); ++p) {
     backend::ServerConnection& connection = pool_.servers.connectionFor(parts[p], client_.id);
     if (!connection.send(splitter != nullptr ? splitter->partRequest(p) : bytes, &pending, p,
-                         pending.ticket(p), hold_ms)) {
+                         pending.ticket(p), pool_.requestTimeoutMs(hold_ms))) {
       pool_.counters().countError(stats::ProxyError::kBackendDown);
       pending.onFailure(p, connection.lastError());
     } else if (connection.full()) {

@@ -59,14 +59,16 @@ resp::Limits limitsOf(const config::ProtocolLimits& limits) {
 }  // namespace
 
 PoolRuntime::PoolRuntime(Worker& worker_in, uint32_t index_in, const config::Pool& config_in,
-                         std::shared_ptr<const hash::Ring> ring)
+                         std::shared_ptr<const hash::Ring> full_ring)
     : worker(worker_in),
       index(index_in),
       config(config_in),
-      servers(worker_in.loop(), config_in, std::move(ring)),
+      servers(worker_in.loop(),
+              backendSettings(config_in, worker_in.shared().config.process.server_queue_limit)),
+      ring(worker_in.loop(), config_in, std::move(full_ring), servers),
       router(config_in) {
   for (uint32_t i = 0; i < servers.serverCount(); ++i) every_server.push_back(i);
-  servers.setQueueLimit(worker_in.shared().config.process.server_queue_limit);
+  servers.setFailureListener(&ring);
 }
 
 void PoolRuntime::onConnection(net::Listener& accepted_on) { worker.accept(*this, accepted_on); }
@@ -152,7 +154,10 @@ Worker::Worker(uint32_t index, SharedState& shared,
   const auto& pools = shared.config.pools;
   for (uint32_t i = 0; i < pools.size(); ++i) {
     pools_.push_back(std::make_unique<PoolRuntime>(*this, i, pools[i], rings[i]));
-    if (counting()) pools_.back()->servers.setObserver(pools_.back().get());
+    if (counting()) {
+      pools_.back()->servers.setObserver(pools_.back().get());
+      pools_.back()->ring.setObserver(pools_.back().get());
+    }
   }
   if (hub != nullptr)
     publisher_ = std::make_unique<stats::StatsPublisher>(loop_, *hub, index, stats_);
@@ -311,8 +316,10 @@ void Worker::finish() {
   for (ClientSession* session : sessions) session->close();
   for (auto& pool : pools_) {
     pool->listener.reset();
+    pool->ring.shutdown();
     pool->servers.shutdown();
     pool->servers.setObserver(nullptr);
+    pool->ring.setObserver(nullptr);
   }
   if (publisher_) {
     publisher_->publishNow();

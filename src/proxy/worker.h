@@ -1,7 +1,8 @@
 // Worker: one thread's share of the proxy. Owns a Loop, and on it: per pool a listener, the
-// backend ServerPool and the Router; and every ClientSession it accepted. Nothing here is
-// touched by another thread except through requestStop() (a uv_async) and SharedState's
-// atomics. serve() builds the workers, runs each on its own thread and joins them.
+// backend connections (ConnectionPool), the ring with its ejections (PoolRing) and the Router; and
+// every ClientSession it accepted. Nothing here is touched by another thread except through
+// requestStop() (a uv_async) and SharedState's atomics. serve() builds the workers, runs each on
+// its own thread and joins them.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "backend/server_pool.h"
+#include "backend/connection_pool.h"
 #include "net/async.h"
 #include "net/listener.h"
 #include "net/loop.h"
@@ -19,6 +20,7 @@
 #include "proxy/client_session.h"
 #include "proxy/fanout.h"
 #include "proxy/merger.h"
+#include "proxy/pool_ring.h"
 #include "proxy/router.h"
 #include "proxy/shared_state.h"
 #include "stats/counters.h"
@@ -32,31 +34,40 @@ class Worker;
 struct PoolRuntime final : ServerLocator,
                            ServerNames,
                            net::ListenerEvents,
-                           backend::ServerObserver {
+                           backend::ServerObserver,
+                           EjectionObserver {
   PoolRuntime(Worker& worker_in, uint32_t index_in, const config::Pool& config_in,
-              std::shared_ptr<const hash::Ring> ring);
+              std::shared_ptr<const hash::Ring> full_ring);
 
-  uint32_t locate(std::string_view routing_key) override { return servers.locate(routing_key); }
+  uint32_t locate(std::string_view routing_key) override { return ring.locate(routing_key); }
   const std::string& serverName(uint32_t server) const override {
     return servers.serverName(server);
   }
   size_t serverCount() const override { return servers.serverCount(); }
+  // How long a request to this pool's servers may wait for its reply (0 = no limit): the
+  // pool's timeout, plus `hold_ms` the server holds it on purpose (WAIT's timeout).
+  uint64_t requestTimeoutMs(uint64_t hold_ms = 0) const {
+    return config.timeout_ms > 0 ? static_cast<uint64_t>(config.timeout_ms) + hold_ms : 0;
+  }
   void onConnection(net::Listener& listener) override;
   // backend::ServerObserver: the worker's server counters.
   void onRequestSent(uint32_t server, size_t bytes) override;
   void onReplyRead(uint32_t server, uint64_t round_trip_us, size_t bytes) override;
   void onConnectionOpen(uint32_t server, bool open) override;
   void onConnectionClosed(uint32_t server, backend::CloseCause cause) override;
-  void onEjected(uint32_t server, bool ejected) override;
   void onServerState(uint32_t server, bool up) override;
   void onRequestFailed(uint32_t server, backend::RequestFailure why) override;
   void onQueueChanged(uint32_t server, const backend::QueueDelta& delta) override;
+  // EjectionObserver
+  void onEjected(uint32_t server, bool ejected) override;
   stats::PoolCounters& counters();
 
   Worker& worker;
   uint32_t index;
   const config::Pool& config;
-  backend::ServerPool servers;
+  // The concrete pool: the hot path's connectionFor() is not a virtual call.
+  backend::ConnectionPool servers;
+  PoolRing ring;  // after `servers`, which it probes
   Router router;
   // Scratch for the requests of this pool that become several sub-commands (one request is
   // encoded at a time per worker, so one of each is enough).

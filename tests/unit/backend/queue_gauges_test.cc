@@ -40,7 +40,7 @@ TEST_F(QueueGauges, WaitingThenSentThenAnsweredThenFailed) {
   {
     ServerConnection connection(loop, endpoint_, settings_, health);
     Ticket ticket;
-    ASSERT_TRUE(connection.send(kPing, &target, 0, ticket));
+    ASSERT_TRUE(connection.send(kPing, &target, 0, ticket, 0));
     // Not connected yet: the request waits for the connection.
     EXPECT_EQ(health.sum.in_queue, 1);
     EXPECT_EQ(health.sum.in_queue_bytes, static_cast<int64_t>(kPing.size()));
@@ -61,8 +61,8 @@ TEST_F(QueueGauges, WaitingThenSentThenAnsweredThenFailed) {
 
     // Connected now: two requests go straight to out_queue; the server dies with both
     // unanswered and the failure takes both back.
-    ASSERT_TRUE(connection.send(kPing, &target, 0, ticket));
-    ASSERT_TRUE(connection.send(kPing, &target, 0, ticket));
+    ASSERT_TRUE(connection.send(kPing, &target, 0, ticket, 0));
+    ASSERT_TRUE(connection.send(kPing, &target, 0, ticket, 0));
     EXPECT_EQ(health.sum.in_queue, 0);
     EXPECT_EQ(health.sum.out_queue, 2);
     EXPECT_EQ(health.sum.out_queue_bytes, static_cast<int64_t>(2 * kPing.size()));
@@ -76,7 +76,7 @@ TEST_F(QueueGauges, WaitingThenSentThenAnsweredThenFailed) {
     // Down, the next request dials again: it waits for the new connection (in_queue), and
     // a refused connect takes it back without it ever counting as sent.
     server_.closeListener();
-    ASSERT_TRUE(connection.send(kPing, &target, 0, ticket));
+    ASSERT_TRUE(connection.send(kPing, &target, 0, ticket, 0));
     EXPECT_EQ(health.sum.in_queue, 1);
     EXPECT_EQ(health.sum.out_queue, 0);
     ASSERT_TRUE(runUntil(loop, [&] { return target.failures == 3; }));

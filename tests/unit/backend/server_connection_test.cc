@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "backend/server_connection.h"
 #include "fake_server.h"
@@ -23,6 +24,8 @@ using testing::RecordingTarget;
 using testing::runUntil;
 
 constexpr std::string_view kGet = "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
+// The request timeout the tests give (as a pool with `timeout: 300` does).
+constexpr uint64_t kTimeoutMs = 300;
 
 uint64_t elapsedMs(std::chrono::steady_clock::time_point since) {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -50,7 +53,7 @@ TEST_F(ServerConnectionTest, TimeoutFailsTheConnectionNotTheServer) {
   {
     ServerConnection connection(loop_, server_.endpoint, settings_, health_);
     Ticket ticket;
-    ASSERT_TRUE(connection.send(kGet, &first, 0, ticket));
+    ASSERT_TRUE(connection.send(kGet, &first, 0, ticket, kTimeoutMs));
     int fd = server_.accept(loop_);
     ASSERT_GE(fd, 0);
     EXPECT_EQ(readWhileRunning(loop_, fd, kGet.size()), kGet);
@@ -64,7 +67,7 @@ TEST_F(ServerConnectionTest, TimeoutFailsTheConnectionNotTheServer) {
     EXPECT_EQ(health_.closes[0], CloseCause::kTimeout);
 
     // The next request is not refused: it connects again at once and is answered.
-    ASSERT_TRUE(connection.send(kGet, &second, 0, ticket));
+    ASSERT_TRUE(connection.send(kGet, &second, 0, ticket, kTimeoutMs));
     int again = server_.accept(loop_);
     ASSERT_GE(again, 0);
     EXPECT_EQ(readWhileRunning(loop_, again, kGet.size()), kGet);
@@ -90,8 +93,8 @@ TEST_F(ServerConnectionTest, TimeoutBoundsTheWholeStreamedReply) {
     ServerConnection connection(loop_, server_.endpoint, settings_, health_);
     Ticket ticket;
     auto started = std::chrono::steady_clock::now();
-    ASSERT_TRUE(connection.send(kGet, &big, 0, ticket));
-    ASSERT_TRUE(connection.send(kGet, &behind, 0, ticket));
+    ASSERT_TRUE(connection.send(kGet, &big, 0, ticket, kTimeoutMs));
+    ASSERT_TRUE(connection.send(kGet, &behind, 0, ticket, kTimeoutMs));
     int fd = server_.accept(loop_);
     ASSERT_GE(fd, 0);
     EXPECT_EQ(readWhileRunning(loop_, fd, 2 * kGet.size()).size(), 2 * kGet.size());
@@ -123,7 +126,7 @@ TEST_F(ServerConnectionTest, RefusedConnectTellsRequestsTheyWereNotSent) {
   {
     ServerConnection connection(loop_, server_.endpoint, settings_, health_);
     Ticket ticket;
-    ASSERT_TRUE(connection.send(kGet, &first, 0, ticket));
+    ASSERT_TRUE(connection.send(kGet, &first, 0, ticket, kTimeoutMs));
     ASSERT_TRUE(runUntil(loop_, [&] { return first.done() == 1; }));
     ASSERT_EQ(first.failures.size(), 1u);
     EXPECT_EQ(first.failures[0], "ERR server s1: not connected (retrying)");
@@ -135,7 +138,7 @@ TEST_F(ServerConnectionTest, RefusedConnectTellsRequestsTheyWereNotSent) {
     EXPECT_EQ(health_.sum.in_queue, 0);
 
     // Down, and the backoff has not run out: a request still dials for itself.
-    ASSERT_TRUE(connection.send(kGet, &second, 0, ticket));
+    ASSERT_TRUE(connection.send(kGet, &second, 0, ticket, kTimeoutMs));
     ASSERT_TRUE(runUntil(loop_, [&] { return second.done() == 1; }));
     EXPECT_EQ(second.failures.at(0), "ERR server s1: not connected (retrying)");
     EXPECT_GE(health_.downs, 2);  // the pool logs the first only
@@ -150,7 +153,7 @@ TEST_F(ServerConnectionTest, ProtocolErrorFromTheServerStaysOnItsConnection) {
   {
     ServerConnection connection(loop_, server_.endpoint, settings_, health_);
     Ticket ticket;
-    ASSERT_TRUE(connection.send(kGet, &first, 0, ticket));
+    ASSERT_TRUE(connection.send(kGet, &first, 0, ticket, kTimeoutMs));
     int fd = server_.accept(loop_);
     ASSERT_GE(fd, 0);
     EXPECT_EQ(readWhileRunning(loop_, fd, kGet.size()), kGet);
@@ -162,7 +165,7 @@ TEST_F(ServerConnectionTest, ProtocolErrorFromTheServerStaysOnItsConnection) {
     ASSERT_EQ(health_.closes.size(), 1u);
     EXPECT_EQ(health_.closes[0], CloseCause::kError);
 
-    ASSERT_TRUE(connection.send(kGet, &second, 0, ticket));
+    ASSERT_TRUE(connection.send(kGet, &second, 0, ticket, kTimeoutMs));
     int again = server_.accept(loop_);
     ASSERT_GE(again, 0);
     EXPECT_EQ(readWhileRunning(loop_, again, kGet.size()), kGet);
@@ -184,7 +187,7 @@ TEST_F(ServerConnectionTest, RepliesBeyondTheClientLimitsAreNotProtocolErrors) {
   {
     ServerConnection connection(loop_, server_.endpoint, settings_, health_);
     Ticket ticket;
-    ASSERT_TRUE(connection.send(kGet, &target, 0, ticket));
+    ASSERT_TRUE(connection.send(kGet, &target, 0, ticket, 0));
     int fd = server_.accept(loop_);
     ASSERT_GE(fd, 0);
     EXPECT_EQ(readWhileRunning(loop_, fd, kGet.size()), kGet);
@@ -201,6 +204,42 @@ TEST_F(ServerConnectionTest, RepliesBeyondTheClientLimitsAreNotProtocolErrors) {
     EXPECT_EQ(target.replies[0].size(), reply.size());
     EXPECT_EQ(health_.closes.size(), 0u);
     ::close(fd);
+    connection.shutdown("ERR proxy shutting down");
+    loop_.run();
+  }
+}
+
+// A target whose failure cancels another request, as a client session does when one failed
+// part makes it give up the rest: the cancelled request must hear nothing more.
+struct CancellingTarget final : ReplyTarget {
+  Ticket* other = nullptr;
+  std::vector<std::string> failures;
+  void onReply(uint32_t /*part*/, const resp::Reply& /*reply*/) override {}
+  void onFailure(uint32_t /*part*/, std::string_view message) override {
+    failures.emplace_back(message);
+    if (other != nullptr) other->cancel();
+  }
+};
+
+TEST_F(ServerConnectionTest, CancelMadeWhileFailingIsKept) {
+  CancellingTarget first;
+  RecordingTarget second;
+  {
+    ServerConnection connection(loop_, server_.endpoint, settings_, health_);
+    Ticket first_ticket;
+    Ticket second_ticket;
+    ASSERT_TRUE(connection.send(kGet, &first, 0, first_ticket, kTimeoutMs));
+    ASSERT_TRUE(connection.send(kGet, &second, 0, second_ticket, kTimeoutMs));
+    first.other = &second_ticket;
+    int fd = server_.accept(loop_);
+    ASSERT_GE(fd, 0);
+    EXPECT_EQ(readWhileRunning(loop_, fd, 2 * kGet.size()).size(), 2 * kGet.size());
+    ::close(fd);  // the server goes away with both requests on the connection
+    ASSERT_TRUE(runUntil(loop_, [&] { return first.failures.size() == 1; }));
+    runUntil(
+        loop_, [&] { return second.done() > 0; }, 50);
+    EXPECT_EQ(second.done(), 0u) << "a request cancelled by an earlier failure was still failed";
+    EXPECT_EQ(connection.inFlight(), 0u);
     connection.shutdown("ERR proxy shutting down");
     loop_.run();
   }

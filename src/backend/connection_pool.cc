@@ -1,0 +1,197 @@
+#include "backend/connection_pool.h"
+
+#include <netdb.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+#include <utility>
+
+#include "net/loop.h"
+#include "resp/limits.h"
+
+namespace shardis::backend {
+
+ServerEndpoint resolveEndpoint(const ServerSpec& server, uint32_t index) {
+  ServerEndpoint endpoint;
+  endpoint.name = server.name;
+  endpoint.index = index;
+  if (!server.unix_path.empty()) {
+    endpoint.is_unix = true;
+    endpoint.unix_path = server.unix_path;
+    return endpoint;
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* result = nullptr;
+  std::string port = std::to_string(server.port);
+  int status = ::getaddrinfo(server.host.c_str(), port.c_str(), &hints, &result);
+  if (status != 0 || result == nullptr) {
+    endpoint.resolve_error =
+        std::string("cannot resolve ") + server.host + ": " + ::gai_strerror(status);
+    return endpoint;
+  }
+  std::memcpy(&endpoint.address, result->ai_addr,
+              std::min<size_t>(result->ai_addrlen, sizeof endpoint.address));
+  ::freeaddrinfo(result);
+  return endpoint;
+}
+
+ConnectionPool::ConnectionPool(net::Loop& loop, const PoolSettings& settings) : loop_(loop) {
+  for (size_t i = 0; i < settings.servers.size(); ++i) {
+    const ServerSpec& spec = settings.servers[i];
+    auto server = std::make_unique<Server>();
+    server->endpoint = resolveEndpoint(spec, static_cast<uint32_t>(i));
+    server->settings.username = spec.username;
+    server->settings.password = spec.password;
+    server->settings.db = spec.db;
+    server->settings.timeout_ms = settings.connect_timeout_ms;
+    server->settings.keepalive = settings.keepalive;
+    server->settings.queue_limit = settings.queue_limit;
+    // The clients' limits bound what clients send; a reply is as large as the server makes it.
+    server->settings.limits = resp::serverReplyLimits();
+    for (uint32_t c = 0; c < std::max<uint32_t>(1, spec.connections); ++c) {
+      server->connections.push_back(makeConnection(*server));
+    }
+    servers_.push_back(std::move(server));
+  }
+}
+
+ConnectionPool::~ConnectionPool() {
+  shutdown();
+  // A lease holds a pointer to its pool: every holder is gone before the pool.
+  assert(leases_out_ == 0);
+}
+
+std::unique_ptr<ServerConnection> ConnectionPool::makeConnection(Server& server) {
+  return std::make_unique<ServerConnection>(loop_, server.endpoint, server.settings, *this);
+}
+
+Lease ConnectionPool::lease(uint32_t index) {
+  Server& server = *servers_[index];
+  std::unique_ptr<ServerConnection> connection;
+  if (!server.idle.empty()) {
+    connection = std::move(server.idle.back());
+    server.idle.pop_back();
+  } else {
+    connection = makeConnection(server);
+  }
+  ++leases_out_;
+  return {*this, index, std::move(connection)};
+}
+
+// Only a connection with nothing owed on it may serve the next client: a reply still to come
+// would reach that client, and an open MULTI would queue its commands.
+void ConnectionPool::giveBack(uint32_t index, std::unique_ptr<ServerConnection> connection,
+                              LeaseEnd end) {
+  --leases_out_;
+  Server& server = *servers_[index];
+  if (end == LeaseEnd::kClean && connection->inFlight() == 0 && connection->connected()) {
+    server.idle.push_back(std::move(connection));
+    return;
+  }
+  close(server, std::move(connection));
+}
+
+// The connection may be the one whose reply callback is running: it is closed now and freed
+// once the stack has unwound.
+void ConnectionPool::close(Server& server, std::unique_ptr<ServerConnection> connection) {
+  connection->shutdown("ERR server " + server.endpoint.name + ": connection closed");
+  ServerConnection* raw = connection.release();
+  loop_.defer([raw] { delete raw; });
+}
+
+ServerConnection& ConnectionPool::subscriber(uint32_t index, PushSink& sink) {
+  Server& server = *servers_[index];
+  if (!server.subscriber) server.subscriber = makeConnection(server);
+  server.subscriber->setPushSink(&sink);
+  return *server.subscriber;
+}
+
+void ConnectionPool::probe(uint32_t server) { servers_[server]->connections.front()->probe(); }
+
+void ConnectionPool::preconnect() {
+  for (auto& server : servers_) {
+    for (auto& connection : server->connections) connection->connect();
+  }
+}
+
+size_t ConnectionPool::inFlight() const {
+  size_t total = 0;
+  for (const auto& server : servers_) {
+    for (const auto& connection : server->connections) total += connection->inFlight();
+    if (server->subscriber) total += server->subscriber->inFlight();
+  }
+  return total;
+}
+
+void ConnectionPool::shutdown() {
+  for (auto& server : servers_) {
+    const std::string message = "ERR server " + server->endpoint.name + ": proxy shutting down";
+    for (auto& connection : server->connections) connection->shutdown(message);
+    for (auto& connection : server->idle) connection->shutdown(message);
+    if (server->subscriber) server->subscriber->shutdown(message);
+  }
+}
+
+void ConnectionPool::onServerDown(uint32_t index, std::string_view cause) {
+  Server& server = *servers_[index];
+  // One line when a server goes down; its connections' redials fail quietly until it is up.
+  if (server.down) {
+    spdlog::debug("server {}: {} (still down)", server.endpoint.name, cause);
+    return;
+  }
+  server.down = true;
+  spdlog::warn("server {}: {} (down; retrying)", server.endpoint.name, cause);
+  if (observer_ != nullptr) observer_->onServerState(index, false);
+}
+
+void ConnectionPool::onServerFailure(uint32_t index, std::string_view cause) {
+  Server& server = *servers_[index];
+  ++server.failures;
+  if (failure_listener_ != nullptr) {
+    failure_listener_->onServerFailure(index, cause, server.failures);
+  }
+}
+
+// Every reply passes here: the listener hears only the answer that ends a run of failures.
+void ConnectionPool::onServerAnswered(uint32_t index) {
+  Server& server = *servers_[index];
+  if (server.failures == 0) return;
+  server.failures = 0;
+  if (failure_listener_ != nullptr) failure_listener_->onServerRecovered(index);
+}
+
+void ConnectionPool::onRequestSent(uint32_t server, size_t bytes) {
+  if (observer_ != nullptr) observer_->onRequestSent(server, bytes);
+}
+
+void ConnectionPool::onReplyRead(uint32_t server, uint64_t round_trip_us, size_t bytes) {
+  if (observer_ != nullptr) observer_->onReplyRead(server, round_trip_us, bytes);
+}
+
+void ConnectionPool::onConnectionOpen(uint32_t index, bool open) {
+  Server& server = *servers_[index];
+  if (open && server.down) {
+    server.down = false;
+    spdlog::info("server {}: up (connected after a failure)", server.endpoint.name);
+    if (observer_ != nullptr) observer_->onServerState(index, true);
+  }
+  if (observer_ != nullptr) observer_->onConnectionOpen(index, open);
+}
+
+void ConnectionPool::onConnectionClosed(uint32_t server, CloseCause cause) {
+  if (observer_ != nullptr) observer_->onConnectionClosed(server, cause);
+}
+
+void ConnectionPool::onRequestFailed(uint32_t server, RequestFailure why) {
+  if (observer_ != nullptr) observer_->onRequestFailed(server, why);
+}
+
+void ConnectionPool::onQueueChanged(uint32_t server, const QueueDelta& delta) {
+  if (observer_ != nullptr) observer_->onQueueChanged(server, delta);
+}
+
+}  // namespace shardis::backend

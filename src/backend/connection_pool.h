@@ -1,0 +1,97 @@
+// ConnectionPool: the ServerPool of a running worker, over libuv connections.
+//
+// Per server it keeps `connections` shared ServerConnection objects (the server's own
+// max_connections, or the pool's server_connections), an idle list of connections given back
+// by leases, and at most one subscriber connection. Every connection reports to this pool
+// (ServerHealth), which keeps, per server, the one log line per change of state (down with
+// the cause, up again, however many connections and redials that takes) and the count of
+// failures in a row that the FailureListener hears.
+// Owned by the worker; lives as long as its loop.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backend/server_connection.h"
+#include "backend/server_pool.h"
+
+namespace shardis::net {
+class Loop;
+}
+
+namespace shardis::backend {
+
+class ConnectionPool final : public ServerPool, public ServerHealth {
+ public:
+  // Resolves every server's address (blocking getaddrinfo, once per worker at start). Replies
+  // are decoded with resp::serverReplyLimits(), not the clients' limits.
+  ConnectionPool(net::Loop& loop, const PoolSettings& settings);
+  ~ConnectionPool() override;
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  // Who counts (null = nobody); set before the first request.
+  void setObserver(ServerObserver* observer) { observer_ = observer; }
+  // Who decides on ejection (null = nobody); set before the first request.
+  void setFailureListener(FailureListener* listener) { failure_listener_ = listener; }
+
+  // ServerPool
+  [[nodiscard]] size_t serverCount() const override { return servers_.size(); }
+  [[nodiscard]] const std::string& serverName(uint32_t server) const override {
+    return servers_[server]->endpoint.name;
+  }
+  ServerConnection& connectionFor(uint32_t server, uint64_t client_id) override {
+    auto& connections = servers_[server]->connections;
+    return *connections[client_id % connections.size()];
+  }
+  [[nodiscard]] Lease lease(uint32_t server) override;
+  void giveBack(uint32_t server, std::unique_ptr<ServerConnection> connection,
+                LeaseEnd end) override;
+  ServerConnection& subscriber(uint32_t server, PushSink& sink) override;
+  void probe(uint32_t server) override;
+  void preconnect() override;
+  [[nodiscard]] size_t inFlight() const override;
+  void shutdown() override;
+
+  // Connections kept for the next lease of `server` (tests, INFO).
+  [[nodiscard]] size_t idleLeases(uint32_t server) const { return servers_[server]->idle.size(); }
+
+  // ServerHealth
+  void onServerDown(uint32_t server, std::string_view cause) override;
+  void onServerFailure(uint32_t server, std::string_view cause) override;
+  void onServerAnswered(uint32_t server) override;
+  void onRequestSent(uint32_t server, size_t bytes) override;
+  void onReplyRead(uint32_t server, uint64_t round_trip_us, size_t bytes) override;
+  void onConnectionOpen(uint32_t server, bool open) override;
+  void onConnectionClosed(uint32_t server, CloseCause cause) override;
+  void onRequestFailed(uint32_t server, RequestFailure why) override;
+  void onQueueChanged(uint32_t server, const QueueDelta& delta) override;
+
+ private:
+  struct Server {
+    ServerEndpoint endpoint;
+    ConnectionSettings settings;
+    std::vector<std::unique_ptr<ServerConnection>> connections;  // shared
+    std::vector<std::unique_ptr<ServerConnection>> idle;         // given back by leases
+    std::unique_ptr<ServerConnection> subscriber;
+    uint32_t failures = 0;  // in a row since the server last answered
+    bool down = false;      // logged down and not up since
+  };
+
+  std::unique_ptr<ServerConnection> makeConnection(Server& server);
+  void close(Server& server, std::unique_ptr<ServerConnection> connection);
+
+  net::Loop& loop_;
+  ServerObserver* observer_ = nullptr;
+  FailureListener* failure_listener_ = nullptr;
+  std::vector<std::unique_ptr<Server>> servers_;
+  size_t leases_out_ = 0;
+};
+
+// Resolves a server's address (blocking getaddrinfo).
+ServerEndpoint resolveEndpoint(const ServerSpec& server, uint32_t index);
+
+}  // namespace shardis::backend

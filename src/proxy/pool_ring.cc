@@ -1,0 +1,136 @@
+#include "proxy/pool_ring.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <span>
+#include <utility>
+
+#include "net/loop.h"
+
+namespace shardis::proxy {
+
+namespace {
+// How often an ejected server is asked whether it is back.
+constexpr uint64_t kProbeIntervalMs = 200;
+}  // namespace
+
+backend::PoolSettings backendSettings(const config::Pool& pool, uint64_t queue_limit) {
+  backend::PoolSettings settings;
+  settings.connect_timeout_ms = pool.timeout_ms;
+  settings.keepalive = pool.tcpkeepalive;
+  settings.queue_limit = queue_limit;
+  for (const config::Server& server : pool.servers) {
+    backend::ServerSpec spec;
+    spec.name = server.name;
+    spec.host = server.host;
+    spec.port = server.port;
+    spec.unix_path = server.unix_path;
+    spec.username = server.username.value_or("");
+    spec.password = server.password.value_or(pool.redis_auth);
+    spec.db = server.db.value_or(pool.redis_db);
+    spec.connections =
+        std::max<uint32_t>(1, server.max_connections.value_or(pool.server_connections));
+    settings.servers.push_back(std::move(spec));
+  }
+  return settings;
+}
+
+PoolRing::PoolRing(net::Loop& loop, const config::Pool& pool,
+                   std::shared_ptr<const hash::Ring> ring, backend::ServerPool& servers)
+    : loop_(loop),
+      pool_(pool),
+      servers_(servers),
+      full_ring_(ring),
+      ring_(std::move(ring)),
+      standing_(pool.servers.size()) {}
+
+void PoolRing::shutdown() {
+  for (Standing& standing : standing_) standing.probe_timer.reset();
+}
+
+void PoolRing::onServerFailure(uint32_t server, std::string_view cause, uint32_t in_a_row) {
+  if (!pool_.auto_eject_hosts) return;
+  Standing& standing = standing_[server];
+  if (standing.ejected) {
+    standing.probe_answered = false;
+    return;
+  }
+  if (in_a_row >= pool_.server_failure_limit) eject(server, cause);
+}
+
+void PoolRing::onServerRecovered(uint32_t server) {
+  Standing& standing = standing_[server];
+  if (!standing.ejected) return;
+  standing.probe_answered = true;
+  if (mayReturn(standing)) restore(server);
+}
+
+void PoolRing::eject(uint32_t server, std::string_view cause) {
+  Standing& standing = standing_[server];
+  standing.ejected = true;
+  standing.probe_answered = false;
+  standing.retry_at_ms = loop_.now() + static_cast<uint64_t>(pool_.server_retry_timeout_ms);
+  ++ejected_count_;
+  rebuild();
+  if (observer_ != nullptr) observer_->onEjected(server, true);
+  const std::string& name = servers_.serverName(server);
+  spdlog::warn(
+      "pool {}: server {} ejected for {} ms after {} failure(s) in a row; last: server {}: {}",
+      pool_.name, name, pool_.server_retry_timeout_ms, pool_.server_failure_limit, name, cause);
+  if (!standing.probe_timer) {
+    standing.probe_timer = net::Timer::create(loop_, [this, server] { onProbeTimer(server); });
+  }
+  standing.probe_timer->start(kProbeIntervalMs);
+}
+
+// The probe runs all through the ejection, so that by server_retry_timeout the pool knows
+// whether the server answers. twemproxy returns a server on the first request after its
+// retry time; this one returns at that time, or at the first answer after it.
+void PoolRing::onProbeTimer(uint32_t server) {
+  Standing& standing = standing_[server];
+  if (mayReturn(standing)) {
+    restore(server);
+    return;
+  }
+  servers_.probe(server);
+  uint64_t now = loop_.now();
+  uint64_t delay = kProbeIntervalMs;
+  if (now < standing.retry_at_ms) delay = std::min(delay, standing.retry_at_ms - now);
+  standing.probe_timer->start(delay);
+}
+
+bool PoolRing::mayReturn(const Standing& standing) const {
+  return standing.ejected && standing.probe_answered && loop_.now() >= standing.retry_at_ms;
+}
+
+void PoolRing::restore(uint32_t server) {
+  Standing& standing = standing_[server];
+  standing.ejected = false;
+  --ejected_count_;
+  if (standing.probe_timer) standing.probe_timer->stop();
+  rebuild();
+  if (observer_ != nullptr) observer_->onEjected(server, false);
+  spdlog::info(
+      "pool {}: server {} returned to the ring (server_retry_timeout passed and it answers)",
+      pool_.name, servers_.serverName(server));
+}
+
+void PoolRing::rebuild() {
+  if (ejected_count_ == 0) {
+    ring_ = full_ring_;
+    return;
+  }
+  std::vector<hash::RingMember> members;
+  members.reserve(pool_.servers.size());
+  for (const config::Server& server : pool_.servers) {
+    members.push_back(hash::RingMember{server.name, server.weight});
+  }
+  // std::vector<bool> has no contiguous storage to take a span of.
+  std::unique_ptr<bool[]> live(new bool[standing_.size()]);
+  for (size_t i = 0; i < standing_.size(); ++i) live[i] = !standing_[i].ejected;
+  ring_ = hash::Ring::build(pool_.distribution, pool_.hash, members,
+                            std::span<const bool>(live.get(), standing_.size()));
+}
+
+}  // namespace shardis::proxy

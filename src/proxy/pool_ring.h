@@ -1,0 +1,89 @@
+// PoolRing: one worker's view of which servers of a pool are live, and the ring over them.
+//
+// With auto_eject_hosts, a server that fails server_failure_limit times in a row (connections
+// refused or lost, timeouts, as the backend reports them) is taken out of this worker's ring
+// for server_retry_timeout (twemproxy's rule: the ring is rebuilt from the live servers).
+// Meanwhile it is probed with PING; it returns once server_retry_timeout has passed and its
+// last probe was answered, so a server still dead then stays out without failing a request.
+//
+// Owned by the worker's PoolRuntime, next to the backend pool it listens to; lives as long as
+// the loop. locate() runs on every request: one shared_ptr dereference and the ring's search.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "backend/server_pool.h"
+#include "config/config.h"
+#include "hash/ring.h"
+#include "net/timer.h"
+
+namespace shardis::net {
+class Loop;
+}
+
+namespace shardis::proxy {
+
+// Told when a server leaves the ring or returns to it (the stats' ejected state).
+class EjectionObserver {
+ public:
+  virtual void onEjected(uint32_t server, bool ejected) = 0;
+
+ protected:
+  ~EjectionObserver() = default;
+};
+
+class PoolRing final : public backend::FailureListener {
+ public:
+  // `ring` is the pool's ring over all servers (shared by the workers); `servers` is probed
+  // while a server is ejected.
+  PoolRing(net::Loop& loop, const config::Pool& pool, std::shared_ptr<const hash::Ring> ring,
+           backend::ServerPool& servers);
+  PoolRing(const PoolRing&) = delete;
+  PoolRing& operator=(const PoolRing&) = delete;
+
+  // The server that owns `routing_key` under the current ring, or hash::Ring::kNoLiveMember
+  // when every server is ejected.
+  [[nodiscard]] uint32_t locate(std::string_view routing_key) const {
+    return ring_->locate(routing_key);
+  }
+  // Who hears ejections (null = nobody).
+  void setObserver(EjectionObserver* observer) { observer_ = observer; }
+  // Stops probing (the worker is stopping).
+  void shutdown();
+
+  // backend::FailureListener
+  void onServerFailure(uint32_t server, std::string_view cause, uint32_t in_a_row) override;
+  void onServerRecovered(uint32_t server) override;
+
+ private:
+  struct Standing {
+    bool ejected = false;
+    bool probe_answered = false;  // while ejected: the server answered since its last failure
+    uint64_t retry_at_ms = 0;     // while ejected: server_retry_timeout after the ejection
+    net::TimerPtr probe_timer;
+  };
+
+  void eject(uint32_t server, std::string_view cause);
+  void onProbeTimer(uint32_t server);
+  [[nodiscard]] bool mayReturn(const Standing& standing) const;
+  void restore(uint32_t server);
+  void rebuild();
+
+  net::Loop& loop_;
+  const config::Pool& pool_;
+  backend::ServerPool& servers_;
+  EjectionObserver* observer_ = nullptr;
+  std::shared_ptr<const hash::Ring> full_ring_;
+  std::shared_ptr<const hash::Ring> ring_;
+  std::vector<Standing> standing_;
+  size_t ejected_count_ = 0;
+};
+
+// The backend's settings for `pool`: its servers' addresses and logins (a server's own
+// username, password, db and max_connections over the pool's), timeouts and limits.
+backend::PoolSettings backendSettings(const config::Pool& pool, uint64_t queue_limit);
+
+}  // namespace shardis::proxy
