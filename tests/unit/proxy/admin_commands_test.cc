@@ -1,0 +1,133 @@
+// The admin commands against a fake AdminHost: what they see of other clients comes only
+// through that interface.
+#include "proxy/admin_commands.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "command/command_table.h"
+#include "proxy/client_state.h"
+#include "proxy/command_handlers.h"
+
+namespace shardis::proxy {
+namespace {
+
+class RecordingKills final : public KillSink {
+ public:
+  void requestKill(uint64_t client_id) override { killed.push_back(client_id); }
+  std::vector<uint64_t> killed;
+};
+
+class FakeHost final : public AdminHost {
+ public:
+  ClientRegistry& registry() override { return clients; }
+  stats::SlowLog& slowlog() override { return log; }
+  [[nodiscard]] const config::Process& process() const override { return settings; }
+  [[nodiscard]] uint32_t poolIndex() const override { return 0; }
+  [[nodiscard]] bool servedHere(const KillSink* owner) const override { return owner == &here; }
+  void forEachLocalClient(const ClientVisit& visit) override {
+    for (uint64_t id : local_ids) {
+      ClientActivity activity;
+      activity.name = "local";
+      activity.cmd = "get";
+      visit(id, activity);
+    }
+  }
+  [[nodiscard]] ClientEntry identity() const override { return *clients.find(self_id); }
+  [[nodiscard]] ClientActivity activity() const override { return {}; }
+  void info(Request& /*request*/, uint32_t sections) override { info_sections = sections; }
+
+  void add(uint64_t id, std::string addr, KillSink& owner) {
+    ClientEntry entry;
+    entry.id = id;
+    entry.addr = std::move(addr);
+    entry.owner = &owner;
+    clients.add(entry);
+  }
+
+  ClientRegistry clients;
+  stats::SlowLog log{10000, 128};
+  config::Process settings;
+  RecordingKills here, elsewhere;
+  std::vector<uint64_t> local_ids;
+  uint64_t self_id = 1;
+  uint32_t info_sections = 0;
+};
+
+class AdminCommandsTest : public ::testing::Test {
+ protected:
+  AdminCommandsTest() {
+    client.id = 1;
+    host.add(1, "127.0.0.1:1001", host.here);
+    host.add(2, "127.0.0.1:1002", host.here);
+    host.add(3, "127.0.0.1:1003", host.elsewhere);
+    host.local_ids = {1, 2};
+  }
+
+  std::string run(std::vector<std::string_view> argv) {
+    const command::CommandSpec* spec = command::resolve(argv);
+    EXPECT_NE(spec, nullptr);
+    const CommandEntry& entry = commandEntry(stats::commandId(spec));
+    EXPECT_TRUE(entry.needs_session);
+    request = Request{};
+    request.argv = argv;
+    std::string out;
+    CommandCall call{entry, request, pool, client, out, nullptr, &host};
+    entry.handler(call);
+    return out;
+  }
+
+  FakeHost host;
+  config::Pool pool;
+  ClientState client;
+  Request request;
+};
+
+TEST_F(AdminCommandsTest, ClientListShowsLocalActivityAndOtherWorkersFresh) {
+  std::string list = run({"CLIENT", "LIST"});
+  EXPECT_NE(list.find("id=1 addr=127.0.0.1:1001"), std::string::npos);
+  EXPECT_NE(list.find("id=2 addr=127.0.0.1:1002 laddr= fd=-1 name=local"), std::string::npos);
+  EXPECT_NE(list.find("id=3 addr=127.0.0.1:1003 laddr= fd=-1 name= "), std::string::npos);
+  EXPECT_NE(list.find("cmd=get"), std::string::npos);
+  EXPECT_EQ(run({"CLIENT", "LIST", "TYPE", "pubsub"}), "-ERR syntax error\r\n");
+}
+
+TEST_F(AdminCommandsTest, ClientKillGoesToTheOwningWorker) {
+  EXPECT_EQ(run({"CLIENT", "KILL", "ID", "3"}), ":1\r\n");
+  EXPECT_EQ(host.elsewhere.killed, std::vector<uint64_t>{3});
+  EXPECT_EQ(run({"CLIENT", "KILL", "127.0.0.1:9"}), "-ERR No such client\r\n");
+  EXPECT_EQ(run({"CLIENT", "KILL", "ID", "0"}), "-ERR client-id should be greater than 0\r\n");
+  EXPECT_EQ(run({"CLIENT", "KILL", "ID", "3", "SKIPME"}), "-ERR syntax error\r\n");
+  EXPECT_FALSE(client.quit);
+  // Itself: closed after the reply, not through its worker.
+  EXPECT_EQ(run({"CLIENT", "KILL", "ID", "1", "SKIPME", "no"}), ":1\r\n");
+  EXPECT_TRUE(client.quit);
+  EXPECT_TRUE(host.here.killed.empty());
+}
+
+TEST_F(AdminCommandsTest, ClientReplyModes) {
+  EXPECT_EQ(run({"CLIENT", "REPLY", "OFF"}), "");
+  EXPECT_TRUE(request.silent);
+  EXPECT_EQ(client.reply_mode, ReplyMode::kOff);
+  EXPECT_EQ(run({"CLIENT", "REPLY", "SKIP"}), "");  // ignored while OFF, as in Redis
+  EXPECT_EQ(client.reply_mode, ReplyMode::kOff);
+  EXPECT_EQ(run({"CLIENT", "REPLY", "ON"}), "+OK\r\n");
+  EXPECT_FALSE(request.silent);
+  EXPECT_EQ(run({"CLIENT", "REPLY", "SKIP"}), "");
+  EXPECT_EQ(client.reply_mode, ReplyMode::kSkip);
+  EXPECT_EQ(run({"CLIENT", "REPLY", "MAYBE"}), "-ERR syntax error\r\n");
+}
+
+TEST_F(AdminCommandsTest, ConfigGetAndInfoGoThroughTheHost) {
+  host.settings.max_clients = 77;
+  EXPECT_EQ(run({"CONFIG", "GET", "MAXCLIENTS"}), "*2\r\n$10\r\nmaxclients\r\n$2\r\n77\r\n");
+  EXPECT_EQ(run({"CONFIG", "GET", "nosuch*"}), "*0\r\n");
+  EXPECT_EQ(run({"INFO", "clients"}), "");
+  EXPECT_NE(host.info_sections, 0u);
+  EXPECT_EQ(run({"SLOWLOG", "LEN"}), ":0\r\n");
+}
+
+}  // namespace
+}  // namespace shardis::proxy
