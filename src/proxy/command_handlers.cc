@@ -31,14 +31,6 @@ constexpr std::pair<std::string_view, MergeKind> kMergeKinds[] = {
     {"function|kill", MergeKind::kKill},
 };
 
-// Local in the command table but not answered yet: refused as not supported.
-constexpr std::string_view kNotAnsweredYet[] = {
-    "client|help",
-    "command|help",
-    "config|help",
-    "command|getkeysandflags",
-};
-
 RouteClass routeClassOf(command::Routing routing) {
   switch (routing) {
     case command::Routing::kLocal:
@@ -87,11 +79,6 @@ void setLocalHandler(CommandEntry& entry) {
   }
   if (const NamedHandler* named = findHandler(sessionHandlers(), name)) {
     return setHandler(entry, *named, true);
-  }
-  for (std::string_view later : kNotAnsweredYet) {
-    if (later != name) continue;
-    entry.route = RouteClass::kRefused;
-    entry.refusal = notSupportedError(name);
   }
 }
 
