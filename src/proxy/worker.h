@@ -40,10 +40,10 @@ struct PoolRuntime final : ServerLocator,
               std::shared_ptr<const hash::Ring> full_ring);
 
   uint32_t locate(std::string_view routing_key) override { return ring.locate(routing_key); }
-  const std::string& serverName(uint32_t server) const override {
+  [[nodiscard]] const std::string& serverName(uint32_t server) const override {
     return server_pool_->serverName(server);
   }
-  size_t serverCount() const override { return server_pool_->serverCount(); }
+  [[nodiscard]] size_t serverCount() const override { return server_pool_->serverCount(); }
   // The backend as this pool's requests reach it (one virtual call per send): `servers`, or
   // the fake a unit test put in its place.
   backend::ServerPool& serverPool() { return *server_pool_; }

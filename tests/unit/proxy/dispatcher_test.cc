@@ -63,8 +63,8 @@ class FakeServerPool final : public backend::ServerPool {
 
   FakeServer& server(uint32_t s) { return *servers_[s]; }
 
-  size_t serverCount() const override { return servers_.size(); }
-  const std::string& serverName(uint32_t server) const override {
+  [[nodiscard]] size_t serverCount() const override { return servers_.size(); }
+  [[nodiscard]] const std::string& serverName(uint32_t server) const override {
     return servers_[server]->endpoint.name;
   }
   backend::ServerConnection& connectionFor(uint32_t server, uint64_t /*client_id*/) override {
@@ -88,7 +88,7 @@ class FakeServerPool final : public backend::ServerPool {
   }
   void probe(uint32_t /*server*/) override {}
   void preconnect() override {}
-  size_t inFlight() const override {
+  [[nodiscard]] size_t inFlight() const override {
     size_t total = 0;
     for (const auto& connection : connections_) total += connection ? connection->inFlight() : 0;
     return total;
