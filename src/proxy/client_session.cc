@@ -212,7 +212,7 @@ void ClientSession::recordReply(uint16_t command_id, uint64_t received_ns, bool 
     if (spec == nullptr || !spec->hasFlag(command::kSkipSlowlog)) {
       std::vector<std::string_view> names;  // the slow path only
       names.reserve(servers.size());
-      for (uint32_t server : servers) names.push_back(pool_.servers.serverName(server));
+      for (uint32_t server : servers) names.push_back(pool_.serverName(server));
       slowlog.push(duration_us, argv, identity().addr, client_.name, names);
     }
   }

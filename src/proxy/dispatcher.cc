@@ -112,7 +112,7 @@ void Dispatcher::sendTo(const Request& request, uint32_t server, std::string_vie
   pending.command_id = request.command_id;
   pending.received_ns = request.received_ns;
   pending.server = server;
-  backend::ServerConnection& connection = pool_.servers.connectionFor(server, client_.id);
+  backend::ServerConnection& connection = pool_.serverPool().connectionFor(server, client_.id);
   if (!connection.send(bytes, &pending, 0, pending.ticket(0), pool_.requestTimeoutMs())) {
     pool_.counters().countError(stats::ProxyError::kBackendDown);
     pending.onFailure(0, connection.lastError());
@@ -135,7 +135,7 @@ void Dispatcher::sendParts(const Request& request, std::span<const uint32_t> par
   // A part refused at once completes synchronously; only the last one can complete the
   // request (and pop it), so `pending` is not touched after the loop.
   for (uint32_t p = 0; p < parts.size(); ++p) {
-    backend::ServerConnection& connection = pool_.servers.connectionFor(parts[p], client_.id);
+    backend::ServerConnection& connection = pool_.serverPool().connectionFor(parts[p], client_.id);
     if (!connection.send(splitter != nullptr ? splitter->partRequest(p) : bytes, &pending, p,
                          pending.ticket(p), pool_.requestTimeoutMs(hold_ms))) {
       pool_.counters().countError(stats::ProxyError::kBackendDown);
@@ -150,7 +150,7 @@ void Dispatcher::sendParts(const Request& request, std::span<const uint32_t> par
 void Dispatcher::split(const CommandEntry& entry, Request& request) {
   Splitter& splitter = pool_.splitter;
   if (!splitter.split(request.argv, pool_.router.keyIndexes(), pool_.router.keyServers(),
-                      pool_.servers.serverCount())) {
+                      pool_.serverCount())) {
     spdlog::warn("client {}: out of memory splitting a {} over servers", client_.id,
                  entry.spec->name);
     return replyError(request, kOutOfMemoryError);
@@ -182,7 +182,7 @@ void Dispatcher::wait(const CommandEntry& entry, Request& request) {
 // SCAN: the client's cursor names the server to ask and that server's own cursor.
 void Dispatcher::scan(Request& request) {
   Argv argv = request.argv;
-  std::optional<ScanCursor> cursor = ScanCursor::decode(argv[1], pool_.servers.serverCount());
+  std::optional<ScanCursor> cursor = ScanCursor::decode(argv[1], pool_.serverCount());
   if (!cursor) {
     request.rejected = true;
     return replyError(request, "ERR invalid cursor");

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cassert>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SHARDIS_ADDRESS_SANITIZER 1
@@ -69,6 +70,11 @@ PoolRuntime::PoolRuntime(Worker& worker_in, uint32_t index_in, const config::Poo
       router(config_in) {
   for (uint32_t i = 0; i < servers.serverCount(); ++i) every_server.push_back(i);
   servers.setFailureListener(&ring);
+}
+
+void PoolRuntime::replaceServerPool(backend::ServerPool& fake) {
+  assert(fake.serverCount() == servers.serverCount());
+  server_pool_ = &fake;
 }
 
 void PoolRuntime::onConnection(net::Listener& accepted_on) { worker.accept(*this, accepted_on); }

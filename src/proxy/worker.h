@@ -40,10 +40,16 @@ struct PoolRuntime final : ServerLocator,
               std::shared_ptr<const hash::Ring> full_ring);
 
   uint32_t locate(std::string_view routing_key) override { return ring.locate(routing_key); }
-  const std::string& serverName(uint32_t server) const override {
-    return servers.serverName(server);
+  [[nodiscard]] const std::string& serverName(uint32_t server) const override {
+    return server_pool_->serverName(server);
   }
-  size_t serverCount() const override { return servers.serverCount(); }
+  [[nodiscard]] size_t serverCount() const override { return server_pool_->serverCount(); }
+  // The backend as this pool's requests reach it (one virtual call per send): `servers`, or
+  // the fake a unit test put in its place.
+  backend::ServerPool& serverPool() { return *server_pool_; }
+  // Tests: requests go to `fake` from now on (as many servers as the config, and outliving
+  // this pool's sessions). Whoever sets it shuts it down; the ring still probes `servers`.
+  void replaceServerPool(backend::ServerPool& fake);
   // How long a request to this pool's servers may wait for its reply (0 = no limit): the
   // pool's timeout, plus `hold_ms` the server holds it on purpose (WAIT's timeout).
   uint64_t requestTimeoutMs(uint64_t hold_ms = 0) const {
@@ -65,7 +71,7 @@ struct PoolRuntime final : ServerLocator,
   Worker& worker;
   uint32_t index;
   const config::Pool& config;
-  // The concrete pool: the hot path's connectionFor() is not a virtual call.
+  // The real backend, which the worker starts (preconnect), observes and shuts down.
   backend::ConnectionPool servers;
   PoolRing ring;  // after `servers`, which it probes
   Router router;
@@ -78,6 +84,9 @@ struct PoolRuntime final : ServerLocator,
   // cursor); the connection copies it, so one serves every session of the worker.
   std::string request_scratch;
   net::ListenerPtr listener;
+
+ private:
+  backend::ServerPool* server_pool_ = &servers;
 };
 
 class Worker final : public SessionOwner, public KillSink {
