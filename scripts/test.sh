@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 
+# Which module may include which (docs/ARCHITECTURE.md): fails naming file:line.
+scripts/check-layering.py
+
 build=${SHARDIS_BUILD_DIR:-build/asan}
 jobs=$(nproc)
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug \
