@@ -65,9 +65,6 @@ TEMPORARY = [
     # WAIT's argument check parses integers with resp's private line parser; resp should
     # offer a public integer parse (proxy/ area, left to its owner).
     ("src/proxy/wait_limit.cc", "resp::detail"),
-    # Removed by this branch's next commits.
-    ("src/net/listener.h", "config"),
-    ("src/stats/stats_server.cc", "config::detail"),
 ]
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/[^"]+"')

@@ -27,6 +27,7 @@
 #include "app/signals.h"
 #include "hash/ring.h"
 #include "net/listener.h"
+#include "proxy/listen_address.h"
 #include "proxy/shared_state.h"
 #include "proxy/worker.h"
 #include "stats/hub.h"
@@ -71,7 +72,8 @@ bool openListeners(const config::Config& config,
     for (auto& worker : workers) {
       int fd = -1;
       if (!is_unix || shared_fd < 0) {
-        fd = net::openListenSocket(pool.listen, pool.backlog, reuseport, error);
+        fd = net::openListenSocket(proxy::listenAddressOf(pool.listen), pool.backlog, reuseport,
+                                   error);
         if (is_unix) shared_fd = fd;
       } else {
         fd = ::dup(shared_fd);

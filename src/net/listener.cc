@@ -16,11 +16,11 @@ namespace shardis::net {
 
 namespace {
 
-std::string describe(const config::ListenAddress& address, const char* what, int err) {
+std::string describe(const ListenAddress& address, const char* what, int err) {
   return "listen " + address.text + ": " + what + ": " + std::strerror(err);
 }
 
-int openTcp(const config::ListenAddress& address, int backlog, bool reuseport, std::string& error) {
+int openTcp(const ListenAddress& address, int backlog, bool reuseport, std::string& error) {
   sockaddr_storage storage{};
   auto* any = reinterpret_cast<sockaddr*>(&storage);
   const std::string& host = address.host;
@@ -51,7 +51,7 @@ int openTcp(const config::ListenAddress& address, int backlog, bool reuseport, s
   return fd;
 }
 
-int openUnix(const config::ListenAddress& address, int backlog, std::string& error) {
+int openUnix(const ListenAddress& address, int backlog, std::string& error) {
   sockaddr_un un{};
   if (address.path.size() >= sizeof un.sun_path) {
     error = "listen " + address.text + ": socket path too long";
@@ -89,9 +89,9 @@ int openUnix(const config::ListenAddress& address, int backlog, std::string& err
 
 }  // namespace
 
-int openListenSocket(const config::ListenAddress& address, int backlog, bool reuseport,
+int openListenSocket(const ListenAddress& address, int backlog, bool reuseport,
                      std::string& error) {
-  if (address.kind == config::ListenAddress::Kind::kUnix) return openUnix(address, backlog, error);
+  if (address.kind == ListenAddress::Kind::kUnix) return openUnix(address, backlog, error);
   return openTcp(address, backlog, reuseport, error);
 }
 
@@ -99,9 +99,9 @@ void ListenerCloser::operator()(Listener* listener) const {
   if (listener != nullptr) listener->close();
 }
 
-Listener::Listener(Loop& loop, const config::ListenAddress& address, ListenerEvents* events)
+Listener::Listener(Loop& loop, const ListenAddress& address, ListenerEvents* events)
     : address_(address), events_(events) {
-  if (address.kind == config::ListenAddress::Kind::kTcp) {
+  if (address.kind == ListenAddress::Kind::kTcp) {
     uv_tcp_init(loop.raw(), &handle_.tcp);
   } else {
     uv_pipe_init(loop.raw(), &handle_.pipe, 0);
@@ -109,10 +109,10 @@ Listener::Listener(Loop& loop, const config::ListenAddress& address, ListenerEve
   handle_.tcp.data = this;
 }
 
-ListenerPtr Listener::open(Loop& loop, const config::ListenAddress& address, int fd, int backlog,
+ListenerPtr Listener::open(Loop& loop, const ListenAddress& address, int fd, int backlog,
                            ListenerEvents* events, std::string& error) {
   ListenerPtr listener(new Listener(loop, address, events));
-  int status = address.kind == config::ListenAddress::Kind::kTcp
+  int status = address.kind == ListenAddress::Kind::kTcp
                    ? uv_tcp_open(&listener->handle_.tcp, fd)
                    : uv_pipe_open(&listener->handle_.pipe, fd);
   if (status != 0) {

@@ -13,7 +13,7 @@
 #include <memory>
 #include <string>
 
-#include "config/config.h"
+#include "net/listen_address.h"
 
 namespace shardis::net {
 
@@ -22,8 +22,7 @@ class Stream;
 
 // Opens a bound, listening socket for `address`. `reuseport` sets SO_REUSEPORT (needed when
 // several workers listen on one TCP port). Returns the descriptor, or -1 and sets `error`.
-int openListenSocket(const config::ListenAddress& address, int backlog, bool reuseport,
-                     std::string& error);
+int openListenSocket(const ListenAddress& address, int backlog, bool reuseport, std::string& error);
 
 class Listener;
 class ListenerEvents {
@@ -45,24 +44,24 @@ using ListenerPtr = std::unique_ptr<Listener, ListenerCloser>;
 class Listener {
  public:
   // Takes ownership of `fd` (closed with the handle). Returns null and sets `error` on failure.
-  static ListenerPtr open(Loop& loop, const config::ListenAddress& address, int fd, int backlog,
+  static ListenerPtr open(Loop& loop, const ListenAddress& address, int fd, int backlog,
                           ListenerEvents* events, std::string& error);
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
 
-  const config::ListenAddress& address() const { return address_; }
+  const ListenAddress& address() const { return address_; }
   // Accepts the waiting connection into `stream` (libuv status).
   int accept(Stream& stream);
   void close();
 
  private:
-  Listener(Loop& loop, const config::ListenAddress& address, ListenerEvents* events);
+  Listener(Loop& loop, const ListenAddress& address, ListenerEvents* events);
   ~Listener() = default;
   friend struct ListenerCloser;
   static void onConnectionReady(uv_stream_t* server, int status);
   static void onClosed(uv_handle_t* handle);
 
-  const config::ListenAddress& address_;
+  const ListenAddress address_;  // a copy: the caller's may be temporary
   ListenerEvents* events_;
   union {
     uv_tcp_t tcp;
