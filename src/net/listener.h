@@ -10,10 +10,10 @@
 #include <uv.h>
 
 #include <cstdint>
-#include <memory>
 #include <string>
 
 #include "net/listen_address.h"
+#include "net/uv_handle.h"
 
 namespace shardis::net {
 
@@ -34,40 +34,34 @@ class ListenerEvents {
   ~ListenerEvents() = default;
 };
 
-class Listener;
-struct ListenerCloser {
-  void operator()(Listener* listener) const;
+// A listening handle is a TCP or a unix socket; both begin with uv_stream_t.
+union ListenHandle {
+  uv_tcp_t tcp;
+  uv_pipe_t pipe;
 };
-using ListenerPtr = std::unique_ptr<Listener, ListenerCloser>;
 
-// One listening handle on one loop. Never moved; freed from its close callback.
-class Listener {
+class Listener;
+using ListenerPtr = UvHandlePtr<Listener>;
+
+// One listening handle on one loop. Never moved; freed from its close callback (UvHandle).
+class Listener final : public UvHandle<Listener, ListenHandle> {
  public:
   // Takes ownership of `fd` (closed with the handle). Returns null and sets `error` on failure.
   static ListenerPtr open(Loop& loop, const ListenAddress& address, int fd, int backlog,
                           ListenerEvents* events, std::string& error);
-  Listener(const Listener&) = delete;
-  Listener& operator=(const Listener&) = delete;
-
   const ListenAddress& address() const { return address_; }
   // Accepts the waiting connection into `stream` (libuv status).
   int accept(Stream& stream);
-  void close();
 
  private:
+  friend class UvHandle<Listener, ListenHandle>;
   Listener(Loop& loop, const ListenAddress& address, ListenerEvents* events);
   ~Listener() = default;
-  friend struct ListenerCloser;
+  void onClosing() { events_ = nullptr; }
   static void onConnectionReady(uv_stream_t* server, int status);
-  static void onClosed(uv_handle_t* handle);
 
   const ListenAddress address_;  // a copy: the caller's may be temporary
-  ListenerEvents* events_;
-  union {
-    uv_tcp_t tcp;
-    uv_pipe_t pipe;
-  } handle_{};
-  bool closing_ = false;
+  ListenerEvents* events_;       // nullptr once closing
 };
 
 }  // namespace shardis::net
