@@ -9,7 +9,7 @@ namespace shardis::net {
 namespace {
 // Small writes are copied into one chunk up to this size; beyond it a new chunk starts, so a
 // batch is a handful of large buffers rather than thousands of small ones.
-constexpr size_t kChunkBytes = 64 * 1024;
+constexpr size_t kChunkBytes = size_t{64} * 1024;
 }  // namespace
 
 struct Stream::WriteRequest {
