@@ -166,6 +166,7 @@ int serve(const config::Config& config, const Options& options) {
   // --stats off: no worker publishes, and there is nothing to serve on the stats ports.
   stats::StatsHub* publish_to = options.stats ? &hub : nullptr;
   std::vector<std::unique_ptr<proxy::Worker>> workers;
+  workers.reserve(static_cast<size_t>(threads));
   for (int i = 0; i < threads; ++i) {
     workers.push_back(
         std::make_unique<proxy::Worker>(static_cast<uint32_t>(i), shared, rings, publish_to));
@@ -187,6 +188,7 @@ int serve(const config::Config& config, const Options& options) {
   }
 
   std::vector<std::thread> runners;
+  runners.reserve(workers.size());
   for (auto& worker : workers) {
     runners.emplace_back([&worker] { worker->run(); });
   }
