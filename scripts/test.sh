@@ -69,7 +69,16 @@ stage_tsan() {
     -DSHARDIS_TSAN=ON -DSHARDIS_WERROR=ON -DSHARDIS_TESTS=ON
   cmake --build build/tsan -j"$jobs"
   scripts/install-node-clients.sh
-  ctest --test-dir build/tsan --output-on-failure -j"$jobs" --timeout 600 -L integration
+  # Left out under TSan, which runs the proxy several times slower and keeps freed memory:
+  # tests that bound memory the proxy gives back (the asan stage runs them), and tests that
+  # need the proxy to keep up with a sender within a fixed time.
+  local deselect=(
+    test_memory_bounds.py::test_memory_comes_back_after_a_burst
+    test_limits.py::test_client_that_never_reads_is_bounded
+    test_admin_limits.py::test_unread_pipelined_requests_hold_bounded_memory
+  )
+  PYTEST_ADDOPTS="${deselect[*]/#/--deselect }" \
+    ctest --test-dir build/tsan --output-on-failure -j"$jobs" --timeout 600 -L integration
 }
 
 stage_fuzz() {
