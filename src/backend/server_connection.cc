@@ -13,7 +13,7 @@
 namespace shardis::backend {
 
 namespace {
-constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kReadChunk = size_t{16} * 1024;
 // A bulk reply at least this large, not yet complete in the read buffer, is passed on to its
 // client piece by piece instead of being collected first.
 constexpr uint64_t kStreamBulkBytes = 1 << 20;
