@@ -71,12 +71,12 @@ stage_tsan() {
     -DSHARDIS_TSAN=ON -DSHARDIS_WERROR=ON -DSHARDIS_TESTS=ON
   cmake --build build/tsan -j"$jobs" --target shardis
   scripts/install-node-clients.sh
-  # Left out under TSan, which runs the proxy several times slower and keeps freed memory:
-  # tests that bound memory the proxy gives back (the asan stage runs them), and tests that
-  # need the proxy to keep up with a sender within a fixed time.
+  # Left out under TSan, which keeps freed memory and runs the proxy several times slower
+  # (the asan stage runs both): a test that bounds the memory the proxy gives back, and one
+  # that needs a scrape answered within 5 s while a stalled admin connection's 680 KiB of
+  # requests is worked through.
   local deselect=(
     test_memory_bounds.py::test_memory_comes_back_after_a_burst
-    test_limits.py::test_client_that_never_reads_is_bounded
     test_admin_limits.py::test_unread_pipelined_requests_hold_bounded_memory
   )
   PYTEST_ADDOPTS="${deselect[*]/#/--deselect }" \
