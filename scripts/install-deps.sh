@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
+  build-essential cmake pkg-config ccache clang clang-format clang-tidy libclang-rt-14-dev
   libuv1-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libssl-dev zlib1g-dev
   googletest libgmock-dev libgtest-dev libbenchmark-dev
   redis-server redis-tools

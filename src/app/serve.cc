@@ -27,6 +27,7 @@
 #include "app/signals.h"
 #include "hash/ring.h"
 #include "net/listener.h"
+#include "proxy/listen_address.h"
 #include "proxy/shared_state.h"
 #include "proxy/worker.h"
 #include "stats/hub.h"
@@ -71,7 +72,8 @@ bool openListeners(const config::Config& config,
     for (auto& worker : workers) {
       int fd = -1;
       if (!is_unix || shared_fd < 0) {
-        fd = net::openListenSocket(pool.listen, pool.backlog, reuseport, error);
+        fd = net::openListenSocket(proxy::listenAddressOf(pool.listen), pool.backlog, reuseport,
+                                   error);
         if (is_unix) shared_fd = fd;
       } else {
         fd = ::dup(shared_fd);
@@ -164,6 +166,7 @@ int serve(const config::Config& config, const Options& options) {
   // --stats off: no worker publishes, and there is nothing to serve on the stats ports.
   stats::StatsHub* publish_to = options.stats ? &hub : nullptr;
   std::vector<std::unique_ptr<proxy::Worker>> workers;
+  workers.reserve(static_cast<size_t>(threads));
   for (int i = 0; i < threads; ++i) {
     workers.push_back(
         std::make_unique<proxy::Worker>(static_cast<uint32_t>(i), shared, rings, publish_to));
@@ -185,6 +188,7 @@ int serve(const config::Config& config, const Options& options) {
   }
 
   std::vector<std::thread> runners;
+  runners.reserve(workers.size());
   for (auto& worker : workers) {
     runners.emplace_back([&worker] { worker->run(); });
   }

@@ -1,6 +1,7 @@
 #include "config/address.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "config/yaml_context.h"
 
@@ -356,3 +357,20 @@ std::string parseServerUrl(std::string_view text, Server& out) {
 }
 
 }  // namespace shardis::config::detail
+
+namespace shardis::config {
+
+bool parseHostAndPort(std::string_view text, std::string& host, uint16_t& port) {
+  detail::HostPort parts;
+  if (!detail::splitHostPort(text, parts)) return false;
+  unsigned number = 0;
+  const char* first = parts.port_text.data();
+  const char* last = first + parts.port_text.size();
+  auto [end, ec] = std::from_chars(first, last, number);
+  if (ec != std::errc() || end != last || number > 65535) return false;
+  host = parts.host;
+  port = static_cast<uint16_t>(number);
+  return true;
+}
+
+}  // namespace shardis::config

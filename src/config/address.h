@@ -10,6 +10,14 @@
 
 #include "config/config.h"
 
+namespace shardis::config {
+
+// "host:port", "[v6]:port" or "v6:port" (the last colon splits), the form of the `admin`
+// setting; port 0 is accepted (a free port). False when `text` is not of that form.
+bool parseHostAndPort(std::string_view text, std::string& host, uint16_t& port);
+
+}  // namespace shardis::config
+
 namespace shardis::config::detail {
 
 inline constexpr uint16_t kRedisDefaultPort = 6379;

@@ -16,11 +16,11 @@ namespace shardis::net {
 
 namespace {
 
-std::string describe(const config::ListenAddress& address, const char* what, int err) {
+std::string describe(const ListenAddress& address, const char* what, int err) {
   return "listen " + address.text + ": " + what + ": " + std::strerror(err);
 }
 
-int openTcp(const config::ListenAddress& address, int backlog, bool reuseport, std::string& error) {
+int openTcp(const ListenAddress& address, int backlog, bool reuseport, std::string& error) {
   sockaddr_storage storage{};
   auto* any = reinterpret_cast<sockaddr*>(&storage);
   const std::string& host = address.host;
@@ -51,7 +51,7 @@ int openTcp(const config::ListenAddress& address, int backlog, bool reuseport, s
   return fd;
 }
 
-int openUnix(const config::ListenAddress& address, int backlog, std::string& error) {
+int openUnix(const ListenAddress& address, int backlog, std::string& error) {
   sockaddr_un un{};
   if (address.path.size() >= sizeof un.sun_path) {
     error = "listen " + address.text + ": socket path too long";
@@ -89,36 +89,31 @@ int openUnix(const config::ListenAddress& address, int backlog, std::string& err
 
 }  // namespace
 
-int openListenSocket(const config::ListenAddress& address, int backlog, bool reuseport,
+int openListenSocket(const ListenAddress& address, int backlog, bool reuseport,
                      std::string& error) {
-  if (address.kind == config::ListenAddress::Kind::kUnix) return openUnix(address, backlog, error);
+  if (address.kind == ListenAddress::Kind::kUnix) return openUnix(address, backlog, error);
   return openTcp(address, backlog, reuseport, error);
 }
 
-void ListenerCloser::operator()(Listener* listener) const {
-  if (listener != nullptr) listener->close();
-}
-
-Listener::Listener(Loop& loop, const config::ListenAddress& address, ListenerEvents* events)
+Listener::Listener(Loop& loop, const ListenAddress& address, ListenerEvents* events)
     : address_(address), events_(events) {
-  if (address.kind == config::ListenAddress::Kind::kTcp) {
-    uv_tcp_init(loop.raw(), &handle_.tcp);
+  if (address.kind == ListenAddress::Kind::kTcp) {
+    uv_tcp_init(loop.raw(), &handle().tcp);
   } else {
-    uv_pipe_init(loop.raw(), &handle_.pipe, 0);
+    uv_pipe_init(loop.raw(), &handle().pipe, 0);
   }
-  handle_.tcp.data = this;
 }
 
-ListenerPtr Listener::open(Loop& loop, const config::ListenAddress& address, int fd, int backlog,
+ListenerPtr Listener::open(Loop& loop, const ListenAddress& address, int fd, int backlog,
                            ListenerEvents* events, std::string& error) {
   ListenerPtr listener(new Listener(loop, address, events));
-  int status = address.kind == config::ListenAddress::Kind::kTcp
-                   ? uv_tcp_open(&listener->handle_.tcp, fd)
-                   : uv_pipe_open(&listener->handle_.pipe, fd);
+  int status = address.kind == ListenAddress::Kind::kTcp
+                   ? uv_tcp_open(&listener->handle().tcp, fd)
+                   : uv_pipe_open(&listener->handle().pipe, fd);
   if (status != 0) {
     ::close(fd);
   } else {
-    status = uv_listen(reinterpret_cast<uv_stream_t*>(&listener->handle_), backlog,
+    status = uv_listen(reinterpret_cast<uv_stream_t*>(&listener->handle()), backlog,
                        &Listener::onConnectionReady);
   }
   if (status != 0) {
@@ -129,22 +124,13 @@ ListenerPtr Listener::open(Loop& loop, const config::ListenAddress& address, int
 }
 
 int Listener::accept(Stream& stream) {
-  return stream.accept(reinterpret_cast<uv_stream_t*>(&handle_));
-}
-
-void Listener::close() {
-  if (closing_) return;
-  closing_ = true;
-  events_ = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(&handle_), &Listener::onClosed);
+  return stream.accept(reinterpret_cast<uv_stream_t*>(&handle()));
 }
 
 void Listener::onConnectionReady(uv_stream_t* server, int status) {
-  auto* self = static_cast<Listener*>(server->data);
+  Listener* self = ownerOf(server);
   if (status != 0 || self->events_ == nullptr) return;
   self->events_->onConnection(*self);
 }
-
-void Listener::onClosed(uv_handle_t* handle) { delete static_cast<Listener*>(handle->data); }
 
 }  // namespace shardis::net

@@ -10,10 +10,10 @@
 #include <uv.h>
 
 #include <cstdint>
-#include <memory>
 #include <string>
 
-#include "config/config.h"
+#include "net/listen_address.h"
+#include "net/uv_handle.h"
 
 namespace shardis::net {
 
@@ -22,8 +22,7 @@ class Stream;
 
 // Opens a bound, listening socket for `address`. `reuseport` sets SO_REUSEPORT (needed when
 // several workers listen on one TCP port). Returns the descriptor, or -1 and sets `error`.
-int openListenSocket(const config::ListenAddress& address, int backlog, bool reuseport,
-                     std::string& error);
+int openListenSocket(const ListenAddress& address, int backlog, bool reuseport, std::string& error);
 
 class Listener;
 class ListenerEvents {
@@ -35,40 +34,34 @@ class ListenerEvents {
   ~ListenerEvents() = default;
 };
 
-class Listener;
-struct ListenerCloser {
-  void operator()(Listener* listener) const;
+// A listening handle is a TCP or a unix socket; both begin with uv_stream_t.
+union ListenHandle {
+  uv_tcp_t tcp;
+  uv_pipe_t pipe;
 };
-using ListenerPtr = std::unique_ptr<Listener, ListenerCloser>;
 
-// One listening handle on one loop. Never moved; freed from its close callback.
-class Listener {
+class Listener;
+using ListenerPtr = UvHandlePtr<Listener>;
+
+// One listening handle on one loop. Never moved; freed from its close callback (UvHandle).
+class Listener final : public UvHandle<Listener, ListenHandle> {
  public:
   // Takes ownership of `fd` (closed with the handle). Returns null and sets `error` on failure.
-  static ListenerPtr open(Loop& loop, const config::ListenAddress& address, int fd, int backlog,
+  static ListenerPtr open(Loop& loop, const ListenAddress& address, int fd, int backlog,
                           ListenerEvents* events, std::string& error);
-  Listener(const Listener&) = delete;
-  Listener& operator=(const Listener&) = delete;
-
-  const config::ListenAddress& address() const { return address_; }
+  const ListenAddress& address() const { return address_; }
   // Accepts the waiting connection into `stream` (libuv status).
   int accept(Stream& stream);
-  void close();
 
  private:
-  Listener(Loop& loop, const config::ListenAddress& address, ListenerEvents* events);
+  friend class UvHandle<Listener, ListenHandle>;
+  Listener(Loop& loop, const ListenAddress& address, ListenerEvents* events);
   ~Listener() = default;
-  friend struct ListenerCloser;
+  void onClosing() { events_ = nullptr; }
   static void onConnectionReady(uv_stream_t* server, int status);
-  static void onClosed(uv_handle_t* handle);
 
-  const config::ListenAddress& address_;
-  ListenerEvents* events_;
-  union {
-    uv_tcp_t tcp;
-    uv_pipe_t pipe;
-  } handle_{};
-  bool closing_ = false;
+  const ListenAddress address_;  // a copy: the caller's may be temporary
+  ListenerEvents* events_;       // nullptr once closing
 };
 
 }  // namespace shardis::net

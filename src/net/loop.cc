@@ -35,7 +35,7 @@ namespace {
 // Enough spare chunks for every stream one busy iteration flushes, without hoarding.
 constexpr size_t kMaxSpareChunks = 256;
 // A chunk that grew past this (one huge reply) is freed rather than kept.
-constexpr size_t kMaxSpareCapacity = 128 * 1024;
+constexpr size_t kMaxSpareCapacity = size_t{128} * 1024;
 }  // namespace
 
 std::string Loop::takeChunk() {

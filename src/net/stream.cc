@@ -9,7 +9,7 @@ namespace shardis::net {
 namespace {
 // Small writes are copied into one chunk up to this size; beyond it a new chunk starts, so a
 // batch is a handful of large buffers rather than thousands of small ones.
-constexpr size_t kChunkBytes = 64 * 1024;
+constexpr size_t kChunkBytes = size_t{64} * 1024;
 }  // namespace
 
 struct Stream::WriteRequest {
@@ -18,10 +18,6 @@ struct Stream::WriteRequest {
   std::vector<uv_buf_t> bufs;
 };
 
-void StreamCloser::operator()(Stream* stream) const {
-  if (stream != nullptr) stream->close();
-}
-
 StreamPtr Stream::create(Loop& loop, Kind kind, StreamEvents* events) {
   return StreamPtr(new Stream(loop, kind, events));
 }
@@ -29,24 +25,23 @@ StreamPtr Stream::create(Loop& loop, Kind kind, StreamEvents* events) {
 Stream::Stream(Loop& loop, Kind kind, StreamEvents* events)
     : loop_(loop), kind_(kind), events_(events) {
   if (kind == Kind::kTcp) {
-    uv_tcp_init(loop.raw(), &handle_.tcp);
+    uv_tcp_init(loop.raw(), &handle().tcp);
   } else {
-    uv_pipe_init(loop.raw(), &handle_.pipe, 0);
+    uv_pipe_init(loop.raw(), &handle().pipe, 0);
   }
-  handle_.tcp.data = this;  // `data` sits at the same offset in both handle types
 }
 
 int Stream::accept(uv_stream_t* listener) { return uv_accept(listener, raw()); }
 
 int Stream::open(uv_os_sock_t socket) {
-  return kind_ == Kind::kTcp ? uv_tcp_open(&handle_.tcp, socket)
-                             : uv_pipe_open(&handle_.pipe, socket);
+  return kind_ == Kind::kTcp ? uv_tcp_open(&handle().tcp, socket)
+                             : uv_pipe_open(&handle().pipe, socket);
 }
 
 int Stream::connectTcp(const sockaddr* address) {
   request_ = std::make_unique<Request>();
   request_->connect.data = this;
-  int status = uv_tcp_connect(&request_->connect, &handle_.tcp, address, &Stream::onConnectDone);
+  int status = uv_tcp_connect(&request_->connect, &handle().tcp, address, &Stream::onConnectDone);
   connecting_ = status == 0;
   return status;
 }
@@ -55,25 +50,25 @@ void Stream::connectUnix(const std::string& path) {
   request_ = std::make_unique<Request>();
   request_->connect.data = this;
   connecting_ = true;
-  uv_pipe_connect(&request_->connect, &handle_.pipe, path.c_str(), &Stream::onConnectDone);
+  uv_pipe_connect(&request_->connect, &handle().pipe, path.c_str(), &Stream::onConnectDone);
 }
 
 int Stream::setNoDelay(bool on) {
-  return kind_ == Kind::kTcp ? uv_tcp_nodelay(&handle_.tcp, on ? 1 : 0) : 0;
+  return kind_ == Kind::kTcp ? uv_tcp_nodelay(&handle().tcp, on ? 1 : 0) : 0;
 }
 
 int Stream::setKeepAlive(bool on, unsigned delay_seconds) {
-  return kind_ == Kind::kTcp ? uv_tcp_keepalive(&handle_.tcp, on ? 1 : 0, delay_seconds) : 0;
+  return kind_ == Kind::kTcp ? uv_tcp_keepalive(&handle().tcp, on ? 1 : 0, delay_seconds) : 0;
 }
 
 int Stream::startReading() { return uv_read_start(raw(), &Stream::onAlloc, &Stream::onReadDone); }
 
 void Stream::stopReading() {
-  if (!closing_) uv_read_stop(raw());
+  if (!closing()) uv_read_stop(raw());
 }
 
 void Stream::write(std::string_view bytes) {
-  if (closing_ || bytes.empty()) return;
+  if (closing() || bytes.empty()) return;
   if (output_.empty() || output_.back().size() + bytes.size() > kChunkBytes) {
     // Reserved before it joins the output, so a failed allocation leaves the stream as it
     // was (the caller may answer with a short error instead).
@@ -88,7 +83,7 @@ void Stream::write(std::string_view bytes) {
 
 void Stream::write(std::string&& bytes) {
   if (bytes.size() < kChunkBytes) return write(std::string_view(bytes));
-  if (closing_) return;
+  if (closing()) return;
   output_bytes_ += bytes.size();
   output_.push_back(std::move(bytes));
   scheduleFlush();
@@ -96,7 +91,7 @@ void Stream::write(std::string&& bytes) {
 
 size_t Stream::pendingBytes() const {
   return output_bytes_ +
-         uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(&handle_));
+         uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(&handle()));
 }
 
 void Stream::scheduleFlush() {
@@ -107,7 +102,7 @@ void Stream::scheduleFlush() {
 
 void Stream::flush() {
   flush_scheduled_ = false;
-  if (closing_ || connecting_ || output_.empty()) return;
+  if (closing() || connecting_ || output_.empty()) return;
   // Most batches fit in the socket's send buffer: one writev now, with no write request and
   // no change to the epoll set. Only what the kernel does not take goes through uv_write.
   // (uv_try_write refuses while earlier uv_writes are queued, so order is kept.)
@@ -157,17 +152,14 @@ void Stream::queueWrite() {
   }
 }
 
-void Stream::close() {
-  if (closing_) return;
-  closing_ = true;
+void Stream::onClosing() {
   events_ = nullptr;
   if (flush_scheduled_) loop_.cancelFlush(this);
   output_.clear();
-  uv_close(reinterpret_cast<uv_handle_t*>(&handle_), &Stream::onClosed);
 }
 
 void Stream::closeAfterWrites() {
-  if (closing_) return;
+  if (closing()) return;
   events_ = nullptr;
   if (connecting_) return close();
   flush();
@@ -177,8 +169,8 @@ void Stream::closeAfterWrites() {
   request_ = std::make_unique<Request>();
   request_->shutdown.data = this;
   if (uv_shutdown(&request_->shutdown, raw(), &Stream::onShutdownDone) != 0) return close();
-  // From here on nothing may be written; close() comes from the shutdown callback.
-  closing_ = true;
+  // From here on nothing may be written; the handle is released from the shutdown callback.
+  setClosing();
 }
 
 void Stream::endOnce(int status) {
@@ -193,7 +185,7 @@ void Stream::endOnce(int status) {
 }
 
 void Stream::onAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf) {
-  auto* self = static_cast<Stream*>(handle->data);
+  auto* self = ownerOf(handle);
   if (self->events_ == nullptr) {
     *buf = uv_buf_init(nullptr, 0);
     return;
@@ -202,7 +194,7 @@ void Stream::onAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf) {
 }
 
 void Stream::onReadDone(uv_stream_t* handle, ssize_t nread, const uv_buf_t* /*buf*/) {
-  auto* self = static_cast<Stream*>(handle->data);
+  auto* self = ownerOf(handle);
   if (self->events_ == nullptr) return;
   if (nread > 0) {
     Loop& loop = self->loop_;  // onRead may close the stream (its memory lives on until
@@ -224,7 +216,7 @@ void Stream::onWriteDone(uv_write_t* req, int status) {
 }
 
 void Stream::reportDrained() {
-  if (!drain_wanted_ || closing_ || events_ == nullptr || pendingBytes() > 0) return;
+  if (!drain_wanted_ || closing() || events_ == nullptr || pendingBytes() > 0) return;
   drain_wanted_ = false;
   events_->onDrained();
 }
@@ -238,10 +230,7 @@ void Stream::onConnectDone(uv_connect_t* req, int status) {
 }
 
 void Stream::onShutdownDone(uv_shutdown_t* req, int /*status*/) {
-  auto* self = static_cast<Stream*>(req->data);
-  uv_close(reinterpret_cast<uv_handle_t*>(&self->handle_), &Stream::onClosed);
+  static_cast<Stream*>(req->data)->closeHandle();
 }
-
-void Stream::onClosed(uv_handle_t* handle) { delete static_cast<Stream*>(handle->data); }
 
 }  // namespace shardis::net

@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "net/uv_handle.h"
+
 namespace shardis::net {
 
 class Loop;
@@ -44,22 +46,23 @@ class StreamEvents {
   ~StreamEvents() = default;
 };
 
-class Stream;
-struct StreamCloser {
-  void operator()(Stream* stream) const;
+// A connected stream is a TCP or a unix socket; both begin with uv_stream_t.
+union StreamHandle {
+  uv_tcp_t tcp;
+  uv_pipe_t pipe;
 };
-using StreamPtr = std::unique_ptr<Stream, StreamCloser>;
 
-class Stream {
+class Stream;
+using StreamPtr = UvHandlePtr<Stream>;
+
+class Stream final : public UvHandle<Stream, StreamHandle> {
  public:
   enum class Kind : uint8_t { kTcp, kUnix };
 
   static StreamPtr create(Loop& loop, Kind kind, StreamEvents* events);
-  Stream(const Stream&) = delete;
-  Stream& operator=(const Stream&) = delete;
 
   Kind kind() const { return kind_; }
-  uv_stream_t* raw() { return reinterpret_cast<uv_stream_t*>(&handle_); }
+  uv_stream_t* raw() { return reinterpret_cast<uv_stream_t*>(&handle()); }
 
   // Accepts a pending connection of `listener` into this stream (libuv status).
   int accept(uv_stream_t* listener);
@@ -87,25 +90,24 @@ class Stream {
   // Hands the batch to libuv now (the Loop calls this once per iteration).
   void flush();
 
-  // Stops at once: queued output is dropped. Safe to call twice.
-  void close();
+  // close() (UvHandle) stops at once: queued output is dropped. Safe to call twice.
   // Writes everything queued, shuts the write side down, then closes (QUIT, protocol
   // errors). The owner may go away right after calling it.
   void closeAfterWrites();
-  bool closing() const { return closing_; }
 
  private:
+  friend class UvHandle<Stream, StreamHandle>;
   struct WriteRequest;
   Stream(Loop& loop, Kind kind, StreamEvents* events);
   ~Stream() = default;
-  friend struct StreamCloser;
+  // close(): nothing more is reported, and queued output is dropped.
+  void onClosing();
 
   static void onAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void onReadDone(uv_stream_t* handle, ssize_t nread, const uv_buf_t* buf);
   static void onWriteDone(uv_write_t* req, int status);
   static void onConnectDone(uv_connect_t* req, int status);
   static void onShutdownDone(uv_shutdown_t* req, int status);
-  static void onClosed(uv_handle_t* handle);
   void scheduleFlush();
   // Forgets the first `bytes` of the output (written), recycling whole chunks.
   void dropOutput(size_t bytes);
@@ -118,10 +120,6 @@ class Stream {
   Loop& loop_;
   Kind kind_;
   StreamEvents* events_;  // nullptr once closing
-  union {
-    uv_tcp_t tcp;
-    uv_pipe_t pipe;
-  } handle_{};
   // Connecting and shutting down never overlap (closeAfterWrites() while connecting closes at
   // once), and a client's stream does neither until it ends, so the request is allocated
   // only when needed: an idle client's stream is its handle and little else.
@@ -135,7 +133,6 @@ class Stream {
   bool connecting_ = false;
   bool flush_scheduled_ = false;
   bool drain_wanted_ = false;
-  bool closing_ = false;
   bool eof_ = false;    // UV_EOF was reported
   bool ended_ = false;  // an error was reported
 };

@@ -92,7 +92,7 @@ void ClientSession::finishAfterWrites() {
   forgetQueueWaits();
   queue_.cancelAll();
   stream_->closeAfterWrites();
-  stream_.release();  // the stream frees itself once its writes are done
+  static_cast<void>(stream_.release());  // the stream frees itself once its writes are done
   owner_.retire(*this);
 }
 

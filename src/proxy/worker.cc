@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cassert>
 
+#include "proxy/listen_address.h"
+
 #if defined(__SANITIZE_ADDRESS__)
 #define SHARDIS_ADDRESS_SANITIZER 1
 #elif defined(__has_feature)
@@ -178,8 +180,8 @@ Worker::~Worker() {
 
 bool Worker::listen(uint32_t pool, int fd, std::string& error) {
   PoolRuntime& runtime = *pools_[pool];
-  runtime.listener = net::Listener::open(loop_, runtime.config.listen, fd, runtime.config.backlog,
-                                         &runtime, error);
+  runtime.listener = net::Listener::open(loop_, listenAddressOf(runtime.config.listen), fd,
+                                         runtime.config.backlog, &runtime, error);
   return runtime.listener != nullptr;
 }
 
@@ -251,9 +253,8 @@ void Worker::reject(PoolRuntime& pool, net::Listener& listener) {
                  pool.config.name, shared_.config.process.max_clients,
                  pool.config.client_connections);
   }
-  auto kind = listener.address().kind == config::ListenAddress::Kind::kUnix
-                  ? net::Stream::Kind::kUnix
-                  : net::Stream::Kind::kTcp;
+  auto kind = listener.address().kind == net::ListenAddress::Kind::kUnix ? net::Stream::Kind::kUnix
+                                                                         : net::Stream::Kind::kTcp;
   net::StreamPtr stream = net::Stream::create(loop_, kind, nullptr);
   if (listener.accept(*stream) != 0) return;
   stream->write(kMaxClientsReply);

@@ -147,7 +147,7 @@ class Worker final : public SessionOwner, public KillSink {
   net::Loop loop_;
   stats::WorkerStats stats_;
   stats::StatsHub* hub_;
-  std::string read_scratch_ = std::string(64 * 1024, '\0');
+  std::string read_scratch_ = std::string(size_t{64} * 1024, '\0');
   resp::RequestDecoder request_decoder_{limits_};
   PendingFreeList pending_free_;  // outlives the sessions and connections below
   std::unique_ptr<stats::StatsPublisher> publisher_;

@@ -3,13 +3,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <thread>
 #include <unordered_map>
 
 #include "config/address.h"
 #include "config/config.h"
 #include "net/async.h"
+#include "net/listen_address.h"
 #include "net/listener.h"
 #include "net/loop.h"
 #include "stats/http_session.h"
@@ -49,20 +49,10 @@ uint16_t boundPort(int fd) {
 }
 
 // "host:port" or "[v6]:port"; port 0 is allowed here (tests bind a free port).
-bool parseAdminListen(const std::string& text, config::ListenAddress& out) {
-  config::detail::HostPort parts;
-  if (!config::detail::splitHostPort(text, parts)) return false;
-  unsigned port = 0;
-  auto [end, ec] = std::from_chars(parts.port_text.data(),
-                                   parts.port_text.data() + parts.port_text.size(), port);
-  if (ec != std::errc() || end != parts.port_text.data() + parts.port_text.size() || port > 65535) {
-    return false;
-  }
-  out.kind = config::ListenAddress::Kind::kTcp;
-  out.host = parts.host;
-  out.port = static_cast<uint16_t>(port);
+bool parseAdminListen(const std::string& text, net::ListenAddress& out) {
+  out.kind = net::ListenAddress::Kind::kTcp;
   out.text = text;
-  return true;
+  return config::parseHostAndPort(text, out.host, out.port);
 }
 
 }  // namespace
@@ -108,8 +98,7 @@ class StatsServer::Impl final : public net::ListenerEvents, public HttpSessionOw
   uint16_t admin_port_ = 0;
 
  private:
-  net::ListenerPtr listen(const config::ListenAddress& address, uint16_t& port,
-                          std::string& error) {
+  net::ListenerPtr listen(const net::ListenAddress& address, uint16_t& port, std::string& error) {
     int fd = net::openListenSocket(address, kBacklog, false, error);
     if (fd < 0) return nullptr;
     port = boundPort(fd);
@@ -199,8 +188,8 @@ class StatsServer::Impl final : public net::ListenerEvents, public HttpSessionOw
   StatsHub& hub_;
   HttpHandler handler_;
   net::Loop loop_;
-  config::ListenAddress stats_address_;
-  config::ListenAddress admin_address_;
+  net::ListenAddress stats_address_;
+  net::ListenAddress admin_address_;
   net::ListenerPtr stats_listener_;
   net::ListenerPtr admin_listener_;
   net::WakeupPtr wakeup_;

@@ -448,6 +448,16 @@ def test_hot_keys_in_info_and_metrics():
                     r"^hotkey_pool_1:.*the:hot:key", info, re.M)
 
             wait_until(hottest_is_ours, timeout=5, interval=0.2, what="INFO hotkeys to rank it")
-        samples = parse_metrics(http_get(admin, "/metrics")[1])
-        hot = metric(samples, "shardis_hotkey_requests", pool="pool", key="the:hot:key")
-        assert hot >= 301  # the sketch may overcount, never undercount
+        # /metrics renders the snapshot the worker publishes on a timer, which may still be
+        # the one from before the last GETs (INFO reads the worker's own counters): wait for
+        # a snapshot that has them all, bounded, rather than read once.
+        def hot_count():
+            samples = parse_metrics(http_get(admin, "/metrics")[1])
+            return metric(samples, "shardis_hotkey_requests", pool="pool", key="the:hot:key")
+
+        try:
+            wait_until(lambda: hot_count() >= 301, timeout=10, interval=0.2,
+                       what="the published snapshot to count every GET")
+        except TimeoutError:
+            pass  # the assertion below names the count
+        assert hot_count() >= 301  # the sketch may overcount, never undercount
