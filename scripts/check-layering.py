@@ -57,15 +57,8 @@ OWNS = {
 }
 
 # TEMPORARY allowances: (file, module) pairs tolerated until the branch that removes them is
-# merged. The lead deletes each entry once its branch lands; the check then holds everywhere.
-TEMPORARY = [
-    # wt-backend moves ring choice and ejection out of backend/ (issue 12, item 4).
-    ("src/backend/server_pool.h", "config"),
-    ("src/backend/server_pool.h", "hash"),
-    # WAIT's argument check parses integers with resp's private line parser; resp should
-    # offer a public integer parse (proxy/ area, left to its owner).
-    ("src/proxy/wait_limit.cc", "resp::detail"),
-]
+# merged; each entry goes once its branch lands. None today: the check holds everywhere.
+TEMPORARY = []
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/[^"]+"')
 DETAIL = re.compile(r"\b([a-z_]+)::detail::")

@@ -1,6 +1,6 @@
 #include "proxy/wait_limit.h"
 
-#include "resp/line_parser.h"
+#include "resp/integer.h"
 
 namespace shardis::proxy {
 
@@ -16,11 +16,11 @@ constexpr std::string_view kBlocks =
 
 WaitCheck checkWait(std::span<const std::string_view> argv, int64_t pool_timeout_ms) {
   // Redis's waitCommand: numreplicas first (a long), then the timeout in milliseconds.
-  const auto numreplicas = resp::detail::parseInteger(argv[1]);
+  const auto numreplicas = resp::parseInteger(argv[1]);
   if (!numreplicas) {
     return {Verdict::kBadArgument, "ERR value is not an integer or out of range", 0};
   }
-  const auto timeout = resp::detail::parseInteger(argv[2]);
+  const auto timeout = resp::parseInteger(argv[2]);
   if (!timeout) return {Verdict::kBadArgument, "ERR timeout is not an integer or out of range", 0};
   if (*timeout < 0) return {Verdict::kBadArgument, "ERR timeout is negative", 0};
   // At least 0 replicas have always acknowledged: Redis answers at once, whatever the timeout.
