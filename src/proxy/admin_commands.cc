@@ -3,16 +3,20 @@
 #include <fnmatch.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <charconv>
 #include <iterator>
+#include <optional>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "command/ascii.h"
 #include "proxy/client_state.h"
 #include "proxy/command_handlers.h"
 #include "proxy/info.h"
 #include "resp/encoder.h"
+#include "resp/integer.h"
 
 namespace shardis::proxy {
 
@@ -30,34 +34,102 @@ void appendNumber(std::string& out, std::string_view field, Integer value) {
   out.append(field).append(digits, end);
 }
 
-// The pool's clients: this worker's with every field, other workers' from the registry with
-// the fields only their own thread knows (idle, qbuf, cmd ...) at a fresh connection's
-// values. This worker's clients are indexed once, so the listing is linear in the clients.
-void clientList(CommandCall& call) {
-  Argv argv = call.request.argv;
-  if (argv.size() > 2 && !(argv.size() == 4 && equalsIgnoreCase(argv[2], "TYPE") &&
-                           equalsIgnoreCase(argv[3], "normal"))) {
-    return resp::appendError(call.out, "ERR syntax error");
+// Redis's client classes. Through the proxy every client is normal: it has no replicas, no
+// master link, and pub/sub is not served, so the other classes are always empty.
+enum class ClientType { kNormal, kReplica, kPubSub, kMaster };
+
+// The class named by `name`, as Redis spells them; nullopt (and Redis's error in `out`) if none.
+std::optional<ClientType> parseClientType(std::string_view name, std::string& out) {
+  if (equalsIgnoreCase(name, "normal")) return ClientType::kNormal;
+  if (equalsIgnoreCase(name, "replica") || equalsIgnoreCase(name, "slave")) {
+    return ClientType::kReplica;
   }
-  AdminHost& host = *call.admin;
-  std::unordered_map<uint64_t, ClientActivity> local;
-  host.forEachLocalClient(
-      [&](uint64_t id, const ClientActivity& activity) { local.emplace(id, activity); });
-  std::vector<ClientEntry> entries = host.registry().inPool(host.poolIndex());
-  std::string text;
-  text.reserve(entries.size() * 192);  // about one line each
-  uint64_t now = nowMs();
-  for (const ClientEntry& entry : entries) {
-    bool here = host.servedHere(entry.owner);
-    auto found = here ? local.find(entry.id) : local.end();
-    if (found != local.end()) {
-      appendClientLine(entry, found->second, call.pool.redis_db, now, text);
+  if (equalsIgnoreCase(name, "pubsub")) return ClientType::kPubSub;
+  if (equalsIgnoreCase(name, "master")) return ClientType::kMaster;
+  std::string error = "ERR Unknown client type '";
+  error.append(name).append("'");
+  resp::appendError(out, error);
+  return std::nullopt;
+}
+
+// The pool's clients as CLIENT LIST prints them: this worker's with every field, other
+// workers' from the registry with the fields only their own thread knows (idle, qbuf, cmd ...)
+// at a fresh connection's values. This worker's clients are indexed once, so the listing is
+// linear in the clients.
+class PoolListing {
+ public:
+  PoolListing(AdminHost& host, int64_t db) : host_(host), db_(db), now_(nowMs()) {
+    host.forEachLocalClient(
+        [&](uint64_t id, const ClientActivity& activity) { local_.emplace(id, activity); });
+    entries_ = host.registry().inPool(host.poolIndex());
+  }
+
+  [[nodiscard]] const std::vector<ClientEntry>& entries() const { return entries_; }
+
+  // The entry of client `id` (entries() is in id order), or null if the pool has none.
+  [[nodiscard]] const ClientEntry* find(uint64_t id) const {
+    auto found = std::lower_bound(entries_.begin(), entries_.end(), id,
+                                  [](const ClientEntry& e, uint64_t key) { return e.id < key; });
+    return found != entries_.end() && found->id == id ? &*found : nullptr;
+  }
+
+  void append(const ClientEntry& entry, std::string& text) const {
+    bool here = host_.servedHere(entry.owner);
+    auto found = here ? local_.find(entry.id) : local_.end();
+    if (found != local_.end()) {
+      appendClientLine(entry, found->second, db_, now_, text);
     } else if (!here) {  // a client of this worker not found is retired, still registered
       ClientActivity activity;
       activity.name = entry.name;
-      appendClientLine(entry, activity, call.pool.redis_db, now, text);
+      appendClientLine(entry, activity, db_, now_, text);
     }
   }
+
+ private:
+  AdminHost& host_;
+  int64_t db_;
+  uint64_t now_;
+  std::unordered_map<uint64_t, ClientActivity> local_;
+  std::vector<ClientEntry> entries_;
+};
+
+// CLIENT LIST ID id...: the clients named, in the order named (twice if named twice), as Redis
+// does; an id of no client of the pool is skipped. Every id must parse first.
+void clientListIds(CommandCall& call, Argv ids) {
+  std::vector<int64_t> wanted;
+  wanted.reserve(ids.size());
+  for (std::string_view text : ids) {
+    std::optional<int64_t> id = resp::parseInteger(text);
+    if (!id) return resp::appendError(call.out, "ERR Invalid client ID");
+    wanted.push_back(*id);
+  }
+  PoolListing listing(*call.admin, call.pool.redis_db);
+  std::string text;
+  for (int64_t id : wanted) {
+    const ClientEntry* entry = id > 0 ? listing.find(static_cast<uint64_t>(id)) : nullptr;
+    if (entry != nullptr) listing.append(*entry, text);
+  }
+  resp::appendBulk(call.out, text);
+}
+
+// CLIENT LIST [TYPE type | ID id...], with Redis 7.0's grammar: TYPE takes exactly one class.
+void clientList(CommandCall& call) {
+  Argv argv = call.request.argv;
+  bool all = argv.size() == 2;
+  if (argv.size() == 4 && equalsIgnoreCase(argv[2], "TYPE")) {
+    std::optional<ClientType> type = parseClientType(argv[3], call.out);
+    if (!type) return;
+    all = *type == ClientType::kNormal;
+  } else if (argv.size() > 3 && equalsIgnoreCase(argv[2], "ID")) {
+    return clientListIds(call, argv.subspan(3));
+  } else if (!all) {
+    return resp::appendError(call.out, "ERR syntax error");
+  }
+  if (!all) return resp::appendBulk(call.out, "");  // an empty class
+  PoolListing listing(*call.admin, call.pool.redis_db);
+  std::string text;
+  text.reserve(listing.entries().size() * 192);  // about one line each
+  for (const ClientEntry& entry : listing.entries()) listing.append(entry, text);
   resp::appendBulk(call.out, text);
 }
 
@@ -68,50 +140,79 @@ void clientInfo(CommandCall& call) {
   resp::appendBulk(call.out, line);
 }
 
+// CLIENT KILL's filters; a client is killed when it passes all of them (Redis ANDs them).
 struct KillFilter {
   bool old_form = false;
   uint64_t id = 0;
   std::string_view addr, laddr;
+  ClientType type = ClientType::kNormal;
+  int64_t max_age_s = 0;  // Redis 7.4's MAXAGE: connected at least this long; 0: any age
   bool skip_me = true;
 };
 
-// CLIENT KILL's filters; false (with the error in `out`) when they do not parse.
+// One `option value` pair of CLIENT KILL's new form; false (with Redis's error in `out`) when
+// it does not parse. USER can only name `default`, the one user a proxy client has, and
+// filters nothing out.
+bool parseKillOption(std::string_view option, std::string_view value, KillFilter& filter,
+                     std::string& out) {
+  if (equalsIgnoreCase(option, "ID")) {
+    std::optional<int64_t> id = resp::parseInteger(value);
+    if (!id || *id <= 0)
+      return resp::appendError(out, "ERR client-id should be greater than 0"), false;
+    filter.id = static_cast<uint64_t>(*id);
+  } else if (equalsIgnoreCase(option, "TYPE")) {
+    std::optional<ClientType> type = parseClientType(value, out);
+    if (!type) return false;
+    filter.type = *type;
+  } else if (equalsIgnoreCase(option, "ADDR")) {
+    filter.addr = value;
+  } else if (equalsIgnoreCase(option, "LADDR")) {
+    filter.laddr = value;
+  } else if (equalsIgnoreCase(option, "USER")) {
+    if (value != "default") {  // ACL user names are case-sensitive
+      std::string error = "ERR No such user '";
+      error.append(value).append("'");
+      return resp::appendError(out, error), false;
+    }
+  } else if (equalsIgnoreCase(option, "MAXAGE")) {
+    std::optional<int64_t> age = resp::parseInteger(value);
+    if (!age) return resp::appendError(out, "ERR value is not an integer or out of range"), false;
+    filter.max_age_s = *age;
+  } else if (equalsIgnoreCase(option, "SKIPME") &&
+             (equalsIgnoreCase(value, "yes") || equalsIgnoreCase(value, "no"))) {
+    filter.skip_me = equalsIgnoreCase(value, "yes");
+  } else {
+    return resp::appendError(out, "ERR syntax error"), false;
+  }
+  return true;
+}
+
+// CLIENT KILL's filters; false (with the error in `out`) when they do not parse. As in Redis,
+// the options are read in order and the first bad one gives the error.
 bool parseKillFilter(Argv argv, KillFilter& filter, std::string& out) {
   filter.old_form = argv.size() == 3;
   filter.skip_me = !filter.old_form;
   if (filter.old_form) filter.addr = argv[2];
   for (size_t i = 2; !filter.old_form && i < argv.size(); i += 2) {
     if (i + 1 >= argv.size()) return resp::appendError(out, "ERR syntax error"), false;
-    std::string_view option = argv[i], value = argv[i + 1];
-    if (equalsIgnoreCase(option, "ID")) {
-      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), filter.id);
-      if (ec != std::errc() || end != value.data() + value.size() || filter.id == 0) {
-        return resp::appendError(out, "ERR client-id should be greater than 0"), false;
-      }
-    } else if (equalsIgnoreCase(option, "ADDR")) {
-      filter.addr = value;
-    } else if (equalsIgnoreCase(option, "LADDR")) {
-      filter.laddr = value;
-    } else if (equalsIgnoreCase(option, "SKIPME") &&
-               (equalsIgnoreCase(value, "yes") || equalsIgnoreCase(value, "no"))) {
-      filter.skip_me = equalsIgnoreCase(value, "yes");
-    } else {
-      return resp::appendError(out, "ERR syntax error"), false;
-    }
+    if (!parseKillOption(argv[i], argv[i + 1], filter, out)) return false;
   }
   return true;
 }
 
-// CLIENT KILL addr:port (old form: +OK or an error), or filters ID / ADDR / LADDR / SKIPME
-// (new form: the number killed), on every worker.
+// CLIENT KILL addr:port (old form: +OK or an error), or filters ID / ADDR / LADDR / TYPE /
+// USER / MAXAGE / SKIPME (new form: the number killed), on every worker.
 void clientKill(CommandCall& call) {
   KillFilter filter;
   if (!parseKillFilter(call.request.argv, filter, call.out)) return;
   uint64_t self = call.client.id;
+  uint64_t now = nowMs();
   auto match = [&](const ClientEntry& entry) {
-    return (filter.id == 0 || entry.id == filter.id) &&
+    auto age_s = static_cast<int64_t>((now - entry.created_ms) / 1000);
+    return filter.type == ClientType::kNormal && (filter.id == 0 || entry.id == filter.id) &&
            (filter.addr.empty() || entry.addr == filter.addr) &&
            (filter.laddr.empty() || entry.laddr == filter.laddr) &&
+           (filter.max_age_s == 0 || age_s >= filter.max_age_s) &&
            !(filter.skip_me && entry.id == self);
   };
   AdminHost& host = *call.admin;

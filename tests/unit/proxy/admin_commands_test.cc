@@ -91,7 +91,24 @@ TEST_F(AdminCommandsTest, ClientListShowsLocalActivityAndOtherWorkersFresh) {
   EXPECT_NE(list.find("id=2 addr=127.0.0.1:1002 laddr= fd=-1 name=local"), std::string::npos);
   EXPECT_NE(list.find("id=3 addr=127.0.0.1:1003 laddr= fd=-1 name= "), std::string::npos);
   EXPECT_NE(list.find("cmd=get"), std::string::npos);
-  EXPECT_EQ(run({"CLIENT", "LIST", "TYPE", "pubsub"}), "-ERR syntax error\r\n");
+  EXPECT_NE(run({"CLIENT", "LIST", "TYPE", "normal"}).find("id=3 "), std::string::npos);
+}
+
+TEST_F(AdminCommandsTest, ClientListByTypeAndId) {
+  // Every proxy client is normal: the other classes are empty.
+  EXPECT_EQ(run({"CLIENT", "LIST", "TYPE", "pubsub"}), "$0\r\n\r\n");
+  EXPECT_EQ(run({"CLIENT", "LIST", "TYPE", "slave"}), "$0\r\n\r\n");
+  EXPECT_EQ(run({"CLIENT", "LIST", "TYPE", "x"}), "-ERR Unknown client type 'x'\r\n");
+  EXPECT_EQ(run({"CLIENT", "LIST", "TYPE", "normal", "ID"}), "-ERR syntax error\r\n");
+  EXPECT_EQ(run({"CLIENT", "LIST", "ID"}), "-ERR syntax error\r\n");
+  EXPECT_EQ(run({"CLIENT", "LIST", "ID", "3", "07"}), "-ERR Invalid client ID\r\n");
+  // In the order named, a missing id skipped, a repeated one listed again.
+  std::string list = run({"CLIENT", "LIST", "ID", "3", "9", "-1", "1", "3"});
+  size_t first = list.find("id=3 "), second = list.find("id=1 "), third = list.rfind("id=3 ");
+  EXPECT_LT(first, second);
+  EXPECT_LT(second, third);
+  EXPECT_NE(third, std::string::npos);
+  EXPECT_EQ(list.find("id=2 "), std::string::npos);
 }
 
 TEST_F(AdminCommandsTest, ClientKillGoesToTheOwningWorker) {
@@ -105,6 +122,23 @@ TEST_F(AdminCommandsTest, ClientKillGoesToTheOwningWorker) {
   EXPECT_EQ(run({"CLIENT", "KILL", "ID", "1", "SKIPME", "no"}), ":1\r\n");
   EXPECT_TRUE(client.quit);
   EXPECT_TRUE(host.here.killed.empty());
+}
+
+TEST_F(AdminCommandsTest, ClientKillByTypeUserAndAge) {
+  EXPECT_EQ(run({"CLIENT", "KILL", "TYPE", "pubsub"}), ":0\r\n");
+  EXPECT_EQ(run({"CLIENT", "KILL", "TYPE", "bad", "USER", "x"}),
+            "-ERR Unknown client type 'bad'\r\n");
+  EXPECT_EQ(run({"CLIENT", "KILL", "USER", "Default"}), "-ERR No such user 'Default'\r\n");
+  EXPECT_EQ(run({"CLIENT", "KILL", "ID", "007"}), "-ERR client-id should be greater than 0\r\n");
+  EXPECT_EQ(run({"CLIENT", "KILL", "MAXAGE", "x"}),
+            "-ERR value is not an integer or out of range\r\n");
+  EXPECT_TRUE(host.here.killed.empty());
+  EXPECT_TRUE(host.elsewhere.killed.empty());
+  // The fake's clients were created at time 0, so they are all old enough.
+  EXPECT_EQ(run({"CLIENT", "KILL", "USER", "default", "TYPE", "normal", "MAXAGE", "1"}), ":2\r\n");
+  EXPECT_EQ(host.here.killed, std::vector<uint64_t>{2});
+  EXPECT_EQ(host.elsewhere.killed, std::vector<uint64_t>{3});
+  EXPECT_FALSE(client.quit);
 }
 
 TEST_F(AdminCommandsTest, ClientReplyModes) {
