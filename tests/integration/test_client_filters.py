@@ -72,8 +72,10 @@ def test_client_list_by_id_lists_those_clients_in_argument_order(proxy, direct):
 def test_client_list_type_normal_lists_every_client(proxy, direct):
     for client in (proxy, direct):
         with connect_like(client) as other:
+            # Asked first, so the proxy has surely accepted `other` when the list is taken.
+            me, them = own_id(client), own_id(other)
             ids = listed_ids(client.call("CLIENT", "LIST", "TYPE", "NORMAL"))
-            assert {own_id(client), own_id(other)} <= set(ids)
+            assert {me, them} <= set(ids)
             assert ids == listed_ids(client.call("CLIENT", "LIST"))
 
 
