@@ -9,6 +9,7 @@
 
 #include "command/ascii.h"
 #include "command/command_table.h"
+#include "command/key_procedures.h"
 
 namespace shardis::command {
 namespace {
@@ -261,23 +262,9 @@ void migrateKeys(Argv argv, std::vector<uint32_t>& keys) {
     keys.push_back(3);
     return;
   }
-  size_t first = 3;
-  size_t count = 1;
-  for (size_t i = 6; i < argv.size(); ++i) {
-    if (isKeyword(argv[i], "keys")) {
-      // With KEYS the key argument must be "", else the server refuses the command.
-      first = i + 1;
-      count = argv[3].empty() ? argv.size() - first : 0;
-      break;
-    }
-    if (isKeyword(argv[i], "auth")) {
-      i += 1;
-    } else if (isKeyword(argv[i], "auth2")) {
-      i += 2;
-    }
-  }
-  for (size_t i = 0; i < count; ++i) {
-    keys.push_back(static_cast<uint32_t>(first + i));
+  const KeyRange range = migrateKeyRange(argv);
+  for (size_t i = 0; i < range.count; ++i) {
+    keys.push_back(static_cast<uint32_t>(range.first + i));
   }
 }
 

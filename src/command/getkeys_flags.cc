@@ -10,6 +10,7 @@
 #include <charconv>
 
 #include "command/ascii.h"
+#include "command/key_procedures.h"
 
 namespace shardis::command {
 namespace {
@@ -146,23 +147,9 @@ void sortKeys(Argv argv, bool read_only, Keys& keys) {
 
 // migrateGetKeys: the key, or with KEYS (and an empty key) every argument after it.
 void migrateKeys(Argv argv, Keys& keys) {
-  size_t first = 3;
-  size_t num = 1;
-  for (size_t i = 6; i < argv.size(); ++i) {
-    if (isKeyword(argv[i], "keys")) {
-      if (!argv[3].empty()) return;
-      first = i + 1;
-      num = argv.size() - first;
-      break;
-    }
-    if (isKeyword(argv[i], "auth")) {
-      i += 1;
-    } else if (isKeyword(argv[i], "auth2")) {
-      i += 2;
-    }
-  }
-  for (size_t i = 0; i < num; ++i) {
-    keys.push_back({static_cast<uint32_t>(first + i), kKeyRw | kKeyAccess | kKeyDelete});
+  const KeyRange range = migrateKeyRange(argv);
+  for (size_t i = 0; i < range.count; ++i) {
+    keys.push_back({static_cast<uint32_t>(range.first + i), kKeyRw | kKeyAccess | kKeyDelete});
   }
 }
 
