@@ -245,6 +245,7 @@ std::string ServerConnection::causeMessage(std::string_view cause) const {
 void ServerConnection::fail(Ending ending, std::string_view cause, std::string_view reply,
                             CloseCause close_cause) {
   if (ready_) health_.onConnectionOpen(endpoint_.index, false);
+  ++closes_;
   state_ = State::kDisconnected;
   ready_ = false;
   stream_.reset();

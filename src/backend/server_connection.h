@@ -159,6 +159,9 @@ class ServerConnection final : public net::StreamEvents {
   [[nodiscard]] size_t inFlight() const { return in_flight_.size(); }
   // Connected, and AUTH and SELECT accepted.
   [[nodiscard]] bool connected() const { return ready_; }
+  // How many times this connection was closed (failed, timed out, shut down): whatever a
+  // client left on the server over it (WATCH) is gone when this has moved.
+  [[nodiscard]] uint64_t closes() const { return closes_; }
   // Subscriber mode: a reply that answers no request (none waiting, or a RESP3 push) goes to
   // `sink` instead of closing the connection as out of step. Null: shared or leased mode.
   void setPushSink(PushSink* sink) { push_sink_ = sink; }
@@ -244,6 +247,7 @@ class ServerConnection final : public net::StreamEvents {
   bool ready_ = false;           // connected and the handshake accepted
   bool probe_in_flight_ = false;
   bool answered_ = false;      // a client request got its reply since this connection was made
+  uint64_t closes_ = 0;
   uint64_t stream_left_ = 0;   // bytes of the bulk reply being streamed still to come
   uint64_t stream_bytes_ = 0;  // its whole size, for the stats
   // What this connection adds to its server's in_queue/out_queue gauges (client requests

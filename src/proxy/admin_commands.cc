@@ -284,7 +284,7 @@ void slowlog(CommandCall& call) {
 }
 
 constexpr NamedHandler kSessionHandlers[] = {
-    {"info", info},
+    {"info", info, false, true},
     {"client|list", clientList},
     {"client|info", clientInfo},
     {"client|kill", clientKill, true},

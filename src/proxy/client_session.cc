@@ -59,6 +59,7 @@ ClientSession::ClientSession(net::Loop& loop, net::Stream::Kind kind, uint64_t i
 }
 
 ClientSession::~ClientSession() {
+  dispatcher_.clientGone();
   forgetQueueWaits();
   queue_.cancelAll();
 }
@@ -80,6 +81,7 @@ void ClientSession::drain() {
 void ClientSession::close() {
   if (retired()) return;
   lifecycle_ = Lifecycle::kRetired;
+  dispatcher_.clientGone();
   forgetQueueWaits();
   queue_.cancelAll();
   stream_.reset();
@@ -89,6 +91,7 @@ void ClientSession::close() {
 void ClientSession::finishAfterWrites() {
   if (retired()) return;
   lifecycle_ = Lifecycle::kRetired;
+  dispatcher_.clientGone();
   forgetQueueWaits();
   queue_.cancelAll();
   stream_->closeAfterWrites();
@@ -130,9 +133,13 @@ void ClientSession::onRead(size_t nread) {
   resp::RequestDecoder& decoder = pool_.worker.requestDecoder();
   size_t used = processInput(input, decoder);
   if (!readsDropped() && used < input.size()) {
-    // The cut request's state goes with its bytes, copied: the worker's decoder keeps its
-    // grown argument vectors for the other clients, and starts over.
-    partial_ = std::make_unique<PartialRequest>(decoder, input.substr(used));
+    if (input_held_) {
+      keepHeld(input.substr(used));
+    } else {
+      // The cut request's state goes with its bytes, copied: the worker's decoder keeps its
+      // grown argument vectors for the other clients, and starts over.
+      partial_ = std::make_unique<PartialRequest>(decoder, input.substr(used));
+    }
   }
   decoder.reset();
 }
@@ -145,6 +152,12 @@ size_t ClientSession::completePartial(std::string_view input) {
   while (true) {
     size_t done = processInput(partial_->bytes(), partial_->decoder());
     if (retired()) return input.size();
+    if (input_held_ && !readsDropped()) {
+      // Complete but not dispatched (done == 0), or dispatched and holding what follows.
+      keepHeld(partial_->bytes().substr(done), input.substr(used));
+      partial_.reset();
+      return input.size();
+    }
     if (done != 0 || readsDropped()) break;
     if (used == input.size()) return used;
     used += partial_->take(input.substr(used));
@@ -156,7 +169,7 @@ size_t ClientSession::completePartial(std::string_view input) {
 // Decodes and dispatches every complete request in `input`; returns the bytes consumed.
 size_t ClientSession::processInput(std::string_view input, resp::RequestDecoder& decoder) {
   size_t used = 0;
-  while (!readsDropped() && used < input.size()) {
+  while (!readsDropped() && !input_held_ && used < input.size()) {
     std::string_view pending = input.substr(used);
     // Per request: an AUTH earlier in this input lifts the limits for the next one.
     decoder.setAuthenticated(client_.authenticated);
@@ -175,7 +188,7 @@ size_t ClientSession::processInput(std::string_view input, resp::RequestDecoder&
     request.is_inline = decoder.isInline();
     request.received_ns = loop_.nowNs();
     request.bytes = raw.size();
-    dispatcher_.dispatch(request);
+    if (!dispatcher_.dispatch(request)) return used - raw.size();  // held, not dispatched
   }
   return used;
 }
@@ -322,6 +335,7 @@ void ClientSession::writeCompleted() {
   }
   if (retired()) return;
   if (lifecycle_ == Lifecycle::kDraining && queue_.empty()) return finishAfterWrites();
+  if (input_held_ && queue_.empty()) releaseHeldInput();
   checkOutputLimit();
 }
 

@@ -77,6 +77,13 @@ class ClientSession final : public net::StreamEvents,
   PendingRequest& enqueue(const Request& request);
   // The client is not read until `connection` has room (server_queue_limit).
   void waitFor(backend::ServerConnection& connection);
+  // Whether every request dispatched so far has had its reply written.
+  [[nodiscard]] bool nothingOwed() const { return queue_.empty(); }
+  // Dispatches nothing more until every reply owed is written: the request being dispatched
+  // (when it was not) and the input after it wait, and the client is not read meanwhile.
+  // For a request on a connection of its own (EXEC, WATCH), which must run after the client's
+  // earlier requests and before its later ones, as from one Redis connection.
+  void holdInput();
 
   // net::StreamEvents
   uv_buf_t readBuffer(size_t suggested) override;
@@ -129,6 +136,9 @@ class ClientSession final : public net::StreamEvents,
   void noteOutput(size_t bytes, bool piece = false);
   void checkOutputLimit();
   size_t completePartial(std::string_view input);
+  // The input not dispatched because of holdInput(): kept until the replies owed are written.
+  void keepHeld(std::string_view first, std::string_view rest = {});
+  void releaseHeldInput();
   // Backpressure (client_queue_limit, server_queue_limit): session_backpressure.cc.
   void dequeued(const PendingRequest& request);
   void forgetQueueWaits();
@@ -155,6 +165,9 @@ class ClientSession final : public net::StreamEvents,
   bool reading_partial_ = false;   // the read in progress lands in partial_, not the scratch
   bool over_queue_limit_ = false;  // client_queue_limit reached, not yet back under half
   bool read_paused_ = false;       // stopped reading for backpressure
+  bool input_held_ = false;        // holdInput(): nothing dispatched until the queue empties
+  bool release_scheduled_ = false;
+  std::unique_ptr<std::string> held_input_;  // what holdInput() left undispatched
   Lifecycle lifecycle_ = Lifecycle::kOpen;
 };
 

@@ -62,6 +62,18 @@ void setHandler(CommandEntry& entry, const NamedHandler& named, bool needs_sessi
   entry.handler = named.handler;
   entry.changes_client_state = named.changes_client_state;
   entry.needs_session = needs_session;
+  entry.queueable = !named.answers_later;
+}
+
+// What a command does inside MULTI other than being queued (Redis's processCommand).
+void setTransactionRole(CommandEntry& entry) {
+  constexpr std::string_view kRunAtOnce[] = {"multi", "exec", "discard", "watch", "quit",
+                                             "reset"};
+  constexpr std::string_view kOwnConnection[] = {"exec", "watch"};
+  std::string_view name = entry.spec->name;
+  for (std::string_view each : kRunAtOnce) entry.runs_in_multi |= each == name;
+  for (std::string_view each : kOwnConnection) entry.own_connection |= each == name;
+  entry.resets_client = name == "reset";
 }
 
 void setMerge(CommandEntry& entry) {
@@ -108,7 +120,11 @@ CommandEntry makeEntry(const command::CommandSpec& spec) {
       setRemoteHandler(entry);
       break;
     case RouteClass::kPinned:
-      entry.refusal = notSupportedError(spec.name);
+      if (const NamedHandler* named = findHandler(transactionHandlers(), spec.name)) {
+        setHandler(entry, *named, true);
+      } else {
+        entry.refusal = notSupportedError(spec.name);
+      }
       break;
     case RouteClass::kRefused:
       entry.refusal = spec.unsupported_reason.empty()
@@ -119,6 +135,7 @@ CommandEntry makeEntry(const command::CommandSpec& spec) {
     case RouteClass::kSameServer:
       break;
   }
+  setTransactionRole(entry);
   return entry;
 }
 

@@ -31,7 +31,8 @@ enum class RouteClass : uint8_t {
   kSameServer,  // keys that must share a server (else -CROSSSLOT), sent to it
   kSplit,       // keys grouped per server when they do not share one: the handler splits
   kAllServers,  // every server of the pool: the handler sends and merges
-  kPinned,      // needs a connection of its own (MULTI, blocking, pub/sub): refused for now
+  kPinned,      // needs a connection of its own: its handler (MULTI/EXEC/WATCH ...), or
+                // refused (blocking commands, pub/sub: not yet)
   kRefused,     // refused with the entry's refusal
 };
 
@@ -59,7 +60,16 @@ struct CommandEntry {
   bool needs_session = false;         // the handler uses CommandCall::dispatcher or admin
   bool before_auth = false;           // may run before AUTH
   bool changes_client_state = false;  // may change ClientState (name, auth, reply mode ...)
-  std::string refusal;                // kRefused, kPinned: the error reply without its '-'
+  // Runs on a connection of its own (EXEC, WATCH): dispatched only once every earlier reply
+  // is written, and the client's later requests wait for its reply (ClientSession::holdInput).
+  bool own_connection = false;
+  // Runs at once inside MULTI instead of being queued (MULTI, EXEC, DISCARD, WATCH, QUIT, RESET).
+  bool runs_in_multi = false;
+  bool resets_client = false;  // RESET: ends any transaction and watch too
+  // A local command that can wait in a transaction and run at EXEC: its handler answers at
+  // once. Not INFO, whose handler asks every server.
+  bool queueable = true;
+  std::string refusal;  // kRefused, kPinned: the error reply without its '-'
 };
 
 // A handler as a unit registers it, by the command table's name ("client|setname").
@@ -67,6 +77,7 @@ struct NamedHandler {
   std::string_view name;
   CommandHandler handler;
   bool changes_client_state = false;
+  bool answers_later = false;  // sends to servers itself: not queueable in a transaction
 };
 
 // The handler lists the table is built from.
@@ -75,7 +86,10 @@ std::span<const NamedHandler> sessionHandlers();      // admin_commands.cc: need
 // dispatcher.cc: how split and whole-keyspace commands are sent.
 CommandHandler splitHandler();
 CommandHandler fanOutHandler();
+CommandHandler scanHandler();  // SCAN: its cursor names the one server it goes to
 std::span<const NamedHandler> allServersHandlers();  // the fan-outs with rules of their own
+// dispatcher_transaction.cc: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
+std::span<const NamedHandler> transactionHandlers();
 
 // The entry of `id` (valid for every id below stats::commandCount()).
 [[nodiscard]] const CommandEntry& commandEntry(stats::CommandId id);

@@ -20,34 +20,52 @@
 
 namespace shardis::proxy {
 
-void Dispatcher::dispatch(Request& request) {
+bool Dispatcher::dispatch(Request& request) {
   Argv argv = request.argv;
   const command::CommandSpec* spec = command::resolve(argv);
-  if (pool_.worker.counting()) ++pool_.counters().requests;
   request.command_id = stats::commandId(spec);
+  const CommandEntry& entry = commandEntry(request.command_id);
+  if (entry.own_connection && !session_.nothingOwed()) {
+    session_.holdInput();
+    return false;
+  }
+  if (pool_.worker.counting()) ++pool_.counters().requests;
   request.silent = client_.takeReplySilence();
   client_.last_active_ms = request.received_ns / 1000000;
   if (spec == nullptr) {
-    return reject(request, stats::ProxyError::kUnsupported, unknownCommandError(argv));
+    reject(request, stats::ProxyError::kUnsupported, unknownCommandError(argv));
+    return true;
   }
   if (!command::arityOk(*spec, argv.size())) {
-    return reject(request, stats::ProxyError::kUnsupported,
-                  "ERR wrong number of arguments for '" + std::string(spec->name) + "' command");
+    reject(request, stats::ProxyError::kUnsupported,
+           "ERR wrong number of arguments for '" + std::string(spec->name) + "' command");
+    return true;
   }
-  const CommandEntry& entry = commandEntry(request.command_id);
   if (!client_.authenticated && !entry.before_auth) {
-    return reject(request, stats::ProxyError::kAuth, "NOAUTH Authentication required.");
+    reject(request, stats::ProxyError::kAuth, "NOAUTH Authentication required.");
+    return true;
   }
   client_.last_command = spec->name;
-  // XREAD and XREADGROUP with BLOCK are pinned whatever their entry says.
   command::Routing routing = command::routingOf(*spec, argv);
+  if (inMulti() && !entry.runs_in_multi) {
+    queue(entry, routing, request);
+    return true;
+  }
+  route(entry, routing, request);
+  return true;
+}
+
+void Dispatcher::route(const CommandEntry& entry, command::Routing routing, Request& request) {
+  // XREAD and XREADGROUP with BLOCK are pinned whatever their entry says.
   if (routing == command::Routing::kPinned && entry.route != RouteClass::kPinned) {
-    return reject(request, stats::ProxyError::kUnsupported, notSupportedError(spec->name));
+    return reject(request, stats::ProxyError::kUnsupported, notSupportedError(entry.spec->name));
   }
   switch (entry.route) {
     case RouteClass::kLocal:
       return runLocal(entry, request);
     case RouteClass::kPinned:
+      if (entry.handler != nullptr) return runLocal(entry, request);
+      return reject(request, stats::ProxyError::kUnsupported, entry.refusal);
     case RouteClass::kRefused:
       return reject(request, stats::ProxyError::kUnsupported, entry.refusal);
     case RouteClass::kAllServers:
@@ -66,6 +84,7 @@ void Dispatcher::runLocal(const CommandEntry& entry, Request& request) {
   std::string bytes;
   CommandCall call{entry, request, pool_.config, client_, bytes, this, &admin_};
   entry.handler(call);
+  if (entry.resets_client) endTransaction();
   if (call.answered) return;
   if (entry.changes_client_state) shared_.registry.rename(client_.id, client_.name);
   session_.reply(request, std::move(bytes), client_.quit);
@@ -181,12 +200,19 @@ void Dispatcher::wait(const CommandEntry& entry, Request& request) {
 
 // SCAN: the client's cursor names the server to ask and that server's own cursor.
 void Dispatcher::scan(Request& request) {
-  Argv argv = request.argv;
-  std::optional<ScanCursor> cursor = ScanCursor::decode(argv[1], pool_.serverCount());
-  if (!cursor) {
+  uint32_t server = 0;
+  if (!scanRequest(request.argv, server)) {
     request.rejected = true;
     return replyError(request, "ERR invalid cursor");
   }
+  sendParts(request, std::span<const uint32_t>(&server, 1), makeScanMerger(pool_, server),
+            pool_.request_scratch);
+}
+
+// Writes into the pool's request scratch the SCAN its cursor's server gets.
+bool Dispatcher::scanRequest(Argv argv, uint32_t& server) {
+  std::optional<ScanCursor> cursor = ScanCursor::decode(argv[1], pool_.serverCount());
+  if (!cursor) return false;
   std::array<char, 24> digits{};
   auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), cursor->cursor);
   std::vector<std::string_view>& args = pool_.argv_scratch;
@@ -194,12 +220,13 @@ void Dispatcher::scan(Request& request) {
   args[1] = std::string_view(digits.data(), static_cast<size_t>(end - digits.data()));
   pool_.request_scratch.clear();
   resp::appendCommand(pool_.request_scratch, args);
-  uint32_t server = cursor->server;
-  sendParts(request, std::span<const uint32_t>(&server, 1), makeScanMerger(pool_, server),
-            pool_.request_scratch);
+  server = cursor->server;
+  return true;
 }
 
+// Refused: inside MULTI, as Redis flags the transaction, EXEC will answer EXECABORT.
 void Dispatcher::reject(Request& request, stats::ProxyError kind, std::string_view message) {
+  if (inMulti()) transaction_->dirty = true;
   pool_.counters().countError(kind);
   request.rejected = true;
   replyError(request, message);
@@ -227,6 +254,7 @@ constexpr NamedHandler kAllServersHandlers[] = {
 
 CommandHandler splitHandler() { return Dispatcher::RoutingHandlers::split; }
 CommandHandler fanOutHandler() { return Dispatcher::RoutingHandlers::fanOut; }
+CommandHandler scanHandler() { return Dispatcher::RoutingHandlers::scan; }
 std::span<const NamedHandler> allServersHandlers() { return kAllServersHandlers; }
 
 }  // namespace shardis::proxy

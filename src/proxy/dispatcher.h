@@ -19,6 +19,7 @@
 #include "proxy/fanout.h"
 #include "proxy/merger.h"
 #include "proxy/request.h"
+#include "proxy/transaction.h"
 #include "stats/counters.h"
 
 namespace shardis::proxy {
@@ -36,8 +37,16 @@ class Dispatcher {
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 
-  // A decoded, non-empty request: `request.argv`, `raw` and `is_inline` are set.
-  void dispatch(Request& request);
+  ~Dispatcher();
+
+  // A decoded, non-empty request: `request.argv`, `raw` and `is_inline` are set. False when
+  // it was not dispatched: it runs on a connection of its own and replies are still owed, so
+  // the session holds it (and the input after it) until they are written.
+  [[nodiscard]] bool dispatch(Request& request);
+  // The client is gone: its transaction is dropped and its leased connections given back.
+  void clientGone();
+  // CLIENT LIST's multi=: commands queued since MULTI, -1 outside a transaction.
+  [[nodiscard]] int64_t queuedInMulti() const;
 
   // Sends one request per part to parts[p]: the splitter's part p when given, else `bytes` to
   // each. `merger` makes the client's reply. `hold_ms`: how long each server may hold the
@@ -48,12 +57,15 @@ class Dispatcher {
   void reject(Request& request, stats::ProxyError kind, std::string_view message);
   void replyError(Request& request, std::string_view message);
 
-  // The handlers of split and whole-keyspace commands (command_handlers.h).
+  // The handlers of split and whole-keyspace commands, and of transactions
+  // (command_handlers.h).
   struct RoutingHandlers;
+  struct TransactionHandlers;
 
  private:
   using Argv = std::span<const std::string_view>;
 
+  void route(const CommandEntry& entry, command::Routing routing, Request& request);
   void runLocal(const CommandEntry& entry, Request& request);
   void runHandler(const CommandEntry& entry, Request& request);
   void forward(const CommandEntry& entry, command::Routing routing, Request& request);
@@ -64,12 +76,33 @@ class Dispatcher {
   void scan(Request& request);
   // The request as the server gets it: an inline one re-encoded as a multibulk.
   std::string_view serverBytes(const Request& request);
+  // SCAN's request for the server its cursor names; false for a bad cursor.
+  [[nodiscard]] bool scanRequest(Argv argv, uint32_t& server);
+
+  // Transactions (dispatcher_transaction.cc).
+  [[nodiscard]] bool inMulti() const { return transaction_ && transaction_->open; }
+  Transaction& transaction();
+  void multi(CommandCall& call);
+  void exec(CommandCall& call);
+  void discard(CommandCall& call);
+  void watch(CommandCall& call);
+  void unwatch(CommandCall& call);
+  void queue(const CommandEntry& entry, command::Routing routing, Request& request);
+  [[nodiscard]] std::string planQueued(const CommandEntry& entry, command::Routing routing,
+                                       const Request& request, QueuedCommand& command);
+  [[nodiscard]] std::string planKeyed(const CommandEntry& entry, command::Routing routing,
+                                      const Request& request, QueuedCommand& command);
+  [[nodiscard]] std::string planAllServers(const CommandEntry& entry, const Request& request,
+                                           QueuedCommand& command);
+  void runQueuedLocal(QueuedCommand& command);
+  void endTransaction();
 
   ClientSession& session_;
   AdminHost& admin_;
   PoolRuntime& pool_;
   SharedState& shared_;
   ClientState& client_;
+  std::unique_ptr<Transaction> transaction_;  // from the first MULTI or WATCH on
 };
 
 }  // namespace shardis::proxy

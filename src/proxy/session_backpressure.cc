@@ -62,7 +62,10 @@ void ClientSession::pauseReading() {
 // more: they are read and dropped. A drain stopped reading for good.
 void ClientSession::resumeReading() {
   if (!read_paused_ || retired() || lifecycle_ == Lifecycle::kDraining) return;
-  if (lifecycle_ == Lifecycle::kOpen && (over_queue_limit_ || !waiting_on_.empty())) return;
+  if (lifecycle_ == Lifecycle::kOpen &&
+      (over_queue_limit_ || !waiting_on_.empty() || input_held_)) {
+    return;
+  }
   read_paused_ = false;
   if (stream_->startReading() != 0) close();
 }

@@ -47,6 +47,11 @@ struct PoolCounters {
   uint64_t split_commands = 0;  // commands split over several servers
   uint64_t fragments = 0;       // the sub-commands they were split into
   uint64_t server_ejects = 0;
+  uint64_t transactions_started = 0;    // MULTI
+  uint64_t transactions_committed = 0;  // EXEC ran
+  uint64_t transactions_aborted = 0;    // EXEC answered null: a watched key changed
+  uint64_t transactions_discarded = 0;  // DISCARD, EXECABORT, the client gone, a server lost
+  uint64_t transactions_cross_server = 0;
 
   void countError(ProxyError kind) { ++errors[static_cast<size_t>(kind)]; }
   void merge(const PoolCounters& other);
