@@ -54,6 +54,7 @@ class FakeServerPool final : public backend::ServerPool {
       servers_.back()->endpoint.index = s;
       connections_.emplace_back();
       asked.push_back(0);
+      leased.push_back(0);
     }
     settings_.timeout_ms = 2000;
   }
@@ -76,12 +77,18 @@ class FakeServerPool final : public backend::ServerPool {
     }
     return *connection;
   }
+  // A new connection per lease, kept (not reused) once given back, so a test sees each.
   backend::Lease lease(uint32_t server) override {
-    ADD_FAILURE() << "lease(" << server << ") asked";
-    return {};
+    ++leased[server];
+    return backend::Lease(*this, server,
+                          std::make_unique<backend::ServerConnection>(
+                              loop_, servers_[server]->endpoint, settings_, health_));
   }
-  void giveBack(uint32_t /*server*/, std::unique_ptr<backend::ServerConnection> /*connection*/,
-                backend::LeaseEnd /*end*/) override {}
+  void giveBack(uint32_t /*server*/, std::unique_ptr<backend::ServerConnection> connection,
+                backend::LeaseEnd end) override {
+    given_back.push_back(end);
+    returned_.push_back(std::move(connection));
+  }
   backend::ServerConnection& subscriber(uint32_t server, backend::PushSink& /*sink*/) override {
     ADD_FAILURE() << "subscriber(" << server << ") asked";
     return connectionFor(server, 0);
@@ -97,9 +104,12 @@ class FakeServerPool final : public backend::ServerPool {
     for (auto& connection : connections_) {
       if (connection) connection->shutdown("ERR proxy shutting down");
     }
+    for (auto& connection : returned_) connection->shutdown("ERR proxy shutting down");
   }
 
-  std::vector<int> asked;  // connectionFor() calls per server
+  std::vector<int> asked;   // connectionFor() calls per server
+  std::vector<int> leased;  // lease() calls per server
+  std::vector<backend::LeaseEnd> given_back;
 
  private:
   net::Loop& loop_;
@@ -107,6 +117,7 @@ class FakeServerPool final : public backend::ServerPool {
   RecordingHealth health_;
   std::vector<std::unique_ptr<FakeServer>> servers_;
   std::vector<std::unique_ptr<backend::ServerConnection>> connections_;
+  std::vector<std::unique_ptr<backend::ServerConnection>> returned_;
 };
 
 // Takes a retired session out of the registry, as the Worker does; the test frees it.
@@ -242,8 +253,8 @@ TEST_F(DispatcherTest, MgetOverTwoServersIsOneSubCommandPerServerMergedInKeyOrde
 
 TEST_F(DispatcherTest, RefusedCommandReachesNoServerAndGetsTheError) {
   std::string key = keyOn(0);
-  clientSends("*1\r\n$5\r\nMULTI\r\n");
-  const std::string refused = "-ERR 'multi' is not supported by this proxy\r\n";
+  clientSends("*1\r\n$7\r\nMONITOR\r\n");
+  const std::string refused = "-ERR 'monitor' is not supported by this proxy\r\n";
   EXPECT_EQ(clientReads(refused.size()), refused);
   clientSends("*2\r\n$3\r\nFOO\r\n$3\r\nbar\r\n");
   // Redis's own wording for an unknown command.
@@ -292,6 +303,87 @@ TEST_F(DispatcherTest, SplitCommandWithOneServerDownGetsThatServersError) {
   const std::string error = "-ERR server s2: not connected (retrying)\r\n";
   EXPECT_EQ(clientReads(error.size()), error);
   ASSERT_TRUE(runUntil(loop(), [&] { return fake_.inFlight() == 0; }));
+}
+
+}  // namespace
+}  // namespace shardis::proxy
+
+namespace shardis::proxy {
+namespace {
+
+// What arrives on `fd` while the loop turns for `ms` milliseconds (to show nothing does).
+std::string arrivesWithin(net::Loop& loop, int fd, int ms) {
+  std::string bytes;
+  runUntil(
+      loop,
+      [&] {
+        char buffer[256];
+        ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+        if (n > 0) bytes.append(buffer, static_cast<size_t>(n));
+        return false;
+      },
+      ms);
+  return bytes;
+}
+
+// EXEC runs on a leased connection, which has no order with the client's shared ones: it goes
+// out only once the client's earlier reply is in, and the request after it only once EXEC's
+// reply is, as one Redis connection orders them.
+TEST_F(DispatcherTest, ExecWaitsForEarlierRepliesAndHoldsLaterRequests) {
+  std::string a = keyOn(0);
+  std::string b = keyOn(1);
+  std::string get_a = multibulk({"GET", a});
+  std::string set_a = multibulk({"SET", a, "v"});
+  std::string get_b = multibulk({"GET", b});
+  clientSends(get_a + multibulk({"MULTI"}) + set_a + multibulk({"EXEC"}) + get_b);
+  int shared = serverSide(0);
+  ASSERT_GE(shared, 0);
+  EXPECT_EQ(readWhileRunning(loop(), shared, get_a.size()), get_a);
+  EXPECT_EQ(arrivesWithin(loop(), ends_[1], 200), "");  // nothing before GET's reply
+  EXPECT_EQ(fake_.leased[0], 0);
+  serverReplies(shared, "$-1\r\n");
+  EXPECT_EQ(clientReads(5 + 5 + 9), "$-1\r\n+OK\r\n+QUEUED\r\n");
+  int leased = serverSide(0);
+  ASSERT_GE(leased, 0);
+  const std::string to_lease = multibulk({"MULTI"}) + set_a + multibulk({"EXEC"});
+  EXPECT_EQ(readWhileRunning(loop(), leased, to_lease.size()), to_lease);
+  EXPECT_EQ(fake_.asked[1], 0);  // GET b waits for EXEC's reply
+  serverReplies(leased, "+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n");
+  EXPECT_EQ(clientReads(9), "*1\r\n+OK\r\n");
+  int other = serverSide(1);
+  ASSERT_GE(other, 0);
+  EXPECT_EQ(readWhileRunning(loop(), other, get_b.size()), get_b);
+  ASSERT_EQ(fake_.given_back.size(), 1u);
+  EXPECT_EQ(fake_.given_back[0], backend::LeaseEnd::kClean);
+}
+
+// Across servers EXEC is sent only once every server has queued its part, and the client's
+// array follows its command order whichever server answers first.
+TEST_F(DispatcherTest, CrossServerExecQueuesEverywhereFirstThenExecsInCommandOrder) {
+  std::string a = keyOn(0);
+  std::string b = keyOn(1);
+  std::string get_b = multibulk({"GET", b});
+  std::string incr_a = multibulk({"INCR", a});
+  clientSends(multibulk({"MULTI"}) + get_b + incr_a + multibulk({"EXEC"}));
+  EXPECT_EQ(clientReads(5 + 9 + 9), "+OK\r\n+QUEUED\r\n+QUEUED\r\n");
+  int first = serverSide(1);  // GET b was queued first: server 1 is leased first
+  int second = serverSide(0);
+  ASSERT_GE(first, 0);
+  ASSERT_GE(second, 0);
+  const std::string multi = multibulk({"MULTI"});
+  EXPECT_EQ(readWhileRunning(loop(), first, multi.size() + get_b.size()), multi + get_b);
+  EXPECT_EQ(readWhileRunning(loop(), second, multi.size() + incr_a.size()), multi + incr_a);
+  serverReplies(second, "+OK\r\n+QUEUED\r\n");
+  const std::string exec = multibulk({"EXEC"});
+  EXPECT_EQ(arrivesWithin(loop(), second, 200), "");  // the other server has not queued
+  serverReplies(first, "+OK\r\n+QUEUED\r\n");
+  EXPECT_EQ(readWhileRunning(loop(), first, exec.size()), exec);
+  EXPECT_EQ(readWhileRunning(loop(), second, exec.size()), exec);
+  serverReplies(second, "*1\r\n:7\r\n");
+  serverReplies(first, "*1\r\n$2\r\nvb\r\n");
+  const std::string reply = "*2\r\n$2\r\nvb\r\n:7\r\n";
+  EXPECT_EQ(clientReads(reply.size()), reply);
+  EXPECT_EQ(fake_.given_back.size(), 2u);
 }
 
 }  // namespace
