@@ -9,6 +9,8 @@
 #include <string>
 
 #include "command/command_table.h"
+#include "proxy/command_handlers.h"
+#include "stats/command_index.h"
 
 namespace shardis::proxy {
 namespace {
@@ -35,16 +37,24 @@ std::string className(command::Routing routing) {
   return "?";
 }
 
+// A pinned command the proxy has handlers for runs on a leased connection ("leased"); the
+// others are still refused ("pinned").
+std::string classOf(const command::CommandSpec& spec) {
+  if (spec.routing == command::Routing::kPinned &&
+      commandEntry(stats::commandId(&spec)).handler != nullptr) {
+    return "leased";
+  }
+  return className(spec.routing);
+}
+
 Classes tableClasses() {
   Classes classes;
   for (const command::CommandSpec& spec : command::allCommands()) {
     if (!spec.isContainer()) {
-      classes[className(spec.routing)].emplace(spec.name);
+      classes[classOf(spec)].emplace(spec.name);
       continue;
     }
-    for (const command::CommandSpec& sub : spec.subcommands) {
-      classes[className(sub.routing)].emplace(sub.name);
-    }
+    for (const command::CommandSpec& sub : spec.subcommands) classes[classOf(sub)].emplace(sub.name);
   }
   return classes;
 }
