@@ -246,7 +246,7 @@ class ServerConnection final : public net::StreamEvents {
   uint32_t handshake_left_ = 0;  // AUTH/SELECT replies still to come on this connection
   bool ready_ = false;           // connected and the handshake accepted
   bool probe_in_flight_ = false;
-  bool answered_ = false;      // a client request got its reply since this connection was made
+  bool answered_ = false;  // a client request got its reply since this connection was made
   uint64_t closes_ = 0;
   uint64_t stream_left_ = 0;   // bytes of the bulk reply being streamed still to come
   uint64_t stream_bytes_ = 0;  // its whole size, for the stats

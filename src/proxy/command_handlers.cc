@@ -67,8 +67,7 @@ void setHandler(CommandEntry& entry, const NamedHandler& named, bool needs_sessi
 
 // What a command does inside MULTI other than being queued (Redis's processCommand).
 void setTransactionRole(CommandEntry& entry) {
-  constexpr std::string_view kRunAtOnce[] = {"multi", "exec", "discard", "watch", "quit",
-                                             "reset"};
+  constexpr std::string_view kRunAtOnce[] = {"multi", "exec", "discard", "watch", "quit", "reset"};
   constexpr std::string_view kOwnConnection[] = {"exec", "watch"};
   std::string_view name = entry.spec->name;
   for (std::string_view each : kRunAtOnce) entry.runs_in_multi |= each == name;

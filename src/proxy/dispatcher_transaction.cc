@@ -93,8 +93,8 @@ void Dispatcher::unwatch(CommandCall& call) {
 void Dispatcher::watch(CommandCall& call) {
   Request& request = call.request;
   if (inMulti()) return resp::appendError(call.out, "ERR WATCH inside MULTI is not allowed");
-  Route route = pool_.router.route(*call.entry.spec, command::Routing::kSameServerKeys,
-                                   request.argv, pool_);
+  Route route =
+      pool_.router.route(*call.entry.spec, command::Routing::kSameServerKeys, request.argv, pool_);
   Transaction& tx = transaction();
   if (route.kind == Route::Kind::kServer && tx.watch && tx.watch.server() != route.server) {
     route = Route{Route::Kind::kError, 0, crossSlotError()};
@@ -162,8 +162,8 @@ void Dispatcher::exec(CommandCall& call) {
   pending.silent = request.silent;
   pending.command_id = request.command_id;
   pending.received_ns = request.received_ns;
-  tx.running = std::make_unique<ExecRun>(pool_, std::move(commands), std::move(watch),
-                                         watch_lost, pending);
+  tx.running =
+      std::make_unique<ExecRun>(pool_, std::move(commands), std::move(watch), watch_lost, pending);
   session_.holdInput();
   tx.running->start();
 }
@@ -243,10 +243,10 @@ std::string Dispatcher::planKeyed(const CommandEntry& entry, command::Routing ro
     return std::string(kOutOfMemoryError);
   }
   for (size_t p = 0; p < splitter.parts(); ++p) {
-    command.parts.push_back(QueuedPart{splitter.partServer(p), std::string(splitter.partRequest(p))});
+    command.parts.push_back(
+        QueuedPart{splitter.partServer(p), std::string(splitter.partRequest(p))});
   }
-  command.merger =
-      makeMerger(entry.merge, pool_, splitter.partServers(), splitter.keyParts());
+  command.merger = makeMerger(entry.merge, pool_, splitter.partServers(), splitter.keyParts());
   splitter.releaseLarge();
   return {};
 }
@@ -264,7 +264,8 @@ std::string Dispatcher::planAllServers(const CommandEntry& entry, const Request&
   }
   if (!entry.has_merge) return notInMultiError(entry.spec->name);
   std::string_view bytes = serverBytes(request);
-  for (uint32_t server : pool_.every_server) command.parts.push_back(QueuedPart{server, std::string(bytes)});
+  for (uint32_t server : pool_.every_server)
+    command.parts.push_back(QueuedPart{server, std::string(bytes)});
   command.merger = makeMerger(entry.merge, pool_, pool_.every_server);
   return {};
 }

@@ -182,8 +182,8 @@ void ExecRun::execReplyIn(Slot& slot) {
     }
   }
   std::string reply = assemble();
-  TransactionEnd end = reply.starts_with('-') ? TransactionEnd::kDiscarded
-                                              : TransactionEnd::kCommitted;
+  TransactionEnd end =
+      reply.starts_with('-') ? TransactionEnd::kDiscarded : TransactionEnd::kCommitted;
   finish(std::move(reply), end);
 }
 
@@ -224,8 +224,8 @@ void ExecRun::mergeParts(std::string& out, QueuedCommand& command) {
     std::string_view element = slot.elements[slot.next_element++];
     decoder.reset();
     if (decoder.decode(element) != resp::Status::kFrame) {
-      command.merger->onPartFailure(p, "ERR server " + pool_.serverName(slot.server) +
-                                           ": unreadable reply in EXEC");
+      command.merger->onPartFailure(
+          p, "ERR server " + pool_.serverName(slot.server) + ": unreadable reply in EXEC");
       continue;
     }
     command.merger->onPartReply(p, decoder.reply());

@@ -36,9 +36,9 @@ struct QueuedPart {
 struct QueuedCommand {
   stats::CommandId command_id = 0;
   bool local = false;
-  std::vector<std::string> argv;  // a local command's arguments, run at EXEC
-  std::string reply;              // a local command's reply, made at EXEC
-  std::vector<QueuedPart> parts;  // a server command's parts, in the client's key order
+  std::vector<std::string> argv;   // a local command's arguments, run at EXEC
+  std::string reply;               // a local command's reply, made at EXEC
+  std::vector<QueuedPart> parts;   // a server command's parts, in the client's key order
   std::unique_ptr<Merger> merger;  // joins the parts' replies; null for a single part
 };
 

@@ -54,7 +54,8 @@ Classes tableClasses() {
       classes[classOf(spec)].emplace(spec.name);
       continue;
     }
-    for (const command::CommandSpec& sub : spec.subcommands) classes[classOf(sub)].emplace(sub.name);
+    for (const command::CommandSpec& sub : spec.subcommands)
+      classes[classOf(sub)].emplace(sub.name);
   }
   return classes;
 }
