@@ -75,7 +75,7 @@ void ClientSession::drain() {
   if (readsDropped()) return;
   lifecycle_ = Lifecycle::kDraining;
   stream_->stopReading();
-  if (queue_.empty()) finishAfterWrites();
+  if (queue_.empty() && !input_held_) finishAfterWrites();
 }
 
 void ClientSession::close() {
@@ -126,6 +126,7 @@ void ClientSession::onRead(size_t nread) {
     input = std::string_view(pool_.worker.readScratch().data(), nread);
   }
   if (readsDropped()) return;  // after QUIT or a protocol error: dropped
+  if (input_held_) return keepReadWhileHeld(input);
   if (partial_) {
     input.remove_prefix(completePartial(input));
     if (partial_ || readsDropped()) return;
@@ -334,8 +335,11 @@ void ClientSession::writeCompleted() {
     if (close_after) return finishAfterWrites();
   }
   if (retired()) return;
-  if (lifecycle_ == Lifecycle::kDraining && queue_.empty()) return finishAfterWrites();
-  if (input_held_ && queue_.empty()) releaseHeldInput();
+  if (input_held_ && queue_.empty()) {
+    releaseHeldInput();  // a drain finishes once the held requests are answered too
+  } else if (lifecycle_ == Lifecycle::kDraining && queue_.empty()) {
+    return finishAfterWrites();
+  }
   checkOutputLimit();
 }
 
@@ -359,6 +363,9 @@ void ClientSession::checkOutputLimit() {
 void ClientSession::onStreamEnd(int status) {
   if (status == UV_EOF) {
     ++pool_.counters().client_eof;
+    // A blocked client that hangs up is freed at once, as by Redis: its blocking command is
+    // cancelled on the server (its connection closed), so nothing is popped for nobody.
+    if (client_.mode == SessionMode::kBlocked) return close();
     // A client may shut down its write side and still read (`nc -N`, a pipeline sent then
     // SHUT_WR): as Redis does, it gets every reply it is owed, then the connection closes.
     // A write that fails meanwhile ends it with an error instead.

@@ -80,7 +80,7 @@ class ClientSession final : public net::StreamEvents,
   // Whether every request dispatched so far has had its reply written.
   [[nodiscard]] bool nothingOwed() const { return queue_.empty(); }
   // Dispatches nothing more until every reply owed is written: the request being dispatched
-  // (when it was not) and the input after it wait, and the client is not read meanwhile.
+  // (when it was not) and the input after it wait (session_input_hold.cc).
   // For a request on a connection of its own (EXEC, WATCH), which must run after the client's
   // earlier requests and before its later ones, as from one Redis connection.
   void holdInput();
@@ -138,6 +138,10 @@ class ClientSession final : public net::StreamEvents,
   size_t completePartial(std::string_view input);
   // The input not dispatched because of holdInput(): kept until the replies owed are written.
   void keepHeld(std::string_view first, std::string_view rest = {});
+  // While input is held the client is still read, as Redis reads a blocked client, so that
+  // its hang-up is seen; what it sends is kept, up to client_queue_limit.
+  void keepReadWhileHeld(std::string_view input);
+  [[nodiscard]] bool heldTooMuch() const;
   void releaseHeldInput();
   // Backpressure (client_queue_limit, server_queue_limit): session_backpressure.cc.
   void dequeued(const PendingRequest& request);

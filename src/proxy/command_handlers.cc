@@ -73,6 +73,7 @@ void setTransactionRole(CommandEntry& entry) {
   for (std::string_view each : kRunAtOnce) entry.runs_in_multi |= each == name;
   for (std::string_view each : kOwnConnection) entry.own_connection |= each == name;
   entry.resets_client = name == "reset";
+  entry.blocks_with_option = name == "xread" || name == "xreadgroup";
 }
 
 void setMerge(CommandEntry& entry) {
@@ -121,6 +122,9 @@ CommandEntry makeEntry(const command::CommandSpec& spec) {
     case RouteClass::kPinned:
       if (const NamedHandler* named = findHandler(transactionHandlers(), spec.name)) {
         setHandler(entry, *named, true);
+      } else if (const NamedHandler* blocking = findHandler(blockingHandlers(), spec.name)) {
+        setHandler(entry, *blocking, true);
+        entry.own_connection = true;
       } else {
         entry.refusal = notSupportedError(spec.name);
       }

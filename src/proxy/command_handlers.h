@@ -63,6 +63,8 @@ struct CommandEntry {
   // Runs on a connection of its own (EXEC, WATCH): dispatched only once every earlier reply
   // is written, and the client's later requests wait for its reply (ClientSession::holdInput).
   bool own_connection = false;
+  // XREAD, XREADGROUP: own_connection only with BLOCK (command::routingOf says kPinned).
+  bool blocks_with_option = false;
   // Runs at once inside MULTI instead of being queued (MULTI, EXEC, DISCARD, WATCH, QUIT, RESET).
   bool runs_in_multi = false;
   bool resets_client = false;  // RESET: ends any transaction and watch too
@@ -90,6 +92,8 @@ CommandHandler scanHandler();  // SCAN: its cursor names the one server it goes 
 std::span<const NamedHandler> allServersHandlers();  // the fan-outs with rules of their own
 // dispatcher_transaction.cc: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
 std::span<const NamedHandler> transactionHandlers();
+// dispatcher_blocking.cc: BLPOP, BRPOP, BLMOVE ... on a leased connection.
+std::span<const NamedHandler> blockingHandlers();
 
 // The entry of `id` (valid for every id below stats::commandCount()).
 [[nodiscard]] const CommandEntry& commandEntry(stats::CommandId id);

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "proxy/blocking_run.h"
 #include "proxy/client_session.h"
 #include "proxy/local_commands.h"
 #include "proxy/router.h"
@@ -25,7 +26,12 @@ bool Dispatcher::dispatch(Request& request) {
   const command::CommandSpec* spec = command::resolve(argv);
   request.command_id = stats::commandId(spec);
   const CommandEntry& entry = commandEntry(request.command_id);
-  if (entry.own_connection && !session_.nothingOwed()) {
+  const bool own_connection =
+      entry.own_connection || (entry.blocks_with_option && spec != nullptr &&
+                               command::routingOf(*spec, argv) == command::Routing::kPinned);
+  // Queued inside MULTI, it runs with EXEC: no order to keep now.
+  const bool queued = inMulti() && !entry.runs_in_multi;
+  if (own_connection && !queued && !session_.nothingOwed()) {
     session_.holdInput();
     return false;
   }
@@ -56,9 +62,9 @@ bool Dispatcher::dispatch(Request& request) {
 }
 
 void Dispatcher::route(const CommandEntry& entry, command::Routing routing, Request& request) {
-  // XREAD and XREADGROUP with BLOCK are pinned whatever their entry says.
+  // XREAD and XREADGROUP with BLOCK block whatever their entry says.
   if (routing == command::Routing::kPinned && entry.route != RouteClass::kPinned) {
-    return reject(request, stats::ProxyError::kUnsupported, notSupportedError(entry.spec->name));
+    return block(entry, request);
   }
   switch (entry.route) {
     case RouteClass::kLocal:

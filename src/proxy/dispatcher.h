@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "command/command_table.h"
+#include "proxy/blocking_run.h"
 #include "proxy/client_state.h"
 #include "proxy/command_handlers.h"
 #include "proxy/fanout.h"
@@ -61,6 +62,7 @@ class Dispatcher {
   // (command_handlers.h).
   struct RoutingHandlers;
   struct TransactionHandlers;
+  struct BlockingHandlers;
 
  private:
   using Argv = std::span<const std::string_view>;
@@ -95,6 +97,8 @@ class Dispatcher {
   [[nodiscard]] std::string planAllServers(const CommandEntry& entry, const Request& request,
                                            QueuedCommand& command);
   void runQueuedLocal(QueuedCommand& command);
+  // A blocking command, on a connection leased while it blocks (dispatcher_blocking.cc).
+  void block(const CommandEntry& entry, Request& request);
   void endTransaction();
 
   ClientSession& session_;
@@ -103,6 +107,7 @@ class Dispatcher {
   SharedState& shared_;
   ClientState& client_;
   std::unique_ptr<Transaction> transaction_;  // from the first MULTI or WATCH on
+  std::unique_ptr<BlockingRun> blocked_;      // the last blocking command; freed lazily
 };
 
 }  // namespace shardis::proxy

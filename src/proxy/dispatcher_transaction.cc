@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "proxy/blocking_run.h"
 #include "proxy/client_session.h"
 #include "proxy/exec_run.h"
 #include "proxy/router.h"
@@ -38,8 +39,6 @@ void Transaction::unwatch() {
   if (watch) watch.release(backend::LeaseEnd::kAbandoned);
 }
 
-Dispatcher::~Dispatcher() = default;
-
 Transaction& Dispatcher::transaction() {
   if (!transaction_) transaction_ = std::make_unique<Transaction>();
   // An EXEC that has answered is freed here, on the client's next transaction command.
@@ -52,6 +51,7 @@ int64_t Dispatcher::queuedInMulti() const {
 }
 
 void Dispatcher::clientGone() {
+  if (blocked_) blocked_->abandon();
   if (!transaction_) return;
   if (transaction_->open) ++pool_.counters().transactions_discarded;
   transaction_->closeQueue();
@@ -208,17 +208,17 @@ std::string Dispatcher::planQueued(const CommandEntry& entry, command::Routing r
       return entry.refusal;
     case RouteClass::kLocal:
     case RouteClass::kPinned:
+      // Blocking commands do not block inside MULTI: queued on their keys' server.
+      if (entry.route == RouteClass::kPinned && spec.hasFlag(command::kBlocking)) {
+        return planKeyed(entry, routing, request, command);
+      }
       if (entry.handler != nullptr) {
         if (!entry.queueable) return notInMultiError(spec.name);
         command.local = true;
         command.argv.assign(request.argv.begin(), request.argv.end());
         return {};
       }
-      // Blocking commands do not block inside MULTI: queued on their keys' server.
-      if (entry.route == RouteClass::kLocal || !spec.hasFlag(command::kBlocking)) {
-        return notInMultiError(spec.name);
-      }
-      return planKeyed(entry, routing, request, command);
+      return notInMultiError(spec.name);
     case RouteClass::kAllServers:
       return planAllServers(entry, request, command);
     case RouteClass::kForwarded:

@@ -63,7 +63,7 @@ void ClientSession::pauseReading() {
 void ClientSession::resumeReading() {
   if (!read_paused_ || retired() || lifecycle_ == Lifecycle::kDraining) return;
   if (lifecycle_ == Lifecycle::kOpen &&
-      (over_queue_limit_ || !waiting_on_.empty() || input_held_)) {
+      (over_queue_limit_ || !waiting_on_.empty() || heldTooMuch())) {
     return;
   }
   read_paused_ = false;

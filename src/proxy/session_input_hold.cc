@@ -3,21 +3,29 @@
 // WATCH on a leased connection) has no such order with them, so it is ordered here, as one
 // Redis connection orders a client's commands: it is dispatched only once every earlier
 // request has its reply, and nothing after it is dispatched before its own reply. The input
-// behind it waits as bytes, and the client is not read meanwhile (TCP holds the rest, as it
-// would in front of a Redis that is busy with this client).
+// behind it waits as bytes; the client is still read, so that a hang-up is seen, until what
+// it holds reaches client_queue_limit.
 #include <memory>
 #include <string>
 #include <utility>
 
 #include "net/loop.h"
 #include "proxy/client_session.h"
+#include "proxy/shared_state.h"
 #include "proxy/worker.h"
 
 namespace shardis::proxy {
 
-void ClientSession::holdInput() {
-  input_held_ = true;
-  pauseReading();
+void ClientSession::holdInput() { input_held_ = true; }
+
+void ClientSession::keepReadWhileHeld(std::string_view input) {
+  keepHeld(input);
+  if (heldTooMuch()) pauseReading();
+}
+
+bool ClientSession::heldTooMuch() const {
+  const uint64_t limit = shared_.config.process.client_queue_limit;
+  return held_input_ && limit != 0 && held_input_->size() >= limit;
 }
 
 void ClientSession::keepHeld(std::string_view first, std::string_view rest) {
@@ -51,7 +59,10 @@ void ClientSession::releaseHeldInput() {
       }
       decoder.reset();
     }
-    if (!input_held_) resumeReading();
+    if (lifecycle_ == Lifecycle::kDraining && queue_.empty() && !input_held_) {
+      return finishAfterWrites();
+    }
+    resumeReading();
   });
 }
 
