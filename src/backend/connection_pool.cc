@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <iterator>
 #include <utility>
 
 #include "net/loop.h"
@@ -39,7 +40,8 @@ ServerEndpoint resolveEndpoint(const ServerSpec& server, uint32_t index) {
   return endpoint;
 }
 
-ConnectionPool::ConnectionPool(net::Loop& loop, const PoolSettings& settings) : loop_(loop) {
+ConnectionPool::ConnectionPool(net::Loop& loop, const PoolSettings& settings)
+    : loop_(loop), max_leased_(std::max<uint32_t>(1, settings.max_leased_connections)) {
   for (size_t i = 0; i < settings.servers.size(); ++i) {
     const ServerSpec& spec = settings.servers[i];
     auto server = std::make_unique<Server>();
@@ -71,6 +73,7 @@ std::unique_ptr<ServerConnection> ConnectionPool::makeConnection(Server& server)
 
 Lease ConnectionPool::lease(uint32_t index) {
   Server& server = *servers_[index];
+  if (server.leased >= max_leased_) return {};
   std::unique_ptr<ServerConnection> connection;
   if (!server.idle.empty()) {
     connection = std::move(server.idle.back());
@@ -79,20 +82,72 @@ Lease ConnectionPool::lease(uint32_t index) {
     connection = makeConnection(server);
   }
   ++leases_out_;
+  ++server.leased;
+  server.peak = std::max(server.peak, server.leased);
+  leasesChanged(index);
   return {*this, index, std::move(connection)};
 }
 
 // Only a connection with nothing owed on it may serve the next client: a reply still to come
-// would reach that client, and an open MULTI would queue its commands.
+// would reach that client, and an open MULTI would queue its commands. A reset end queues the
+// command that undoes what the holder left, ahead of whatever the next holder sends; replies
+// owed to cancelled tickets ahead of it are dropped when they come.
+bool ConnectionPool::keepForReuse(ServerConnection& connection, LeaseEnd end) const {
+  if (!connection.connected()) return false;
+  switch (end) {
+    case LeaseEnd::kClean:
+      return connection.inFlight() == 0;
+    case LeaseEnd::kAbandoned:
+      return false;
+    case LeaseEnd::kUnwatch:
+      return connection.sendReset("*1\r\n$7\r\nUNWATCH\r\n");
+    case LeaseEnd::kDiscard:
+      // DISCARD ends an open MULTI (and its WATCH); without one it is refused, and UNWATCH
+      // then ends a WATCH: either way the connection is left as a new one.
+      return connection.sendReset("*1\r\n$7\r\nDISCARD\r\n") &&
+             connection.sendReset("*1\r\n$7\r\nUNWATCH\r\n");
+  }
+  return false;
+}
+
+// The idle list is capped at the most leases out at once over the last one or two windows of
+// kIdleWindow lease ends (never below kIdleFloor). At a steady load every connection given
+// back is kept, so none is opened per transaction; after a burst (up to max_leased_connections
+// clients at once) the connections it left idle are closed within two windows instead of
+// holding a server connection each for the life of the worker. Counted in lease ends, not
+// time, so an idle proxy keeps what it has and no timer is needed.
 void ConnectionPool::giveBack(uint32_t index, std::unique_ptr<ServerConnection> connection,
                               LeaseEnd end) {
   --leases_out_;
   Server& server = *servers_[index];
-  if (end == LeaseEnd::kClean && connection->inFlight() == 0 && connection->connected()) {
+  --server.leased;
+  if (++server.ends >= kIdleWindow) endWindow(server);
+  const size_t cap = std::max({kIdleFloor, server.peak, server.peak_before});
+  if (server.idle.size() < cap && keepForReuse(*connection, end)) {
     server.idle.push_back(std::move(connection));
-    return;
+  } else {
+    close(server, std::move(connection));
   }
-  close(server, std::move(connection));
+  leasesChanged(index);
+}
+
+// The least recently used idle connections (the front: lease() takes from the back) go.
+void ConnectionPool::endWindow(Server& server) {
+  server.peak_before = server.peak;
+  server.peak = server.leased;
+  server.ends = 0;
+  const size_t cap = std::max({kIdleFloor, server.peak, server.peak_before});
+  if (server.idle.size() <= cap) return;
+  const auto excess = static_cast<std::ptrdiff_t>(server.idle.size() - cap);
+  std::vector<std::unique_ptr<ServerConnection>> closing;
+  std::move(server.idle.begin(), server.idle.begin() + excess, std::back_inserter(closing));
+  server.idle.erase(server.idle.begin(), server.idle.begin() + excess);
+  for (auto& connection : closing) close(server, std::move(connection));
+}
+
+void ConnectionPool::leasesChanged(uint32_t index) {
+  const Server& server = *servers_[index];
+  if (observer_ != nullptr) observer_->onLeasesChanged(index, server.leased, server.idle.size());
 }
 
 // The connection may be the one whose reply callback is running: it is closed now and freed

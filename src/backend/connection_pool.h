@@ -1,8 +1,9 @@
 // ConnectionPool: the ServerPool of a running worker, over libuv connections.
 //
 // Per server it keeps `connections` shared ServerConnection objects (the server's own
-// max_connections, or the pool's server_connections), an idle list of connections given back
-// by leases, and at most one subscriber connection. Every connection reports to this pool
+// max_connections, or the pool's server_connections), the count of leases out (at most
+// max_leased_connections), an idle list of connections given back by leases (capped, see
+// giveBack()), and at most one subscriber connection. Every connection reports to this pool
 // (ServerHealth), which keeps, per server, the one log line per change of state (down with
 // the cause, up again, however many connections and redials that takes) and the count of
 // failures in a row that the FailureListener hears.
@@ -56,8 +57,13 @@ class ConnectionPool final : public ServerPool, public ServerHealth {
   [[nodiscard]] size_t inFlight() const override;
   void shutdown() override;
 
-  // Connections kept for the next lease of `server` (tests, INFO).
+  // Connections kept for the next lease of `server`, and leases of it out now (tests, INFO).
   [[nodiscard]] size_t idleLeases(uint32_t server) const { return servers_[server]->idle.size(); }
+  [[nodiscard]] size_t leasesInUse(uint32_t server) const { return servers_[server]->leased; }
+
+  // The idle list's floor and the span of its cap (giveBack()), in lease ends per server.
+  static constexpr size_t kIdleFloor = 8;
+  static constexpr uint32_t kIdleWindow = 1024;
 
   // ServerHealth
   void onServerDown(uint32_t server, std::string_view cause) override;
@@ -77,18 +83,26 @@ class ConnectionPool final : public ServerPool, public ServerHealth {
     std::vector<std::unique_ptr<ServerConnection>> connections;  // shared
     std::vector<std::unique_ptr<ServerConnection>> idle;         // given back by leases
     std::unique_ptr<ServerConnection> subscriber;
-    uint32_t failures = 0;  // in a row since the server last answered
-    bool down = false;      // logged down and not up since
+    size_t leased = 0;       // leases out now
+    size_t peak = 0;         // most leases out at once in this window of kIdleWindow ends
+    size_t peak_before = 0;  // and in the window before it
+    uint32_t ends = 0;       // lease ends in this window
+    uint32_t failures = 0;   // in a row since the server last answered
+    bool down = false;       // logged down and not up since
   };
 
   std::unique_ptr<ServerConnection> makeConnection(Server& server);
   void close(Server& server, std::unique_ptr<ServerConnection> connection);
+  [[nodiscard]] bool keepForReuse(ServerConnection& connection, LeaseEnd end) const;
+  void endWindow(Server& server);
+  void leasesChanged(uint32_t index);
 
   net::Loop& loop_;
   ServerObserver* observer_ = nullptr;
   FailureListener* failure_listener_ = nullptr;
   std::vector<std::unique_ptr<Server>> servers_;
-  size_t leases_out_ = 0;
+  size_t max_leased_ = 0;  // per server
+  size_t leases_out_ = 0;  // over every server
 };
 
 // Resolves a server's address (blocking getaddrinfo).

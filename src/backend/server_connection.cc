@@ -86,6 +86,12 @@ void ServerConnection::probe() {
   probe_in_flight_ = true;
 }
 
+bool ServerConnection::sendReset(std::string_view command) {
+  if (state_ == State::kDisconnected) return false;
+  queueInternal(Kind::kReset, command);
+  return true;
+}
+
 void ServerConnection::shutdown(std::string_view message) {
   if (state_ != State::kDisconnected || !in_flight_.empty()) {
     fail(Ending::kShutdown, message, message);
@@ -431,6 +437,9 @@ bool ServerConnection::handleReply(const resp::Reply& reply) {
       break;
     case Kind::kProbe:
       probe_in_flight_ = false;
+      break;
+    case Kind::kReset:
+      // "-ERR DISCARD without MULTI" is an answer like any other: the connection is in step.
       break;
   }
   backoff_.reset();

@@ -156,6 +156,11 @@ class ServerConnection final : public net::StreamEvents {
   // Sends a PING, connecting first regardless of backoff (health probe of an ejected server,
   // and of a server that closed an idle connection).
   void probe();
+  // Sends `command` (complete RESP bytes) as the connection's own request: its reply, an
+  // error reply too, is read and dropped. What a lease's holder left on the server (a WATCH,
+  // an open MULTI) is undone before any request queued after it. False when not connected:
+  // nothing is sent.
+  bool sendReset(std::string_view command);
   [[nodiscard]] size_t inFlight() const { return in_flight_.size(); }
   // Connected, and AUTH and SELECT accepted.
   [[nodiscard]] bool connected() const { return ready_; }
@@ -187,7 +192,7 @@ class ServerConnection final : public net::StreamEvents {
 
  private:
   enum class State : uint8_t { kDisconnected, kConnecting, kConnected };
-  enum class Kind : uint8_t { kRequest, kAuth, kSelect, kProbe };
+  enum class Kind : uint8_t { kRequest, kAuth, kSelect, kProbe, kReset };
   // How a connection ended; decides what the pool hears and what its requests are told.
   enum class Ending : uint8_t {
     kNotConnected,  // the connect or its AUTH/SELECT failed: server down, nothing ran

@@ -42,6 +42,8 @@ struct PoolSettings {
   int64_t connect_timeout_ms = -1;  // bounds a connect and its AUTH/SELECT; <= 0: none
   bool keepalive = false;
   uint64_t queue_limit = 0;  // per connection (server_queue_limit); 0 = none
+  // Leases one worker may have out to one server at once; lease() refuses past it.
+  uint32_t max_leased_connections = 10000;
 };
 
 // Counts what happens on a pool's servers (the proxy feeds its stats from it). Called on the
@@ -58,6 +60,9 @@ class ServerObserver {
   virtual void onRequestFailed(uint32_t /*server*/, RequestFailure /*why*/) {}
   // The server's in_queue/out_queue gauges moved by `delta` (summed over its connections).
   virtual void onQueueChanged(uint32_t /*server*/, const QueueDelta& /*delta*/) {}
+  // The server's leased connections on this worker: held by a client now, and kept idle for
+  // the next lease. Absolute values (this worker's), told whenever either changes.
+  virtual void onLeasesChanged(uint32_t /*server*/, size_t /*in_use*/, size_t /*idle*/) {}
 
  protected:
   ~ServerObserver() = default;
@@ -81,6 +86,12 @@ class FailureListener {
 enum class LeaseEnd : uint8_t {
   kClean,      // every reply read and no MULTI open: the connection may serve another client
   kAbandoned,  // the client left mid-way (a reply owed, a MULTI open, a blocked command)
+  // The holder left server-side state that one command undoes; the pool sends it as its own
+  // request (its reply, error or not, is read and dropped) and keeps the connection for the
+  // next lease at once: replies come in order, so the next holder's commands run after it.
+  // Replies still owed for cancelled tickets may be on it, but nothing that can block.
+  kUnwatch,  // a WATCH and no MULTI: UNWATCH
+  kDiscard,  // a MULTI may be open (with or without WATCH): DISCARD, then UNWATCH
 };
 
 class ServerPool;
@@ -120,10 +131,11 @@ class ServerPool {
   // Shared mode: the pipelined connection that client `client_id` uses to `server`.
   virtual ServerConnection& connectionFor(uint32_t server, uint64_t client_id) = 0;
   // Leased mode: an idle connection to `server` kept from an earlier lease, or a new one
-  // (connected on its first send).
+  // (connected on its first send). Empty (false) when this worker already has
+  // max_leased_connections leases out to `server`.
   [[nodiscard]] virtual Lease lease(uint32_t server) = 0;
-  // Called by Lease::release(): keeps a cleanly ended connection for the next lease, closes
-  // any other.
+  // Called by Lease::release(): keeps a cleanly ended (or reset, see LeaseEnd) connection for
+  // the next lease, closes any other.
   virtual void giveBack(uint32_t server, std::unique_ptr<ServerConnection> connection,
                         LeaseEnd end) = 0;
   // Subscriber mode: this worker's one subscriber connection to `server`, whose pushes go to

@@ -62,6 +62,9 @@ struct Pool {
   std::string redis_auth;  // empty = no password
   int redis_db = 0;
   uint32_t server_connections = 1;
+  // Leased connections (transactions) one worker may hold to one server at once; sized so
+  // that 10,000 clients (max_clients' default) can each hold one.
+  uint32_t max_leased_connections = 10000;
   bool auto_eject_hosts = false;
   int64_t server_retry_timeout_ms = 30000;
   uint32_t server_failure_limit = 2;

@@ -42,7 +42,7 @@ void setRedis(const Context& c, const YAML::Node& v, PoolDraft&) {
   }
 }
 
-constexpr std::array<PoolKey, 18> kPoolKeys = {{
+constexpr std::array<PoolKey, 19> kPoolKeys = {{
     {"listen", [](const Context&, const YAML::Node& v, PoolDraft& d) { d.listen.emplace(v); }},
     {"hash", [](const Context&, const YAML::Node& v, PoolDraft& d) { d.hash.emplace(v); }},
     {"hash_tag", [](const Context&, const YAML::Node& v, PoolDraft& d) { d.hash_tag.emplace(v); }},
@@ -67,6 +67,10 @@ constexpr std::array<PoolKey, 18> kPoolKeys = {{
     {"server_connections",
      [](const Context& c, const YAML::Node& v, PoolDraft& d) {
        d.pool.server_connections = toU32(c.integer(v, "server_connections", 1, UINT32_MAX));
+     }},
+    {"max_leased_connections",
+     [](const Context& c, const YAML::Node& v, PoolDraft& d) {
+       d.pool.max_leased_connections = toU32(c.integer(v, "max_leased_connections", 1, UINT32_MAX));
      }},
     {"auto_eject_hosts",
      [](const Context& c, const YAML::Node& v, PoolDraft& d) {

@@ -20,6 +20,7 @@ backend::PoolSettings backendSettings(const config::Pool& pool, uint64_t queue_l
   settings.connect_timeout_ms = pool.timeout_ms;
   settings.keepalive = pool.tcpkeepalive;
   settings.queue_limit = queue_limit;
+  settings.max_leased_connections = pool.max_leased_connections;
   for (const config::Server& server : pool.servers) {
     backend::ServerSpec spec;
     spec.name = server.name;

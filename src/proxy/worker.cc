@@ -97,6 +97,7 @@ void PoolRuntime::onConnectionOpen(uint32_t server, bool open) {
   stats::ServerCounters& counters = worker.stats().server(index, server);
   if (open) {
     ++counters.server_connections;
+    ++counters.server_connections_total;
   } else if (counters.server_connections > 0) {
     --counters.server_connections;
   }
@@ -137,6 +138,12 @@ void PoolRuntime::onQueueChanged(uint32_t server, const backend::QueueDelta& del
   counters.in_queue_bytes += static_cast<uint64_t>(delta.in_queue_bytes);
   counters.out_queue += static_cast<uint64_t>(delta.out_queue);
   counters.out_queue_bytes += static_cast<uint64_t>(delta.out_queue_bytes);
+}
+
+void PoolRuntime::onLeasesChanged(uint32_t server, size_t in_use, size_t idle) {
+  stats::ServerCounters& counters = worker.stats().server(index, server);
+  counters.leases_in_use = in_use;
+  counters.leases_idle = idle;
 }
 
 void PoolRuntime::onEjected(uint32_t server, bool ejected) {

@@ -64,6 +64,7 @@ struct PoolRuntime final : ServerLocator,
   void onServerState(uint32_t server, bool up) override;
   void onRequestFailed(uint32_t server, backend::RequestFailure why) override;
   void onQueueChanged(uint32_t server, const backend::QueueDelta& delta) override;
+  void onLeasesChanged(uint32_t server, size_t in_use, size_t idle) override;
   // EjectionObserver
   void onEjected(uint32_t server, bool ejected) override;
   stats::PoolCounters& counters();

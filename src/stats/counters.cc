@@ -48,10 +48,18 @@ void PoolCounters::merge(const PoolCounters& other) {
   split_commands += other.split_commands;
   fragments += other.fragments;
   server_ejects += other.server_ejects;
+  transactions_started += other.transactions_started;
+  transactions_committed += other.transactions_committed;
+  transactions_aborted += other.transactions_aborted;
+  transactions_discarded += other.transactions_discarded;
+  transactions_cross_server += other.transactions_cross_server;
 }
 
 void ServerCounters::merge(const ServerCounters& other) {
   server_connections += other.server_connections;
+  server_connections_total += other.server_connections_total;
+  leases_in_use += other.leases_in_use;
+  leases_idle += other.leases_idle;
   requests += other.requests;
   request_bytes += other.request_bytes;
   responses += other.responses;

@@ -47,11 +47,12 @@ struct PoolCounters {
   uint64_t split_commands = 0;  // commands split over several servers
   uint64_t fragments = 0;       // the sub-commands they were split into
   uint64_t server_ejects = 0;
-  uint64_t transactions_started = 0;    // MULTI
-  uint64_t transactions_committed = 0;  // EXEC ran
-  uint64_t transactions_aborted = 0;    // EXEC answered null: a watched key changed
-  uint64_t transactions_discarded = 0;  // DISCARD, EXECABORT, the client gone, a server lost
-  uint64_t transactions_cross_server = 0;
+  // MULTI/EXEC, counted by the proxy's transaction code.
+  uint64_t transactions_started = 0;       // a MULTI accepted
+  uint64_t transactions_committed = 0;     // EXEC ran the queued commands
+  uint64_t transactions_aborted = 0;       // EXEC answered null: a watched key changed
+  uint64_t transactions_discarded = 0;     // DISCARD, EXECABORT, or the client gone mid-way
+  uint64_t transactions_cross_server = 0;  // started ones whose keys span several servers
 
   void countError(ProxyError kind) { ++errors[static_cast<size_t>(kind)]; }
   void merge(const PoolCounters& other);
@@ -62,8 +63,11 @@ enum class ServerState : uint8_t { kUp, kDown, kEjected };
 [[nodiscard]] std::string_view serverStateName(ServerState state);
 
 struct ServerCounters {
-  uint64_t server_connections = 0;  // gauge: open now
-  uint64_t requests = 0;            // (sub-)commands sent to the server
+  uint64_t server_connections = 0;        // gauge: open now
+  uint64_t server_connections_total = 0;  // opened since start, in every mode
+  uint64_t leases_in_use = 0;             // gauges: leased connections held by a client,
+  uint64_t leases_idle = 0;               // and kept for the next lease
+  uint64_t requests = 0;                  // (sub-)commands sent to the server
   uint64_t request_bytes = 0;
   uint64_t responses = 0;
   uint64_t response_bytes = 0;

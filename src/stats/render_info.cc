@@ -50,6 +50,19 @@ void appendStatsSection(std::string& out, const Snapshot& snapshot, size_t pool)
   line("split_commands", counters.split_commands);
   line("fragments", counters.fragments);
   line("server_ejects", counters.server_ejects);
+  line("transactions_started", counters.transactions_started);
+  line("transactions_committed", counters.transactions_committed);
+  line("transactions_aborted", counters.transactions_aborted);
+  line("transactions_discarded", counters.transactions_discarded);
+  line("transactions_cross_server", counters.transactions_cross_server);
+  // The pool's servers summed (per server: the stats JSON and /metrics).
+  ServerCounters servers;
+  if (pool < pools.size()) {
+    for (const ServerCounters& server : pools[pool].servers) servers.merge(server);
+  }
+  line("server_connections_total", servers.server_connections_total);
+  line("leases_in_use", servers.leases_in_use);
+  line("leases_idle", servers.leases_idle);
   for (size_t kind = 0; kind < kProxyErrorKinds; ++kind) {
     std::string field = "proxy_errors_";
     field += proxyErrorName(static_cast<ProxyError>(kind));

@@ -88,6 +88,9 @@ void writeServer(TwemproxyWriter& json, std::string_view name, const ServerCount
   json.field("out_queue_bytes", server.out_queue_bytes);
   // Ours from here on.
   json.field("server_up", uint64_t{server.state == ServerState::kUp ? 1u : 0u});
+  json.field("server_connections_total", server.server_connections_total);
+  json.field("leases_in_use", server.leases_in_use);
+  json.field("leases_idle", server.leases_idle);
   json.field("round_trip_p50_us", server.round_trip.percentile(50));
   json.field("round_trip_p99_us", server.round_trip.percentile(99));
   json.end();
@@ -110,6 +113,11 @@ void writePool(TwemproxyWriter& json, const PoolLayout& layout, const PoolStats&
   json.field("requests", counters.requests);
   json.field("replies", counters.replies);
   json.field("split_commands", counters.split_commands);
+  json.field("transactions_started", counters.transactions_started);
+  json.field("transactions_committed", counters.transactions_committed);
+  json.field("transactions_aborted", counters.transactions_aborted);
+  json.field("transactions_discarded", counters.transactions_discarded);
+  json.field("transactions_cross_server", counters.transactions_cross_server);
   for (size_t kind = 0; kind < kProxyErrorKinds; ++kind) {
     std::string key = "error_";
     key += proxyErrorName(static_cast<ProxyError>(kind));

@@ -101,6 +101,18 @@ constexpr PoolMetric kPoolMetrics[] = {
      &PoolCounters::fragments},
     {"shardis_server_ejects_total", "counter", "Times a server was ejected from the ring.",
      &PoolCounters::server_ejects},
+    {"shardis_transactions_started_total", "counter", "Transactions started (MULTI accepted).",
+     &PoolCounters::transactions_started},
+    {"shardis_transactions_committed_total", "counter", "Transactions whose EXEC ran.",
+     &PoolCounters::transactions_committed},
+    {"shardis_transactions_aborted_total", "counter",
+     "Transactions whose EXEC answered null because a watched key changed.",
+     &PoolCounters::transactions_aborted},
+    {"shardis_transactions_discarded_total", "counter",
+     "Transactions discarded (DISCARD, EXECABORT, client gone mid-way).",
+     &PoolCounters::transactions_discarded},
+    {"shardis_transactions_cross_server_total", "counter",
+     "Transactions whose keys span several servers.", &PoolCounters::transactions_cross_server},
 };
 
 struct ServerMetric {
@@ -113,6 +125,14 @@ struct ServerMetric {
 constexpr ServerMetric kServerMetrics[] = {
     {"shardis_server_connections", "gauge", "Connections to the server open now.",
      &ServerCounters::server_connections},
+    {"shardis_server_connections_opened_total", "counter",
+     "Connections to the server opened (shared, leased and subscriber).",
+     &ServerCounters::server_connections_total},
+    {"shardis_server_leases_in_use", "gauge", "Leased connections to the server held by clients.",
+     &ServerCounters::leases_in_use},
+    {"shardis_server_leases_idle", "gauge",
+     "Leased connections to the server kept idle for the next lease.",
+     &ServerCounters::leases_idle},
     {"shardis_server_requests_total", "counter", "Requests sent to the server.",
      &ServerCounters::requests},
     {"shardis_server_request_bytes_total", "counter", "Request bytes sent to the server.",

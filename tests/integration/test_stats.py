@@ -181,6 +181,42 @@ def test_known_sequence_counts_exactly(stats_cluster):
                timeout=5.0, interval=0.1, what="s3 reconnected without traffic")
 
 
+def test_server_connections_total_counts_a_reconnect():
+    """server_connections_total counts every connection opened, a redial included, where the
+    server_connections gauge only says how many are open now."""
+    admin = free_port()
+    with Cluster(1, process_options={"admin": f"{HOST}:{admin}"}, args=("--threads", "1")) as c:
+        with c.proxy.client() as cl:
+            assert cl.call("SET", "k", "v") == b"+OK\r\n"
+        doc = wait_for_snapshot(c.proxy.stats_port,
+                                lambda d: d["pool"]["s1"]["server_connections_total"] == 1,
+                                "the first connection counted")
+        server = doc["pool"]["s1"]
+        assert server["server_connections"] == 1
+        assert server["leases_in_use"] == 0 and server["leases_idle"] == 0
+        for kind in ("started", "committed", "aborted", "discarded", "cross_server"):
+            assert doc["pool"][f"transactions_{kind}"] == 0
+
+        # The server drops the proxy's connection; the proxy redials (a probe) at once.
+        with c.redis[0].client() as direct:
+            assert direct.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes") == b":1\r\n"
+        doc = wait_for_snapshot(c.proxy.stats_port,
+                                lambda d: d["pool"]["s1"]["server_connections_total"] == 2,
+                                "the redial counted")
+        assert doc["pool"]["s1"]["server_connections"] == 1
+        samples = parse_metrics(http_get(admin, "/metrics")[1])
+        assert metric(samples, "shardis_server_connections_opened_total", pool="pool",
+                      server="s1") == 2
+        assert metric(samples, "shardis_server_leases_in_use", pool="pool", server="s1") == 0
+        assert metric(samples, "shardis_server_leases_idle", pool="pool", server="s1") == 0
+        assert metric(samples, "shardis_transactions_started_total", pool="pool") == 0
+        with c.proxy.client() as cl:
+            assert cl.call("GET", "k") == b"$1\r\nv\r\n"
+            info = cl.call("INFO", "stats").decode()
+        assert "\r\nserver_connections_total:2\r\n" in info, info
+        assert "\r\ntransactions_started:0\r\n" in info, info
+
+
 def test_metrics_pass_promtool(stats_cluster):
     status, body = http_get(stats_cluster.admin_port, "/metrics")
     assert status == 200

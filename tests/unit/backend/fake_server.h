@@ -52,7 +52,7 @@ class FakeServer {
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    ::listen(listener_, 8);
+    ::listen(listener_, 64);  // room for a burst of leases (server_pool_test)
     // accept() below polls; the accepted sockets are blocking (Linux does not inherit the flag).
     ::fcntl(listener_, F_SETFL, O_NONBLOCK);
     socklen_t length = sizeof address;
@@ -65,6 +65,8 @@ class FakeServer {
   FakeServer& operator=(const FakeServer&) = delete;
 
   bool listening() const { return listener_ >= 0; }
+  // The non-blocking listening socket, for a test that accepts while it waits for more.
+  int listenerFd() const { return listener_; }
   // The next connection the proxy made, once it is there (turning the loop meanwhile); -1 if
   // none came within about two seconds.
   int accept(net::Loop& loop) {

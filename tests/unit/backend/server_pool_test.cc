@@ -1,13 +1,17 @@
 // ConnectionPool's leased mode against a server this test plays by hand: a lease that ended
 // cleanly leaves its connection for the next lease (no new connection per transaction), and
 // one whose client left mid-way (a reply still owed) is closed, so that nothing left on it
-// can reach another client. Also the subscriber connection: one per server, pushes to a sink.
+// can reach another client; one given back with server-side state (a WATCH, a MULTI) has the
+// command that undoes it sent ahead of the next holder's requests; leases are bounded per
+// server, and so is the idle list. Also the subscriber connection: one per server, pushes to
+// a sink.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "backend/connection_pool.h"
@@ -40,6 +44,9 @@ bool closedByProxy(net::Loop& loop, int fd, int ms = 2000) {
       ms);
 }
 
+// The fixture's pool allows this many leases to its server at once.
+constexpr uint32_t kMaxLeased = 20;
+
 PoolSettings settingsFor(const FakeServer& server) {
   sockaddr_in address{};
   std::memcpy(&address, &server.endpoint.address, sizeof address);
@@ -50,8 +57,22 @@ PoolSettings settingsFor(const FakeServer& server) {
   PoolSettings settings;
   settings.servers.push_back(spec);
   settings.connect_timeout_ms = 1000;
+  settings.max_leased_connections = kMaxLeased;
   return settings;
 }
+
+// What the pool tells its observer about leases: the last (in use, idle) per call.
+struct LeaseObserver final : ServerObserver {
+  std::vector<std::pair<size_t, size_t>> leases;
+  uint32_t opened = 0;
+  void onRequestSent(uint32_t /*server*/, size_t /*bytes*/) override {}
+  void onReplyRead(uint32_t /*server*/, uint64_t /*us*/, size_t /*bytes*/) override {}
+  void onConnectionOpen(uint32_t /*server*/, bool open) override { opened += open ? 1 : 0; }
+  void onConnectionClosed(uint32_t /*server*/, CloseCause /*cause*/) override {}
+  void onLeasesChanged(uint32_t /*server*/, size_t in_use, size_t idle) override {
+    leases.emplace_back(in_use, idle);
+  }
+};
 
 class ServerPoolTest : public ::testing::Test {
  protected:
@@ -142,6 +163,145 @@ TEST_F(ServerPoolTest, DroppedLeaseIsAbandoned) {
   ASSERT_GE(fd, 0);
   EXPECT_EQ(pool_.idleLeases(0), 0u);
   EXPECT_TRUE(closedByProxy(loop_, fd));
+}
+
+TEST_F(ServerPoolTest, LeasesPastTheLimitAreRefusedUntilOneIsGivenBack) {
+  LeaseObserver observer;
+  pool_.setObserver(&observer);
+  std::vector<Lease> leases;
+  for (uint32_t i = 0; i < kMaxLeased; ++i) {
+    leases.push_back(pool_.lease(0));
+    ASSERT_TRUE(leases.back());
+  }
+  EXPECT_EQ(pool_.leasesInUse(0), kMaxLeased);
+  Lease refused = pool_.lease(0);
+  EXPECT_FALSE(refused);
+  refused.release(LeaseEnd::kClean);  // an empty lease gives nothing back
+  EXPECT_EQ(pool_.leasesInUse(0), kMaxLeased);
+  // Never connected, so closed rather than kept; the slot is free all the same.
+  leases.back().release(LeaseEnd::kClean);
+  EXPECT_EQ(pool_.leasesInUse(0), kMaxLeased - 1);
+  EXPECT_EQ(pool_.idleLeases(0), 0u);
+  Lease again = pool_.lease(0);
+  EXPECT_TRUE(again);
+  EXPECT_FALSE(pool_.lease(0));
+  leases.front().release(LeaseEnd::kAbandoned);
+  EXPECT_TRUE(pool_.lease(0));  // dropped at once: abandoned, but the count came back
+  ASSERT_FALSE(observer.leases.empty());
+  EXPECT_EQ(observer.leases.back(), std::make_pair(size_t{kMaxLeased - 1}, size_t{0}));
+  leases.clear();
+  again.release(LeaseEnd::kAbandoned);
+  EXPECT_EQ(pool_.leasesInUse(0), 0u);
+  EXPECT_EQ(observer.leases.back(), std::make_pair(size_t{0}, size_t{0}));
+  pool_.setObserver(nullptr);
+}
+
+// The next holder's GET reaches the server after DISCARD and UNWATCH, whose replies (the
+// error DISCARD gets without a MULTI among them) are dropped without closing the connection.
+TEST_F(ServerPoolTest, DiscardEndResetsTheConnectionBeforeTheNextHolder) {
+  Lease first = pool_.lease(0);
+  ServerConnection* connection = &first.connection();
+  int fd = answerGet(first.connection(), -1);
+  ASSERT_GE(fd, 0);
+  first.release(LeaseEnd::kDiscard);
+  EXPECT_EQ(pool_.idleLeases(0), 1u);
+
+  Lease second = pool_.lease(0);
+  ASSERT_EQ(&second.connection(), connection);
+  RecordingTarget target;
+  Ticket ticket;
+  ASSERT_TRUE(second.connection().send(kGet, &target, 0, ticket, 1000));
+  const std::string expected =
+      std::string("*1\r\n$7\r\nDISCARD\r\n*1\r\n$7\r\nUNWATCH\r\n") + std::string(kGet);
+  EXPECT_EQ(readWhileRunning(loop_, fd, expected.size()), expected);
+  sendAll(fd, "-ERR DISCARD without MULTI\r\n+OK\r\n$1\r\nv\r\n");
+  ASSERT_TRUE(runUntil(loop_, [&] { return target.done() == 1; }));
+  EXPECT_EQ(target.replies.at(0), "$1\r\nv\r\n");
+  EXPECT_TRUE(second.connection().connected());
+  EXPECT_EQ(second.connection().inFlight(), 0u);
+  second.release(LeaseEnd::kClean);
+  EXPECT_EQ(pool_.idleLeases(0), 1u);
+  EXPECT_FALSE(closedByProxy(loop_, fd, 50));
+}
+
+// A client that left with a reply still owed (its ticket cancelled) and a WATCH set: the
+// owed reply and UNWATCH's are both dropped, and the next holder gets its own.
+TEST_F(ServerPoolTest, UnwatchEndQueuesBehindARepliesStillOwed) {
+  Lease first = pool_.lease(0);
+  int fd = answerGet(first.connection(), -1);
+  ASSERT_GE(fd, 0);
+  RecordingTarget gone;
+  Ticket gone_ticket;
+  ASSERT_TRUE(first.connection().send(kGet, &gone, 0, gone_ticket, 1000));
+  gone_ticket.cancel();
+  first.release(LeaseEnd::kUnwatch);
+  ASSERT_EQ(pool_.idleLeases(0), 1u);
+
+  Lease second = pool_.lease(0);
+  RecordingTarget target;
+  Ticket ticket;
+  ASSERT_TRUE(second.connection().send(kGet, &target, 0, ticket, 1000));
+  const std::string expected = std::string(kGet) + "*1\r\n$7\r\nUNWATCH\r\n" + std::string(kGet);
+  EXPECT_EQ(readWhileRunning(loop_, fd, expected.size()), expected);
+  sendAll(fd, "$1\r\na\r\n+OK\r\n$1\r\nb\r\n");
+  ASSERT_TRUE(runUntil(loop_, [&] { return target.done() == 1; }));
+  EXPECT_EQ(target.replies.at(0), "$1\r\nb\r\n");
+  EXPECT_EQ(gone.done(), 0u);
+  second.release(LeaseEnd::kClean);
+  EXPECT_EQ(pool_.idleLeases(0), 1u);
+}
+
+TEST_F(ServerPoolTest, ResetEndOfAConnectionNeverMadeClosesIt) {
+  Lease lease = pool_.lease(0);
+  lease.release(LeaseEnd::kDiscard);
+  EXPECT_EQ(pool_.idleLeases(0), 0u);
+}
+
+// After a burst of kMaxLeased leases at once every connection is kept (the next burst needs
+// them); after two windows of one lease at a time, only the floor is.
+TEST_F(ServerPoolTest, IdleListShrinksToRecentUseAfterABurst) {
+  std::vector<Lease> leases;
+  std::vector<int> fds;
+  for (uint32_t i = 0; i < kMaxLeased; ++i) {
+    leases.push_back(pool_.lease(0));
+    leases.back().connection().connect();
+  }
+  // The fake server's backlog is short: accept while the connections complete.
+  ASSERT_TRUE(runUntil(loop_, [&] {
+    int fd = ::accept(server_.listenerFd(), nullptr, nullptr);
+    if (fd >= 0) {
+      fds.push_back(fd);
+      fds_.push_back(fd);
+    }
+    for (Lease& lease : leases) {
+      if (!lease.connection().connected()) return false;
+    }
+    return true;
+  }));
+  for (Lease& lease : leases) lease.release(LeaseEnd::kClean);
+  EXPECT_EQ(pool_.idleLeases(0), kMaxLeased);
+  for (uint32_t i = 0; i < 2 * ConnectionPool::kIdleWindow; ++i) {
+    Lease lease = pool_.lease(0);
+    ASSERT_TRUE(lease.connection().connected());
+    lease.release(LeaseEnd::kClean);
+  }
+  EXPECT_EQ(pool_.idleLeases(0), ConnectionPool::kIdleFloor);
+  // Everything accepted so far is counted; the closed ones are the burst's excess.
+  while (fds.size() < kMaxLeased) {
+    int fd = accept();
+    ASSERT_GE(fd, 0);
+    fds.push_back(fd);
+  }
+  size_t closed = 0;
+  runUntil(loop_, [&] {
+    closed = 0;
+    for (int fd : fds) {
+      char byte = 0;
+      if (::recv(fd, &byte, 1, MSG_DONTWAIT) == 0) ++closed;
+    }
+    return closed == kMaxLeased - ConnectionPool::kIdleFloor;
+  });
+  EXPECT_EQ(closed, kMaxLeased - ConnectionPool::kIdleFloor);
 }
 
 struct CountingSink final : PushSink {

@@ -77,6 +77,24 @@ alpha:
             "conf/t.yml:4:23: pool 'alpha': server_connections must be at least 1, got '0'");
 }
 
+TEST(ConfigError, MaxLeasedConnectionsAtLeastOne) {
+  EXPECT_EQ(loadError(R"(
+alpha:
+  listen: 127.0.0.1:6380
+  max_leased_connections: 0
+  servers: [127.0.0.1:7001:1]
+)"),
+            "conf/t.yml:4:27: pool 'alpha': max_leased_connections must be at least 1, got '0'");
+  EXPECT_EQ(loadError(R"(
+alpha:
+  listen: 127.0.0.1:6380
+  max_leased_connections: lots
+  servers: [127.0.0.1:7001:1]
+)"),
+            "conf/t.yml:4:27: pool 'alpha': max_leased_connections must be an integer, got "
+            "'lots'");
+}
+
 TEST(ConfigError, BadListenAddress) {
   EXPECT_EQ(loadError(R"(
 alpha:

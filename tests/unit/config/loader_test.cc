@@ -28,6 +28,7 @@ alpha:
   EXPECT_FALSE(pool.preconnect);
   EXPECT_EQ(pool.redis_db, 0);
   EXPECT_EQ(pool.server_connections, 1u);
+  EXPECT_EQ(pool.max_leased_connections, 10000u);
   EXPECT_FALSE(pool.auto_eject_hosts);
   EXPECT_EQ(pool.server_retry_timeout_ms, 30000);
   EXPECT_EQ(pool.server_failure_limit, 2u);
@@ -52,6 +53,7 @@ beta:
   redis_auth: hunter2
   redis_db: 3
   server_connections: 2
+  max_leased_connections: 64
   auto_eject_hosts: true
   server_retry_timeout: 2000
   server_failure_limit: 1
@@ -74,6 +76,7 @@ beta:
   EXPECT_EQ(pool.redis_auth, "hunter2");
   EXPECT_EQ(pool.redis_db, 3);
   EXPECT_EQ(pool.server_connections, 2u);
+  EXPECT_EQ(pool.max_leased_connections, 64u);
   EXPECT_TRUE(pool.auto_eject_hosts);
   EXPECT_EQ(pool.server_retry_timeout_ms, 2000);
   EXPECT_EQ(pool.server_failure_limit, 1u);

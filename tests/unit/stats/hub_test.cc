@@ -75,6 +75,37 @@ void simulate(WorkerStats& stats, std::mt19937_64& random, WorkerStats& expected
   ++expected.pool(0).client_connections;
 }
 
+// Transactions are counted per worker and the lease gauges are each worker's own: a snapshot
+// holds their sums.
+TEST(WorkerStatsMerge, TransactionAndLeaseCountersAreSummed) {
+  config::Config config = makeConfig({"alpha"}, 1);
+  WorkerStats total(config);
+  for (uint64_t worker = 1; worker <= 2; ++worker) {
+    WorkerStats stats(config);
+    PoolCounters& pool = stats.pool(0);
+    pool.transactions_started = 10 * worker;
+    pool.transactions_committed = 5 * worker;
+    pool.transactions_aborted = worker;
+    pool.transactions_discarded = 2 * worker;
+    pool.transactions_cross_server = 3 * worker;
+    ServerCounters& server = stats.server(0, 0);
+    server.server_connections_total = 7 * worker;
+    server.leases_in_use = worker;
+    server.leases_idle = 4 * worker;
+    total.merge(stats);
+  }
+  const PoolCounters& pool = total.pool(0);
+  EXPECT_EQ(pool.transactions_started, 30u);
+  EXPECT_EQ(pool.transactions_committed, 15u);
+  EXPECT_EQ(pool.transactions_aborted, 3u);
+  EXPECT_EQ(pool.transactions_discarded, 6u);
+  EXPECT_EQ(pool.transactions_cross_server, 9u);
+  const ServerCounters& server = total.server(0, 0);
+  EXPECT_EQ(server.server_connections_total, 21u);
+  EXPECT_EQ(server.leases_in_use, 3u);
+  EXPECT_EQ(server.leases_idle, 12u);
+}
+
 TEST(StatsHub, SnapshotOfNWorkersIsTheirSum) {
   config::Config config = makeConfig({"alpha", "beta"}, 3, /*hotkeys=*/true);
   constexpr size_t kWorkers = 4;

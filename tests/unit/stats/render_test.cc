@@ -35,8 +35,16 @@ Snapshot busySnapshot(bool hotkeys = false) {
   alpha.requests = 100;
   alpha.replies = 99;
   alpha.error_replies = 2;
+  alpha.transactions_started = 11;
+  alpha.transactions_committed = 7;
+  alpha.transactions_aborted = 1;
+  alpha.transactions_discarded = 2;
+  alpha.transactions_cross_server = 3;
   ServerCounters& first = stats.server(0, 0);
   first.server_connections = 1;
+  first.server_connections_total = 4;
+  first.leases_in_use = 2;
+  first.leases_idle = 5;
   first.requests = 60;
   first.request_bytes = 600;
   first.in_queue = 2;
@@ -51,6 +59,8 @@ Snapshot busySnapshot(bool hotkeys = false) {
   second.server_eof = 7;
   second.server_err = 8;
   second.server_timedout = 9;
+  second.server_connections_total = 6;
+  second.leases_idle = 1;
   stats.pool(1).client_connections_total = 1;
   stats.recordCommand(idOf("get"), 10, CommandOutcome::kOk);
   stats.recordCommand(idOf("get"), 20, CommandOutcome::kFailed);
@@ -78,13 +88,17 @@ TEST(TwemproxyJson, GoldenLayout) {
       R"("alpha-0:6379": {"server_eof":0, "server_err":0, "server_timedout":0, )"
       R"("server_connections":1, "server_ejected_at":0, "requests":60, "request_bytes":600, )"
       R"("responses":2, "response_bytes":22, "in_queue":2, "in_queue_bytes":20, "out_queue":3, )"
-      R"("out_queue_bytes":30, "server_up":1, "round_trip_p50_us":104, "round_trip_p99_us":300},)"
+      R"("out_queue_bytes":30, "server_up":1, "server_connections_total":4, "leases_in_use":2, )"
+      R"("leases_idle":5, "round_trip_p50_us":104, "round_trip_p99_us":300},)"
       R"("alpha-1:6379": {"server_eof":7, "server_err":8, "server_timedout":9, )"
       R"("server_connections":0, "server_ejected_at":1699999999000000, "requests":0, )"
       R"("request_bytes":0, "responses":0, "response_bytes":0, "in_queue":0, )"
       R"("in_queue_bytes":0, "out_queue":0, "out_queue_bytes":0, "server_up":0, )"
+      R"("server_connections_total":6, "leases_in_use":0, "leases_idle":1, )"
       R"("round_trip_p50_us":0, "round_trip_p99_us":0},)"
       R"("client_connections_total":9, "requests":100, "replies":99, "split_commands":5, )"
+      R"("transactions_started":11, "transactions_committed":7, "transactions_aborted":1, )"
+      R"("transactions_discarded":2, "transactions_cross_server":3, )"
       R"("error_crossslot":1, "error_unsupported":0, "error_auth":0, "error_timeout":0, )"
       R"("error_backend_down":1, "error_protocol":0},)"
       R"("beta": {"client_eof":0, "client_err":0, "client_connections":0, "server_ejects":0, )"
@@ -92,8 +106,11 @@ TEST(TwemproxyJson, GoldenLayout) {
       R"("beta-0:6379": {"server_eof":0, "server_err":0, "server_timedout":0, )"
       R"("server_connections":0, "server_ejected_at":0, "requests":0, "request_bytes":0, )"
       R"("responses":0, "response_bytes":0, "in_queue":0, "in_queue_bytes":0, "out_queue":0, )"
-      R"("out_queue_bytes":0, "server_up":1, "round_trip_p50_us":0, "round_trip_p99_us":0},)"
+      R"("out_queue_bytes":0, "server_up":1, "server_connections_total":0, "leases_in_use":0, )"
+      R"("leases_idle":0, "round_trip_p50_us":0, "round_trip_p99_us":0},)"
       R"("client_connections_total":1, "requests":0, "replies":0, "split_commands":0, )"
+      R"("transactions_started":0, "transactions_committed":0, "transactions_aborted":0, )"
+      R"("transactions_discarded":0, "transactions_cross_server":0, )"
       R"("error_crossslot":0, "error_unsupported":0, "error_auth":0, "error_timeout":0, )"
       R"("error_backend_down":0, "error_protocol":0}})"
       "\n");
@@ -140,6 +157,25 @@ TEST(Prometheus, HistogramBucketsAreCumulativeInSeconds) {
   for (const char* line : lines) EXPECT_NE(text.find(line), std::string::npos) << line;
 }
 
+TEST(Prometheus, TransactionAndLeaseFamilies) {
+  std::string text = renderPrometheus(busySnapshot());
+  const char* lines[] = {
+      "# TYPE shardis_transactions_started_total counter\n",
+      "shardis_transactions_started_total{pool=\"alpha\"} 11\n",
+      "shardis_transactions_committed_total{pool=\"alpha\"} 7\n",
+      "shardis_transactions_aborted_total{pool=\"alpha\"} 1\n",
+      "shardis_transactions_discarded_total{pool=\"alpha\"} 2\n",
+      "shardis_transactions_cross_server_total{pool=\"alpha\"} 3\n",
+      "# TYPE shardis_server_connections_opened_total counter\n",
+      "shardis_server_connections_opened_total{pool=\"alpha\",server=\"alpha-1:6379\"} 6\n",
+      "# TYPE shardis_server_leases_in_use gauge\n",
+      "shardis_server_leases_in_use{pool=\"alpha\",server=\"alpha-0:6379\"} 2\n",
+      "# TYPE shardis_server_leases_idle gauge\n",
+      "shardis_server_leases_idle{pool=\"alpha\",server=\"alpha-0:6379\"} 5\n",
+  };
+  for (const char* line : lines) EXPECT_NE(text.find(line), std::string::npos) << line;
+}
+
 TEST(Info, StatsSection) {
   std::string out;
   appendStatsSection(out, busySnapshot(), 0);
@@ -154,6 +190,14 @@ TEST(Info, StatsSection) {
             "split_commands:5\r\n"
             "fragments:6\r\n"
             "server_ejects:4\r\n"
+            "transactions_started:11\r\n"
+            "transactions_committed:7\r\n"
+            "transactions_aborted:1\r\n"
+            "transactions_discarded:2\r\n"
+            "transactions_cross_server:3\r\n"
+            "server_connections_total:10\r\n"  // alpha's two servers summed
+            "leases_in_use:2\r\n"
+            "leases_idle:6\r\n"
             "proxy_errors_crossslot:1\r\n"
             "proxy_errors_unsupported:0\r\n"
             "proxy_errors_auth:0\r\n"
