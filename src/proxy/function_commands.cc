@@ -105,20 +105,22 @@ class FunctionLoadMerger final : public FunctionMerger {
     std::string deleted_from;
     std::string unreachable;
     for (uint32_t part = 0; part < part_servers_.size(); ++part) {
-      if (!replace_ && !loaded_[part]) continue;
+      // A server that did not answer may have loaded it (a timeout): it is deleted there too.
+      if (!replace_ && !loaded_[part] && !unanswered(part)) continue;
       const std::string& name = serverNameOf(part);
       backend::ServerConnection& connection =
           pool_.serverPool().connectionFor(part_servers_[part], client_id_);
-      bool sent =
-          UndoDelete::send(connection, request, name, name_, replace_, pool_.requestTimeoutMs());
+      bool sent = UndoDelete::send(connection, request, name, name_, replace_ || !loaded_[part],
+                                   pool_.requestTimeoutMs());
       std::string& list = sent ? deleted_from : unreachable;
       list.append(list.empty() ? "" : ", ").append(name);
     }
-    std::string what = replace_ ? "FUNCTION LOAD REPLACE undone: library '" + name_ +
-                                      "' deleted from every server, its old code is not kept"
-                                : "FUNCTION LOAD undone: library '" + name_ +
-                                      "' deleted again from " + deleted_from;
-    if (!unreachable.empty()) what += "; could not reach " + unreachable + ", where it is left";
+    std::string what =
+        replace_ ? "FUNCTION LOAD REPLACE cannot be undone: FUNCTION DELETE " + name_ +
+                       " sent to every server, its old code is not kept"
+                 : "FUNCTION LOAD undone: FUNCTION DELETE " + name_ + " sent to " + deleted_from;
+    if (!unreachable.empty())
+      what += "; could not send it to " + unreachable + ", where it may be left";
     spdlog::warn("FUNCTION LOAD of library '{}' failed on some servers: {}", name_, what);
     return what;
   }

@@ -8,8 +8,9 @@
 //                                                 └─► some loaded, some failed: undo, then
 //                                                     the first failure, naming its server
 //
-// Undo: without REPLACE, FUNCTION DELETE <name> to the servers that loaded it (where it
-// failed, what was there before stays). With REPLACE the old code is gone from the servers
+// Undo: without REPLACE, FUNCTION DELETE <name> to the servers that loaded it, and to those
+// that did not answer (a timeout may hide a load); where it failed with an error, what was
+// there before stays. With REPLACE the old code is gone from the servers
 // that loaded the new one and cannot be put back, so the library is deleted from every
 // server: FCALL then fails loudly everywhere rather than running two versions of it.
 //

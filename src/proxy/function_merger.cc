@@ -92,11 +92,9 @@ bool readRdbInteger(std::string_view& in, size_t bytes, std::string& out) {
   uint64_t bits = 0;
   for (size_t i = 0; i < bytes; ++i) bits |= uint64_t{static_cast<unsigned char>(in[i])} << (8 * i);
   in.remove_prefix(bytes);
-  int64_t value = 0;
-  if (bytes == 1) value = static_cast<int8_t>(bits);
-  if (bytes == 2) value = static_cast<int16_t>(bits);
-  if (bytes == 4) value = static_cast<int32_t>(bits);
-  out = std::to_string(value);
+  // Sign-extends from the integer's own width.
+  const unsigned shift = 64 - 8 * static_cast<unsigned>(bytes);
+  out = std::to_string(static_cast<int64_t>(bits << shift) >> shift);
   return true;
 }
 

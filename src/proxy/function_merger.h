@@ -46,12 +46,15 @@ class FunctionMerger : public Merger {
   void differs(uint32_t part, uint32_t first_part, std::string_view what);
   void unexpected(uint32_t part);
   // The error reply (text without '-'), or empty when every part answered well.
-  std::string errorText() const;
-  bool failed() const { return failed_parts_ != 0; }
-  const std::string& serverNameOf(uint32_t part) const {
+  [[nodiscard]] std::string errorText() const;
+  [[nodiscard]] bool failed() const { return failed_parts_ != 0; }
+  [[nodiscard]] const std::string& serverNameOf(uint32_t part) const {
     return servers_.serverName(part_servers_[part]);
   }
-  size_t parts() const { return part_servers_.size(); }
+  [[nodiscard]] size_t parts() const { return part_servers_.size(); }
+  // The part got no answer a server gives (down, timeout, an unexpected reply): it may or
+  // may not have run there.
+  [[nodiscard]] bool unanswered(uint32_t part) const { return transport_[part]; }
 
  private:
   const ServerNames& servers_;

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from harness import RawClient, wait_until
+from harness import Cluster, RawClient, wait_until
 
 LIB = ("#!lua name=mylib\n"
        "redis.register_function('echo_key', function(keys, args) return keys[1] end)\n"
@@ -252,7 +252,7 @@ def test_a_load_refused_by_one_server_is_undone_on_the_others(cluster, fn):
         assert c.call("FUNCTION", "LOAD", clash) == b"$6\r\ntheirs\r\n"
     reply = proxy.call("FUNCTION", "LOAD", LIB)
     assert reply == (b"-ERR server s2: Function echo_key already exists "
-                     b"(FUNCTION LOAD undone: library 'mylib' deleted again from s1, s3)\r\n")
+                     b"(FUNCTION LOAD undone: FUNCTION DELETE mylib sent to s1, s3)\r\n")
     keys = key_per_server(cluster)
     for name in ("s1", "s3"):  # the same client: its next requests come after the undo
         assert proxy.call("FCALL", "set_key", 1, keys[name], "v") == \
@@ -272,11 +272,26 @@ def test_a_load_replace_refused_by_one_server_leaves_the_library_nowhere(cluster
                       ) == b"$6\r\ntheirs\r\n"
     reply = proxy.call("FUNCTION", "LOAD", "REPLACE", LIB)
     assert reply == (b"-ERR server s3: Function set_key already exists "
-                     b"(FUNCTION LOAD REPLACE undone: library 'mylib' deleted from every "
-                     b"server, its old code is not kept)\r\n")
+                     b"(FUNCTION LOAD REPLACE cannot be undone: FUNCTION DELETE mylib sent to "
+                     b"every server, its old code is not kept)\r\n")
     for server in cluster.redis:
         wait_until(lambda: not library_on(server, "mylib"), timeout=5, what="the undo")
     assert library_on(refusing, "theirs")
+
+
+def test_a_load_that_a_down_server_missed_is_undone_on_the_others():
+    with Cluster(3, pool_options={"timeout": 2000}) as cluster:
+        cluster.by_name["s2"].kill()
+        with cluster.proxy.client() as proxy:
+            reply = proxy.call("FUNCTION", "LOAD", LIB)
+            assert reply.startswith(b"-ERR server s2: "), reply
+            # s2 may have loaded it for all the proxy knows: the DELETE goes there too.
+            assert reply.endswith(b" (FUNCTION LOAD undone: FUNCTION DELETE mylib sent to "
+                                  b"s1, s2, s3)\r\n"), reply
+            assert proxy.call("FCALL", "echo_key", 0).startswith(b"-")
+        for name in ("s1", "s3"):
+            wait_until(lambda: not library_on(cluster.by_name[name], "mylib"), timeout=5,
+                       what="the undo")
 
 
 def test_servers_that_disagree_are_named(cluster, fn):
