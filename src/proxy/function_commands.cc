@@ -40,7 +40,7 @@ class UndoDelete final : public backend::ReplyTarget {
         missing_is_fine_(missing_is_fine) {}
 
   void onReply(uint32_t /*part*/, const resp::Reply& reply) override {
-    // With REPLACE the DELETE goes to servers that may never have had the library.
+    // With REPLACE, and on a server that did not answer the LOAD, the library may not be there.
     bool fine =
         reply.raw == "+OK\r\n" || (missing_is_fine_ && reply.raw == "-ERR Library not found\r\n");
     if (!fine) {
