@@ -54,6 +54,8 @@ LOCAL = {
 ALL_SERVERS = {
     "dbsize", "keys", "flushdb", "flushall", "scan", "randomkey", "wait", "lastsave",
     "script|load", "script|exists", "script|flush", "script|kill", "function|kill",
+    "function|load", "function|delete", "function|flush", "function|restore",
+    "function|list", "function|dump", "function|stats",
 }
 
 # Keys grouped per server, one sub-command each, replies merged in key order.
@@ -79,18 +81,14 @@ _CLUSTER = "shardis is not a Redis Cluster"
 _ONE_DB = "shardis serves one database per pool"
 _PUBSUB = "pub/sub is not supported yet"
 _HELP = "ask a backend server directly"
-_FUNCTIONS = "functions would have to be loaded on every backend"
 UNSUPPORTED = {
     "shutdown": _ADMIN, "debug": _ADMIN, "acl": _ADMIN, "module": _ADMIN,
     "latency": _ADMIN,
-    "function|delete": _FUNCTIONS, "function|dump": _FUNCTIONS, "function|flush": _FUNCTIONS,
-    "function|help": _FUNCTIONS, "function|list": _FUNCTIONS, "function|load": _FUNCTIONS,
-    "function|restore": _FUNCTIONS, "function|stats": _FUNCTIONS,
     "config|set": _ADMIN, "config|rewrite": _ADMIN, "config|resetstat": _ADMIN,
     "memory|doctor": _ADMIN, "memory|stats": _ADMIN, "memory|malloc-stats": _ADMIN,
     "memory|purge": _ADMIN, "memory|help": _HELP,
     "script|debug": _ADMIN,
-    "script|help": _HELP, "object|help": _HELP, "xinfo|help": _HELP, "xgroup|help": _HELP,
+    "script|help": _HELP, "function|help": _HELP, "object|help": _HELP, "xinfo|help": _HELP, "xgroup|help": _HELP,
     "lolwut": "it has no key to route by",
     "pfselftest": _ADMIN, "pfdebug": _ADMIN,
     "replicaof": _REPLICATION, "slaveof": _REPLICATION, "sync": _REPLICATION,

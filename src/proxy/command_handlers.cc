@@ -3,6 +3,7 @@
 #include <utility>
 #include <vector>
 
+#include "proxy/function_commands.h"
 #include "proxy/router.h"
 
 namespace shardis::proxy {
@@ -29,6 +30,12 @@ constexpr std::pair<std::string_view, MergeKind> kMergeKinds[] = {
     {"lastsave", MergeKind::kMin},
     {"script|kill", MergeKind::kKill},
     {"function|kill", MergeKind::kKill},
+    {"function|delete", MergeKind::kFunctionOk},
+    {"function|flush", MergeKind::kFunctionOk},
+    {"function|restore", MergeKind::kFunctionOk},
+    {"function|list", MergeKind::kFunctionList},
+    {"function|dump", MergeKind::kFunctionDump},
+    {"function|stats", MergeKind::kFunctionStats},
 };
 
 RouteClass routeClassOf(command::Routing routing) {
@@ -98,6 +105,9 @@ void setLocalHandler(CommandEntry& entry) {
 void setRemoteHandler(CommandEntry& entry) {
   setMerge(entry);
   if (const NamedHandler* named = findHandler(allServersHandlers(), entry.spec->name)) {
+    return setHandler(entry, *named, true);
+  }
+  if (const NamedHandler* named = findHandler(functionHandlers(), entry.spec->name)) {
     return setHandler(entry, *named, true);
   }
   if (!entry.has_merge) return;

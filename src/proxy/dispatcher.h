@@ -57,6 +57,8 @@ class Dispatcher {
                  const Splitter* splitter = nullptr, uint64_t hold_ms = 0);
   void reject(Request& request, stats::ProxyError kind, std::string_view message);
   void replyError(Request& request, std::string_view message);
+  // The pool this client's requests go to (handlers of their own unit: function_commands.cc).
+  PoolRuntime& poolRuntime() { return pool_; }
 
   // The handlers of split and whole-keyspace commands, and of transactions
   // (command_handlers.h).

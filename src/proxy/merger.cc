@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "proxy/fanout.h"
+#include "proxy/function_merger.h"
 #include "resp/encoder.h"
 
 namespace shardis::proxy {
@@ -346,6 +347,14 @@ std::unique_ptr<Merger> makeMerger(MergeKind kind, const ServerNames& servers,
                                              std::numeric_limits<int64_t>::max(), smaller);
     case MergeKind::kKill:
       return std::make_unique<KillMerger>(servers, part_servers);
+    case MergeKind::kFunctionOk:
+      return makeFunctionOkMerger(servers, part_servers);
+    case MergeKind::kFunctionList:
+      return makeFunctionListMerger(servers, part_servers);
+    case MergeKind::kFunctionDump:
+      return makeFunctionDumpMerger(servers, part_servers);
+    case MergeKind::kFunctionStats:
+      return makeFunctionStatsMerger(servers, part_servers);
   }
   return nullptr;
 }

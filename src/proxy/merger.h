@@ -41,6 +41,11 @@ enum class MergeKind : uint8_t {
   kAllOnes,     // SCRIPT EXISTS: 1 per position only where every part said 1
   kMin,         // WAIT, LASTSAVE: the smallest integer (what holds for every server)
   kKill,        // SCRIPT KILL, FUNCTION KILL: OK if one server killed, else NOTBUSY
+  // FUNCTION subcommands (function_merger.h): an error every server gave is the reply as is.
+  kFunctionOk,     // FUNCTION DELETE, FLUSH, RESTORE: +OK when every server said OK
+  kFunctionList,   // FUNCTION LIST: every server must list the same libraries
+  kFunctionDump,   // FUNCTION DUMP: every payload must hold the same libraries
+  kFunctionStats,  // FUNCTION STATS: the same engines everywhere, the longest-running script
 };
 
 // "-BUSY ...\r\n" from `server_name` as the client gets it: "BUSY server s1: ..." (no '-').

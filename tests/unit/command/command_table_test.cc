@@ -274,9 +274,26 @@ TEST(CommandRouting, ProjectDecisions) {
   for (const char* name : {"mget", "mset", "del", "unlink", "exists", "touch"}) {
     EXPECT_EQ(routingByName(name), Routing::kSplit) << name;
   }
-  for (const char* name :
-       {"dbsize", "keys", "flushdb", "flushall", "scan", "randomkey", "script|load",
-        "script|exists", "script|flush", "wait", "lastsave", "script|kill", "function|kill"}) {
+  for (const char* name : {"dbsize",
+                           "keys",
+                           "flushdb",
+                           "flushall",
+                           "scan",
+                           "randomkey",
+                           "script|load",
+                           "script|exists",
+                           "script|flush",
+                           "wait",
+                           "lastsave",
+                           "script|kill",
+                           "function|kill",
+                           "function|load",
+                           "function|delete",
+                           "function|flush",
+                           "function|restore",
+                           "function|list",
+                           "function|dump",
+                           "function|stats"}) {
     EXPECT_EQ(routingByName(name), Routing::kAllServers) << name;
   }
   for (const char* name :
@@ -297,8 +314,7 @@ TEST(CommandRouting, ProjectDecisions) {
                            "acl|whoami",     "module",
                            "latency",        "config|set",
                            "config|rewrite", "config|resetstat",
-                           "function|flush", "function|load",
-                           "function|list",  "script|debug",
+                           "function|help",  "script|debug",
                            "publish",        "spublish",
                            "pubsub",         "client|pause",
                            "client|tracking"}) {
