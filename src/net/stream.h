@@ -87,8 +87,8 @@ class Stream final : public UvHandle<Stream, StreamHandle> {
   size_t pendingBytes() const;
   // For CLIENT LIST: the memory of the output not yet handed to the kernel (the batch's
   // buffers, and the bytes libuv still holds), and the most pendingBytes() has been.
-  size_t outputMemory() const;
-  size_t peakPendingBytes() const { return peak_pending_bytes_; }
+  [[nodiscard]] size_t outputMemory() const;
+  [[nodiscard]] size_t peakPendingBytes() const { return peak_pending_bytes_; }
   // Asks for one onDrained() once pendingBytes() is 0 (an owner that stopped reading because
   // its peer does not read resumes there). Call it while pendingBytes() > 0.
   void notifyWhenDrained() { drain_wanted_ = true; }

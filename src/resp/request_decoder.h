@@ -68,7 +68,7 @@ class RequestDecoder {
  private:
   static size_t stringHeap(const std::string& text) {
     const auto* inside = reinterpret_cast<const char*>(&text);
-    bool inline_bytes = text.data() >= inside && text.data() < inside + sizeof text;
+    bool inline_bytes = text.data() >= inside && text.data() < inside + sizeof(std::string);
     return inline_bytes ? 0 : text.capacity() + 1;
   }
 
