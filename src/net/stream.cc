@@ -78,6 +78,7 @@ void Stream::write(std::string_view bytes) {
   }
   output_.back().append(bytes);
   output_bytes_ += bytes.size();
+  notePeak();
   scheduleFlush();
 }
 
@@ -86,12 +87,19 @@ void Stream::write(std::string&& bytes) {
   if (closing()) return;
   output_bytes_ += bytes.size();
   output_.push_back(std::move(bytes));
+  notePeak();
   scheduleFlush();
 }
 
 size_t Stream::pendingBytes() const {
   return output_bytes_ +
          uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(&handle()));
+}
+
+size_t Stream::outputMemory() const {
+  size_t bytes = 0;
+  for (const std::string& chunk : output_) bytes += chunk.capacity();
+  return bytes + uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(&handle()));
 }
 
 void Stream::scheduleFlush() {

@@ -13,6 +13,7 @@
 
 #include <uv.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -84,6 +85,10 @@ class Stream final : public UvHandle<Stream, StreamHandle> {
   void write(std::string&& bytes);
   // Bytes accepted by write() and not yet handed to the kernel.
   size_t pendingBytes() const;
+  // For CLIENT LIST: the memory of the output not yet handed to the kernel (the batch's
+  // buffers, and the bytes libuv still holds), and the most pendingBytes() has been.
+  [[nodiscard]] size_t outputMemory() const;
+  [[nodiscard]] size_t peakPendingBytes() const { return peak_pending_bytes_; }
   // Asks for one onDrained() once pendingBytes() is 0 (an owner that stopped reading because
   // its peer does not read resumes there). Call it while pendingBytes() > 0.
   void notifyWhenDrained() { drain_wanted_ = true; }
@@ -116,6 +121,7 @@ class Stream final : public UvHandle<Stream, StreamHandle> {
   void endOnce(int status);
   // Calls onDrained() if it was asked for and nothing is left to write.
   void reportDrained();
+  void notePeak() { peak_pending_bytes_ = std::max(peak_pending_bytes_, pendingBytes()); }
 
   Loop& loop_;
   Kind kind_;
@@ -130,6 +136,7 @@ class Stream final : public UvHandle<Stream, StreamHandle> {
   std::unique_ptr<Request> request_;
   std::vector<std::string> output_;  // the batch being filled
   size_t output_bytes_ = 0;
+  size_t peak_pending_bytes_ = 0;
   bool connecting_ = false;
   bool flush_scheduled_ = false;
   bool drain_wanted_ = false;

@@ -14,6 +14,7 @@
 #include "command/ascii.h"
 #include "proxy/client_state.h"
 #include "proxy/command_handlers.h"
+#include "proxy/heap_bytes.h"
 #include "proxy/info.h"
 #include "resp/encoder.h"
 #include "resp/integer.h"
@@ -32,6 +33,12 @@ void appendNumber(std::string& out, std::string_view field, Integer value) {
   char digits[24];
   auto [end, ec] = std::to_chars(std::begin(digits), std::end(digits), value);
   out.append(field).append(digits, end);
+}
+
+// What the registry keeps for a client, part of CLIENT LIST's tot-mem.
+size_t registryBytes(const ClientEntry& entry) {
+  return sizeof(ClientEntry) + stringHeapBytes(entry.addr) + stringHeapBytes(entry.laddr) +
+         stringHeapBytes(entry.name);
 }
 
 // Redis's client classes. Through the proxy every client is normal: it has no replicas, no
@@ -58,9 +65,14 @@ std::optional<ClientType> parseClientType(std::string_view name, std::string& ou
 // linear in the clients.
 class PoolListing {
  public:
-  PoolListing(AdminHost& host, int64_t db) : host_(host), db_(db), now_(nowMs()) {
+  // `caller` runs `running`, the CLIENT LIST being answered.
+  PoolListing(AdminHost& host, int64_t db, uint64_t caller, const Request& running)
+      : host_(host), db_(db), now_(nowMs()) {
     host.forEachLocalClient(
         [&](uint64_t id, const ClientActivity& activity) { local_.emplace(id, activity); });
+    if (auto self = local_.find(caller); self != local_.end()) {
+      countRunningRequest(running, self->second);
+    }
     entries_ = host.registry().inPool(host.poolIndex());
   }
 
@@ -103,7 +115,7 @@ void clientListIds(CommandCall& call, Argv ids) {
     if (!id) return resp::appendError(call.out, "ERR Invalid client ID");
     wanted.push_back(*id);
   }
-  PoolListing listing(*call.admin, call.pool.redis_db);
+  PoolListing listing(*call.admin, call.pool.redis_db, call.client.id, call.request);
   std::string text;
   for (int64_t id : wanted) {
     const ClientEntry* entry = id > 0 ? listing.find(static_cast<uint64_t>(id)) : nullptr;
@@ -126,7 +138,7 @@ void clientList(CommandCall& call) {
     return resp::appendError(call.out, "ERR syntax error");
   }
   if (!all) return resp::appendBulk(call.out, "");  // an empty class
-  PoolListing listing(*call.admin, call.pool.redis_db);
+  PoolListing listing(*call.admin, call.pool.redis_db, call.client.id, call.request);
   std::string text;
   text.reserve(listing.entries().size() * 192);  // about one line each
   for (const ClientEntry& entry : listing.entries()) listing.append(entry, text);
@@ -134,9 +146,10 @@ void clientList(CommandCall& call) {
 }
 
 void clientInfo(CommandCall& call) {
+  ClientActivity activity = call.admin->activity();
+  countRunningRequest(call.request, activity);
   std::string line;
-  appendClientLine(call.admin->identity(), call.admin->activity(), call.pool.redis_db, nowMs(),
-                   line);
+  appendClientLine(call.admin->identity(), activity, call.pool.redis_db, nowMs(), line);
   resp::appendBulk(call.out, line);
 }
 
@@ -298,6 +311,13 @@ constexpr NamedHandler kSessionHandlers[] = {
 
 }  // namespace
 
+void countRunningRequest(const Request& request, ClientActivity& activity) {
+  if (activity.qbuf != 0) return;
+  activity.qbuf = request.raw.size();
+  activity.argv_mem = 0;
+  for (std::string_view arg : request.argv) activity.argv_mem += arg.size();
+}
+
 void appendClientLine(const ClientEntry& entry, const ClientActivity& activity, int64_t db,
                       uint64_t now_ms, std::string& out) {
   appendNumber(out, "id=", entry.id);
@@ -306,12 +326,29 @@ void appendClientLine(const ClientEntry& entry, const ClientActivity& activity, 
   out.append(" name=").append(activity.name);
   appendNumber(out, " age=", (now_ms - entry.created_ms) / 1000);
   appendNumber(out, " idle=", activity.idle_s);
-  appendNumber(out, " flags=N db=", db);
-  appendNumber(out, " sub=0 psub=0 ssub=0 multi=-1 qbuf=", activity.qbuf);
-  appendNumber(out, " obl=0 oll=", activity.oll);
+  // Redis's flags that a proxy client can have: x in MULTI; N for none.
+  out.append(activity.multi >= 0 ? " flags=x" : " flags=N");
+  appendNumber(out, " db=", db);
+  appendNumber(out, " sub=", activity.sub);
+  appendNumber(out, " psub=", activity.psub);
+  appendNumber(out, " ssub=", activity.ssub);
+  appendNumber(out, " multi=", activity.multi);
+  appendNumber(out, " qbuf=", activity.qbuf);
+  appendNumber(out, " qbuf-free=", activity.qbuf_free);
+  appendNumber(out, " argv-mem=", activity.argv_mem);
+  appendNumber(out, " multi-mem=", activity.multi_mem);
+  appendNumber(out, " rbs=", activity.rbs);
+  appendNumber(out, " rbp=", activity.rbp);
+  appendNumber(out, " obl=", activity.obl);
+  appendNumber(out, " oll=", activity.oll);
   appendNumber(out, " omem=", activity.omem);
-  out.append(" events=r cmd=").append(activity.cmd);
-  out.append(" user=default redir=-1 resp=2\n");
+  appendNumber(out, " tot-mem=", activity.tot_mem + registryBytes(entry));
+  out.append(" events=");
+  if (activity.reading) out.push_back('r');
+  if (activity.writing) out.push_back('w');
+  out.append(" cmd=").append(activity.cmd);
+  appendNumber(out, " user=default redir=-1 resp=", activity.resp);
+  out.push_back('\n');
 }
 
 std::span<const NamedHandler> sessionHandlers() { return kSessionHandlers; }

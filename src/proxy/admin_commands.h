@@ -20,13 +20,39 @@
 namespace shardis::proxy {
 
 // What only the worker serving a client knows of it, for CLIENT LIST and CLIENT INFO; a client
-// of another worker is shown with a fresh connection's values.
+// of another worker is shown with a fresh connection's values. Each field is named after the
+// Redis 7.0 field it fills; the byte counts are what the proxy holds for the client.
 struct ClientActivity {
   std::string_view name;
   uint64_t idle_s = 0;
+  // The session modes: the transaction, pub/sub and RESP3 work sets these where the session
+  // builds its activity (session_admin.cc). Until then a client is never in MULTI, subscribes
+  // to nothing and speaks RESP2.
+  int64_t multi = -1;    // commands queued since MULTI; -1 outside MULTI
+  size_t multi_mem = 0;  // bytes of the arguments of those commands
+  size_t sub = 0;        // channels, patterns and shard channels subscribed to
+  size_t psub = 0;
+  size_t ssub = 0;
+  int resp = 2;
+  // The request being received: its bytes so far, the spare room of the buffer holding them,
+  // and the bytes of its arguments already complete.
   size_t qbuf = 0;
+  size_t qbuf_free = 0;
+  size_t argv_mem = 0;
+  // Replies owed: `rbs`, the memory of the buffers the client's stream holds replies in until
+  // the kernel takes them, and `rbp`, the most reply bytes it has held at once; `obl`, the
+  // bytes in those buffers; `oll`, the replies complete but waiting behind an earlier request;
+  // `omem`, every byte owed (obl and those replies), what client_output_buffer_limit counts.
+  size_t rbs = 0;
+  size_t rbp = 0;
+  size_t obl = 0;
   size_t oll = 0;
   size_t omem = 0;
+  // Everything the proxy holds for the client but its registry entry (appendClientLine adds
+  // it): session, stream, request being received, queue entries and their replies.
+  size_t tot_mem = 0;
+  bool reading = true;   // events: r
+  bool writing = false;  // events: w (the stream waits for the socket to take replies)
   std::string_view cmd = "NULL";
 };
 
@@ -55,8 +81,14 @@ class AdminHost {
   ~AdminHost() = default;
 };
 
-// One CLIENT LIST line, with Redis 7.0's fields; the ones a proxy has no notion of are the
-// values a plain connection has on a server. Appends in place: CLIENT LIST builds thousands.
+// The caller's own activity while `request` runs: as in Redis, whose query buffer still holds
+// the command being executed, its bytes count in qbuf and its arguments in argv-mem. (A
+// request completed from a PartialRequest is already counted, being all its bytes.)
+void countRunningRequest(const Request& request, ClientActivity& activity);
+
+// One CLIENT LIST line, with Redis 7.0's fields in its order; the ones a proxy has no notion of
+// are the values a plain connection has on a server. Appends in place: CLIENT LIST builds
+// thousands.
 void appendClientLine(const ClientEntry& entry, const ClientActivity& activity, int64_t db,
                       uint64_t now_ms, std::string& out);
 

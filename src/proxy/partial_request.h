@@ -28,6 +28,7 @@ class PartialRequest {
   PartialRequest(resp::RequestDecoder decoder, std::string_view bytes);
 
   resp::RequestDecoder& decoder() { return decoder_; }
+  [[nodiscard]] const resp::RequestDecoder& decoder() const { return decoder_; }
   [[nodiscard]] std::string_view bytes() const { return {data_.get(), size_}; }
   [[nodiscard]] size_t capacity() const { return capacity_; }
 

@@ -4,6 +4,8 @@
 #include <new>
 #include <utility>
 
+#include "proxy/heap_bytes.h"
+
 namespace shardis::proxy {
 
 PendingRequest::~PendingRequest() { cancel(); }
@@ -149,6 +151,19 @@ void PendingQueue::pop() {
   if (head_ == nullptr) tail_ = nullptr;
   --size_;
   free_list_.give(entry);
+}
+
+// A split request's Merger is not counted: what it keeps of the parts' replies is its own
+// business (merger.h), and it is freed with the request.
+PendingQueue::Footprint PendingQueue::footprint() const {
+  Footprint footprint;
+  for (const PendingRequest* entry = head_; entry != nullptr; entry = entry->next_) {
+    if (entry->done() && !entry->written) ++footprint.held_replies;
+    footprint.bytes += sizeof(PendingRequest) + stringHeapBytes(entry->reply_) +
+                       entry->more_tickets_.capacity() * sizeof(backend::Ticket) +
+                       entry->part_servers.capacity() * sizeof(uint32_t);
+  }
+  return footprint;
 }
 
 void PendingQueue::cancelAll() {

@@ -173,6 +173,13 @@ class PendingQueue {
   bool frontDone() const { return head_ != nullptr && head_->done(); }
   void cancelAll();
 
+  // What the entries hold, for CLIENT LIST: a walk of the queue, for the admin commands only.
+  struct Footprint {
+    size_t held_replies = 0;  // complete, waiting behind an earlier request (oll)
+    size_t bytes = 0;         // the entries and the buffers they own (tot-mem)
+  };
+  [[nodiscard]] Footprint footprint() const;
+
  private:
   CompletionListener& listener_;
   PendingFreeList& free_list_;

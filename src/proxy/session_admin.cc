@@ -7,6 +7,7 @@
 #include <string>
 
 #include "proxy/client_session.h"
+#include "proxy/heap_bytes.h"
 #include "proxy/info.h"
 #include "proxy/shared_state.h"
 #include "proxy/worker.h"
@@ -65,14 +66,42 @@ ClientEntry ClientSession::identity() const {
   return unregistered;
 }
 
+// Redis 7.0's fields from what the session holds (admin_commands.h says what each means here).
+// rbs and rbp: Redis 7.0 prints there its per-client reply buffer (c->buf: usable size, and
+// peak use); a proxy client has no reply buffer of its own until it owes replies, which its
+// stream then gathers in buffers taken from the worker's pool. So rbs is the memory of those
+// buffers now (0 when nothing is owed) and rbp the most reply bytes the stream has held at
+// once. They are not the read side: requests are read into the worker's scratch buffer, and
+// what a client keeps of a cut request shows in qbuf and qbuf-free.
 ClientActivity ClientSession::activity() const {
   ClientActivity activity;
   activity.name = client_.name;
   activity.idle_s = (nowMs() - client_.last_active_ms) / 1000;
-  activity.qbuf = partial_ ? partial_->bytes().size() : 0;
-  activity.oll = queue_.size();
-  activity.omem = (stream_ ? stream_->pendingBytes() : 0) + held_reply_bytes_;
   activity.cmd = client_.last_command;
+  // multi, multi_mem, sub, psub, ssub and resp keep their defaults (not in MULTI, no
+  // subscription, RESP2): the transaction, pub/sub and RESP3 work sets them here.
+  size_t memory = sizeof(ClientSession) + stringHeapBytes(client_.name) +
+                  stringHeapBytes(client_.lib_name) + stringHeapBytes(client_.lib_ver) +
+                  waiting_on_.capacity() * sizeof(backend::ServerConnection*);
+  if (partial_) {
+    activity.qbuf = partial_->bytes().size();
+    activity.qbuf_free = partial_->capacity() - activity.qbuf;
+    activity.argv_mem = partial_->decoder().argBytes();
+    memory += sizeof(PartialRequest) + partial_->capacity() + partial_->decoder().heapBytes();
+  }
+  if (stream_) {
+    activity.rbs = stream_->outputMemory();
+    activity.rbp = stream_->peakPendingBytes();
+    activity.obl = stream_->pendingBytes();
+    activity.reading = !read_paused_ && lifecycle_ != Lifecycle::kDraining;
+    activity.writing = activity.obl > 0;
+    memory += sizeof(net::Stream) + activity.rbs;
+  }
+  PendingQueue::Footprint queued = queue_.footprint();
+  activity.oll = queued.held_replies;
+  activity.omem = activity.obl + held_reply_bytes_;
+  if (output_limit_) memory += sizeof(OutputLimit);
+  activity.tot_mem = memory + queued.bytes;
   return activity;
 }
 

@@ -52,7 +52,26 @@ class RequestDecoder {
   }
   void reset();
 
+  // For CLIENT LIST: the bytes of the arguments decoded so far (all of them after kFrame, the
+  // complete ones after kNeedMore), and the heap memory the decoder's state holds.
+  [[nodiscard]] size_t argBytes() const {
+    size_t bytes = 0;
+    for (const detail::ArgSpan& span : spans_) bytes += span.length;
+    return bytes;
+  }
+  [[nodiscard]] size_t heapBytes() const {
+    return spans_.capacity() * sizeof(detail::ArgSpan) +
+           argv_.capacity() * sizeof(std::string_view) + stringHeap(inline_storage_) +
+           stringHeap(error_);
+  }
+
  private:
+  static size_t stringHeap(const std::string& text) {
+    const auto* inside = reinterpret_cast<const char*>(&text);
+    bool inline_bytes = text.data() >= inside && text.data() < inside + sizeof(std::string);
+    return inline_bytes ? 0 : text.capacity() + 1;
+  }
+
   enum class Stage : uint8_t { kStart, kMultibulkCount, kBulkLength, kBulkData, kInline, kError };
   Status decodeMultibulkCount(std::string_view pending);
   Status decodeBulkLength(std::string_view pending);

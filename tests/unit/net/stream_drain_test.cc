@@ -24,11 +24,13 @@ struct DrainEvents final : StreamEvents {
   void onDrained() override {
     ++drained;
     pending_when_drained = stream->pendingBytes();
+    memory_when_drained = stream->outputMemory();
   }
   std::array<char, 64> buffer{};
   Stream* stream = nullptr;
   int drained = 0;
   size_t pending_when_drained = SIZE_MAX;
+  size_t memory_when_drained = SIZE_MAX;
 };
 
 TEST(StreamDrain, OnDrainedOnceWhenThePeerHasTakenEverything) {
@@ -42,12 +44,17 @@ TEST(StreamDrain, OnDrainedOnceWhenThePeerHasTakenEverything) {
   ASSERT_EQ(stream->open(fds[0]), 0);
   constexpr size_t kBytes = 8 << 20;  // far more than a socket buffer holds
   stream->write(std::string(kBytes, 'x'));
+  // CLIENT LIST's rbs and rbp: the buffers holding unsent output, and the most it has been.
+  EXPECT_GE(stream->outputMemory(), kBytes);
+  EXPECT_EQ(stream->peakPendingBytes(), kBytes);
 
   size_t pending_when_asked = 0;
+  size_t memory_when_asked = 0;
   size_t received = 0;
   int drained_before_reading = -1;
   TimerPtr ask = Timer::create(loop, [&] {
     pending_when_asked = stream->pendingBytes();
+    memory_when_asked = stream->outputMemory();
     stream->notifyWhenDrained();
   });
   ask->start(5);
@@ -74,6 +81,8 @@ TEST(StreamDrain, OnDrainedOnceWhenThePeerHasTakenEverything) {
   EXPECT_EQ(received, kBytes);
   EXPECT_EQ(events.drained, 1);
   EXPECT_EQ(events.pending_when_drained, 0u);
+  EXPECT_GE(memory_when_asked, pending_when_asked);  // what libuv holds counts
+  EXPECT_EQ(events.memory_when_drained, 0u);
 }
 
 }  // namespace

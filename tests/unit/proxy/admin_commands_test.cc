@@ -163,5 +163,76 @@ TEST_F(AdminCommandsTest, ConfigGetAndInfoGoThroughTheHost) {
   EXPECT_EQ(run({"SLOWLOG", "LEN"}), ":0\r\n");
 }
 
+// Redis 7.0.15's fields in its order, each filled from ClientActivity (none hard-coded but
+// those a proxy client cannot differ in: user, redir).
+TEST(ClientLineTest, PrintsRedis70FieldsInOrderFromTheActivity) {
+  ClientEntry entry;
+  entry.id = 7;
+  entry.addr = "127.0.0.1:1007";
+  entry.laddr = "127.0.0.1:22121";
+  entry.fd = 12;
+  entry.created_ms = 5000;
+  ClientActivity activity;
+  activity.name = "app";
+  activity.idle_s = 2;
+  activity.sub = 1;
+  activity.psub = 2;
+  activity.ssub = 3;
+  activity.qbuf = 34;
+  activity.qbuf_free = 30;
+  activity.argv_mem = 4;
+  activity.multi_mem = 5;
+  activity.rbs = 65536;
+  activity.rbp = 70000;
+  activity.obl = 600;
+  activity.oll = 8;
+  activity.omem = 9000;
+  activity.tot_mem = 1000;
+  activity.writing = true;
+  activity.resp = 3;
+  activity.cmd = "client|list";
+  std::string line;
+  appendClientLine(entry, activity, 0, 12000, line);
+  std::string tot_mem = std::to_string(1000 + sizeof(ClientEntry));
+  EXPECT_EQ(line,
+            "id=7 addr=127.0.0.1:1007 laddr=127.0.0.1:22121 fd=12 name=app age=7 idle=2 flags=N "
+            "db=0 sub=1 psub=2 ssub=3 multi=-1 qbuf=34 qbuf-free=30 argv-mem=4 multi-mem=5 "
+            "rbs=65536 rbp=70000 obl=600 oll=8 omem=9000 tot-mem=" +
+                tot_mem + " events=rw cmd=client|list user=default redir=-1 resp=3\n");
+}
+
+TEST(ClientLineTest, MultiSetsTheFlagAndAPausedClientIsNotReading) {
+  ClientEntry entry;
+  ClientActivity activity;
+  activity.multi = 3;
+  activity.reading = false;
+  std::string line;
+  appendClientLine(entry, activity, 0, 0, line);
+  EXPECT_NE(line.find(" flags=x db=0 "), std::string::npos) << line;
+  EXPECT_NE(line.find(" multi=3 "), std::string::npos) << line;
+  EXPECT_NE(line.find(" events= cmd="), std::string::npos) << line;
+}
+
+// As Redis's query buffer holds the command it runs, the caller's line counts it; a request
+// completed from a cut one is already counted (qbuf is its bytes).
+TEST(ClientLineTest, TheCallerCountsItsRunningRequest) {
+  std::vector<std::string_view> argv = {"client", "info"};
+  Request request;
+  request.argv = argv;
+  request.raw = "*2\r\n$6\r\nclient\r\n$4\r\ninfo\r\n";
+  ClientActivity idle;
+  countRunningRequest(request, idle);
+  EXPECT_EQ(idle.qbuf, 26u);
+  EXPECT_EQ(idle.argv_mem, 10u);
+  ClientActivity cut;
+  cut.qbuf = 26;
+  cut.qbuf_free = 6;
+  cut.argv_mem = 10;
+  countRunningRequest(request, cut);
+  EXPECT_EQ(cut.qbuf, 26u);
+  EXPECT_EQ(cut.qbuf_free, 6u);
+  EXPECT_EQ(cut.argv_mem, 10u);
+}
+
 }  // namespace
 }  // namespace shardis::proxy

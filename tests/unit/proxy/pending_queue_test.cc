@@ -76,6 +76,24 @@ TEST(PendingQueue, LocalRepliesWaitBehindEarlierForwardedRequests) {
   EXPECT_EQ(q.drain.written[1], "+OK\r\n");
 }
 
+// CLIENT LIST's oll counts the replies complete but waiting behind an earlier request, not the
+// requests still waiting for their own; tot-mem counts every entry and the reply it holds.
+TEST(PendingQueue, FootprintCountsHeldRepliesAndTheEntriesMemory) {
+  DrainedQueue q;
+  EXPECT_EQ(q.queue.footprint().held_replies, 0u);
+  EXPECT_EQ(q.queue.footprint().bytes, 0u);
+  PendingRequest& forwarded = q.forwarded();
+  q.forwarded();
+  PendingRequest& local = q.queue.push();
+  local.complete(std::string(1000, 'x'));
+  PendingQueue::Footprint held = q.queue.footprint();
+  EXPECT_EQ(held.held_replies, 1u);
+  EXPECT_GE(held.bytes, 3 * sizeof(PendingRequest) + 1000);
+  forwarded.onReply(0, bulk("$1\r\nx\r\n"));
+  EXPECT_EQ(q.queue.footprint().held_replies, 1u);  // still behind the second forwarded one
+  EXPECT_LT(q.queue.footprint().bytes, held.bytes);
+}
+
 class SumMerger final : public Merger {
  public:
   void onPartReply(uint32_t /*part*/, const resp::Reply& reply) override { total += reply.count; }

@@ -165,6 +165,23 @@ const std::vector<InvalidCase>& invalidCases() {
   return cases;
 }
 
+// CLIENT LIST's argv-mem: the arguments complete so far of a request cut by a read, then all
+// of them once it is whole.
+TEST(RequestDecoderTest, ArgBytesCountTheCompleteArguments) {
+  RequestDecoder decoder;
+  EXPECT_EQ(decoder.argBytes(), 0u);
+  std::string_view cut = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10\r\nabc";
+  ASSERT_EQ(decoder.decode(cut), Status::kNeedMore);
+  EXPECT_EQ(decoder.argBytes(), 4u);
+  std::string whole = std::string(cut) + "defghij\r\n";
+  ASSERT_EQ(decoder.decode(whole), Status::kFrame);
+  EXPECT_EQ(decoder.argBytes(), 14u);
+  decoder.reset();
+  EXPECT_EQ(decoder.argBytes(), 0u);
+  ASSERT_EQ(decoder.decode("PING hello\r\n"), Status::kFrame);
+  EXPECT_EQ(decoder.argBytes(), 9u);
+}
+
 TEST(RequestDecoderTest, InvalidFixturesAreRejectedWithRedisWording) {
   for (const InvalidCase& c : invalidCases()) {
     const auto outcome = feed(test::whole(c.bytes));
