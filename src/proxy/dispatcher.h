@@ -48,6 +48,8 @@ class Dispatcher {
   void clientGone();
   // CLIENT LIST's multi=: commands queued since MULTI, -1 outside a transaction.
   [[nodiscard]] int64_t queuedInMulti() const;
+  // CLIENT LIST's multi-mem=: what the queued commands keep (their bytes and parts).
+  [[nodiscard]] size_t transactionMemory() const;
 
   // Sends one request per part to parts[p]: the splitter's part p when given, else `bytes` to
   // each. `merger` makes the client's reply. `hold_ms`: how long each server may hold the

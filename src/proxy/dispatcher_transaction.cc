@@ -35,8 +35,7 @@ void Transaction::closeQueue() {
 }
 
 void Transaction::unwatch() {
-  // TODO(merge): give it back with UNWATCH queued once the pool can.
-  if (watch) watch.release(backend::LeaseEnd::kAbandoned);
+  if (watch) watch.release(backend::LeaseEnd::kUnwatch);
 }
 
 Transaction& Dispatcher::transaction() {
@@ -48,6 +47,17 @@ Transaction& Dispatcher::transaction() {
 
 int64_t Dispatcher::queuedInMulti() const {
   return inMulti() ? static_cast<int64_t>(transaction_->queued.size()) : -1;
+}
+
+size_t Dispatcher::transactionMemory() const {
+  if (!inMulti()) return 0;
+  size_t bytes = transaction_->queued.capacity() * sizeof(QueuedCommand);
+  for (const QueuedCommand& command : transaction_->queued) {
+    for (const std::string& arg : command.argv) bytes += arg.capacity();
+    for (const QueuedPart& part : command.parts)
+      bytes += sizeof(QueuedPart) + part.bytes.capacity();
+  }
+  return bytes;
 }
 
 void Dispatcher::clientGone() {

@@ -265,16 +265,15 @@ void ExecRun::abandon() {
   ++pool_.counters().transactions_discarded;
 }
 
-// A connection goes back clean when its EXEC was answered; with DISCARD queued when a MULTI
-// may be open on it (or UNWATCH, for a watch with no MULTI sent); closed when it failed.
+// A connection goes back clean when its EXEC was answered; with DISCARD and UNWATCH queued
+// when a MULTI or a watch may be open on it; closed when it failed.
 void ExecRun::giveBack(Slot& slot) {
   for (backend::Ticket& ticket : slot.tickets) ticket.cancel();
   slot.tickets.clear();
   if (!slot.lease) return;
   if (slot.broken) return slot.lease.release(backend::LeaseEnd::kAbandoned);
   if (slot.exec_done) return slot.lease.release(backend::LeaseEnd::kClean);
-  // TODO(merge): DISCARD / UNWATCH reset once the pool can queue it.
-  slot.lease.release(backend::LeaseEnd::kAbandoned);
+  slot.lease.release(backend::LeaseEnd::kDiscard);
 }
 
 }  // namespace shardis::proxy

@@ -78,9 +78,11 @@ ClientActivity ClientSession::activity() const {
   activity.name = client_.name;
   activity.idle_s = (nowMs() - client_.last_active_ms) / 1000;
   activity.cmd = client_.last_command;
-  // multi, multi_mem, sub, psub, ssub and resp keep their defaults (not in MULTI, no
-  // subscription, RESP2): the transaction, pub/sub and RESP3 work sets them here.
-  size_t memory = sizeof(ClientSession) + stringHeapBytes(client_.name) +
+  // sub, psub, ssub and resp keep their defaults (no subscription, RESP2): the pub/sub and
+  // RESP3 work sets them here.
+  activity.multi = dispatcher_.queuedInMulti();
+  activity.multi_mem = dispatcher_.transactionMemory();
+  size_t memory = activity.multi_mem + sizeof(ClientSession) + stringHeapBytes(client_.name) +
                   stringHeapBytes(client_.lib_name) + stringHeapBytes(client_.lib_ver) +
                   waiting_on_.capacity() * sizeof(backend::ServerConnection*);
   if (partial_) {
