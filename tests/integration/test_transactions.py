@@ -215,6 +215,16 @@ def test_watch_of_a_missing_key_created_by_another_client(cluster, proxy, direct
         assert client.call("EXISTS", k[1]) == b":0\r\n"
 
 
+def test_own_write_to_a_watched_key_aborts(cluster, proxy, direct):
+    """Redis aborts on any change to a watched key, the watcher's own included; pipelined, so
+    the write outside MULTI must reach the server before the transaction does."""
+    k = spread_keys(cluster, "wown", 2)
+    got = assert_same(proxy, direct, [("WATCH", k[0]), ("SET", k[0], 1), ("SET", k[1], 1)]
+                      + transaction(("INCR", k[0]), ("INCR", k[1])) + [("MGET", *k)],
+                      run=pipelined)
+    assert got[-2] == b"*-1\r\n"
+
+
 @pytest.mark.parametrize("release", [("UNWATCH",), ("DISCARD",), ("EXEC",), ("RESET",)],
                          ids=lambda c: c[0])
 def test_watch_released_by(cluster, proxy, direct, release):
@@ -268,6 +278,23 @@ def test_reset_inside_multi_drops_the_transaction(cluster, proxy, direct):
     got = assert_same(proxy, direct, [("MULTI",), ("SET", k[0], 1), ("SET", k[1], 1),
                                       ("RESET",), ("EXEC",), ("EXISTS", *k), ("PING",)])
     assert got[3] == b"+RESET\r\n"
+
+
+def test_quit_inside_multi_runs_nothing(cluster, proxy, direct):
+    k = spread_keys(cluster, "quit", 2)
+    for client in (proxy, direct):
+        with other_client(client) as quitter:
+            assert replies(quitter, [("MULTI",), ("SET", k[0], 1), ("SET", k[1], 1), ("QUIT",)]) \
+                == [OK, QUEUED, QUEUED, OK]
+            assert quitter.closed_by_peer()
+        assert client.call("EXISTS", *k) == b":0\r\n"
+
+
+def test_long_transaction(cluster, proxy, direct):
+    k = spread_keys(cluster, "long", 3)
+    commands = [("INCR", k[i % 3]) for i in range(600)] + [("MGET", *k)]
+    got = assert_same(proxy, direct, transaction(*commands), run=pipelined)
+    assert got[-1].endswith(b"*3\r\n$3\r\n200\r\n$3\r\n200\r\n$3\r\n200\r\n")
 
 
 def test_empty_transaction(proxy, direct):
@@ -410,5 +437,32 @@ def test_transaction_counters(counted):
     wait_until(lambda: all(stats_json(counted.proxy.stats_port)["pool"][name]["leases_in_use"]
                            == 0 for name in counted.names),
                timeout=5.0, interval=0.1, what="every lease back")
-    for name in counted.names:
-        assert stats_json(counted.proxy.stats_port)["pool"][name]["server_connections_total"] >= 1
+    # The connections of committed transactions went back to the idle list, not closed.
+    pool = stats_json(counted.proxy.stats_port)["pool"]
+    placed = counted.proxy.locate(k[0], k[1])
+    for name in {placed[k[0]], placed[k[1]]}:
+        assert pool[name]["leases_idle"] >= 1, (name, pool[name])
+        assert pool[name]["server_connections_total"] >= 1
+
+
+@pytest.fixture(scope="module")
+def two_leases():
+    with Cluster(3, pool_options={"hash_tag": "{}", "max_leased_connections": 2},
+                 args=("--threads", "1")) as c:
+        yield c
+
+
+def test_max_leased_connections(two_leases):
+    """Two clients may hold a lease to one server at once; the third gets an error reply and
+    its connection stays usable; once a lease is given back the third gets it."""
+    with two_leases.proxy.client() as a, two_leases.proxy.client() as b, \
+            two_leases.proxy.client() as c:
+        assert a.call("WATCH", "{lease}x") == OK
+        assert b.call("WATCH", "{lease}x") == OK
+        refused = c.call("WATCH", "{lease}x")
+        assert refused.startswith(b"-ERR "), refused
+        assert c.call("GET", "{lease}x") == b"$-1\r\n"
+        assert a.call("UNWATCH") == OK
+        wait_until(lambda: c.call("WATCH", "{lease}x") == OK, timeout=5.0,
+                   what="the lease given back")
+        assert pipelined(c, transaction(("SET", "{lease}x", 1)))[-1] == b"*1\r\n+OK\r\n"
