@@ -19,7 +19,7 @@ OK = b"+OK\r\n"
 
 
 def spread_keys(cluster, prefix, count):
-    """`count` key names starting with `prefix`, taken round-robin over the servers so that
+    """`count` key names ending in `:prefix`, taken round-robin over the servers so that
     consecutive keys live on different servers."""
     # The number goes first: the default hash (fnv1a_64) keeps keys that differ only in
     # their last bytes close together on the ring.
