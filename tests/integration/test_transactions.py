@@ -257,6 +257,7 @@ def test_nested_multi_keeps_the_transaction(cluster, proxy, direct):
     got = assert_same(proxy, direct, [("MULTI",), ("SET", k[0], 1), ("MULTI",),
                                       ("SET", k[1], 2), ("EXEC",), ("MGET", *k)])
     assert got[2] == b"-ERR MULTI calls can not be nested\r\n"
+    assert got[4] == b"*2\r\n+OK\r\n+OK\r\n"  # the error does not abort the transaction
 
 
 def test_watch_inside_multi_is_refused_and_the_transaction_goes_on(cluster, proxy, direct):
@@ -265,6 +266,7 @@ def test_watch_inside_multi_is_refused_and_the_transaction_goes_on(cluster, prox
     got = assert_same(proxy, direct, transaction(("SET", k[0], 1), ("WATCH", k[1]),
                                                  ("SET", k[1], 2)) + [("MGET", *k)])
     assert got[2] == b"-ERR WATCH inside MULTI is not allowed\r\n"
+    assert got[4] == b"*2\r\n+OK\r\n+OK\r\n"  # not EXECABORT: Redis does not flag it
 
 
 def test_exec_and_discard_without_multi(proxy, direct):
