@@ -306,3 +306,24 @@ def test_connections_opened_stay_flat_over_10000_transactions(cluster):
     # would open thousands or twenty; reuse from the idle list opens none, or one or two.
     assert all(n <= 2 for n in opened.values()), opened
     assert_nothing_left(cluster)
+
+
+@pytest.mark.parametrize("span", ["one server", "cross-server"])
+def test_server_dying_mid_transaction_fails_exec_naming_it(span):
+    """A server killed between MULTI and EXEC: EXEC answers an error naming it, the client's
+    connection stays usable and no lease is left."""
+    with Cluster(3, pool_options={"hash_tag": "{}", "timeout": 2000},
+                 args=("--threads", "1")) as c:
+        k = spread_keys(c, "dies", 2)
+        keys = ["{dies}a", "{dies}b"] if span == "one server" else k
+        victim = c.proxy.locate(keys[-1])[keys[-1]]
+        with c.proxy.client() as cl:
+            assert cl.call("MULTI") == OK
+            for key in keys:
+                assert cl.call("SET", key, 1) == QUEUED
+            c.by_name[victim].kill()
+            reply = cl.call("EXEC")
+            assert reply.startswith(b"-ERR ") and b"server %s" % victim.encode() in reply, reply
+            assert cl.call("PING") == b"+PONG\r\n"
+        wait_until(lambda: set(server_stats(c, "leases_in_use").values()) == {0},
+                   timeout=5.0, interval=0.1, what="leases_in_use back to 0")
