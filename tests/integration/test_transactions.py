@@ -9,8 +9,8 @@ proxy's documented error is asserted instead.
 """
 import pytest
 
-from harness import Cluster, RawClient, encode_command, wait_until
-from test_stats import stats_json, wait_for_snapshot
+from harness import HOST, Cluster, RawClient, encode_command, free_port, wait_until
+from test_stats import http_get, metric, parse_metrics, stats_json, wait_for_snapshot
 
 CROSSSLOT = b"-CROSSSLOT Keys in request don't hash to the same server\r\n"
 EXECABORT = b"-EXECABORT Transaction discarded because of previous errors.\r\n"
@@ -275,6 +275,29 @@ def test_exec_and_discard_without_multi(proxy, direct):
     assert got[:2] == [b"-ERR EXEC without MULTI\r\n", b"-ERR DISCARD without MULTI\r\n"]
 
 
+EXEC_ARITY = b"-EXECABORT Transaction discarded because of: wrong number of arguments for " \
+    b"'exec' command\r\n"
+
+
+def test_exec_with_arguments(proxy, direct):
+    """Redis answers EXEC's arity error with EXECABORT, in a transaction (which it discards)
+    and outside one alike."""
+    got = assert_same(proxy, direct, [("EXEC", "x"), ("MULTI",), ("SET", "{e}k", 1),
+                                      ("EXEC", "x"), ("EXEC",), ("EXISTS", "{e}k")])
+    assert got[0] == got[3] == EXEC_ARITY
+    assert got[4] == b"-ERR EXEC without MULTI\r\n"
+
+
+@pytest.mark.parametrize("bad", [("DISCARD", "x"), ("MULTI", "x"), ("WATCH",),
+                                 ("UNWATCH", "x"), ("RESET", "x")], ids=" ".join)
+def test_transaction_command_arity_error_inside_multi_aborts(cluster, proxy, direct, bad):
+    k = spread_keys(cluster, "arity", 2)
+    got = assert_same(proxy, direct, transaction(("SET", k[0], 1), bad, ("SET", k[1], 1))
+                      + [("EXISTS", *k)])
+    assert got[2].startswith(b"-ERR wrong number of arguments for ")
+    assert got[-2:] == [EXECABORT, b":0\r\n"]
+
+
 def test_reset_inside_multi_drops_the_transaction(cluster, proxy, direct):
     k = spread_keys(cluster, "reset", 2)
     got = assert_same(proxy, direct, [("MULTI",), ("SET", k[0], 1), ("SET", k[1], 1),
@@ -414,7 +437,10 @@ def test_refused_command_aborts_the_transaction(cluster, proxy):
 @pytest.fixture(scope="module")
 def counted():
     """A cluster of its own, so that the transaction counters start at zero."""
-    with Cluster(3, pool_options={"hash_tag": "{}"}, args=("--threads", "1")) as c:
+    admin = free_port()
+    with Cluster(3, pool_options={"hash_tag": "{}"}, args=("--threads", "1"),
+                 process_options={"admin": f"{HOST}:{admin}"}) as c:
+        c.admin_port = admin
         yield c
 
 
@@ -434,8 +460,15 @@ def test_transaction_counters(counted):
                             lambda d: d["pool"].get("transactions_started") == 4,
                             "four transactions counted")
     pool = doc["pool"]
-    assert (pool["transactions_committed"], pool["transactions_aborted"],
-            pool["transactions_discarded"], pool["transactions_cross_server"]) == (2, 1, 1, 1)
+    want = {"started": 4, "committed": 2, "aborted": 1, "discarded": 1, "cross_server": 1}
+    assert {kind: pool[f"transactions_{kind}"] for kind in want} == want
+    samples = parse_metrics(http_get(counted.admin_port, "/metrics")[1])
+    assert {kind: metric(samples, f"shardis_transactions_{kind}_total", pool="pool")
+            for kind in want} == want
+    with counted.proxy.client() as c:
+        info = c.call("INFO", "stats")
+    for kind, count in want.items():
+        assert b"\r\ntransactions_%s:%d\r\n" % (kind.encode(), count) in info, info
     wait_until(lambda: all(stats_json(counted.proxy.stats_port)["pool"][name]["leases_in_use"]
                            == 0 for name in counted.names),
                timeout=5.0, interval=0.1, what="every lease back")
