@@ -7,6 +7,10 @@
 # of what counting costs (stats on vs off).
 #   scripts/bench.sh [--threads "1 0"] [--rounds 3] [--requests 200000] [--quick]
 #                    [--no-memory] [--stats-compare]
+# --transactions runs bench/transactions_bench.py instead: MULTI/EXEC transactions per second
+# through shardis against direct Redis, on one server and across servers, and the backend
+# connections opened meanwhile (its own options follow, e.g. --quick, --threads 1).
+#   scripts/bench.sh --transactions [--quick] [--threads 1] [--processes 4] [--depths "1 16"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +19,12 @@ scripts/install-deps.sh nutcracker
 build=${SHARDIS_BUILD_DIR:-build/release}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DSHARDIS_TESTS=OFF >/dev/null
 cmake --build "$build" -j"$(nproc)" --target shardis
+
+if [ "${1:-}" = "--transactions" ]; then
+  shift
+  exec /usr/bin/python3 bench/transactions_bench.py --shardis "$build/bin/shardis" \
+    --results bench/results "$@"
+fi
 
 exec /usr/bin/python3 bench/proxy_bench.py --shardis "$build/bin/shardis" \
   --nutcracker "$(command -v nutcracker)" --results bench/results "$@"
