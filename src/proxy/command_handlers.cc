@@ -80,6 +80,7 @@ void setTransactionRole(CommandEntry& entry) {
   for (std::string_view each : kRunAtOnce) entry.runs_in_multi |= each == name;
   for (std::string_view each : kOwnConnection) entry.own_connection |= each == name;
   entry.resets_client = name == "reset";
+  entry.discards_when_refused = name == "exec";
   entry.blocks_with_option = name == "xread" || name == "xreadgroup";
 }
 

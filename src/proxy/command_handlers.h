@@ -68,6 +68,8 @@ struct CommandEntry {
   // Runs at once inside MULTI instead of being queued (MULTI, EXEC, DISCARD, WATCH, QUIT, RESET).
   bool runs_in_multi = false;
   bool resets_client = false;  // RESET: ends any transaction and watch too
+  // EXEC: refused (arity), it ends the transaction with -EXECABORT, as in Redis.
+  bool discards_when_refused = false;
   // A local command that can wait in a transaction and run at EXEC: its handler answers at
   // once. Not INFO, whose handler asks every server.
   bool queueable = true;

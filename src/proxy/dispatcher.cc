@@ -43,8 +43,15 @@ bool Dispatcher::dispatch(Request& request) {
     return true;
   }
   if (!command::arityOk(*spec, argv.size())) {
-    reject(request, stats::ProxyError::kUnsupported,
-           "ERR wrong number of arguments for '" + std::string(spec->name) + "' command");
+    std::string error = "wrong number of arguments for '" + std::string(spec->name) + "' command";
+    // Redis's quirk: a refused EXEC discards the transaction and says so.
+    if (entry.discards_when_refused) {
+      endTransaction();
+      reject(request, stats::ProxyError::kUnsupported,
+             "EXECABORT Transaction discarded because of: " + error);
+      return true;
+    }
+    reject(request, stats::ProxyError::kUnsupported, "ERR " + error);
     return true;
   }
   if (!client_.authenticated && !entry.before_auth) {
