@@ -10,7 +10,6 @@
 #include <utility>
 #include <vector>
 
-#include "proxy/blocking_run.h"
 #include "proxy/client_session.h"
 #include "proxy/local_commands.h"
 #include "proxy/router.h"

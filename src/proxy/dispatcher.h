@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "command/command_table.h"
-#include "proxy/blocking_run.h"
+#include "proxy/block_run.h"
 #include "proxy/client_state.h"
 #include "proxy/command_handlers.h"
 #include "proxy/fanout.h"
@@ -103,6 +103,8 @@ class Dispatcher {
   void runQueuedLocal(QueuedCommand& command);
   // A blocking command, on a connection leased while it blocks (dispatcher_blocking.cc).
   void block(const CommandEntry& entry, Request& request);
+  // The last blocking command goes: freed when settled, else left to the pool to finish.
+  void retireBlockRun(bool client_gone);
   void endTransaction();
 
   ClientSession& session_;
@@ -111,7 +113,7 @@ class Dispatcher {
   SharedState& shared_;
   ClientState& client_;
   std::unique_ptr<Transaction> transaction_;  // from the first MULTI or WATCH on
-  std::unique_ptr<BlockingRun> blocked_;      // the last blocking command; freed lazily
+  std::unique_ptr<BlockRun> blocked_;         // the last blocking command, until it settles
 };
 
 }  // namespace shardis::proxy

@@ -1,10 +1,13 @@
-// The Dispatcher's blocking commands (blocking_run.h): BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP,
-// BZPOPMIN, BZPOPMAX, BZMPOP, and XREAD/XREADGROUP with BLOCK. Every key must be on one
-// server (a hash tag puts them there); keys on several servers get -CROSSSLOT for now.
+// The Dispatcher's blocking commands (block_run.h): BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP,
+// BZPOPMIN, BZPOPMAX, BZMPOP, and XREAD/XREADGROUP with BLOCK, on connections leased while
+// they block. Keys on one server: the command as it came. Keys on several: BLPOP, BRPOP,
+// BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP and XREAD run issue 15's algorithm; BLMOVE and BRPOPLPUSH
+// (a move between servers cannot be atomic) and XREADGROUP get -CROSSSLOT.
 #include <memory>
+#include <optional>
 #include <utility>
 
-#include "proxy/blocking_run.h"
+#include "proxy/block_run.h"
 #include "proxy/client_session.h"
 #include "proxy/router.h"
 #include "proxy/worker.h"
@@ -13,30 +16,43 @@ namespace shardis::proxy {
 
 Dispatcher::~Dispatcher() = default;
 
+// A run that is still giving connections back (a loser's put-back) outlives its client.
+void Dispatcher::retireBlockRun(bool client_gone) {
+  if (!blocked_) return;
+  if (blocked_->settled()) return blocked_.reset();
+  BlockRun& run = *blocked_;
+  pool_.adopt(std::move(blocked_));
+  if (client_gone || run.answered()) run.detach();
+}
+
 void Dispatcher::block(const CommandEntry& entry, Request& request) {
   Route route = pool_.router.route(*entry.spec, command::Routing::kPinned, request.argv, pool_);
-  if (route.kind != Route::Kind::kServer) {
-    if (route.kind == Route::Kind::kSeveralServers) route.error = crossSlotError();
-    if (route.error.starts_with("CROSSSLOT")) {
-      pool_.counters().countError(stats::ProxyError::kCrossSlot);
-      request.rejected = true;
-    }
-    return replyError(request, route.error);
+  const bool several = route.kind == Route::Kind::kError && route.error.starts_with("CROSSSLOT");
+  if (route.kind == Route::Kind::kError && !several) return replyError(request, route.error);
+  std::optional<BlockShape> shape = BlockShape::of(*entry.spec, request.argv);
+  if (several && (!shape || shape->keyCount() != pool_.router.keyServers().size())) {
+    pool_.counters().countError(stats::ProxyError::kCrossSlot);
+    request.rejected = true;
+    return replyError(request, crossSlotError());
   }
-  backend::Lease lease = pool_.serverPool().lease(route.server);
-  if (!lease) {
-    return replyError(
-        request, "ERR max_leased_connections reached for server " + pool_.serverName(route.server));
+  if (several && !shape->timeoutError().empty()) {
+    return replyError(request, shape->timeoutError());
   }
+  retireBlockRun(false);
   PendingRequest& pending = session_.enqueue(request);
   pending.expect(1);
   pending.silent = request.silent;
   pending.command_id = request.command_id;
   pending.received_ns = request.received_ns;
-  pending.server = route.server;
-  blocked_ = std::make_unique<BlockingRun>(std::move(lease), pending, client_);
+  blocked_ = std::make_unique<BlockRun>(pool_, pending, client_, std::move(shape));
   session_.holdInput();
-  static_cast<void>(blocked_->send(serverBytes(request)));
+  if (several) {
+    ++pool_.counters().blocking_cross_server;
+    return blocked_->startCrossServer(request.argv, pool_.router.keyServers());
+  }
+  ++pool_.counters().blocking_one_server;
+  pending.server = route.server;
+  blocked_->startOneServer(route.server, serverBytes(request));
 }
 
 struct Dispatcher::BlockingHandlers {

@@ -4,7 +4,6 @@
 #include <utility>
 #include <vector>
 
-#include "proxy/blocking_run.h"
 #include "proxy/client_session.h"
 #include "proxy/exec_run.h"
 #include "proxy/router.h"
@@ -61,7 +60,7 @@ size_t Dispatcher::transactionMemory() const {
 }
 
 void Dispatcher::clientGone() {
-  if (blocked_) blocked_->abandon();
+  retireBlockRun(true);
   if (!transaction_) return;
   if (transaction_->open) ++pool_.counters().transactions_discarded;
   transaction_->closeQueue();

@@ -347,3 +347,16 @@ void Worker::finish() {
 }
 
 }  // namespace shardis::proxy
+
+namespace shardis::proxy {
+
+void PoolRuntime::adopt(std::unique_ptr<BlockRun> run) { orphans_.push_back(std::move(run)); }
+
+void PoolRuntime::forget(BlockRun& run) {
+  worker.loop().defer([this, &run] {
+    std::erase_if(orphans_,
+                  [&run](const std::unique_ptr<BlockRun>& each) { return each.get() == &run; });
+  });
+}
+
+}  // namespace shardis::proxy

@@ -17,6 +17,7 @@
 #include "net/listener.h"
 #include "net/loop.h"
 #include "net/timer.h"
+#include "proxy/block_run.h"
 #include "proxy/client_session.h"
 #include "proxy/fanout.h"
 #include "proxy/merger.h"
@@ -86,8 +87,15 @@ struct PoolRuntime final : ServerLocator,
   std::string request_scratch;
   net::ListenerPtr listener;
 
+  // A blocking command whose client has gone, or that is still giving its connections back
+  // after answering: kept until every connection is back (BlockRun::settled()).
+  void adopt(std::unique_ptr<BlockRun> run);
+  // Called by an adopted run once settled; it is freed on the loop's next turn.
+  void forget(BlockRun& run);
+
  private:
   backend::ServerPool* server_pool_ = &servers;
+  std::vector<std::unique_ptr<BlockRun>> orphans_;  // freed before `servers`
 };
 
 class Worker final : public SessionOwner, public KillSink {
