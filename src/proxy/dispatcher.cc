@@ -42,15 +42,7 @@ bool Dispatcher::dispatch(Request& request) {
     return true;
   }
   if (!command::arityOk(*spec, argv.size())) {
-    std::string error = "wrong number of arguments for '" + std::string(spec->name) + "' command";
-    // Redis's quirk: a refused EXEC discards the transaction and says so.
-    if (entry.discards_when_refused) {
-      endTransaction();
-      reject(request, stats::ProxyError::kUnsupported,
-             "EXECABORT Transaction discarded because of: " + error);
-      return true;
-    }
-    reject(request, stats::ProxyError::kUnsupported, "ERR " + error);
+    rejectArity(entry, request);
     return true;
   }
   if (!client_.authenticated && !entry.before_auth) {
@@ -65,6 +57,18 @@ bool Dispatcher::dispatch(Request& request) {
   }
   route(entry, routing, request);
   return true;
+}
+
+void Dispatcher::rejectArity(const CommandEntry& entry, Request& request) {
+  std::string error =
+      "wrong number of arguments for '" + std::string(entry.spec->name) + "' command";
+  if (!entry.discards_when_refused) {
+    return reject(request, stats::ProxyError::kUnsupported, "ERR " + error);
+  }
+  // Redis's quirk: a refused EXEC discards the transaction (and the watch) and says so.
+  endTransaction();
+  reject(request, stats::ProxyError::kUnsupported,
+         "EXECABORT Transaction discarded because of: " + error);
 }
 
 void Dispatcher::route(const CommandEntry& entry, command::Routing routing, Request& request) {

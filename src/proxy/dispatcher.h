@@ -72,6 +72,7 @@ class Dispatcher {
   using Argv = std::span<const std::string_view>;
 
   void route(const CommandEntry& entry, command::Routing routing, Request& request);
+  void rejectArity(const CommandEntry& entry, Request& request);
   void runLocal(const CommandEntry& entry, Request& request);
   void runHandler(const CommandEntry& entry, Request& request);
   void forward(const CommandEntry& entry, command::Routing routing, Request& request);
