@@ -133,16 +133,16 @@ void ClientSession::onRead(size_t nread) {
   }
   resp::RequestDecoder& decoder = pool_.worker.requestDecoder();
   size_t used = processInput(input, decoder);
-  if (!readsDropped() && used < input.size()) {
-    if (input_held_) {
-      keepHeld(input.substr(used));
-    } else {
-      // The cut request's state goes with its bytes, copied: the worker's decoder keeps its
-      // grown argument vectors for the other clients, and starts over.
-      partial_ = std::make_unique<PartialRequest>(decoder, input.substr(used));
-    }
-  }
+  if (!readsDropped() && used < input.size()) keepUndispatched(input.substr(used), decoder);
   decoder.reset();
+}
+
+// What processInput() left: held input waits as bytes; a cut request's state goes with its
+// bytes, copied (the worker's decoder keeps its grown argument vectors for the other
+// clients, and starts over).
+void ClientSession::keepUndispatched(std::string_view rest, const resp::RequestDecoder& decoder) {
+  if (input_held_) return keepHeld(rest);
+  partial_ = std::make_unique<PartialRequest>(decoder, rest);
 }
 
 // Gives the cut request the start of `input` that belongs to it, piece by piece, until it

@@ -136,6 +136,7 @@ class ClientSession final : public net::StreamEvents,
   void noteOutput(size_t bytes, bool piece = false);
   void checkOutputLimit();
   size_t completePartial(std::string_view input);
+  void keepUndispatched(std::string_view rest, const resp::RequestDecoder& decoder);
   // The input not dispatched because of holdInput(): kept until the replies owed are written.
   void keepHeld(std::string_view first, std::string_view rest = {});
   // While input is held the client is still read, as Redis reads a blocked client, so that

@@ -132,6 +132,16 @@ void Dispatcher::forward(const CommandEntry& entry, command::Routing routing, Re
   sendTo(request, route.server, serverBytes(request));
 }
 
+PendingRequest& Dispatcher::awaitReply(const Request& request, uint32_t parts,
+                                       std::unique_ptr<Merger> merger) {
+  PendingRequest& pending = session_.enqueue(request);
+  pending.expect(parts, std::move(merger));
+  pending.silent = request.silent;
+  pending.command_id = request.command_id;
+  pending.received_ns = request.received_ns;
+  return pending;
+}
+
 std::string_view Dispatcher::serverBytes(const Request& request) {
   if (!request.is_inline) return request.raw;
   // Inline requests follow Redis's quoting rules; the server gets the decoded arguments.
@@ -141,11 +151,7 @@ std::string_view Dispatcher::serverBytes(const Request& request) {
 }
 
 void Dispatcher::sendTo(const Request& request, uint32_t server, std::string_view bytes) {
-  PendingRequest& pending = session_.enqueue(request);
-  pending.expect(1);
-  pending.silent = request.silent;
-  pending.command_id = request.command_id;
-  pending.received_ns = request.received_ns;
+  PendingRequest& pending = awaitReply(request);
   pending.server = server;
   backend::ServerConnection& connection = pool_.serverPool().connectionFor(server, client_.id);
   if (!connection.send(bytes, &pending, 0, pending.ticket(0), pool_.requestTimeoutMs())) {
@@ -161,11 +167,8 @@ void Dispatcher::sendTo(const Request& request, uint32_t server, std::string_vie
 void Dispatcher::sendParts(const Request& request, std::span<const uint32_t> parts,
                            std::unique_ptr<Merger> merger, std::string_view bytes,
                            const Splitter* splitter, uint64_t hold_ms) {
-  PendingRequest& pending = session_.enqueue(request);
-  pending.expect(static_cast<uint32_t>(parts.size()), std::move(merger));
-  pending.silent = request.silent;
-  pending.command_id = request.command_id;
-  pending.received_ns = request.received_ns;
+  PendingRequest& pending =
+      awaitReply(request, static_cast<uint32_t>(parts.size()), std::move(merger));
   pending.part_servers.assign(parts.begin(), parts.end());
   // A part refused at once completes synchronously; only the last one can complete the
   // request (and pop it), so `pending` is not touched after the loop.

@@ -81,6 +81,11 @@ class Dispatcher {
   void fanOut(const CommandEntry& entry, Request& request, uint64_t hold_ms = 0);
   void wait(const CommandEntry& entry, Request& request);
   void scan(Request& request);
+  // The queue entry of a request whose reply comes from `parts` server replies (joined by
+  // `merger` when several), or from a run that answers as one server would (EXEC, WATCH,
+  // a blocking command).
+  PendingRequest& awaitReply(const Request& request, uint32_t parts = 1,
+                             std::unique_ptr<Merger> merger = nullptr);
   // The request as the server gets it: an inline one re-encoded as a multibulk.
   std::string_view serverBytes(const Request& request);
   // SCAN's request for the server its cursor names; false for a bad cursor.

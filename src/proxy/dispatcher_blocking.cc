@@ -39,11 +39,7 @@ void Dispatcher::block(const CommandEntry& entry, Request& request) {
     return replyError(request, shape->timeoutError());
   }
   retireBlockRun(false);
-  PendingRequest& pending = session_.enqueue(request);
-  pending.expect(1);
-  pending.silent = request.silent;
-  pending.command_id = request.command_id;
-  pending.received_ns = request.received_ns;
+  PendingRequest& pending = awaitReply(request);
   blocked_ = std::make_unique<BlockRun>(pool_, pending, client_, std::move(shape));
   session_.holdInput();
   if (several) {

@@ -123,11 +123,7 @@ void Dispatcher::watch(CommandCall& call) {
     tx.watch_closes = tx.watch.connection().closes();
   }
   call.answered = true;
-  PendingRequest& pending = session_.enqueue(request);
-  pending.expect(1);
-  pending.silent = request.silent;
-  pending.command_id = request.command_id;
-  pending.received_ns = request.received_ns;
+  PendingRequest& pending = awaitReply(request);
   pending.server = route.server;
   backend::ServerConnection& connection = tx.watch.connection();
   if (!connection.send(serverBytes(request), &pending, 0, pending.ticket(0),
@@ -166,11 +162,7 @@ void Dispatcher::exec(CommandCall& call) {
     return;
   }
   call.answered = true;
-  PendingRequest& pending = session_.enqueue(request);
-  pending.expect(1);
-  pending.silent = request.silent;
-  pending.command_id = request.command_id;
-  pending.received_ns = request.received_ns;
+  PendingRequest& pending = awaitReply(request);
   tx.running =
       std::make_unique<ExecRun>(pool_, std::move(commands), std::move(watch), watch_lost, pending);
   session_.holdInput();

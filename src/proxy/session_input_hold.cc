@@ -50,13 +50,7 @@ void ClientSession::releaseHeldInput() {
       resp::RequestDecoder& decoder = pool_.worker.requestDecoder();
       std::string_view input = *held;
       size_t used = processInput(input, decoder);
-      if (!readsDropped() && used < input.size()) {
-        if (input_held_) {
-          keepHeld(input.substr(used));
-        } else {
-          partial_ = std::make_unique<PartialRequest>(decoder, input.substr(used));
-        }
-      }
+      if (!readsDropped() && used < input.size()) keepUndispatched(input.substr(used), decoder);
       decoder.reset();
     }
     if (lifecycle_ == Lifecycle::kDraining && queue_.empty() && !input_held_) {
