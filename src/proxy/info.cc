@@ -117,12 +117,13 @@ void serverSection(PoolRuntime& pool, const ServersInfo* servers,
   }
 }
 
-void clientsSection(PoolRuntime& pool, std::string& out) {
+void clientsSection(PoolRuntime& pool, const std::optional<stats::Snapshot>& snapshot,
+                    std::string& out) {
   const SharedState& shared = pool.worker.shared();
   out += "# Clients\r\n";
   line(out, "connected_clients", shared.pool_clients[pool.index].load(std::memory_order_relaxed));
   line(out, "maxclients", shared.config.process.max_clients);
-  line(out, "blocked_clients", 0);
+  line(out, "blocked_clients", snapshot ? stats::blockedClients(*snapshot, pool.index) : 0);
   line(out, "rejected_connections", shared.rejected_clients.load(std::memory_order_relaxed));
 }
 
@@ -163,7 +164,7 @@ void build(PoolRuntime& pool, uint32_t sections, const ServersInfo* servers, std
     append();
   };
   section(kInfoServer, [&] { serverSection(pool, servers, snapshot, text); });
-  section(kInfoClients, [&] { clientsSection(pool, text); });
+  section(kInfoClients, [&] { clientsSection(pool, snapshot, text); });
   section(kInfoMemory, [&] { appendMemorySection(text); });
   section(kInfoPersistence, [&] { text += "# Persistence\r\nloading:0\r\nasync_loading:0\r\n"; });
   if (snapshot) {

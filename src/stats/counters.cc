@@ -53,6 +53,10 @@ void PoolCounters::merge(const PoolCounters& other) {
   transactions_aborted += other.transactions_aborted;
   transactions_discarded += other.transactions_discarded;
   transactions_cross_server += other.transactions_cross_server;
+  blocked_clients += other.blocked_clients;
+  blocking_one_server += other.blocking_one_server;
+  blocking_cross_server += other.blocking_cross_server;
+  blocking_put_back += other.blocking_put_back;
 }
 
 void ServerCounters::merge(const ServerCounters& other) {

@@ -53,10 +53,11 @@ struct PoolCounters {
   uint64_t transactions_aborted = 0;       // EXEC answered null: a watched key changed
   uint64_t transactions_discarded = 0;     // DISCARD, EXECABORT, or the client gone mid-way
   uint64_t transactions_cross_server = 0;  // started ones whose keys span several servers
-  uint64_t blocked_clients = 0;            // gauge: clients in a blocking command now
-  uint64_t blocking_one_server = 0;        // blocking commands served on one server
-  uint64_t blocking_cross_server = 0;      // ... and over several
-  uint64_t blocking_put_back = 0;          // pops put back after another server answered
+  // Blocking commands (BLPOP and the rest), counted by the proxy's blocking code.
+  uint64_t blocked_clients = 0;        // gauge: clients waiting in a blocking command now
+  uint64_t blocking_one_server = 0;    // blocking commands served on one server
+  uint64_t blocking_cross_server = 0;  // blocking commands whose keys span several servers
+  uint64_t blocking_put_back = 0;      // elements pushed back after a cross-server pop
 
   void countError(ProxyError kind) { ++errors[static_cast<size_t>(kind)]; }
   void merge(const PoolCounters& other);

@@ -26,6 +26,9 @@ inline constexpr std::string_view kPrometheusContentType = "text/plain; version=
 // # Stats: Redis's field names where Redis has the counter (total_connections_received,
 // total_commands_processed, total_error_replies); ours after them.
 void appendStatsSection(std::string& out, const Snapshot& snapshot, size_t pool);
+// Redis's blocked_clients for INFO's # Clients section: pool `pool`'s clients waiting in a
+// blocking command, summed over the workers (as published, up to a second old).
+[[nodiscard]] uint64_t blockedClients(const Snapshot& snapshot, size_t pool);
 void appendCommandStats(std::string& out, const Snapshot& snapshot);          // # Commandstats
 void appendLatencyStats(std::string& out, const Snapshot& snapshot);          // # Latencystats
 void appendHotKeys(std::string& out, const Snapshot& snapshot, size_t pool);  // # Hotkeys

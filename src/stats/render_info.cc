@@ -55,6 +55,9 @@ void appendStatsSection(std::string& out, const Snapshot& snapshot, size_t pool)
   line("transactions_aborted", counters.transactions_aborted);
   line("transactions_discarded", counters.transactions_discarded);
   line("transactions_cross_server", counters.transactions_cross_server);
+  line("blocking_one_server", counters.blocking_one_server);
+  line("blocking_cross_server", counters.blocking_cross_server);
+  line("blocking_put_back", counters.blocking_put_back);
   // The pool's servers summed (per server: the stats JSON and /metrics).
   ServerCounters servers;
   if (pool < pools.size()) {
@@ -68,6 +71,11 @@ void appendStatsSection(std::string& out, const Snapshot& snapshot, size_t pool)
     field += proxyErrorName(static_cast<ProxyError>(kind));
     line(field, counters.errors[kind]);
   }
+}
+
+uint64_t blockedClients(const Snapshot& snapshot, size_t pool) {
+  const auto& pools = snapshot.totals.pools();
+  return pool < pools.size() ? pools[pool].counters.blocked_clients : 0;
 }
 
 void appendCommandStats(std::string& out, const Snapshot& snapshot) {

@@ -118,6 +118,10 @@ void writePool(TwemproxyWriter& json, const PoolLayout& layout, const PoolStats&
   json.field("transactions_aborted", counters.transactions_aborted);
   json.field("transactions_discarded", counters.transactions_discarded);
   json.field("transactions_cross_server", counters.transactions_cross_server);
+  json.field("blocked_clients", counters.blocked_clients);
+  json.field("blocking_one_server", counters.blocking_one_server);
+  json.field("blocking_cross_server", counters.blocking_cross_server);
+  json.field("blocking_put_back", counters.blocking_put_back);
   for (size_t kind = 0; kind < kProxyErrorKinds; ++kind) {
     std::string key = "error_";
     key += proxyErrorName(static_cast<ProxyError>(kind));

@@ -113,6 +113,15 @@ constexpr PoolMetric kPoolMetrics[] = {
      &PoolCounters::transactions_discarded},
     {"shardis_transactions_cross_server_total", "counter",
      "Transactions whose keys span several servers.", &PoolCounters::transactions_cross_server},
+    {"shardis_blocked_clients", "gauge", "Clients waiting in a blocking command now.",
+     &PoolCounters::blocked_clients},
+    {"shardis_blocking_one_server_total", "counter", "Blocking commands served on one server.",
+     &PoolCounters::blocking_one_server},
+    {"shardis_blocking_cross_server_total", "counter",
+     "Blocking commands whose keys span several servers.", &PoolCounters::blocking_cross_server},
+    {"shardis_blocking_put_back_total", "counter",
+     "Elements pushed back to their server after a cross-server pop.",
+     &PoolCounters::blocking_put_back},
 };
 
 struct ServerMetric {

@@ -225,6 +225,32 @@ def test_metrics_pass_promtool(stats_cluster):
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
+BLOCKING_COUNTERS = ("blocking_one_server", "blocking_cross_server", "blocking_put_back")
+
+
+def test_blocking_counters_in_every_reader(stats_cluster):
+    """Issue 15's gauge and counters are published by every reader, at zero while no client
+    blocks: the stats JSON's pool object, /metrics, and INFO (blocked_clients in # Clients,
+    where Redis has it; the counters in # Stats)."""
+    pool = stats_json(stats_cluster.proxy.stats_port)["pool"]
+    for field in ("blocked_clients",) + BLOCKING_COUNTERS:
+        assert pool[field] == 0, field
+    status, body = http_get(stats_cluster.admin_port, "/metrics")
+    assert status == 200
+    assert "# TYPE shardis_blocked_clients gauge\n" in body
+    samples = parse_metrics(body)
+    assert metric(samples, "shardis_blocked_clients", pool="pool") == 0
+    for field in BLOCKING_COUNTERS:
+        assert f"# TYPE shardis_{field}_total counter\n" in body
+        assert metric(samples, f"shardis_{field}_total", pool="pool") == 0
+    with stats_cluster.proxy.client() as cl:
+        clients = cl.call("INFO", "clients").decode()
+        stats = cl.call("INFO", "stats").decode()
+    assert "\r\nblocked_clients:0\r\n" in clients, clients
+    for field in BLOCKING_COUNTERS:
+        assert f"\r\n{field}:0\r\n" in stats, stats
+
+
 def test_bad_http_requests_get_4xx(stats_cluster):
     port = stats_cluster.admin_port
     assert http_get(port, "/nowhere")[0] == 404

@@ -106,6 +106,28 @@ TEST(WorkerStatsMerge, TransactionAndLeaseCountersAreSummed) {
   EXPECT_EQ(server.leases_idle, 12u);
 }
 
+// Blocking commands are counted per worker, and blocked_clients is each worker's own gauge
+// (++ on block, -- on unblock): the hub's snapshot holds their sums.
+TEST(WorkerStatsMerge, BlockingCountersAndGaugeAreSummed) {
+  config::Config config = makeConfig({"alpha"}, 1);
+  StatsHub hub(config, 3, Identity{});
+  for (uint64_t worker = 1; worker <= 3; ++worker) {
+    WorkerStats stats(config);
+    PoolCounters& pool = stats.pool(0);
+    pool.blocked_clients = worker;
+    pool.blocking_one_server = 10 * worker;
+    pool.blocking_cross_server = 2 * worker;
+    pool.blocking_put_back = worker + 1;
+    hub.publish(worker - 1, stats);
+  }
+  Snapshot snapshot = hub.snapshot();
+  const PoolCounters& pool = snapshot.totals.pools()[0].counters;
+  EXPECT_EQ(pool.blocked_clients, 6u);
+  EXPECT_EQ(pool.blocking_one_server, 60u);
+  EXPECT_EQ(pool.blocking_cross_server, 12u);
+  EXPECT_EQ(pool.blocking_put_back, 9u);
+}
+
 TEST(StatsHub, SnapshotOfNWorkersIsTheirSum) {
   config::Config config = makeConfig({"alpha", "beta"}, 3, /*hotkeys=*/true);
   constexpr size_t kWorkers = 4;

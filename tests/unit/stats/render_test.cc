@@ -40,6 +40,10 @@ Snapshot busySnapshot(bool hotkeys = false) {
   alpha.transactions_aborted = 1;
   alpha.transactions_discarded = 2;
   alpha.transactions_cross_server = 3;
+  alpha.blocked_clients = 4;
+  alpha.blocking_one_server = 12;
+  alpha.blocking_cross_server = 5;
+  alpha.blocking_put_back = 2;
   ServerCounters& first = stats.server(0, 0);
   first.server_connections = 1;
   first.server_connections_total = 4;
@@ -99,6 +103,8 @@ TEST(TwemproxyJson, GoldenLayout) {
       R"("client_connections_total":9, "requests":100, "replies":99, "split_commands":5, )"
       R"("transactions_started":11, "transactions_committed":7, "transactions_aborted":1, )"
       R"("transactions_discarded":2, "transactions_cross_server":3, )"
+      R"("blocked_clients":4, "blocking_one_server":12, "blocking_cross_server":5, )"
+      R"("blocking_put_back":2, )"
       R"("error_crossslot":1, "error_unsupported":0, "error_auth":0, "error_timeout":0, )"
       R"("error_backend_down":1, "error_protocol":0},)"
       R"("beta": {"client_eof":0, "client_err":0, "client_connections":0, "server_ejects":0, )"
@@ -111,6 +117,8 @@ TEST(TwemproxyJson, GoldenLayout) {
       R"("client_connections_total":1, "requests":0, "replies":0, "split_commands":0, )"
       R"("transactions_started":0, "transactions_committed":0, "transactions_aborted":0, )"
       R"("transactions_discarded":0, "transactions_cross_server":0, )"
+      R"("blocked_clients":0, "blocking_one_server":0, "blocking_cross_server":0, )"
+      R"("blocking_put_back":0, )"
       R"("error_crossslot":0, "error_unsupported":0, "error_auth":0, "error_timeout":0, )"
       R"("error_backend_down":0, "error_protocol":0}})"
       "\n");
@@ -176,6 +184,22 @@ TEST(Prometheus, TransactionAndLeaseFamilies) {
   for (const char* line : lines) EXPECT_NE(text.find(line), std::string::npos) << line;
 }
 
+TEST(Prometheus, BlockingFamilies) {
+  std::string text = renderPrometheus(busySnapshot());
+  const char* lines[] = {
+      "# TYPE shardis_blocked_clients gauge\n",
+      "shardis_blocked_clients{pool=\"alpha\"} 4\n",
+      "shardis_blocked_clients{pool=\"beta\"} 0\n",
+      "# TYPE shardis_blocking_one_server_total counter\n",
+      "shardis_blocking_one_server_total{pool=\"alpha\"} 12\n",
+      "# TYPE shardis_blocking_cross_server_total counter\n",
+      "shardis_blocking_cross_server_total{pool=\"alpha\"} 5\n",
+      "# TYPE shardis_blocking_put_back_total counter\n",
+      "shardis_blocking_put_back_total{pool=\"alpha\"} 2\n",
+  };
+  for (const char* line : lines) EXPECT_NE(text.find(line), std::string::npos) << line;
+}
+
 TEST(Info, StatsSection) {
   std::string out;
   appendStatsSection(out, busySnapshot(), 0);
@@ -195,6 +219,9 @@ TEST(Info, StatsSection) {
             "transactions_aborted:1\r\n"
             "transactions_discarded:2\r\n"
             "transactions_cross_server:3\r\n"
+            "blocking_one_server:12\r\n"
+            "blocking_cross_server:5\r\n"
+            "blocking_put_back:2\r\n"
             "server_connections_total:10\r\n"  // alpha's two servers summed
             "leases_in_use:2\r\n"
             "leases_idle:6\r\n"
@@ -204,6 +231,14 @@ TEST(Info, StatsSection) {
             "proxy_errors_timeout:0\r\n"
             "proxy_errors_backend_down:1\r\n"
             "proxy_errors_protocol:0\r\n");
+}
+
+// The gauge for INFO's # Clients section (Redis's blocked_clients), per pool.
+TEST(Info, BlockedClientsOfThePool) {
+  Snapshot snapshot = busySnapshot();
+  EXPECT_EQ(blockedClients(snapshot, 0), 4u);
+  EXPECT_EQ(blockedClients(snapshot, 1), 0u);
+  EXPECT_EQ(blockedClients(snapshot, 2), 0u);  // no such pool
 }
 
 TEST(Info, CommandstatsInRedis7Format) {
