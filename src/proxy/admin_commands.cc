@@ -326,8 +326,8 @@ void appendClientLine(const ClientEntry& entry, const ClientActivity& activity, 
   out.append(" name=").append(activity.name);
   appendNumber(out, " age=", (now_ms - entry.created_ms) / 1000);
   appendNumber(out, " idle=", activity.idle_s);
-  // Redis's flags that a proxy client can have: x in MULTI; N for none.
-  out.append(activity.multi >= 0 ? " flags=x" : " flags=N");
+  // Redis's flags that a proxy client can have: b blocked, x in MULTI; N for none.
+  out.append(activity.blocked ? " flags=b" : activity.multi >= 0 ? " flags=x" : " flags=N");
   appendNumber(out, " db=", db);
   appendNumber(out, " sub=", activity.sub);
   appendNumber(out, " psub=", activity.psub);

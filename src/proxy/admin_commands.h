@@ -25,9 +25,9 @@ namespace shardis::proxy {
 struct ClientActivity {
   std::string_view name;
   uint64_t idle_s = 0;
-  // The session modes: the transaction, pub/sub and RESP3 work sets these where the session
-  // builds its activity (session_admin.cc). Until then a client is never in MULTI, subscribes
-  // to nothing and speaks RESP2.
+  // The session modes, set where the session builds its activity (session_admin.cc); the
+  // pub/sub and RESP3 work sets sub/psub/ssub and resp, which stay 0 and 2 until then.
+  bool blocked = false;  // in a blocking command (flags=b)
   int64_t multi = -1;    // commands queued since MULTI; -1 outside MULTI
   size_t multi_mem = 0;  // bytes of the arguments of those commands
   size_t sub = 0;        // channels, patterns and shard channels subscribed to

@@ -80,6 +80,7 @@ ClientActivity ClientSession::activity() const {
   activity.cmd = client_.last_command;
   // sub, psub, ssub and resp keep their defaults (no subscription, RESP2): the pub/sub and
   // RESP3 work sets them here.
+  activity.blocked = client_.mode == SessionMode::kBlocked;
   activity.multi = dispatcher_.queuedInMulti();
   activity.multi_mem = dispatcher_.transactionMemory();
   size_t memory = activity.multi_mem + sizeof(ClientSession) + stringHeapBytes(client_.name) +

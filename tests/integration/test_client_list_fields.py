@@ -190,3 +190,17 @@ def test_a_client_that_does_not_read_shows_its_replies_in_obl_omem_and_events(pr
         finally:
             sock.close()
         client.call("DEL", "big")
+
+
+def test_blocked_client_shows_flag_b_and_its_command(proxy, direct):
+    """A client in BLPOP: flags=b and cmd=blpop, as on the server; back to N once served."""
+    for client in (proxy, direct):
+        with connect_like(client) as blocked:
+            blocked_id = own_id(blocked)
+            blocked.send_command("BLPOP", "fields:queue", "5")
+            wait_until(lambda: line_of(client, blocked_id)["flags"] == "b", timeout=5.0,
+                       what="the client listed as blocked")
+            assert line_of(client, blocked_id)["cmd"] == "blpop"
+            client.call("RPUSH", "fields:queue", "job")
+            assert blocked.read_reply() == b"*2\r\n$12\r\nfields:queue\r\n$3\r\njob\r\n"
+            assert line_of(client, blocked_id)["flags"] == "N"
