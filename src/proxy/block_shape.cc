@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -29,7 +30,9 @@ std::optional<BlockShape> fail() { return std::nullopt; }
 
 }  // namespace
 
-// Redis's getTimeoutFromObjectOrReply: seconds as a long double, milliseconds as an integer.
+// Redis's getTimeoutFromObjectOrReply: seconds as a long double, milliseconds as an integer,
+// then the deadline (now + timeout) must fit in a long long. Seconds past 2^63 ms convert,
+// on x86 as in Redis, to the most negative long long: "timeout is negative".
 void BlockShape::checkSeconds(std::string_view text) {
   const std::string copy(text);
   char* end = nullptr;
@@ -38,19 +41,31 @@ void BlockShape::checkSeconds(std::string_view text) {
   if (copy.empty() || end != copy.c_str() + copy.size() || errno == ERANGE || std::isnan(seconds) ||
       std::isspace(static_cast<unsigned char>(copy.front())) != 0) {
     timeout_error_ = "ERR timeout is not a float or out of range";
-  } else if (seconds < 0) {
-    timeout_error_ = "ERR timeout is negative";
-  } else if (seconds * 1000 > static_cast<long double>(std::numeric_limits<int64_t>::max())) {
-    timeout_error_ = "ERR timeout is out of range";
+    return;
   }
+  const long double ms = seconds * 1000;
+  constexpr long double kLimit = 9223372036854775808.0L;  // 2^63
+  checkDeadline(ms >= kLimit || ms < -kLimit ? std::numeric_limits<int64_t>::min()
+                                             : static_cast<int64_t>(ms));
 }
 
 void BlockShape::checkMilliseconds(std::string_view text) {
   std::optional<int64_t> ms = resp::parseInteger(text);
   if (!ms) {
     timeout_error_ = "ERR timeout is not an integer or out of range";
-  } else if (*ms < 0) {
+    return;
+  }
+  checkDeadline(*ms);
+}
+
+void BlockShape::checkDeadline(int64_t ms) {
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  if (ms < 0) {
     timeout_error_ = "ERR timeout is negative";
+  } else if (ms > std::numeric_limits<int64_t>::max() - now_ms) {
+    timeout_error_ = "ERR timeout is out of range";
   }
 }
 

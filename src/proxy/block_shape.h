@@ -64,6 +64,7 @@ class BlockShape {
 
   void checkSeconds(std::string_view text);
   void checkMilliseconds(std::string_view text);
+  void checkDeadline(int64_t ms);
 };
 
 }  // namespace shardis::proxy
