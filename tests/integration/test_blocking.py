@@ -21,7 +21,7 @@ from typing import Callable
 import pytest
 
 from harness import RawClient, encode_command, wait_until
-from test_transactions import CROSSSLOT, OK, QUEUED, assert_same, spread_keys
+from test_transactions import CROSSSLOT, OK, QUEUED, assert_same, pipelined, spread_keys
 
 LAYOUTS = ("one key", "one server", "three servers")
 NIL = b"*-1\r\n"
@@ -221,10 +221,10 @@ def test_wrong_type(cluster, proxy, direct, name, layout):
     an earlier key otherwise."""
     command, keys = COMMANDS[name], layout_keys(cluster, layout, name.lower())
     wrong = [("SET", keys[-1], "string")]
-    assert_same(proxy, direct, command.setup(keys) + wrong + [command.argv(keys, 0.5)])
+    assert_same(proxy, direct, command.setup(keys) + wrong + [command.argv(keys, 0.2)])
     if len(keys) > 1:
         fills = command.fill(keys[0], 0)
-        assert_same(proxy, direct, fills + [command.argv(keys, 0.5)] + command.reads(keys[:1]))
+        assert_same(proxy, direct, fills + [command.argv(keys, 0.2)] + command.reads(keys[:1]))
 
 
 BAD_TIMEOUTS = ["-1", "-0.5", "abc", "", "1e400", "nan"]
@@ -278,6 +278,53 @@ def test_requests_pipelined_behind_a_blocking_command_wait_for_it(cluster, proxy
         results.append((early, client.read_replies(1 + len(behind))))
     compare(results[1], results[0], "BLPOP then pipelined commands")
     assert results[0][0] is False
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_requests_pipelined_before_a_blocking_command_run_before_it(cluster, proxy, direct,
+                                                                    layout):
+    """The client's earlier writes (on the shared connection) are seen by its blocking
+    command (on a lease): DEL then BLPOP blocks, RPUSH then BLPOP pops at once."""
+    keys = layout_keys(cluster, layout, "before")
+    fill = [("RPUSH", k, "old") for k in keys]
+    for client in (direct, proxy):
+        for c in fill:
+            client.call(*c)
+    commands = [("DEL", *keys[:1]), *[("DEL", k) for k in keys[1:]], ("BLPOP", *keys, "0.2"),
+                ("RPUSH", keys[-1], "new"), ("BLPOP", *keys, "0.2"), ("SET", keys[0], "s"),
+                ("BLPOP", *keys, "0.2"), ("LLEN", keys[-1])]
+    assert_same(proxy, direct, commands, run=pipelined)
+
+
+@pytest.mark.parametrize("layout", ["one key", "one server"])
+def test_blocking_pop_of_a_watched_key_fails_the_transaction(cluster, proxy, direct, layout):
+    keys = layout_keys(cluster, layout, "watched")
+    commands = [("RPUSH", keys[0], "a", "b"), ("WATCH", keys[0]), ("BLPOP", *keys, 1),
+                ("MULTI",), ("LLEN", keys[0]), ("EXEC",), ("WATCH", keys[0]),
+                ("BLPOP", keys[0] + "x", "0.1"), ("MULTI",), ("LLEN", keys[0]), ("EXEC",)]
+    got = assert_same(proxy, direct, commands)
+    assert got[5] == NIL and got[-1] == b"*1\r\n:1\r\n"
+
+
+@pytest.mark.parametrize("spelling", ["block", "Block", "BLOCK"])
+def test_xread_block_in_any_case_leaves_the_shared_connection_free(cluster, proxy, direct,
+                                                                   spelling):
+    """While one client waits in XREAD ... block, another client's commands to the same
+    server answer at once (it is not queued behind the blocked one)."""
+    stream = "{xb}s"
+    port = backend_ports(cluster, [stream])
+    assert proxy.call("XGROUP", "CREATE", stream, "g", "$", "MKSTREAM") == OK
+    # The group first: the entry added for it is then no longer new to it, nor to `$`.
+    for command in (("XREADGROUP", "GROUP", "g", "c", spelling, 3000, "STREAMS", stream, ">"),
+                    ("XREAD", spelling, 3000, "STREAMS", stream, "$")):
+        send_and_wait_blocked(proxy, port, command)
+        assert not has_reply(proxy), proxy.read_reply()
+        with cluster.proxy.client(timeout=2.0) as other:
+            start = time.monotonic()
+            assert other.call("GET", "{xb}other") == b"$-1\r\n"
+            assert time.monotonic() - start < 1.0
+            assert other.call("XADD", stream, "*", "f", "v")[:1] == b"$"
+        assert proxy.read_reply().startswith(b"*1\r\n*2\r\n")
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)

@@ -190,3 +190,19 @@ def test_max_leased_connections_bounds_blocked_clients(tight_cluster, span):
     nothing_blocked(ports)
     leases_back(cluster)
     assert sum(lengths(cluster, keys)) == 1
+
+
+@pytest.mark.parametrize("span", SPANS)
+def test_server_dying_under_a_blocked_client_answers_an_error_naming_it(span):
+    with Cluster(3, pool_options={"hash_tag": "{}", "timeout": 2000},
+                 args=("--threads", "1")) as cluster:
+        keys = span_keys(cluster, span, "dies")
+        victim = cluster.proxy.locate(keys[1])[keys[1]]
+        with cluster.proxy.client() as c:
+            block(c, backend_ports(cluster, keys), "BLPOP", *keys, 0)
+            cluster.by_name[victim].kill()
+            c.sock.settimeout(5.0)
+            reply = c.read_reply()
+            assert reply.startswith(b"-ERR ") and b"server %s" % victim.encode() in reply, reply
+            assert c.call("PING") == b"+PONG\r\n"
+        leases_back(cluster)
