@@ -8,7 +8,7 @@ packages=(
   libuv1-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libssl-dev zlib1g-dev
   googletest libgmock-dev libgtest-dev libbenchmark-dev
   redis-server redis-tools
-  python3 python3-redis python3-pytest python3-rq python3-celery
+  python3 python3-redis python3-pytest python3-rq python3-celery ruby-sidekiq
   libhttp-parser-dev prometheus
 )
 # Node (for the ioredis/node-redis tests): any install that gives node and npm will do; the
