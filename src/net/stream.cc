@@ -1,5 +1,7 @@
 #include "net/stream.h"
 
+#include <poll.h>
+
 #include <algorithm>
 
 #include "net/loop.h"
@@ -239,6 +241,13 @@ void Stream::onConnectDone(uv_connect_t* req, int status) {
 
 void Stream::onShutdownDone(uv_shutdown_t* req, int /*status*/) {
   static_cast<Stream*>(req->data)->closeHandle();
+}
+
+bool Stream::peerHungUp() {
+  uv_os_fd_t fd = -1;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(raw()), &fd) != 0) return false;
+  pollfd poll_fd{fd, POLLRDHUP, 0};
+  return ::poll(&poll_fd, 1, 0) == 1 && (poll_fd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 }  // namespace shardis::net

@@ -77,6 +77,9 @@ class Stream final : public UvHandle<Stream, StreamHandle> {
 
   int startReading();
   void stopReading();
+  // Whether the peer has shut down its side, seen by the kernel even if not read yet (Linux's
+  // POLLRDHUP): a reply to hand out can still be kept from a peer that has gone.
+  [[nodiscard]] bool peerHungUp();
 
   // Appends bytes to the output (copied into the current batch). If the copy cannot be
   // allocated, std::bad_alloc leaves the output as it was.

@@ -20,8 +20,8 @@ bool isNull(std::string_view raw) { return raw.starts_with("*-1") || raw.starts_
 }  // namespace
 
 BlockRun::BlockRun(PoolRuntime& pool, PendingRequest& pending, ClientState& client,
-                   std::optional<BlockShape> shape)
-    : pool_(pool), pending_(&pending), client_(client), shape_(std::move(shape)) {
+                   HangupCheck& hangup, std::optional<BlockShape> shape)
+    : pool_(pool), pending_(&pending), client_(client), hangup_(hangup), shape_(std::move(shape)) {
   client_.mode = SessionMode::kBlocked;
   ++pool_.counters().blocked_clients;
 }
@@ -178,12 +178,14 @@ void BlockRun::onPassReply(std::string_view raw) {
     if (data) putBack(slots_[runs_[next_run_ - 1].slot], *data);
     return;
   }
+  if (data && keptFromGoneClient(slots_[runs_[next_run_ - 1].slot], *data)) return;
   if (data) return answer(*data);
   sendPass();
 }
 
 void BlockRun::onBlockReply(Slot& slot, const resp::Reply& reply) {
-  if (answered()) return putBack(slot, reply.raw);   // a loser, or the client is gone
+  if (answered()) return putBack(slot, reply.raw);  // a loser, or the client is gone
+  if (keptFromGoneClient(slot, reply.raw)) return;
   if (!isNull(reply.raw)) return answer(reply.raw);  // data, or an error (WRONGTYPE ...)
   for (const Slot& other : slots_) {
     if (other.blocked) return;  // another server may still answer
@@ -224,6 +226,16 @@ void BlockRun::answer(std::string_view raw) {
   reply.type = raw.starts_with('-') ? resp::ReplyType::kError : resp::ReplyType::kArray;
   reply.raw = raw;
   pending->onReply(0, reply);
+}
+
+// The client's hang-up is in its socket but not read yet (the element arrived in the same
+// turn of the loop): the element goes back, the other servers are woken, and the session
+// closes the client when it reads the hang-up (Dispatcher::clientGone detaches this run).
+bool BlockRun::keptFromGoneClient(Slot& slot, std::string_view raw) {
+  if (isNull(raw) || raw.starts_with('-') || !hangup_.clientHungUp()) return false;
+  putBack(slot, raw);
+  wakeOthers();
+  return true;
 }
 
 void BlockRun::answerError(std::string_view message) {

@@ -38,11 +38,21 @@ class PendingRequest;
 struct ClientState;
 struct PoolRuntime;
 
+// Whether the client has hung up, seen before its hang-up is read: a popped element is then
+// put back rather than written to nobody (ClientSession).
+class HangupCheck {
+ public:
+  virtual bool clientHungUp() = 0;
+
+ protected:
+  ~HangupCheck() = default;
+};
+
 class BlockRun final : public backend::ReplyTarget {
  public:
   // `shape`: how to put back what the command hands out to nobody (none for BLMOVE,
   // BRPOPLPUSH, XREADGROUP, whose element stays in a list or pending entries list).
-  BlockRun(PoolRuntime& pool, PendingRequest& pending, ClientState& client,
+  BlockRun(PoolRuntime& pool, PendingRequest& pending, ClientState& client, HangupCheck& hangup,
            std::optional<BlockShape> shape);
   ~BlockRun();
   BlockRun(const BlockRun&) = delete;
@@ -90,6 +100,8 @@ class BlockRun final : public backend::ReplyTarget {
   void wakeOthers();
   void wake(Slot& slot);
   void answer(std::string_view raw);
+  // Data for a client that has hung up goes back where it came from instead.
+  [[nodiscard]] bool keptFromGoneClient(Slot& slot, std::string_view raw);
   void answerError(std::string_view message);
   void settle(Slot& slot);
   void putBack(Slot& slot, std::string_view raw);
@@ -97,6 +109,7 @@ class BlockRun final : public backend::ReplyTarget {
   PoolRuntime& pool_;
   PendingRequest* pending_;
   ClientState& client_;
+  HangupCheck& hangup_;
   std::optional<BlockShape> shape_;
   std::vector<Slot> slots_;
   // The non-blocking pass: runs of consecutive keys on one server, and where it is.

@@ -51,7 +51,8 @@ class SessionOwner {
 class ClientSession final : public net::StreamEvents,
                             public CompletionListener,
                             public backend::QueueWaiter,
-                            public AdminHost {
+                            public AdminHost,
+                            public HangupCheck {
  public:
   ClientSession(net::Loop& loop, net::Stream::Kind kind, uint64_t id, PoolRuntime& pool,
                 SharedState& shared, SessionOwner& owner);
@@ -97,6 +98,8 @@ class ClientSession final : public net::StreamEvents,
   void onReplyBroken(PendingRequest& request) override;
   // backend::QueueWaiter
   void onQueueRoom(backend::ServerConnection& connection) override;
+  // HangupCheck
+  bool clientHungUp() override { return !retired() && stream_ && stream_->peerHungUp(); }
   // AdminHost (session_admin.cc)
   ClientRegistry& registry() override;
   stats::SlowLog& slowlog() override;

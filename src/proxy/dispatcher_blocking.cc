@@ -40,7 +40,7 @@ void Dispatcher::block(const CommandEntry& entry, Request& request) {
   }
   retireBlockRun(false);
   PendingRequest& pending = awaitReply(request);
-  blocked_ = std::make_unique<BlockRun>(pool_, pending, client_, std::move(shape));
+  blocked_ = std::make_unique<BlockRun>(pool_, pending, client_, session_, std::move(shape));
   session_.holdInput();
   if (several) {
     ++pool_.counters().blocking_cross_server;

@@ -3,8 +3,8 @@ BullMQ (a Worker waiting in BZPOPMIN, QueueEvents in XREAD BLOCK), Sidekiq (BRPO
 queues) and RQ (`rq worker` without --burst, BLPOP). Each worker is started first and seen
 blocked on a server before its jobs are added.
 
-Queues whose keys share a hash tag are on one server and pass today; queues on two servers
-need the cross-server algorithm and are marked xfail(strict=True) until it lands.
+Queues whose keys share a hash tag are on one server; queues on two servers run the
+cross-server algorithm (a non-blocking pass, then a block on both servers).
 """
 import os
 import shutil
@@ -20,8 +20,6 @@ from test_transaction_clients import rq_or_skip
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HOST = "127.0.0.1"
-CROSS = pytest.mark.xfail(strict=True, reason="queues on two servers: the worker's blocking "
-                          "pop spans servers, which needs the cross-server algorithm of issue 15")
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +115,6 @@ def test_sidekiq_two_queues_on_one_server(cluster):
     sidekiq_run(cluster, ["{sq}default", "{sq}low"])
 
 
-@CROSS
 def test_sidekiq_two_queues_on_two_servers(cluster):
     sidekiq_run(cluster, names_on_two_servers(cluster, "queue:%s"))
 
@@ -149,6 +146,5 @@ def test_rq_worker_without_burst_picks_up_a_job_enqueued_later(cluster):
     rq_worker_run(cluster, ["waiting"])
 
 
-@CROSS
 def test_rq_worker_on_two_queues_on_two_servers(cluster):
     rq_worker_run(cluster, names_on_two_servers(cluster, "rq:queue:%s"))
