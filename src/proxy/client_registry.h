@@ -6,6 +6,7 @@
 // (KillSink), which closes the session on its own thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -33,6 +34,9 @@ struct ClientEntry {
   uint32_t pool = 0;  // index in the config
   uint64_t created_ms = 0;
   KillSink* owner = nullptr;
+  // Set by kill() at once, before the owner closes the session on its own thread: a blocked
+  // client's popped element is then put back rather than handed to a client being killed.
+  std::atomic<bool>* kill_requested = nullptr;
 };
 
 class ClientRegistry {
@@ -61,7 +65,9 @@ class ClientRegistry {
     for (const auto& [id, entry] : clients_) {
       if (entry.pool != pool || !match(entry)) continue;
       ++matched;
-      if (id != self) entry.owner->requestKill(id);
+      if (id == self) continue;
+      if (entry.kill_requested != nullptr) entry.kill_requested->store(true);
+      entry.owner->requestKill(id);
     }
     return matched;
   }

@@ -8,6 +8,7 @@
 // client_session.cc for the flow of one request.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -99,7 +100,9 @@ class ClientSession final : public net::StreamEvents,
   // backend::QueueWaiter
   void onQueueRoom(backend::ServerConnection& connection) override;
   // HangupCheck
-  bool clientHungUp() override { return !retired() && stream_ && stream_->peerHungUp(); }
+  bool clientHungUp() override {
+    return kill_requested_.load() || retired() || !stream_ || stream_->peerHungUp();
+  }
   // AdminHost (session_admin.cc)
   ClientRegistry& registry() override;
   stats::SlowLog& slowlog() override;
@@ -177,6 +180,9 @@ class ClientSession final : public net::StreamEvents,
   bool release_scheduled_ = false;
   std::unique_ptr<std::string> held_input_;  // what holdInput() left undispatched
   Lifecycle lifecycle_ = Lifecycle::kOpen;
+  // CLIENT KILL from any thread sets it (ClientEntry::kill_requested) before this worker
+  // closes the session.
+  std::atomic<bool> kill_requested_{false};
 };
 
 }  // namespace shardis::proxy

@@ -53,6 +53,7 @@ void ClientSession::noteAddresses() {
   got = getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
   entry.laddr = addressText(address, got == 0 ? static_cast<int>(length) : 0);
   entry.created_ms = client_.last_active_ms = nowMs();
+  entry.kill_requested = &kill_requested_;
   shared_.registry.add(entry);
 }
 
