@@ -1,0 +1,71 @@
+"""Many clients blocked at once (issue 15: "5,000 clients blocked at once on a 2-core machine
+are served, each holding its lease, and all unblock when data arrives"). Each client BLPOPs
+one list of a spread over three servers; every one is seen blocked on its server, then one
+element per client is pushed and every client gets exactly one, and the leases come back.
+SHARDIS_MANY_BLOCKED sets the count (default 5,000)."""
+import os
+import selectors
+import socket
+import time
+
+from harness import HOST, Cluster, encode_command, wait_until
+from test_blocking import blocked_clients
+from test_transaction_clients import server_stats
+from test_transactions import spread_keys
+
+COUNT = int(os.environ.get("SHARDIS_MANY_BLOCKED", "5000"))
+
+
+def connect_all(port, count):
+    socks = []
+    for _ in range(count):
+        s = socket.create_connection((HOST, port))
+        s.setblocking(False)
+        socks.append(s)
+    return socks
+
+
+def read_all(socks, expected_each, timeout):
+    """Reads until each socket has `expected_each` bytes' worth (a complete BLPOP reply)."""
+    selector = selectors.DefaultSelector()
+    got = {s: b"" for s in socks}
+    for s in socks:
+        selector.register(s, selectors.EVENT_READ)
+    done = 0
+    deadline = time.monotonic() + timeout
+    while done < len(socks) and time.monotonic() < deadline:
+        for key, _ in selector.select(timeout=0.5):
+            data = key.fileobj.recv(4096)
+            got[key.fileobj] += data
+            if got[key.fileobj].count(b"\r\n") >= expected_each:
+                selector.unregister(key.fileobj)
+                done += 1
+    return got
+
+
+def test_thousands_of_clients_blocked_at_once_all_unblock():
+    with Cluster(3, pool_options={"timeout": 2000}, args=("--threads", "2")) as cluster:
+        keys = spread_keys(cluster, "many", 3)
+        placed = cluster.proxy.locate(*keys)
+        socks = connect_all(cluster.proxy.port, COUNT)
+        try:
+            for i, s in enumerate(socks):
+                s.sendall(encode_command("BLPOP", keys[i % 3], 30))
+            ports = {cluster.by_name[placed[k]].port for k in keys}
+            wait_until(lambda: sum(blocked_clients(p) for p in ports) == COUNT, timeout=60.0,
+                       interval=0.2, what=f"{COUNT} clients blocked on the servers")
+            for k in keys:
+                with cluster.by_name[placed[k]].client() as c:
+                    share = sum(1 for i in range(COUNT) if i % 3 == keys.index(k))
+                    for start in range(0, share, 500):
+                        n = min(500, share - start)
+                        c.call("RPUSH", k, *[f"{k}:{start + j}" for j in range(n)])
+            # *2, $len, key, $len, value: five CRLFs each.
+            got = read_all(socks, 5, timeout=60.0)
+            values = [reply.split(b"\r\n")[4] for reply in got.values() if reply]
+            assert len(values) == COUNT and len(set(values)) == COUNT
+        finally:
+            for s in socks:
+                s.close()
+        wait_until(lambda: set(server_stats(cluster, "leases_in_use").values()) == {0},
+                   timeout=10.0, interval=0.2, what="leases_in_use back to 0")
