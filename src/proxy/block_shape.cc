@@ -112,7 +112,8 @@ std::optional<BlockShape> BlockShape::of(const command::CommandSpec& spec, Argv 
 
 void BlockShape::appendBlocking(std::string& out, Argv argv,
                                 std::span<const uint32_t> ordinals) const {
-  std::vector<std::string_view> args(argv.begin(), argv.begin() + first_key_);
+  const Argv head = argv.first(first_key_);
+  std::vector<std::string_view> args(head.begin(), head.end());
   std::string numkeys = std::to_string(ordinals.size());
   if (numkeys_at_ != 0) args[numkeys_at_] = numkeys;
   for (uint32_t k : ordinals) args.push_back(argv[first_key_ + k]);
@@ -120,7 +121,8 @@ void BlockShape::appendBlocking(std::string& out, Argv argv,
   if (kind_ == BlockKind::kStreamRead) {
     for (uint32_t k : ordinals) args.push_back(argv[after_keys + k]);
   } else {
-    args.insert(args.end(), argv.begin() + after_keys, argv.end());
+    const Argv tail = argv.subspan(after_keys);
+    args.insert(args.end(), tail.begin(), tail.end());
   }
   append(out, args);
 }
@@ -151,7 +153,8 @@ void BlockShape::appendNonBlocking(std::string& out, Argv argv,
   if (kind_ == BlockKind::kListPop) args.push_back(left_ ? "LEFT" : "RIGHT");
   if (kind_ == BlockKind::kZsetPop) args.push_back(left_ ? "MIN" : "MAX");
   if (kind_ == BlockKind::kListMultiPop || kind_ == BlockKind::kZsetMultiPop) {
-    args.insert(args.end(), argv.begin() + after_keys, argv.end());
+    const Argv tail = argv.subspan(after_keys);
+    args.insert(args.end(), tail.begin(), tail.end());
   }
   append(out, args);
 }

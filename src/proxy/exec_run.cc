@@ -170,7 +170,7 @@ void ExecRun::execReplyIn(Slot& slot) {
     if (raw.starts_with("*-1") || raw.starts_with('_')) {
       return finish(std::string(raw), TransactionEnd::kAborted);
     }
-    if (!needs_rebuild_) return finish(std::move(slot.exec_reply), TransactionEnd::kCommitted);
+    if (!needs_rebuild_) return finish(slot.exec_reply, TransactionEnd::kCommitted);
   }
   for (const Slot& each : slots_) {
     if (!each.exec_done) return;
@@ -184,7 +184,7 @@ void ExecRun::execReplyIn(Slot& slot) {
   std::string reply = assemble();
   TransactionEnd end =
       reply.starts_with('-') ? TransactionEnd::kDiscarded : TransactionEnd::kCommitted;
-  finish(std::move(reply), end);
+  finish(reply, end);
 }
 
 // EXEC's array in the client's command order, from each server's EXEC array.
@@ -241,7 +241,7 @@ void ExecRun::finishError(std::string_view message) {
 
 // The reply goes to the client last: writing it may close the client, which frees nothing
 // of this run before the loop's next turn (see Transaction), but touches nothing here after.
-void ExecRun::finish(std::string reply, TransactionEnd end) {
+void ExecRun::finish(const std::string& reply, TransactionEnd end) {
   phase_ = Phase::kFinished;
   for (Slot& slot : slots_) giveBack(slot);
   stats::PoolCounters& counters = pool_.counters();

@@ -80,7 +80,7 @@ class ExecRun final : public backend::ReplyTarget {
   [[nodiscard]] std::string assemble();
   void nextElement(std::string& out, uint32_t server);
   void mergeParts(std::string& out, QueuedCommand& command);
-  void finish(std::string reply, TransactionEnd end);
+  void finish(const std::string& reply, TransactionEnd end);
   void finishError(std::string_view message);
   void giveBack(Slot& slot);
 
