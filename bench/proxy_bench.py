@@ -98,6 +98,19 @@ def run_benchmark(port, args, pipeline, requests, clients):
     return float(row["rps"]), float(row["p50_latency_ms"]), float(row["p99_latency_ms"])
 
 
+
+def stop_all(procs, directory):
+    """SIGTERM to every process (last started first), SIGKILL after 10 s; removes `directory`."""
+    for proc in reversed(procs):
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    shutil.rmtree(directory, ignore_errors=True)
+
 class Stack:
     """Three redis shards, twemproxy and shardis, sharing one YAML pool definition."""
 
@@ -159,15 +172,7 @@ class Stack:
             yield "shardis stats off", self.nostats_port, self.shardis_nostats
 
     def stop(self):
-        for proc in reversed(self.procs):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        stop_all(self.procs, self.dir)
 
 
 IDLE_CLIENTS = 10000

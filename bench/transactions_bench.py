@@ -23,8 +23,6 @@ import json
 import multiprocessing
 import os
 import platform
-import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -33,7 +31,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxy_bench import HOST, free_port, wait_for_ping  # noqa: E402
+from proxy_bench import HOST, free_port, stop_all, wait_for_ping  # noqa: E402
 
 VALUE = b"v"
 
@@ -150,15 +148,7 @@ class Stack:
         return {name: pool[name]["server_connections_total"] for name in servers}
 
     def stop(self):
-        for proc in reversed(self.procs):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        stop_all(self.procs, self.dir)
 
 
 def workload_keys(stack, processes):
