@@ -2,11 +2,11 @@
 servers, beside one direct redis-server (issue 13 item 9). Libraries are loaded on every
 server, so FCALL works whatever its keys; LIST, DUMP and STATS answer only when the servers
 agree, and a LOAD that fails on some servers is undone on the others."""
-import time
 
 import pytest
 
 from harness import Cluster, RawClient, wait_until
+from test_stats import keys_by_server
 
 LIB = ("#!lua name=mylib\n"
        "redis.register_function('echo_key', function(keys, args) return keys[1] end)\n"
@@ -86,13 +86,7 @@ def fn(cluster, proxy, direct):
 
 def key_per_server(cluster):
     """{server name: a key the proxy places on it}."""
-    candidates = [f"fk:{i * 7919}:{i}" for i in range(600)]
-    placed = cluster.proxy.locate(*candidates)
-    keys = {}
-    for key in candidates:
-        keys.setdefault(placed[key], key)
-    assert set(keys) == set(cluster.names), placed
-    return keys
+    return keys_by_server(cluster)
 
 
 def library_on(server, name):
