@@ -256,6 +256,13 @@ void PubSubHub::onLinkClosed(Link& link, std::string_view message) {
 }
 
 void PubSubHub::onPush(Link& link, const resp::Reply& push) {
+  if (resp::isError(push)) {
+    // A server refused a subscription (an ACL, say): its place in the order is taken, and
+    // the client is answered rather than left waiting; it will get no messages.
+    spdlog::warn("pub/sub: server {} refused a subscription: {}",
+                 servers_().serverName(link.server), push.raw.substr(0, push.raw.size() - 2));
+    return onConfirmation(link, true);
+  }
   if (!resp::arrayElements(push.raw, elements_) || elements_.empty()) return;
   std::optional<std::string_view> word = resp::stringValue(elements_[0]);
   if (!word) return;
