@@ -76,7 +76,7 @@ void setHandler(CommandEntry& entry, const NamedHandler& named, bool needs_sessi
 // subscribed mode (Redis's processCommand).
 void setTransactionRole(CommandEntry& entry) {
   constexpr std::string_view kRunAtOnce[] = {"multi", "exec", "discard", "watch", "quit", "reset"};
-  constexpr std::string_view kOwnConnection[] = {"exec", "watch"};
+  constexpr std::string_view kOwnConnection[] = {"exec", "watch", "wait"};
   std::string_view name = entry.spec->name;
   for (std::string_view each : kRunAtOnce) entry.runs_in_multi |= each == name;
   for (std::string_view each : kOwnConnection) entry.own_connection |= each == name;

@@ -177,7 +177,7 @@ void Dispatcher::sendTo(const Request& request, uint32_t server, std::string_vie
 // requests, so each part keeps its order with them (a client reads its own writes).
 void Dispatcher::sendParts(const Request& request, std::span<const uint32_t> parts,
                            std::unique_ptr<Merger> merger, std::string_view bytes,
-                           const Splitter* splitter, uint64_t hold_ms) {
+                           const Splitter* splitter) {
   PendingRequest& pending =
       awaitReply(request, static_cast<uint32_t>(parts.size()), std::move(merger));
   pending.part_servers.assign(parts.begin(), parts.end());
@@ -186,7 +186,7 @@ void Dispatcher::sendParts(const Request& request, std::span<const uint32_t> par
   for (uint32_t p = 0; p < parts.size(); ++p) {
     backend::ServerConnection& connection = pool_.serverPool().connectionFor(parts[p], client_.id);
     if (!connection.send(splitter != nullptr ? splitter->partRequest(p) : bytes, &pending, p,
-                         pending.ticket(p), pool_.requestTimeoutMs(hold_ms))) {
+                         pending.ticket(p), pool_.requestTimeoutMs())) {
       pool_.counters().countError(stats::ProxyError::kBackendDown);
       pending.onFailure(p, connection.lastError());
     } else if (connection.full()) {
@@ -213,19 +213,21 @@ void Dispatcher::split(const CommandEntry& entry, Request& request) {
 }
 
 // Whole-keyspace commands: the request as it came, to every server of the pool.
-void Dispatcher::fanOut(const CommandEntry& entry, Request& request, uint64_t hold_ms) {
+void Dispatcher::fanOut(const CommandEntry& entry, Request& request) {
   sendParts(request, pool_.every_server, makeMerger(entry.merge, pool_, pool_.every_server),
-            serverBytes(request), nullptr, hold_ms);
+            serverBytes(request));
 }
 
-// WAIT: every server, each allowed to hold it for the client's timeout (see wait_limit.h).
-void Dispatcher::wait(const CommandEntry& entry, Request& request) {
-  WaitCheck wait = checkWait(request.argv, pool_.config.timeout_ms);
-  if (wait.verdict == WaitCheck::Verdict::kRefused) {
-    return reject(request, stats::ProxyError::kUnsupported, wait.error);
-  }
-  if (wait.verdict == WaitCheck::Verdict::kBadArgument) return replyError(request, wait.error);
-  fanOut(entry, request, wait.timeout_ms);
+// WAIT: every server, each on a lease of its own (wait_run.h says why that still counts the
+// client's writes).
+void Dispatcher::wait(Request& request) {
+  WaitCheck wait = checkWait(request.argv);
+  if (!wait.error.empty()) return replyError(request, wait.error);
+  PendingRequest& pending = awaitReply(request);
+  pending.part_servers.assign(pool_.every_server.begin(), pool_.every_server.end());
+  waiting_ = std::make_unique<WaitRun>(pool_, pending, client_);
+  session_.holdInput();
+  waiting_->start(serverBytes(request), wait.timeout_ms);
 }
 
 // SCAN: the client's cursor names the server to ask and that server's own cursor.
@@ -272,7 +274,7 @@ struct Dispatcher::RoutingHandlers {
   static void split(CommandCall& call) { call.dispatcher->split(call.entry, call.request); }
   static void fanOut(CommandCall& call) { call.dispatcher->fanOut(call.entry, call.request); }
   static void scan(CommandCall& call) { call.dispatcher->scan(call.request); }
-  static void wait(CommandCall& call) { call.dispatcher->wait(call.entry, call.request); }
+  static void wait(CommandCall& call) { call.dispatcher->wait(call.request); }
 };
 
 namespace {

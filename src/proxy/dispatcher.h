@@ -22,6 +22,7 @@
 #include "proxy/pubsub_client.h"
 #include "proxy/request.h"
 #include "proxy/transaction.h"
+#include "proxy/wait_run.h"
 #include "stats/counters.h"
 
 namespace shardis::proxy {
@@ -55,11 +56,10 @@ class Dispatcher {
   void subscriptionCounts(size_t& channels, size_t& patterns, size_t& shard_channels) const;
 
   // Sends one request per part to parts[p]: the splitter's part p when given, else `bytes` to
-  // each. `merger` makes the client's reply. `hold_ms`: how long each server may hold the
-  // request on purpose (WAIT's timeout, see wait_limit.h).
+  // each. `merger` makes the client's reply.
   void sendParts(const Request& request, std::span<const uint32_t> parts,
                  std::unique_ptr<Merger> merger, std::string_view bytes,
-                 const Splitter* splitter = nullptr, uint64_t hold_ms = 0);
+                 const Splitter* splitter = nullptr);
   void reject(Request& request, stats::ProxyError kind, std::string_view message);
   void replyError(Request& request, std::string_view message);
   // The pool this client's requests go to (handlers of their own unit: function_commands.cc).
@@ -82,8 +82,8 @@ class Dispatcher {
   void forward(const CommandEntry& entry, command::Routing routing, Request& request);
   void sendTo(const Request& request, uint32_t server, std::string_view bytes);
   void split(const CommandEntry& entry, Request& request);
-  void fanOut(const CommandEntry& entry, Request& request, uint64_t hold_ms = 0);
-  void wait(const CommandEntry& entry, Request& request);
+  void fanOut(const CommandEntry& entry, Request& request);
+  void wait(Request& request);
   void scan(Request& request);
   // The queue entry of a request whose reply comes from `parts` server replies (joined by
   // `merger` when several), or from a run that answers as one server would (EXEC, WATCH,
@@ -140,6 +140,7 @@ class Dispatcher {
   std::unique_ptr<Transaction> transaction_;  // from the first MULTI or WATCH on
   std::unique_ptr<BlockRun> blocked_;         // the last blocking command, until it settles
   std::unique_ptr<PubSubClient> pubsub_;      // from the first subscription on
+  std::unique_ptr<WaitRun> waiting_;          // the last WAIT (done once the next one comes)
 };
 
 }  // namespace shardis::proxy

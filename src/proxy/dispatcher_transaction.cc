@@ -61,6 +61,7 @@ size_t Dispatcher::transactionMemory() const {
 
 void Dispatcher::clientGone() {
   retireBlockRun(true);
+  waiting_.reset();
   leaveSubscriptions(true);
   if (!transaction_) return;
   if (transaction_->open) ++pool_.counters().transactions_discarded;

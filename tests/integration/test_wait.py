@@ -1,23 +1,19 @@
-"""WAIT rides the pool's shared server connections, where it holds every other client's
-requests behind it until it returns. So shardis refuses a WAIT that could hold them longer
-than the pool's `timeout` (timeout 0 = forever, or above the pool's), and lets a WAIT within
-it run: its reply and the requests queued behind it are not failed as timed out."""
+"""WAIT numreplicas timeout runs on every server, each on a connection leased while it waits
+(issue 15), so it holds no other client's requests, and any timeout (0 = forever) runs. It
+still counts the replicas that acknowledged the client's own writes, which rode its shared
+connections: each lease first sends a SPUBLISH that Redis replicates like a write (see
+src/proxy/wait_run.h). The replica tests stop a replica (SIGSTOP) to tell a WAIT that waits
+for the client's writes from one that answers at once."""
+import os
+import signal
 import threading
 import time
 
 import pytest
 
-from harness import Cluster
+from harness import Cluster, RedisServer, wait_until
 
 POOL_TIMEOUT = 1000
-
-
-def refusal(detail):
-    return (b"-ERR WAIT blocks the shared server connection, and every other client on it, "
-            b"until it returns: " + detail + b"\r\n")
-
-
-BETWEEN = refusal(b"its timeout must be between 1 and the pool's timeout (1000 ms)")
 
 
 @pytest.fixture(scope="module")
@@ -34,13 +30,6 @@ def proxy(cluster):
         yield c
 
 
-@pytest.mark.parametrize("timeout", ["0", str(POOL_TIMEOUT + 1), "9223372036854775807"])
-def test_a_wait_that_could_outlast_the_pool_timeout_is_refused(proxy, timeout):
-    assert proxy.call("WAIT", "1", timeout) == BETWEEN
-    # Nothing was sent: the connection answers at once, in order.
-    assert proxy.call("PING") == b"+PONG\r\n"
-
-
 @pytest.mark.parametrize("args", [("abc", "10"), ("1", "abc"), ("1", "-1"), ("1", "1.5"),
                                   ("1", " 5"), ("1", "+5"), ("1", "01"), ("abc", "-1"),
                                   ("99999999999999999999", "10"), ("1", "")])
@@ -50,7 +39,7 @@ def test_bad_arguments_get_redis_own_errors(proxy, direct, args):
     assert proxy.call("WAIT", *args) == expected
 
 
-def test_wait_within_the_pool_timeout_runs(proxy, direct):
+def test_wait_runs_for_its_timeout(proxy):
     # No replicas: WAIT 1 returns after its timeout with 0 replicas.
     started = time.monotonic()
     assert proxy.call("WAIT", "1", "50") == b":0\r\n"
@@ -59,58 +48,52 @@ def test_wait_within_the_pool_timeout_runs(proxy, direct):
 
 @pytest.mark.parametrize("args", [("0", "0"), ("0", "100"), ("-1", "0"),
                                   ("0", str(POOL_TIMEOUT * 10))])
-def test_wait_for_no_replicas_never_blocks_and_is_sent(proxy, direct, args):
+def test_wait_for_no_replicas_never_blocks(proxy, direct, args):
     """Redis answers WAIT for 0 replicas at once, whatever the timeout."""
     assert proxy.call("WAIT", *args) == direct.call("WAIT", *args) == b":0\r\n"
 
 
-def test_wait_at_the_pool_timeout_is_not_timed_out(cluster, proxy):
-    """Redis checks WAIT's timeout on its own clock tick (every 100 ms at hz 10), so the reply
-    comes somewhat after it: a WAIT as long as the pool's timeout must still get its answer
-    (and fail neither its connection nor the requests queued behind it)."""
-    assert proxy.call("SET", "k", "v") == b"+OK\r\n"
-    with cluster.proxy.client() as other:
-        proxy.send_command("WAIT", "1", str(POOL_TIMEOUT))
-        time.sleep(0.05)
-        other.send_command("GET", "k")
-        assert proxy.read_reply() == b":0\r\n"
-        assert other.read_reply() == b"$1\r\nv\r\n"
-    assert proxy.call("GET", "k") == b"$1\r\nv\r\n"
+def test_a_wait_longer_than_the_pool_timeout_is_answered(proxy):
+    """The pool's timeout bounds ordinary requests, not how long WAIT was asked to wait."""
+    started = time.monotonic()
+    assert proxy.call("WAIT", "1", str(POOL_TIMEOUT + 300)) == b":0\r\n"
+    assert time.monotonic() - started >= (POOL_TIMEOUT + 300) / 1000
 
 
-def test_a_refused_wait_does_not_stall_another_client(cluster, proxy):
-    """The issue: one WAIT 1 0 held the worker's connection to every server, so another
-    client's GET waited behind it (and here, with a pool timeout, failed with it)."""
+def test_a_wait_forever_stalls_nobody_and_its_leases_come_back(cluster, proxy):
+    """Before issue 15 a WAIT held the worker's shared connection to every server: another
+    client's GET waited behind it (so WAIT 1 0 was refused)."""
     assert proxy.call("SET", "k", "v") == b"+OK\r\n"
     with cluster.proxy.client() as other:
         proxy.send_command("WAIT", "1", "0")
-        time.sleep(0.05)
+        time.sleep(0.1)
         started = time.monotonic()
         assert other.call("GET", "k") == b"$1\r\nv\r\n"
-        # Far below the pool timeout, after which a held connection would have failed.
         assert time.monotonic() - started < POOL_TIMEOUT / 2000
-        assert proxy.read_reply() == BETWEEN
+        listing = other.call("CLIENT", "LIST").decode()
+        assert listing.count("flags=b") == 1 and "cmd=wait" in listing, listing
+        proxy.sock.settimeout(0.3)
+        with pytest.raises(OSError):  # still waiting: nothing to read
+            proxy.read_reply()
+    proxy.close()
+
+    def leases_in_use():
+        with cluster.proxy.client() as c:
+            text = c.call("INFO", "stats").decode()
+        return int(text.split("leases_in_use:")[1].split("\r\n")[0])
+    wait_until(lambda: leases_in_use() == 0, what="the WAIT's leases back")
 
 
-def test_an_accepted_wait_stalls_others_no_longer_than_its_timeout(cluster, proxy):
-    assert proxy.call("SET", "k", "v") == b"+OK\r\n"
-    wait_ms = 300
-    with cluster.proxy.client() as other:
-        proxy.send_command("WAIT", "1", str(wait_ms))
-        time.sleep(0.02)
-        started = time.monotonic()
-        assert other.call("GET", "k") == b"$1\r\nv\r\n"
-        stalled = time.monotonic() - started
-        assert proxy.read_reply() == b":0\r\n"
-    # Redis ends a WAIT on its next clock tick (100 ms at hz 10) after the timeout; the
-    # bound leaves room for a slow machine but stays below the pool timeout it must not
-    # reach.
-    assert stalled < (wait_ms + 600) / 1000, stalled
+def test_requests_after_a_wait_keep_their_order(proxy):
+    proxy.send_command("SET", "k", "1")
+    proxy.send_command("WAIT", "0", "0")
+    proxy.send_command("INCR", "k")
+    assert [proxy.read_reply() for _ in range(3)] == [b"+OK\r\n", b":0\r\n", b":2\r\n"]
 
 
-def test_many_clients_behind_accepted_waits_all_get_answers(cluster):
-    """Several clients each WAIT within the limit while others read: every reply comes, none
-    is a timeout, in each client's order."""
+def test_many_clients_waiting_while_others_read(cluster):
+    """Several clients each WAIT while others read: every reply comes, in each client's
+    order, and the readers are not held."""
     errors = []
 
     def waiter():
@@ -126,7 +109,9 @@ def test_many_clients_behind_accepted_waits_all_get_answers(cluster):
             with cluster.proxy.client() as c:
                 assert c.call("SET", f"r{i}", "x") == b"+OK\r\n"
                 for _ in range(5):
+                    started = time.monotonic()
                     assert c.call("GET", f"r{i}") == b"$1\r\nx\r\n"
+                    assert time.monotonic() - started < 0.15
         except Exception as e:  # noqa: BLE001
             errors.append(e)
 
@@ -140,15 +125,37 @@ def test_many_clients_behind_accepted_waits_all_get_answers(cluster):
     assert not errors, errors
 
 
-def test_no_pool_timeout_refuses_every_wait():
-    """Without a pool timeout nothing bounds how long a WAIT may hold the shared
-    connections, so none is accepted; the error says what to set."""
-    with Cluster(1, args=["--threads", "1"]) as c, c.proxy.client() as cl:
-        for timeout in ("0", "1", "100"):
-            assert cl.call("WAIT", "1", timeout) == refusal(
-                b"this pool has no timeout, so WAIT is refused "
-                b"(set the pool's timeout to allow WAIT up to it)")
-        # Waiting for no replica never blocks: still sent.
-        assert cl.call("WAIT", "0", "0") == b":0\r\n"
-        # Redis's own errors still come first.
-        assert cl.call("WAIT", "1", "-1") == b"-ERR timeout is negative\r\n"
+@pytest.fixture
+def replicated():
+    """One server with one replica, behind shardis."""
+    with Cluster(1, args=["--threads", "1"]) as c:
+        replica = RedisServer(c.dir, extra=["--replicaof", "127.0.0.1", str(c.redis[0].port)])
+        replica.start()
+        try:
+            def link_up():
+                with replica.client() as r:
+                    return b"master_link_status:up" in r.call("INFO", "replication")
+            wait_until(link_up, what="the replica's link")
+            yield c, replica
+        finally:
+            replica.stop()
+
+
+def test_wait_counts_the_replica_that_acknowledged_the_clients_writes(replicated):
+    c, replica = replicated
+    with c.proxy.client() as client:
+        assert client.call("SET", "k", "1") == b"+OK\r\n"
+        assert client.call("WAIT", "1", "2000") == b":1\r\n"
+        # A stopped replica acknowledges nothing more: a WAIT after a write must not count it
+        # (a WAIT that only counted the lease's own writes would answer 1 at once).
+        os.kill(replica.proc.pid, signal.SIGSTOP)
+        try:
+            assert client.call("SET", "k", "2") == b"+OK\r\n"
+            started = time.monotonic()
+            assert client.call("WAIT", "1", "300") == b":0\r\n"
+            assert time.monotonic() - started >= 0.3
+        finally:
+            os.kill(replica.proc.pid, signal.SIGCONT)
+        assert client.call("WAIT", "1", "5000") == b":1\r\n"
+    with replica.client() as r:
+        assert r.call("GET", "k") == b"$1\r\n2\r\n"
