@@ -1,0 +1,139 @@
+"""Pub/sub across three servers at some scale, and keyspace notifications (issue 16).
+
+1,000 channels spread over the servers and 200 subscriber connections, some with patterns:
+every published message reaches every matching subscriber exactly once and no one else, and
+the PUBLISH counts, PUBSUB NUMSUB, CHANNELS and NUMPAT are what one direct redis-server would
+say for the same clients. The expectation is computed here from the subscriptions, with
+patterns simple enough that Python's fnmatchcase follows Redis's glob rules (*, ?, [..]).
+"""
+from fnmatch import fnmatchcase
+
+import pytest
+
+from harness import RawClient, encode_command
+from pubsub_support import (Target, confirm, message, parse, pmessage, quiet, subscribe,
+                            wait_idle)
+
+CHANNELS = [f"ch:{i}" for i in range(1000)]
+PATTERNS = ["ch:1*", "ch:*7", "ch:2?", "ch:[35]0*"]
+
+
+@pytest.fixture(scope="module")
+def target():
+    with Target() as t:
+        yield t
+
+
+def subscriptions():
+    """[(channels, patterns)] for 200 subscribers: 180 with 15 channels each (ch:0..899, three
+    subscribers per channel), 20 with one or two patterns, five of those with channels too."""
+    plan = []
+    for k in range(180):
+        plan.append(([f"ch:{i}" for i in range(900) if i % 60 == k % 60], []))
+    for j in range(20):
+        patterns = [PATTERNS[j % 4]] + ([PATTERNS[(j + 1) % 4]] if j % 3 == 0 else [])
+        channels = [f"ch:{i}" for i in range(1000) if i % 200 == j] if j < 5 else []
+        plan.append((channels, patterns))
+    return plan
+
+
+def expected_frames(plan, payload):
+    """Per subscriber, the sorted frames one publish per channel should bring it."""
+    out = []
+    for channels, patterns in plan:
+        frames = [message(ch, payload(ch)) for ch in channels]
+        frames += [pmessage(p, ch, payload(ch)) for ch in CHANNELS for p in patterns
+                   if fnmatchcase(ch, p)]
+        out.append(sorted(frames))
+    return out
+
+
+def receivers(plan, channel):
+    return sum((channel in chans) + sum(fnmatchcase(channel, p) for p in pats)
+               for chans, pats in plan)
+
+
+def test_1000_channels_200_subscribers_each_message_once(target):
+    wait_idle(target.port)
+    placed = target.locate(*CHANNELS)
+    assert {placed[ch] for ch in CHANNELS} == set(target.names)
+    plan = subscriptions()
+    clients = [RawClient(target.port, timeout=10) for _ in plan]
+    try:
+        for c, (channels, patterns) in zip(clients, plan):
+            if channels:
+                assert subscribe(c, "SUBSCRIBE", *channels) == [
+                    confirm("subscribe", ch, n + 1) for n, ch in enumerate(channels)]
+            if patterns:
+                assert subscribe(c, "PSUBSCRIBE", *patterns) == [
+                    confirm("psubscribe", p, len(channels) + n + 1)
+                    for n, p in enumerate(patterns)]
+
+        def payload(ch):
+            return f"payload of {ch}"
+
+        with RawClient(target.port, timeout=10) as p:
+            p.send(b"".join(encode_command("PUBLISH", ch, payload(ch)) for ch in CHANNELS))
+            counts = p.read_replies(len(CHANNELS))
+            wrong = [(ch, got) for ch, got in zip(CHANNELS, counts)
+                     if got != b":%d\r\n" % receivers(plan, ch)]
+            assert wrong == []
+
+        for k, (c, want) in enumerate(zip(clients, expected_frames(plan, payload))):
+            got = sorted(c.read_replies(len(want)))
+            assert got == want, f"subscriber {k}"
+        extra = {k: x for k, c in enumerate(clients) if (x := quiet(c, 0.02))}
+        assert extra == {}
+
+        with RawClient(target.port, timeout=10) as q:
+            numsub = parse(q.call("PUBSUB", "NUMSUB", *CHANNELS))
+            assert numsub == [x for ch in CHANNELS
+                              for x in (ch.encode(), sum(ch in chans for chans, _ in plan))]
+            subscribed = {ch for chans, _ in plan for ch in chans}
+            assert sorted(parse(q.call("PUBSUB", "CHANNELS"))) == sorted(
+                ch.encode() for ch in subscribed)
+            assert sorted(parse(q.call("PUBSUB", "CHANNELS", "ch:1*"))) == sorted(
+                ch.encode() for ch in subscribed if fnmatchcase(ch, "ch:1*"))
+            assert q.call("PUBSUB", "NUMPAT") == b":%d\r\n" % len(PATTERNS)
+    finally:
+        for c in clients:
+            c.close()
+
+
+@pytest.fixture
+def notifying(target):
+    """Every server that holds keys notifies keyspace events (shardis does not set this)."""
+    for server in target.backends:
+        with server.client() as c:
+            assert c.call("CONFIG", "SET", "notify-keyspace-events", "KEA") == b"+OK\r\n"
+    yield target
+    for server in target.backends:
+        with server.client() as c:
+            c.call("CONFIG", "SET", "notify-keyspace-events", "")
+
+
+def test_keyspace_notifications_from_every_server_once(notifying):
+    target = notifying
+    wait_idle(target.port)
+    spread = target.names_on_each_server("ks", per_server=2)
+    keys = [k for name in target.names for k in spread[name]]
+    space, event = "__keyspace@0__:*", "__keyevent@0__:*"
+    with RawClient(target.port) as s, RawClient(target.port) as w:
+        assert subscribe(s, "PSUBSCRIBE", space, event) == [
+            confirm("psubscribe", space, 1), confirm("psubscribe", event, 2)]
+        for key in keys:
+            assert w.call("SET", key, "1") == b"+OK\r\n"
+            assert w.call("INCR", key) == b":2\r\n"
+            assert w.call("DEL", key) == b":1\r\n"
+        want = []
+        for key in keys:
+            for name in ("set", "incrby", "del"):
+                want.append(pmessage(space, f"__keyspace@0__:{key}", name))
+                want.append(pmessage(event, f"__keyevent@0__:{name}", key))
+        got = s.read_replies(len(want))
+        assert sorted(got) == sorted(want)
+        # One server's events keep their order: set, incrby, del for each key.
+        for key in keys:
+            own = [parse(f)[3] for f in got if parse(f)[2] == f"__keyspace@0__:{key}".encode()]
+            assert own == [b"set", b"incrby", b"del"], key
+        assert quiet(s, 0.5) == b""
