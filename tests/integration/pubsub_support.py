@@ -233,9 +233,17 @@ def quiet(client, seconds=0.3):
 
 
 def subscribe(client, command, *channels):
-    """Sends (P|S)SUBSCRIBE and reads one confirmation per argument."""
+    """Sends (P|S)SUBSCRIBE and reads one confirmation per argument (or the one error)."""
     client.send_command(command, *channels)
-    return client.read_replies(len(channels))
+    first = client.read_reply()
+    if first.startswith(b"-"):
+        return [first]
+    return [first] + client.read_replies(len(channels) - 1)
+
+
+def sorted_array(reply):
+    """The elements of an array reply, sorted (an error reply as it came)."""
+    return reply if reply.startswith(b"-") else ("sorted", sorted(parse(reply)))
 
 
 def connect_all(port, n, timeout=10.0):
@@ -249,4 +257,4 @@ def close_all(clients):
 
 __all__ = ["HOST", "MODE", "Target", "wait_idle", "bulk", "push", "confirm", "message",
            "pmessage", "smessage", "PONG", "subscribed_mode_error", "parse", "quiet",
-           "subscribe", "connect_all", "close_all"]
+           "subscribe", "sorted_array", "connect_all", "close_all"]

@@ -15,9 +15,9 @@ import itertools
 
 import pytest
 
-from harness import RawClient, wait_until
-from pubsub_support import (PONG, Target, confirm, message, parse, pmessage, quiet, subscribe,
-                            subscribed_mode_error, wait_idle)
+from harness import RawClient, encode_command as _cmd, wait_until
+from pubsub_support import (PONG, Target, confirm, message, parse, pmessage, quiet, sorted_array,
+                            subscribe, subscribed_mode_error, wait_idle)
 
 _names = itertools.count()
 
@@ -43,11 +43,25 @@ def chans(target):
 
 
 def same_through_both(scenario, ports, *args):
-    """The scenario's transcript through the target, which must equal the direct server's."""
-    through_target = scenario(ports[0], *args)
-    direct = scenario(ports[1], *args)
+    """The scenario's transcript through the target, which must equal the direct server's.
+    A scenario appends each step to the list it is given, so a target that stops answering
+    halfway still shows what it said up to there next to what Redis said."""
+    direct = []
+    scenario(ports[1], direct, *args)
+    through_target = []
+    try:
+        scenario(ports[0], through_target, *args)
+    except (OSError, AssertionError) as e:
+        raise AssertionError(
+            f"through the target, {type(e).__name__}: {e} at step {len(through_target)}\n"
+            f"target: {_short(through_target)}\ndirect: {_short(direct)}") from e
     assert through_target == direct
     return through_target
+
+
+def _short(transcript):
+    text = repr(transcript)
+    return text if len(text) < 4000 else text[:4000] + "..."
 
 
 def unsubscribe_all(client, command, n):
@@ -67,8 +81,7 @@ def sorted_frames(client, n):
 def test_subscribe_and_unsubscribe_confirmations(ports, chans):
     (a, b, c), prefix = chans
 
-    def scenario(port):
-        t = []
+    def scenario(port, t):
         with RawClient(port) as s:
             t.append(subscribe(s, "SUBSCRIBE", a))
             t.append(subscribe(s, "SUBSCRIBE", a, b, c, a))  # again, several, repeated
@@ -79,7 +92,6 @@ def test_subscribe_and_unsubscribe_confirmations(ports, chans):
             t.append(s.call("UNSUBSCRIBE"))
             t.append(s.call("PING"))  # normal mode again
             t.append(quiet(s))
-        return t
 
     t = same_through_both(scenario, ports)
     assert t[1] == [confirm("subscribe", a, 1), confirm("subscribe", b, 2),
@@ -92,16 +104,15 @@ def test_subscribe_and_unsubscribe_confirmations(ports, chans):
 def test_unsubscribe_of_each_kind_without_subscriptions(ports, chans):
     (a, _, _), prefix = chans
 
-    def scenario(port):
+    def scenario(port, t):
         with RawClient(port) as s:
-            t = [s.call("UNSUBSCRIBE"), s.call("PUNSUBSCRIBE"), s.call("SUNSUBSCRIBE")]
+            t += [s.call("UNSUBSCRIBE"), s.call("PUNSUBSCRIBE"), s.call("SUNSUBSCRIBE")]
             s.send_command("UNSUBSCRIBE", a, f"{prefix}:x")
             t.append(s.read_replies(2))
             t.append(s.call("PUNSUBSCRIBE", f"{prefix}*"))
             t.append(s.call("SUNSUBSCRIBE", a))
             t.append(s.call("PING"))
             t.append(quiet(s))
-        return t
 
     t = same_through_both(scenario, ports)
     assert t[:3] == [b"*3\r\n$11\r\nunsubscribe\r\n$-1\r\n:0\r\n",
@@ -114,8 +125,7 @@ def test_messages_and_pmessages_byte_for_byte(ports, chans):
     pattern = f"{prefix}:*"
     payloads = [b"hello", b"", b"\r\n$3\r\n*1\r\n:x", bytes(range(256)) * 400]  # 100 KiB last
 
-    def scenario(port):
-        t = []
+    def scenario(port, t):
         with RawClient(port) as s, RawClient(port) as p:
             t.append(subscribe(s, "SUBSCRIBE", a, b))
             t.append(subscribe(s, "PSUBSCRIBE", pattern))
@@ -125,7 +135,6 @@ def test_messages_and_pmessages_byte_for_byte(ports, chans):
                     t.append(s.read_replies(frames))
             t.append(p.call("PUBLISH", f"other:{prefix}", "x"))  # matches nothing
             t.append(quiet(s))
-        return t
 
     t = same_through_both(scenario, ports)
     assert t[2:6] == [b":2\r\n", [message(a, "hello"), pmessage(pattern, a, "hello")],
@@ -137,8 +146,7 @@ def test_publish_counts_channel_and_pattern_receivers(ports, chans):
     (a, b, c), prefix = chans
     everything, digits = f"{prefix}:*", f"{prefix}:ch:[0-9]*"
 
-    def scenario(port):
-        t = []
+    def scenario(port, t):
         with RawClient(port) as x, RawClient(port) as y, RawClient(port) as z, \
                 RawClient(port) as w, RawClient(port) as p:
             t.append(subscribe(x, "SUBSCRIBE", a, b, c))
@@ -156,7 +164,6 @@ def test_publish_counts_channel_and_pattern_receivers(ports, chans):
             t.append(y.read_reply())
             t.append(sorted_frames(z, 2))
             t += [quiet(cl) for cl in (x, y, z, w)]
-        return t
 
     t = same_through_both(scenario, ports)
     assert t[5] == b":5\r\n"
@@ -171,8 +178,7 @@ def test_subscribed_mode_refuses_other_commands(ports, chans):
                ("pubsub|numpat", ["PUBSUB", "NUMPAT"]), ("client|id", ["CLIENT", "ID"]),
                ("spublish", ["SPUBLISH", a, "x"])]
 
-    def scenario(port, command, channel):
-        t = []
+    def scenario(port, t, command, channel):
         with RawClient(port) as s, RawClient(port) as p:
             t.append(subscribe(s, command, channel))
             for _, argv in refused:
@@ -187,7 +193,6 @@ def test_subscribed_mode_refuses_other_commands(ports, chans):
             t.append(p.call(publish, b, "still subscribed"))
             t.append(s.read_reply())
             t.append(quiet(s))
-        return t
 
     for command, channel in (("SUBSCRIBE", b), ("PSUBSCRIBE", f"{prefix}:*"),
                              ("SSUBSCRIBE", b)):
@@ -199,8 +204,7 @@ def test_subscribed_mode_refuses_other_commands(ports, chans):
 def test_counts_mix_channels_patterns_and_shard_channels(ports, chans):
     (a, b, c), prefix = chans
 
-    def scenario(port):
-        t = []
+    def scenario(port, t):
         with RawClient(port) as s, RawClient(port) as p:
             t.append(subscribe(s, "SUBSCRIBE", a))
             t.append(subscribe(s, "PSUBSCRIBE", f"{prefix}:*", f"{prefix}:ch:*"))
@@ -218,7 +222,6 @@ def test_counts_mix_channels_patterns_and_shard_channels(ports, chans):
             t.append(s.call("PING"))
             t.append(s.call("GET", a))
             t.append(quiet(s))
-        return t
 
     same_through_both(scenario, ports)
 
@@ -226,31 +229,24 @@ def test_counts_mix_channels_patterns_and_shard_channels(ports, chans):
 def test_pipelined_subscriptions_and_pings(ports, chans):
     (a, b, c), prefix = chans
 
-    def scenario(port):
+    def scenario(port, t):
         with RawClient(port) as s:
             s.send(b"".join([
                 _cmd("SUBSCRIBE", a), _cmd("PSUBSCRIBE", f"{prefix}:*"), _cmd("PING"),
                 _cmd("SUBSCRIBE", b, c), _cmd("PING", "x"), _cmd("GET", a)]))
-            t = [s.read_replies(7)]
+            t.append(s.read_replies(7))
             t.append(unsubscribe_all(s, "UNSUBSCRIBE", 3))
             t.append(unsubscribe_all(s, "PUNSUBSCRIBE", 1))
             t.append(s.call("PING"))
             t.append(quiet(s))
-        return t
 
     same_through_both(scenario, ports)
-
-
-def _cmd(*args):
-    from harness import encode_command
-    return encode_command(*args)
 
 
 def test_reset_leaves_every_subscription(ports, chans):
     (a, b, c), prefix = chans
 
-    def scenario(port):
-        t = []
+    def scenario(port, t):
         with RawClient(port) as s, RawClient(port) as p:
             t.append(subscribe(s, "SUBSCRIBE", a, b, c))
             t.append(subscribe(s, "PSUBSCRIBE", f"{prefix}:*"))
@@ -267,7 +263,6 @@ def test_reset_leaves_every_subscription(ports, chans):
             t.append(p.call("PUBLISH", b, "again"))
             t.append(s.read_reply())
             t.append(quiet(s))
-        return t
 
     t = same_through_both(scenario, ports)
     assert t[3:5] == [b"+RESET\r\n", b"$-1\r\n"]
@@ -277,8 +272,7 @@ def test_reset_leaves_every_subscription(ports, chans):
 def test_quit_in_subscribed_mode(ports, chans):
     (a, b, c), prefix = chans
 
-    def scenario(port):
-        t = []
+    def scenario(port, t):
         with RawClient(port) as s, RawClient(port) as p:
             t.append(subscribe(s, "SUBSCRIBE", a, b, c))
             t.append(subscribe(s, "PSUBSCRIBE", f"{prefix}:*"))
@@ -291,7 +285,6 @@ def test_quit_in_subscribed_mode(ports, chans):
             t.append(p.call("PUBSUB", "NUMSUB", a, b, c))
             for channel in (a, b, c):
                 t.append(p.call("PUBLISH", channel, "x"))
-        return t
 
     t = same_through_both(scenario, ports)
     assert t[2:4] == [b"+OK\r\n", True]
@@ -301,22 +294,18 @@ def test_pubsub_introspection_with_several_clients(ports, chans):
     (a, b, c), prefix = chans
     p1, p2 = f"{prefix}:*", f"{prefix}:ch:?*"
 
-    def channels(reply):
-        return ("sorted", sorted(parse(reply)))
-
     def snapshot(q):
         return [q.call("PUBSUB", "NUMSUB", a, b, c, f"{prefix}:none"), q.call("PUBSUB", "NUMSUB"),
                 q.call("PUBSUB", "SHARDNUMSUB", a, b, c, f"{prefix}:none"),
-                channels(q.call("PUBSUB", "CHANNELS")),
-                channels(q.call("PUBSUB", "CHANNELS", f"{prefix}:*")),
-                channels(q.call("PUBSUB", "CHANNELS", b)),
+                sorted_array(q.call("PUBSUB", "CHANNELS")),
+                sorted_array(q.call("PUBSUB", "CHANNELS", f"{prefix}:*")),
+                sorted_array(q.call("PUBSUB", "CHANNELS", b)),
                 q.call("PUBSUB", "CHANNELS", "nomatch*"),
-                channels(q.call("PUBSUB", "SHARDCHANNELS")),
-                channels(q.call("PUBSUB", "SHARDCHANNELS", f"{prefix}:*")),
+                sorted_array(q.call("PUBSUB", "SHARDCHANNELS")),
+                sorted_array(q.call("PUBSUB", "SHARDCHANNELS", f"{prefix}:*")),
                 q.call("PUBSUB", "NUMPAT")]
 
-    def scenario(port):
-        t = []
+    def scenario(port, t):
         with RawClient(port) as c1, RawClient(port) as c2, RawClient(port) as c3, \
                 RawClient(port) as c4, RawClient(port) as q:
             t.append(snapshot(q))
@@ -334,7 +323,6 @@ def test_pubsub_introspection_with_several_clients(ports, chans):
             t.append(subscribe(c3, "SUNSUBSCRIBE", c))
             t.append(snapshot(q))
             t += [quiet(cl) for cl in (c1, c2, c3, c4)]
-        return t
 
     t = same_through_both(scenario, ports)
     assert t[1][0] == b"*8\r\n" + b"".join(

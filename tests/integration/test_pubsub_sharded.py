@@ -9,9 +9,9 @@ import itertools
 
 import pytest
 
-from harness import RawClient
-from pubsub_support import (Target, confirm, message, parse, pmessage, quiet, smessage, subscribe,
-                            wait_idle)
+from harness import RawClient, encode_command as _cmd
+from pubsub_support import (Target, confirm, message, parse, pmessage, quiet, smessage,
+                            sorted_array, subscribe, wait_idle)
 from test_pubsub import same_through_both, unsubscribe_all
 
 _names = itertools.count()
@@ -39,8 +39,7 @@ def chans(target):
 def test_ssubscribe_spublish_and_sunsubscribe(ports, chans):
     (a, b, c), prefix = chans
 
-    def scenario(port):
-        t = []
+    def scenario(port, t):
         with RawClient(port) as s, RawClient(port) as plain, RawClient(port) as pat, \
                 RawClient(port) as p:
             for channel in (a, b, c):
@@ -63,7 +62,6 @@ def test_ssubscribe_spublish_and_sunsubscribe(ports, chans):
             t.append(s.call("SUNSUBSCRIBE"))
             t.append(s.call("PING"))
             t += [quiet(cl) for cl in (s, plain, pat)]
-        return t
 
     t = same_through_both(scenario, ports)
     assert t[:4] == [[confirm("ssubscribe", a, 1)], [confirm("ssubscribe", b, 2)],
@@ -75,8 +73,7 @@ def test_ssubscribe_spublish_and_sunsubscribe(ports, chans):
 def test_one_ssubscribe_naming_channels_of_several_servers(ports, chans):
     (a, b, c), prefix = chans
 
-    def scenario(port):
-        t = []
+    def scenario(port, t):
         with RawClient(port) as s, RawClient(port) as p:
             t.append(subscribe(s, "SSUBSCRIBE", a, b, c, a))
             for channel in (c, b, a):
@@ -86,7 +83,6 @@ def test_one_ssubscribe_naming_channels_of_several_servers(ports, chans):
             s.send_command("SUNSUBSCRIBE", c, a)
             t.append(s.read_replies(2))
             t.append(quiet(s))
-        return t
 
     t = same_through_both(scenario, ports)
     assert t[0] == [confirm("ssubscribe", a, 1), confirm("ssubscribe", b, 2),
@@ -99,24 +95,23 @@ def test_shard_introspection_with_several_clients(ports, chans):
     def snapshot(q):
         return [q.call("PUBSUB", "SHARDNUMSUB", a, b, c, f"{prefix}:none"),
                 q.call("PUBSUB", "SHARDNUMSUB"),
-                sorted(parse(q.call("PUBSUB", "SHARDCHANNELS"))),
-                sorted(parse(q.call("PUBSUB", "SHARDCHANNELS", f"{prefix}:*"))),
+                sorted_array(q.call("PUBSUB", "SHARDCHANNELS")),
+                sorted_array(q.call("PUBSUB", "SHARDCHANNELS", f"{prefix}:*")),
                 q.call("PUBSUB", "SHARDCHANNELS", c),
                 q.call("PUBSUB", "CHANNELS"),  # shard channels are not classic channels
                 q.call("PUBSUB", "NUMSUB", a)]
 
-    def scenario(port):
+    def scenario(port, t):
         with RawClient(port) as c1, RawClient(port) as c2, RawClient(port) as c3, \
                 RawClient(port) as q:
             subscribe(c1, "SSUBSCRIBE", a, b)
             subscribe(c2, "SSUBSCRIBE", b, c)
             subscribe(c3, "SSUBSCRIBE", c)
-            t = [snapshot(q)]
+            t.append(snapshot(q))
             subscribe(c2, "SUNSUBSCRIBE", c)
             c3.send_command("RESET")
             t.append(c3.read_reply())
             t.append(snapshot(q))
-        return t
 
     t = same_through_both(scenario, ports)
     assert t[0][0] == b"*8\r\n" + b"".join(
@@ -154,8 +149,3 @@ def test_many_shard_channels_each_message_once(target):
     finally:
         for s in subscribers:
             s.close()
-
-
-def _cmd(*args):
-    from harness import encode_command
-    return encode_command(*args)
