@@ -10,8 +10,8 @@ from fnmatch import fnmatchcase
 
 import pytest
 
-from harness import RawClient, encode_command
-from pubsub_support import (Target, confirm, message, parse, pmessage, quiet, subscribe,
+from harness import RawClient, encode_command, wait_until
+from pubsub_support import (MODE, Target, confirm, message, parse, pmessage, quiet, subscribe,
                             wait_idle)
 
 CHANNELS = [f"ch:{i}" for i in range(1000)]
@@ -137,3 +137,41 @@ def test_keyspace_notifications_from_every_server_once(notifying):
             own = [parse(f)[3] for f in got if parse(f)[2] == f"__keyspace@0__:{key}".encode()]
             assert own == [b"set", b"incrby", b"del"], key
         assert quiet(s, 0.5) == b""
+
+
+@pytest.mark.skipif(MODE == "redis", reason="about the proxy's own upstream connections")
+def test_subscriptions_are_shared_upstream():
+    """100 clients on the same channels and pattern cost the servers one subscriber connection
+    per worker (two here), and the last client to leave takes the subscriptions away there."""
+    with Target(args=("--threads", "2")) as target:
+        a, b, c = target.one_on_each_server("shared:ch")
+        clients = [RawClient(target.port) for _ in range(100)]
+        try:
+            for cl in clients:
+                assert subscribe(cl, "SUBSCRIBE", a, b, c)[-1] == confirm("subscribe", c, 3)
+                assert subscribe(cl, "PSUBSCRIBE", "shared:*") == [
+                    confirm("psubscribe", "shared:*", 4)]
+            for server, channel in zip(target.redis, (a, b, c)):
+                with server.client() as d:
+                    numsub = parse(d.call("PUBSUB", "NUMSUB", channel))[1]
+                    assert 1 <= numsub <= 2, (server.port, numsub)
+                    listed = d.call("CLIENT", "LIST", "TYPE", "pubsub").count(b"\n")
+                    assert 1 <= listed <= 2, (server.port, listed)
+            with RawClient(target.port) as p:
+                assert p.call("PUBLISH", b, "x") == b":200\r\n"
+                assert p.call("PUBSUB", "NUMSUB", b) == b"*2\r\n$%d\r\n%s\r\n:100\r\n" % (
+                    len(b), b.encode())
+            for cl in clients:
+                assert cl.read_replies(2) == [message(b, "x"), pmessage("shared:*", b, "x")]
+        finally:
+            for cl in clients:
+                cl.close()
+
+        def upstream_gone():
+            for server in target.redis:
+                with server.client() as d:
+                    if (d.call("PUBSUB", "NUMPAT") != b":0\r\n"
+                            or d.call("PUBSUB", "CHANNELS") != b"*0\r\n"):
+                        return False
+            return True
+        wait_until(upstream_gone, timeout=10, what="the servers to lose every subscription")
