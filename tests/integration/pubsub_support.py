@@ -11,9 +11,11 @@ so both modes use the same channel names.
 Everything talks to 127.0.0.1 only; every wait is bounded.
 """
 import os
+import select
 import shutil
 import socket
 import tempfile
+import time
 
 from harness import HOST, RawClient, RedisServer, Shardis, wait_until
 
@@ -232,6 +234,55 @@ def quiet(client, seconds=0.3):
         client.sock.settimeout(5.0)
 
 
+def split_frames(buf):
+    """(complete RESP2 frames at the start of buf, the rest)."""
+    frames, pos = [], 0
+    while True:
+        end = _complete(buf, pos)
+        if end is None:
+            return frames, buf[pos:]
+        frames.append(buf[pos:end])
+        pos = end
+
+
+def _complete(buf, pos):
+    """The end of the frame starting at pos, or None when it has not all arrived."""
+    end = buf.find(b"\r\n", pos)
+    if end < 0:
+        return None
+    kind, n = buf[pos:pos + 1], end + 2
+    if kind == b"$":
+        size = int(buf[pos + 1:end])
+        return n if size < 0 else (n + size + 2 if n + size + 2 <= len(buf) else None)
+    if kind == b"*":
+        for _ in range(max(int(buf[pos + 1:end]), 0)):
+            n = _complete(buf, n)
+            if n is None:
+                return None
+    return n
+
+
+def drain(clients, total, timeout=10.0):
+    """Reads the subscribers until `total` frames came over all of them (or `timeout`), then
+    briefly more: [frames of each client]. For a test that knows how many deliveries there
+    are (the sum of PUBLISH counts) but not who gets which."""
+    got = [[] for _ in clients]
+    deadline = time.monotonic() + timeout
+    while sum(map(len, got)) < total and time.monotonic() < deadline:
+        ready, _, _ = select.select([c.sock for c in clients], [], [], 0.1)
+        for k, c in enumerate(clients):
+            if c.sock in ready:
+                chunk = c.sock.recv(1 << 16)
+                c.buf += chunk if chunk else b"<EOF>\r\n"
+            frames, c.buf = split_frames(c.buf)
+            got[k] += frames
+    for k, c in enumerate(clients):
+        extra = quiet(c, 0.05)
+        if extra:
+            got[k].append(extra)
+    return got
+
+
 def subscribe(client, command, *channels):
     """Sends (P|S)SUBSCRIBE and reads one confirmation per argument (or the one error)."""
     client.send_command(command, *channels)
@@ -257,4 +308,4 @@ def close_all(clients):
 
 __all__ = ["HOST", "MODE", "Target", "wait_idle", "bulk", "push", "confirm", "message",
            "pmessage", "smessage", "PONG", "subscribed_mode_error", "parse", "quiet",
-           "subscribe", "sorted_array", "connect_all", "close_all"]
+           "subscribe", "sorted_array", "split_frames", "drain", "connect_all", "close_all"]

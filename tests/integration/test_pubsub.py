@@ -16,7 +16,7 @@ import itertools
 import pytest
 
 from harness import RawClient, encode_command as _cmd, wait_until
-from pubsub_support import (PONG, Target, confirm, message, parse, pmessage, quiet, sorted_array,
+from pubsub_support import (PONG, Target, confirm, drain, message, parse, pmessage, quiet, sorted_array,
                             subscribe, subscribed_mode_error, wait_idle)
 
 _names = itertools.count()
@@ -329,3 +329,49 @@ def test_pubsub_introspection_with_several_clients(ports, chans):
         b"$%d\r\n%s\r\n:%d\r\n" % (len(ch), ch.encode(), n)
         for ch, n in ((a, 1), (b, 2), (c, 1), (f"{prefix}:none", 0)))
     assert t[1][-1] == b":2\r\n"
+
+
+def test_publish_counts_follow_redis_glob_rules(ports, chans):
+    """A pattern matches by Redis's own glob (stringmatchlen): `[^a]` negates, `[!a]` does not,
+    `[c-a]` is the range a-c, a backslash escapes, an unclosed `[` is literal. One client per
+    pattern, so each PUBLISH count says which patterns matched."""
+    _, prefix = chans
+    patterns = ["[^a]*", "\\?x", "[a-c]?", "[!a]", "[c-a]", "x\\", "[ab", "*\\*", "?"]
+    names = ["b", "a", "?x", "ax", "bz", "!", "B", "x\\", "x", "[ab", "a*", "aa"]
+
+    def scenario(port, t):
+        clients = [RawClient(port) for _ in patterns]
+        try:
+            for c, pattern in zip(clients, patterns):
+                t.append(subscribe(c, "PSUBSCRIBE", f"{prefix}:{pattern}"))
+            with RawClient(port) as p:
+                counts = [p.call("PUBLISH", f"{prefix}:{name}", "m") for name in names]
+            t.append(counts)
+            t.append([sorted(frames) for frames in drain(clients, sum(parse(n) for n in counts))])
+        finally:
+            for c in clients:
+                c.close()
+
+    t = same_through_both(scenario, ports)
+    assert t[-2][:2] == [b":4\r\n", b":4\r\n"]
+
+
+def test_binary_empty_and_long_channel_names(ports, chans):
+    _, prefix = chans
+    names = [b"", b"\r\n", b"sp ace\x00\xff" + prefix.encode(), b"{tag}" + prefix.encode(),
+             prefix.encode() * 2000]
+    pattern = b"*\x00\xff*"
+
+    def scenario(port, t):
+        with RawClient(port) as s, RawClient(port) as p:
+            t.append(subscribe(s, "SUBSCRIBE", *names))
+            t.append(subscribe(s, "PSUBSCRIBE", pattern))
+            for name in names:
+                t.append(p.call("PUBLISH", name, b"\x00" + name))
+                t.append(s.read_replies(2 if name == names[2] else 1))  # the pattern's too
+            t.append(p.call("PUBSUB", "NUMSUB", *names))
+            t.append(sorted_array(p.call("PUBSUB", "CHANNELS", "*")))
+            t.append(unsubscribe_all(s, "UNSUBSCRIBE", len(names)))
+            t.append(quiet(s))
+
+    same_through_both(scenario, ports)
