@@ -1,7 +1,11 @@
-"""Pub/sub through the proxy with a real client library (issue 16): redis-py's PubSub object
+"""Pub/sub through the proxy with real client libraries (issue 16): redis-py's PubSub object
 (Debian's python3-redis) subscribes, pattern-subscribes, polls with get_message, pings and
-unsubscribes, with channels on each of the three servers.
+unsubscribes; ioredis does the same with shard channels too; channels on each of the three
+servers.
 """
+import os
+import shutil
+import subprocess
 import time
 
 import pytest
@@ -9,6 +13,8 @@ import redis
 
 from harness import HOST
 from pubsub_support import Target, wait_idle
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +106,14 @@ def test_redis_py_many_subscribers_with_handlers(target):
         for ps in subscribers:
             ps.close()
         r.close()
+
+
+def test_ioredis_pubsub(target):
+    if not shutil.which("node") or not os.path.isdir(os.path.join(HERE, "node_modules",
+                                                                   "ioredis")):
+        pytest.fail("ioredis is missing: run scripts/install-node-clients.sh")
+    wait_idle(target.port)
+    channels = target.one_on_each_server("io:ch")
+    result = subprocess.run(["node", os.path.join(HERE, "ioredis_pubsub.js"), str(target.port),
+                             *channels, "io:*"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
