@@ -51,6 +51,8 @@ class Dispatcher {
   [[nodiscard]] int64_t queuedInMulti() const;
   // CLIENT LIST's multi-mem=: what the queued commands keep (their bytes and parts).
   [[nodiscard]] size_t transactionMemory() const;
+  // CLIENT LIST's sub=, psub= and ssub=.
+  void subscriptionCounts(size_t& channels, size_t& patterns, size_t& shard_channels) const;
 
   // Sends one request per part to parts[p]: the splitter's part p when given, else `bytes` to
   // each. `merger` makes the client's reply. `hold_ms`: how long each server may hold the

@@ -69,6 +69,14 @@ PubSubClient& Dispatcher::pubsubClient() {
   return *pubsub_;
 }
 
+void Dispatcher::subscriptionCounts(size_t& channels, size_t& patterns,
+                                    size_t& shard_channels) const {
+  if (!pubsub_) return;
+  channels = pubsub_->size(SubKind::kChannel);
+  patterns = pubsub_->size(SubKind::kPattern);
+  shard_channels = pubsub_->size(SubKind::kShard);
+}
+
 uint32_t Dispatcher::channelServer(std::string_view channel) {
   return pool_.locate(pool_.router.hashTag().routingKey(channel));
 }

@@ -39,6 +39,8 @@ class PubSubClient final : public Subscriber {
     if (kind == SubKind::kShard) return set(kind).size();
     return set(SubKind::kChannel).size() + set(SubKind::kPattern).size();
   }
+  // Its names of `kind` (CLIENT LIST's sub, psub, ssub).
+  [[nodiscard]] size_t size(SubKind kind) const { return set(kind).size(); }
   // Subscribed to anything: the client is in subscribed mode.
   [[nodiscard]] size_t total() const { return sets_[0].size() + sets_[1].size() + sets_[2].size(); }
   // Its names of `kind`, for UNSUBSCRIBE without arguments and RESET.

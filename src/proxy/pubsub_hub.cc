@@ -236,10 +236,11 @@ void PubSubHub::resubscribe(Link& link) {
 
 void PubSubHub::onLinkClosed(Link& link, std::string_view message) {
   if (stopped_) return;
-  bool held = link.held[0] + link.held[1] + link.held[2] > 0;
-  if (held && !link.lost) {
-    spdlog::warn("server {}: subscriber connection lost ({}); re-subscribing", link.server,
-                 message);
+  const uint64_t held = link.held[0] + link.held[1] + link.held[2];
+  // Once per loss; the redials that fail after it are the backoff's business.
+  if (held > 0 && link.backoff.failures() == 0) {
+    spdlog::warn("pub/sub: {}; re-subscribing its {} channels and patterns once it is back",
+                 message.starts_with("ERR ") ? message.substr(4) : message, held);
   }
   // What was waiting for this server is answered now: the subscription stands, and comes
   // back with the connection.
