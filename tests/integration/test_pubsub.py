@@ -16,8 +16,8 @@ import itertools
 import pytest
 
 from harness import RawClient, encode_command as _cmd, wait_until
-from pubsub_support import (PONG, Target, confirm, drain, message, parse, pmessage, quiet, sorted_array,
-                            subscribe, subscribed_mode_error, wait_idle)
+from pubsub_support import (PONG, Target, confirm, drain, message, parse, pmessage, quiet,
+                            sorted_array, subscribe, subscribed_mode_error, wait_idle)
 
 _names = itertools.count()
 
@@ -176,7 +176,16 @@ def test_subscribed_mode_refuses_other_commands(ports, chans):
                ("info", ["INFO"]), ("echo", ["ECHO", "x"]), ("publish", ["PUBLISH", a, "x"]),
                ("select", ["SELECT", "0"]), ("dbsize", ["DBSIZE"]),
                ("pubsub|numpat", ["PUBSUB", "NUMPAT"]), ("client|id", ["CLIENT", "ID"]),
-               ("spublish", ["SPUBLISH", a, "x"])]
+               ("spublish", ["SPUBLISH", a, "x"]),
+               # commands the proxy answers itself, fans out or holds a connection for
+               ("hello", ["HELLO"]), ("auth", ["AUTH", "x"]),
+               ("command|count", ["COMMAND", "COUNT"]), ("time", ["TIME"]), ("client|setname", ["CLIENT", "SETNAME", "x"]),
+               ("client|list", ["CLIENT", "LIST"]), ("watch", ["WATCH", a]),
+               ("unwatch", ["UNWATCH"]), ("discard", ["DISCARD"]), ("keys", ["KEYS", "*"]),
+               ("mget", ["MGET", a, b, c]), ("scan", ["SCAN", "0"]),
+               ("wait", ["WAIT", "0", "0"]),
+               ("script|flush", ["SCRIPT", "FLUSH"]), ("blpop", ["BLPOP", a, "1"]),
+               ("config|get", ["CONFIG", "GET", "x"]), ("monitor", ["MONITOR"])]
 
     def scenario(port, t, command, channel):
         with RawClient(port) as s, RawClient(port) as p:
@@ -374,5 +383,56 @@ def test_binary_empty_and_long_channel_names(ports, chans):
             t.append(sorted_array(p.call("PUBSUB", "CHANNELS", "*")))
             t.append(unsubscribe_all(s, "UNSUBSCRIBE", len(names)))
             t.append(quiet(s))
+
+    same_through_both(scenario, ports)
+
+
+def test_exec_in_subscribed_mode_is_an_execabort(ports, chans):
+    """Redis refuses EXEC in subscribed mode as it refuses any command, and, EXEC being EXEC,
+    words it as an aborted transaction (rejectCommand), with or without MULTI."""
+    (a, _, _), _ = chans
+
+    def scenario(port, t):
+        with RawClient(port) as s:
+            t.append(subscribe(s, "SUBSCRIBE", a))
+            t.append(s.call("EXEC"))
+            t.append(s.call("PING"))
+
+    t = same_through_both(scenario, ports)
+    assert t[1] == b"-EXECABORT Transaction discarded because of: " + \
+        subscribed_mode_error("exec")[len(b"-ERR "):]
+
+
+def test_subscribe_inside_multi(ports, chans):
+    """Redis queues SUBSCRIBE in MULTI; EXEC subscribes and leaves the client subscribed."""
+    (a, b, _), _ = chans
+
+    def scenario(port, t):
+        with RawClient(port) as s, RawClient(port) as p:
+            t.append(s.call("MULTI"))
+            t.append(s.call("SUBSCRIBE", a, b))
+            t.append(s.call("PING"))
+            t.append(s.call("EXEC"))
+            t.append(s.call("PING"))
+            t.append(s.call("GET", a))
+            t.append(p.call("PUBLISH", b, "after exec"))
+            t.append(s.read_reply())
+
+    same_through_both(scenario, ports)
+
+
+def test_pubsub_command_errors(ports, chans):
+    """Wrong arity and unknown subcommands get Redis's words, not a server's name with them."""
+    (a, _, _), _ = chans
+
+    def scenario(port, t):
+        with RawClient(port) as s:
+            for argv in (["PUBSUB"], ["PUBSUB", "FOO"], ["PUBSUB", "NUMPAT", "x"],
+                         ["PUBSUB", "CHANNELS", "a", "b"], ["PUBSUB", "SHARDCHANNELS", "a", "b"],
+                         ["PUBLISH", a], ["SPUBLISH", a], ["PUBLISH", a, "x", "y"],
+                         ["SUBSCRIBE"], ["PSUBSCRIBE"], ["SSUBSCRIBE"], ["PUBSUB", "HELP"],
+                         ["pubsub", "numsub"], ["pubsub", "shardnumsub"], ["pubsub", "channels"],
+                         ["PING"]):
+                t.append(s.call(*argv))
 
     same_through_both(scenario, ports)
