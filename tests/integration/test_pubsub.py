@@ -179,7 +179,8 @@ def test_subscribed_mode_refuses_other_commands(ports, chans):
                ("spublish", ["SPUBLISH", a, "x"]),
                # commands the proxy answers itself, fans out or holds a connection for
                ("hello", ["HELLO"]), ("auth", ["AUTH", "x"]),
-               ("command|count", ["COMMAND", "COUNT"]), ("time", ["TIME"]), ("client|setname", ["CLIENT", "SETNAME", "x"]),
+               ("command|count", ["COMMAND", "COUNT"]), ("time", ["TIME"]),
+               ("client|setname", ["CLIENT", "SETNAME", "x"]),
                ("client|list", ["CLIENT", "LIST"]), ("watch", ["WATCH", a]),
                ("unwatch", ["UNWATCH"]), ("discard", ["DISCARD"]), ("keys", ["KEYS", "*"]),
                ("mget", ["MGET", a, b, c]), ("scan", ["SCAN", "0"]),
