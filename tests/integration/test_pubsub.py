@@ -437,3 +437,69 @@ def test_pubsub_command_errors(ports, chans):
                 t.append(s.call(*argv))
 
     same_through_both(scenario, ports)
+
+
+def test_subscription_churn_keeps_delivering(ports, chans):
+    """Leaving and joining again at once, by one client (pipelined) and by two: after each
+    confirmation the client gets exactly what Redis would give it, including when the last
+    subscriber's upstream UNSUBSCRIBE may still be on its way while another SUBSCRIBE comes."""
+    (a, b, c), prefix = chans
+    pattern = f"{prefix}:*"
+
+    def scenario(port, t):
+        with RawClient(port) as s, RawClient(port) as y, RawClient(port) as p:
+            for i in range(20):
+                for ch in (a, b, c):
+                    s.send(_cmd("SUBSCRIBE", ch) + _cmd("UNSUBSCRIBE", ch) + _cmd("SUBSCRIBE", ch)
+                           + _cmd("PSUBSCRIBE", pattern) + _cmd("PUNSUBSCRIBE", pattern))
+                    t.append(s.read_replies(5))
+                    t.append(p.call("PUBLISH", ch, f"{i}"))
+                    t.append(s.read_reply())
+                    t.append(subscribe(s, "UNSUBSCRIBE", ch))
+                    # Another client leaves while this one joins.
+                    t.append(subscribe(y, "SUBSCRIBE", ch))
+                    y.send_command("UNSUBSCRIBE", ch)
+                    t.append(subscribe(s, "PSUBSCRIBE", pattern))
+                    t.append(y.read_reply())
+                    t.append(p.call("PUBLISH", ch, f"p{i}"))
+                    t.append(s.read_reply())
+                    t.append(subscribe(s, "PUNSUBSCRIBE", pattern))
+                    t.append(p.call("PUBLISH", ch, "nobody"))
+            t += [quiet(s), quiet(y)]
+
+    same_through_both(scenario, ports)
+
+
+def test_no_message_after_the_unsubscribe_confirmation(ports, chans):
+    """Once a client read its UNSUBSCRIBE confirmation it gets nothing more from that channel,
+    while another client still subscribed there (so the proxy keeps its upstream) gets it."""
+    (a, b, c), prefix = chans
+
+    def scenario(port, t):
+        with RawClient(port) as x, RawClient(port) as y, RawClient(port) as p:
+            for ch in (a, b, c):
+                t.append(subscribe(x, "SUBSCRIBE", ch))
+                t.append(subscribe(y, "SUBSCRIBE", ch))
+                t.append(subscribe(x, "UNSUBSCRIBE", ch))
+                t.append(p.call("PUBLISH", ch, "only y"))
+                t.append(y.read_reply())
+                t.append(subscribe(y, "UNSUBSCRIBE", ch))
+            t += [quiet(x), quiet(y)]
+
+    same_through_both(scenario, ports)
+
+
+def test_messages_of_one_channel_keep_their_order(ports, chans):
+    (a, b, c), prefix = chans
+
+    def scenario(port, t):
+        with RawClient(port, timeout=20) as s, RawClient(port, timeout=20) as p:
+            t.append(subscribe(s, "SUBSCRIBE", a, b, c))
+            t.append(subscribe(s, "PSUBSCRIBE", f"{prefix}:*"))
+            p.send(b"".join(_cmd("PUBLISH", ch, f"{i}") for i in range(1000) for ch in (a, b, c)))
+            t.append(p.read_replies(3000))
+            frames = [parse(f) for f in s.read_replies(6000)]
+            for ch in (a, b, c):  # the order between channels of different servers is free
+                t.append([f for f in frames if f[-2] == ch.encode()])
+
+    same_through_both(scenario, ports)
