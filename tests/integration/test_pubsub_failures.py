@@ -122,7 +122,8 @@ def first_difference(a, b):
 
 
 def run_slow_subscriber(limit, messages, value_bytes, peak_bound, settle_bound):
-    with Target(process_options={"client_output_buffer_limit_pubsub": limit}) as target:
+    options = {"client_output_buffer_limit_pubsub": limit} if limit else {}
+    with Target(process_options=options) as target:
         wait_idle(target.port)
         channel = target.one_on_each_server("slow:ch")[1]
         pid = target.pid
@@ -176,6 +177,38 @@ def test_slow_subscriber_closed_at_a_small_limit(small_quarantine):
 
 
 def test_slow_subscriber_closed_at_the_default_limit(small_quarantine):
-    """100 MiB published at Redis's default pubsub limit (32mb hard, 8mb soft over 60 s)."""
-    run_slow_subscriber("32mb 8mb 60", messages=1600, value_bytes=64 * 1024,
+    """100 MiB published with no setting: the default is Redis's (32mb hard, 8mb soft over
+    60 s)."""
+    run_slow_subscriber(None, messages=1600, value_bytes=64 * 1024,
                         peak_bound=72 * MIB, settle_bound=16 * MIB)
+
+
+def test_slow_subscriber_closed_by_the_soft_limit(small_quarantine):
+    """`64mb 1mb 1`: a subscriber that owes more than 1 MiB for more than a second is closed
+    at the next message for it, far below the hard limit; the reading one gets everything."""
+    with Target(process_options={"client_output_buffer_limit_pubsub": "64mb 1mb 1"}) as target:
+        wait_idle(target.port)
+        channel = target.one_on_each_server("soft:ch")[2]
+        slow, fast = slow_socket(target.port), RawClient(target.port, timeout=10)
+        try:
+            for c in (slow, fast):
+                assert subscribe(c, "SUBSCRIBE", channel) == [confirm("subscribe", channel, 1)]
+            payloads = [b"%08d" % i + b"s" * (64 * 1024 - 8) for i in range(192)]  # 12 MiB
+            payloads.append(b"last")
+            expected = b"".join(message(channel, v) for v in payloads)
+            reader = Reader(fast, len(expected) + len(message(channel, "after")))
+            reader.start()
+            with RawClient(target.port, timeout=30) as p:
+                p.send(b"".join(encode_command("PUBLISH", channel, v) for v in payloads[:-1]))
+                assert set(p.read_replies(len(payloads) - 1)) == {b":2\r\n"}
+                time.sleep(2.0)  # over the soft limit for longer than its second
+                assert p.call("PUBLISH", channel, payloads[-1]) in (b":2\r\n", b":1\r\n")
+                assert slow.closed_by_peer(timeout=5), "the slow subscriber is still connected"
+                assert expected.startswith(slow.buf), first_difference(slow.buf, expected)
+                assert p.call("PUBLISH", channel, "after") == b":1\r\n"
+            expected += message(channel, "after")
+            reader.join(30)
+            assert reader.data == expected, first_difference(reader.data, expected)
+        finally:
+            slow.close()
+            fast.close()
