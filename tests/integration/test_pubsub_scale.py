@@ -11,8 +11,8 @@ from fnmatch import fnmatchcase
 import pytest
 
 from harness import RawClient, encode_command, wait_until
-from pubsub_support import (MODE, Target, confirm, message, parse, pmessage, quiet, subscribe,
-                            wait_idle)
+from pubsub_support import (MODE, Target, confirm, message, parse, pmessage, push, quiet,
+                            subscribe, wait_idle)
 
 CHANNELS = [f"ch:{i}" for i in range(1000)]
 PATTERNS = ["ch:1*", "ch:*7", "ch:2?", "ch:[35]0*"]
@@ -175,3 +175,33 @@ def test_subscriptions_are_shared_upstream():
                         return False
             return True
         wait_until(upstream_gone, timeout=10, what="the servers to lose every subscription")
+
+
+@pytest.mark.skipif(MODE == "redis", reason="about where the proxy places channels")
+def test_channels_live_where_locate_says(target):
+    """Each channel's upstream subscription is on the server `shardis locate` names for it
+    (hash tags included), shard channels too, and a pattern is on every server; a message
+    published straight into that server reaches the proxy's subscriber."""
+    wait_idle(target.port)
+    names = [f"where:{i * 2654435761 % 10**9}" for i in range(20)]
+    names += [f"{{tag{i}}}:where" for i in range(10)] + [f"{{where}}:{i}" for i in range(3)]
+    placed = target.locate(*names)
+    assert {placed[n] for n in names} == set(target.names)
+    with RawClient(target.port) as s, RawClient(target.port) as sh:
+        subscribe(s, "SUBSCRIBE", *names)
+        subscribe(s, "PSUBSCRIBE", "nothing:*")
+        for name in names:
+            assert subscribe(sh, "SSUBSCRIBE", name)[0] == confirm(
+                "ssubscribe", name, names.index(name) + 1)
+        for server_name, server in target.by_name.items():
+            with server.client() as d:
+                want = [x for n in names for x in (n.encode(), int(placed[n] == server_name))]
+                assert parse(d.call("PUBSUB", "NUMSUB", *names)) == want, server_name
+                assert parse(d.call("PUBSUB", "SHARDNUMSUB", *names)) == want, server_name
+                assert d.call("PUBSUB", "NUMPAT") == b":1\r\n", server_name
+        for name in names:
+            with target.by_name[placed[name]].client() as d:
+                assert d.call("PUBLISH", name, "straight in") == b":1\r\n"
+                assert d.call("SPUBLISH", name, "straight in") == b":1\r\n"
+            assert s.read_reply() == message(name, "straight in")
+            assert sh.read_reply() == push("smessage", name, "straight in")
