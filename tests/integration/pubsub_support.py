@@ -17,7 +17,7 @@ import socket
 import tempfile
 import time
 
-from harness import HOST, RawClient, RedisServer, Shardis, wait_until
+from harness import RawClient, RedisServer, Shardis, wait_until
 
 MODE = os.environ.get("SHARDIS_PUBSUB_TARGET", "shardis")
 POOL_OPTIONS = {"hash_tag": "{}", "timeout": 2000}
@@ -297,15 +297,6 @@ def sorted_array(reply):
     return reply if reply.startswith(b"-") else ("sorted", sorted(parse(reply)))
 
 
-def connect_all(port, n, timeout=10.0):
-    return [RawClient(port, timeout=timeout) for _ in range(n)]
-
-
-def close_all(clients):
-    for c in clients:
-        c.close()
-
-
-__all__ = ["HOST", "MODE", "Target", "wait_idle", "bulk", "push", "confirm", "message",
+__all__ = ["MODE", "Target", "wait_idle", "bulk", "push", "confirm", "message",
            "pmessage", "smessage", "PONG", "subscribed_mode_error", "parse", "quiet",
-           "subscribe", "sorted_array", "split_frames", "drain", "connect_all", "close_all"]
+           "subscribe", "sorted_array", "split_frames", "drain"]
