@@ -8,6 +8,10 @@ servers' sockets. The classic adapter subscribes with PSUBSCRIBE `socket.io#/#*`
 is on every server) and publishes with PUBLISH; the sharded one uses SSUBSCRIBE and SPUBLISH.
 The room is chosen so that its channel and the namespace's channel are on different servers.
 
+Job queues: Bull's delayed jobs and global events (bull_delayed.js) and bee-queue's job events
+and delayed jobs (bee_queue_events.js) are PUBLISHed from Lua scripts or MULTI blocks on the
+queue's server and SUBSCRIBEd to by the other queue instances.
+
 RQ's worker control: a running `rq worker` SUBSCRIBEs to `rq:pubsub:<worker name>`, where
 send_stop_job_command, send_kill_horse_command and send_shutdown_command PUBLISH.
 """
@@ -40,15 +44,20 @@ def room_apart(cluster):
     return next(r for r in rooms if placed[f"{MAIN_CHANNEL}{r}#"] != placed[MAIN_CHANNEL])
 
 
-def socketio_run(port, adapter, library, mode, room):
-    if not shutil.which("node") or not os.path.isdir(
-            os.path.join(HERE, "node_modules", "@socket.io", "redis-adapter")):
-        pytest.fail("socket.io is missing: run scripts/install-node-clients.sh")
-    result = subprocess.run(["node", os.path.join(HERE, "socketio_broadcast.js"), str(port),
-                             adapter, library, mode, room, str(free_port()), str(free_port())],
+def node_run(package, script, *args):
+    """stdout's words of `node script args`, which must exit 0."""
+    if not shutil.which("node") or not os.path.isdir(os.path.join(HERE, "node_modules",
+                                                                  package)):
+        pytest.fail(f"{package} is missing: run scripts/install-node-clients.sh")
+    result = subprocess.run(["node", os.path.join(HERE, script), *[str(a) for a in args]],
                             capture_output=True, text=True, timeout=60, cwd=HERE)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.split() == ["ok"]
+    return result.stdout.split()
+
+
+def socketio_run(port, adapter, library, mode, room):
+    assert node_run("@socket.io/redis-adapter", "socketio_broadcast.js", port, adapter,
+                    library, mode, room, free_port(), free_port()) == ["ok"]
 
 
 @pytest.fixture(params=["shardis", "direct"])
@@ -74,6 +83,15 @@ def test_socketio_fetch_sockets_across_servers(cluster, redis_port, adapter, lib
     PUBSUB NUMSUB (classic) or SHARDNUMSUB (sharded) counts servers, less itself: a count
     through shardis other than Redis's either cuts the list short or times out."""
     socketio_run(redis_port, adapter, library, "fetch", room_apart(cluster))
+
+
+def test_bull_delayed_jobs_and_global_events(redis_port):
+    assert node_run("bull", "bull_delayed.js", redis_port, 5, "{bull}") == ["ok", "5", "5"]
+
+
+def test_bee_queue_job_events_and_delayed_jobs(redis_port):
+    assert node_run("bee-queue", "bee_queue_events.js", redis_port, 5, "{bq}") == \
+        ["ok", "10", "10"]
 
 
 @pytest.mark.parametrize("command,status", [("stop-job", "stopped"), ("kill-horse", "failed")])
