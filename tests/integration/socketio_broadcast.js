@@ -150,8 +150,6 @@ async function fetch(a, b, sockets, room) {
   }
 }
 
-let cleanup = async () => {};
-
 function fail(message) {
   console.error(message);
   process.exit(1);
@@ -165,13 +163,6 @@ async function main() {
   const a = await socketServer("A", adapter, library, Number(redisPort), Number(portA));
   const b = await socketServer("B", adapter, library, Number(redisPort), Number(portB));
   const sockets = [];
-  cleanup = async () => {
-    for (const s of sockets) s.disconnect();
-    for (const server of [a, b]) {
-      server.io.close();
-      await Promise.all([server.pub.quit(), server.sub.quit()]).catch(() => {});
-    }
-  };
   for (const server of [a, b]) {
     for (let i = 0; i < SOCKETS_PER_SERVER; i += 1) {
       sockets.push(await connectSocket(server, i, room));
@@ -179,7 +170,11 @@ async function main() {
   }
   if (mode === "broadcast") await broadcast(a, b, sockets, room);
   else await fetch(a, b, sockets, room);
-  await cleanup();
+  for (const s of sockets) s.disconnect();
+  for (const server of [a, b]) {
+    server.io.close();
+    await Promise.all([server.pub.quit(), server.sub.quit()]).catch(() => {});
+  }
   console.log("ok");
 }
 
