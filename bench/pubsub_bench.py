@@ -18,7 +18,8 @@ then shardis). Workloads:
 
 Direct Redis runs the same workload on one redis-server: the reference for every row. Each
 PUBLISH reply is checked against the count one redis-server gives (subscribers / C). twemproxy
-has no pub/sub (it refuses SUBSCRIBE), so it has no column. All traffic is loopback.
+has no pub/sub (nutcracker 0.5 closes the connection on SUBSCRIBE or PUBLISH), so it has no
+column. All traffic is loopback.
 """
 import argparse
 import datetime
@@ -287,7 +288,8 @@ def print_table(args, rows):
              "first publish to the last byte received. Published per second: PUBLISH replies "
              "received by the publisher. CPU: seconds of the servers' processes per million "
              "deliveries (direct: the redis-server; shardis: shardis and its three "
-             "redis-servers). twemproxy has no pub/sub (it refuses SUBSCRIBE): not measured.",
+             "redis-servers). twemproxy has no pub/sub (it closes the connection on SUBSCRIBE "
+             "or PUBLISH): not measured.",
              "",
              "| channels (servers) | subscribers per channel | direct Redis deliveries/s | "
              "shardis deliveries/s | ratio | direct Redis published/s | shardis published/s "
