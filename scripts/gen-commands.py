@@ -46,7 +46,7 @@ LOCAL = {
     "client|setinfo", "client|no-touch",
     "command|count", "command|docs", "command|getkeys", "command|getkeysandflags",
     "command|help", "command|info", "command|list",
-    "config|get", "config|help",
+    "config|get", "config|help", "pubsub|help",
     "slowlog|get", "slowlog|len", "slowlog|reset", "slowlog|help",
 }
 
@@ -61,13 +61,17 @@ ALL_SERVERS = {
 # Keys grouped per server, one sub-command each, replies merged in key order.
 SPLIT = {"mget", "mset", "del", "unlink", "exists", "touch"}
 
-# Need a dedicated backend connection (a later issue): transactions, blocking
-# commands, pub/sub and MONITOR.
+# The stateful layer, each family with handlers of its own: transactions and blocking
+# commands (leased connections), pub/sub (the subscriber connections, and the counts
+# corrected for them), and MONITOR (refused).
 PINNED = {
     "multi", "exec", "discard", "watch", "unwatch",
     "blpop", "brpop", "blmove", "brpoplpush", "bzpopmin", "bzpopmax", "blmpop", "bzmpop",
     "subscribe", "psubscribe", "ssubscribe",
     "unsubscribe", "punsubscribe", "sunsubscribe",
+    "publish", "spublish",
+    "pubsub|channels", "pubsub|numsub", "pubsub|numpat",
+    "pubsub|shardchannels", "pubsub|shardnumsub",
     "monitor",
 }
 
@@ -79,7 +83,6 @@ _REPLICATION = "replication is set up on each backend"
 _PERSISTENCE = "persistence is managed on each backend"
 _CLUSTER = "shardis is not a Redis Cluster"
 _ONE_DB = "shardis serves one database per pool"
-_PUBSUB = "pub/sub is not supported yet"
 _HELP = "ask a backend server directly"
 UNSUPPORTED = {
     "shutdown": _ADMIN, "debug": _ADMIN, "acl": _ADMIN, "module": _ADMIN,
@@ -98,7 +101,6 @@ UNSUPPORTED = {
     "cluster": _CLUSTER, "asking": _CLUSTER, "restore-asking": _CLUSTER,
     "migrate": "keys are placed by the proxy's hash ring",
     "move": _ONE_DB, "swapdb": _ONE_DB,
-    "publish": _PUBSUB, "spublish": _PUBSUB, "pubsub": _PUBSUB,
     "client|pause": "it would pause every client of a backend",
     "client|unpause": "it would resume every client of a backend",
     "client|unblock": "blocked clients are not visible through the proxy",

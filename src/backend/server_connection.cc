@@ -92,6 +92,12 @@ bool ServerConnection::sendReset(std::string_view command) {
   return true;
 }
 
+bool ServerConnection::sendPushed(std::string_view command) {
+  if (state_ == State::kDisconnected && !startConnect()) return false;
+  stream_->write(command);
+  return true;
+}
+
 void ServerConnection::shutdown(std::string_view message) {
   if (state_ != State::kDisconnected || !in_flight_.empty()) {
     fail(Ending::kShutdown, message, message);

@@ -161,6 +161,10 @@ class ServerConnection final : public net::StreamEvents {
   // an open MULTI) is undone before any request queued after it. False when not connected:
   // nothing is sent.
   bool sendReset(std::string_view command);
+  // Subscriber mode: sends `command` (SUBSCRIBE, UNSUBSCRIBE ...), whose answers come as
+  // pushes to the sink, connecting first if need be. False when the connect cannot even
+  // start: nothing is sent, and the sink has heard onSubscriberClosed().
+  bool sendPushed(std::string_view command);
   [[nodiscard]] size_t inFlight() const { return in_flight_.size(); }
   // Connected, and AUTH and SELECT accepted.
   [[nodiscard]] bool connected() const { return ready_; }

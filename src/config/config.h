@@ -105,6 +105,8 @@ struct Process {
   std::string log_file;  // empty = stderr
   uint32_t max_clients = 10000;
   OutputBufferLimit client_output_buffer_limit;
+  // Redis's `client-output-buffer-limit pubsub 32mb 8mb 60`: for clients in subscribed mode.
+  OutputBufferLimit client_output_buffer_limit_pubsub{32ull << 20, 8ull << 20, 60};
   // Backpressure: bytes of requests read and not yet answered, per client and per server
   // connection, each request counted with what the proxy keeps for it. Over a limit the
   // clients concerned are not read until the queue is down to half of it. 0 = no limit.

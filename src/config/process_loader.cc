@@ -54,37 +54,17 @@ void setStatsAddr(const Context& c, const YAML::Node& v, Process& p) {
   p.stats_addr = text;
 }
 
-// Redis's form, `[normal] HARD SOFT SECONDS` (client-output-buffer-limit normal 0 0 0), or one
-// byte count, the hard limit alone (shardis's earlier form); 0 is no limit.
-void setOutputBufferLimit(const Context& c, const YAML::Node& v, Process& p) {
-  const std::string what = "client_output_buffer_limit";
-  const auto refuse = [&] {
-    c.fail(v.Mark(), what +
-                         " must be a byte count or '[normal] HARD SOFT SECONDS' (0 = no limit), "
-                         "such as 64mb or 256mb 64mb 60, got " +
-                         describe(v));
-  };
-  if (!v.IsScalar()) refuse();
-  std::vector<std::string> words;
-  std::istringstream split(v.Scalar());
-  for (std::string word; split >> word;) words.push_back(word);
-  if (words.size() == 4) {
-    std::string lower = words.front();
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    if (lower == "pubsub" || lower == "replica" || lower == "slave") {
-      c.fail(v.Mark(), what + " class '" + words.front() + "' is not supported (only normal)");
-    }
-    if (lower != "normal") refuse();
-    words.erase(words.begin());
-  }
-  OutputBufferLimit& limit = p.client_output_buffer_limit;
+// HARD SOFT SECONDS, or one byte count, the hard limit alone (shardis's earlier form); 0 is
+// no limit.
+template <typename Refuse>
+void parseOutputBufferLimit(const Context& c, const YAML::Node& v, const std::string& what,
+                            const std::vector<std::string>& words, OutputBufferLimit& limit,
+                            Refuse refuse) {
   limit = OutputBufferLimit{};
   if (words.size() == 1) {
     if (!parseByteCount(words[0], limit.hard_bytes)) refuse();
     return;
   }
-  if (words.size() != 3) refuse();
   if (!parseByteCount(words[0], limit.hard_bytes)) {
     c.fail(v.Mark(), what + " hard limit '" + words[0] + "' is not a byte count");
   }
@@ -98,6 +78,49 @@ void setOutputBufferLimit(const Context& c, const YAML::Node& v, Process& p) {
   limit.soft_seconds = static_cast<uint32_t>(seconds);
 }
 
+// Redis's form, `[CLASS] HARD SOFT SECONDS` (client-output-buffer-limit normal 0 0 0), for
+// the normal class, or for the pubsub one when named so (as
+// client_output_buffer_limit_pubsub); `pubsub_key`: the setting that has no class word.
+void setOutputBufferLimitOf(const Context& c, const YAML::Node& v, Process& p, bool pubsub_key) {
+  const std::string what =
+      pubsub_key ? "client_output_buffer_limit_pubsub" : "client_output_buffer_limit";
+  const auto refuse = [&] {
+    c.fail(v.Mark(), what + " must be a byte count or '" + (pubsub_key ? "" : "[normal|pubsub] ") +
+                         "HARD SOFT SECONDS' (0 = no limit), such as 64mb or 256mb 64mb 60, "
+                         "got " +
+                         describe(v));
+  };
+  if (!v.IsScalar()) refuse();
+  std::vector<std::string> words;
+  std::istringstream split(v.Scalar());
+  for (std::string word; split >> word;) words.push_back(word);
+  bool pubsub = pubsub_key;
+  if (words.size() == 4 && !pubsub_key) {
+    std::string lower = words.front();
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    if (lower == "replica" || lower == "slave") {
+      c.fail(v.Mark(),
+             what + " class '" + words.front() + "' is not supported (only normal and pubsub)");
+    }
+    if (lower != "normal" && lower != "pubsub") refuse();
+    pubsub = lower == "pubsub";
+    words.erase(words.begin());
+  }
+  if (words.size() != 1 && words.size() != 3) refuse();
+  parseOutputBufferLimit(
+      c, v, what, words,
+      pubsub ? p.client_output_buffer_limit_pubsub : p.client_output_buffer_limit, refuse);
+}
+
+void setOutputBufferLimit(const Context& c, const YAML::Node& v, Process& p) {
+  setOutputBufferLimitOf(c, v, p, false);
+}
+
+void setPubsubOutputBufferLimit(const Context& c, const YAML::Node& v, Process& p) {
+  setOutputBufferLimitOf(c, v, p, true);
+}
+
 void setLimits(const Context& c, const YAML::Node& v, Process& p);
 
 // A byte count, or 0 for no limit.
@@ -106,7 +129,7 @@ uint64_t limitBytes(const Context& c, const YAML::Node& v, std::string_view what
   return c.bytes(v, what);
 }
 
-constexpr std::array<ProcessKey, 14> kProcessKeys = {{
+constexpr std::array<ProcessKey, 15> kProcessKeys = {{
     {"threads", [](const Context& c, const YAML::Node& v,
                    Process& p) { p.threads = static_cast<int>(c.integer(v, "threads", 0, 1024)); }},
     {"stats_addr", setStatsAddr},
@@ -123,6 +146,7 @@ constexpr std::array<ProcessKey, 14> kProcessKeys = {{
        p.max_clients = toU32(c.integer(v, "max_clients", 1, UINT32_MAX));
      }},
     {"client_output_buffer_limit", setOutputBufferLimit},
+    {"client_output_buffer_limit_pubsub", setPubsubOutputBufferLimit},
     {"client_queue_limit",
      [](const Context& c, const YAML::Node& v, Process& p) {
        p.client_queue_limit = limitBytes(c, v, "client_queue_limit");

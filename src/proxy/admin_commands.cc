@@ -326,8 +326,13 @@ void appendClientLine(const ClientEntry& entry, const ClientActivity& activity, 
   out.append(" name=").append(activity.name);
   appendNumber(out, " age=", (now_ms - entry.created_ms) / 1000);
   appendNumber(out, " idle=", activity.idle_s);
-  // Redis's flags that a proxy client can have: b blocked, x in MULTI; N for none.
-  out.append(activity.blocked ? " flags=b" : activity.multi >= 0 ? " flags=x" : " flags=N");
+  // Redis's flags that a proxy client can have: b blocked, x in MULTI, P subscribed; N for
+  // none.
+  const bool subscribed = activity.sub + activity.psub + activity.ssub > 0;
+  out.append(activity.blocked      ? " flags=b"
+             : activity.multi >= 0 ? " flags=x"
+             : subscribed          ? " flags=P"
+                                   : " flags=N");
   appendNumber(out, " db=", db);
   appendNumber(out, " sub=", activity.sub);
   appendNumber(out, " psub=", activity.psub);

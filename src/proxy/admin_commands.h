@@ -26,11 +26,11 @@ struct ClientActivity {
   std::string_view name;
   uint64_t idle_s = 0;
   // The session modes, set where the session builds its activity (session_admin.cc); the
-  // pub/sub and RESP3 work sets sub/psub/ssub and resp, which stay 0 and 2 until then.
+  // RESP3 work sets resp, which stays 2 until then.
   bool blocked = false;  // in a blocking command (flags=b)
   int64_t multi = -1;    // commands queued since MULTI; -1 outside MULTI
   size_t multi_mem = 0;  // bytes of the arguments of those commands
-  size_t sub = 0;        // channels, patterns and shard channels subscribed to
+  size_t sub = 0;        // channels, patterns and shard channels subscribed to (flags=P)
   size_t psub = 0;
   size_t ssub = 0;
   int resp = 2;

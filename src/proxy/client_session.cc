@@ -59,6 +59,7 @@ ClientSession::ClientSession(net::Loop& loop, net::Stream::Kind kind, uint64_t i
 }
 
 ClientSession::~ClientSession() {
+  if (subscribed_) --pool_.counters().pubsub_clients;
   dispatcher_.clientGone();
   forgetQueueWaits();
   queue_.cancelAll();
@@ -321,8 +322,10 @@ void ClientSession::writeCompleted() {
     PendingRequest& front = queue_.front();
     held_reply_bytes_ -= front.heldBytes();
     if (!front.written) {
-      recordReply(front.command_id, front.received_ns, front.rejected, front.reply(), {},
-                  front.servers());
+      if (!front.push) {
+        recordReply(front.command_id, front.received_ns, front.rejected, front.reply(), {},
+                    front.servers());
+      }
       if (!front.silent) {
         const size_t size = front.reply().size();
         stream_->write(std::move(front.reply()));
@@ -343,6 +346,40 @@ void ClientSession::writeCompleted() {
   checkOutputLimit();
 }
 
+void ClientSession::deliverPush(std::string_view frame) {
+  if (readsDropped()) return;  // after QUIT, or closed
+  if (queue_.empty()) {
+    stream_->write(frame);
+    noteOutput(frame.size());
+    return checkOutputLimit();
+  }
+  // Behind a reply still owed (a SUBSCRIBE waiting for its server): in its place.
+  PendingRequest& entry = queue_.push();
+  entry.complete(std::string(frame));
+  entry.push = true;
+  hold(entry);
+}
+
+void ClientSession::setSubscribed(bool subscribed) {
+  if (subscribed) {
+    client_.mode = SessionMode::kSubscribed;
+  } else if (client_.mode == SessionMode::kSubscribed) {
+    client_.mode = SessionMode::kNormal;
+  }
+  if (subscribed == subscribed_) return;
+  subscribed_ = subscribed;
+  if (subscribed) {
+    ++pool_.counters().pubsub_clients;
+  } else {
+    --pool_.counters().pubsub_clients;
+  }
+  const config::Process& process = shared_.config.process;
+  const config::OutputBufferLimit& limit =
+      subscribed ? process.client_output_buffer_limit_pubsub : process.client_output_buffer_limit;
+  output_limit_.reset();
+  if (OutputLimit::enabled(limit)) output_limit_ = std::make_unique<OutputLimit>(limit);
+}
+
 void ClientSession::noteOutput(size_t bytes, bool piece) {
   if (!output_limit_) return;
   if (piece) return output_limit_->notePiece(bytes);
@@ -355,8 +392,10 @@ void ClientSession::checkOutputLimit() {
   const uint64_t unsent = stream_->pendingBytes();
   if (!output_limit_->exceeded(unsent, held_reply_bytes_, loop_.nowNs() / 1000000)) return;
   shared_.output_limit_closes.fetch_add(1, std::memory_order_relaxed);
-  spdlog::warn("client {}: closed, {} bytes of replies unread (client_output_buffer_limit)",
-               client_.id, unsent + held_reply_bytes_);
+  if (subscribed_) ++pool_.counters().pubsub_slow_closes;
+  spdlog::warn("client {}: closed, {} bytes of replies unread ({})", client_.id,
+               unsent + held_reply_bytes_,
+               subscribed_ ? "client_output_buffer_limit_pubsub" : "client_output_buffer_limit");
   close();
 }
 

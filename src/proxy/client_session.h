@@ -86,6 +86,11 @@ class ClientSession final : public net::StreamEvents,
   // For a request on a connection of its own (EXEC, WATCH), which must run after the client's
   // earlier requests and before its later ones, as from one Redis connection.
   void holdInput();
+  // A pub/sub message for this client: written now, or after the replies still owed.
+  void deliverPush(std::string_view frame);
+  // The client entered (or left) subscribed mode: its mode, and the output limit of Redis's
+  // pubsub class (client_output_buffer_limit_pubsub) instead of the normal one.
+  void setSubscribed(bool subscribed);
 
   // net::StreamEvents
   uv_buf_t readBuffer(size_t suggested) override;
@@ -168,7 +173,8 @@ class ClientSession final : public net::StreamEvents,
   ClientState client_;
   Dispatcher dispatcher_;
   size_t held_reply_bytes_ = 0;
-  std::unique_ptr<OutputLimit> output_limit_;  // null without client_output_buffer_limit
+  std::unique_ptr<OutputLimit> output_limit_;  // null when the client's class has no limit
+  bool subscribed_ = false;                    // the output limit is the pubsub class's
   // Backpressure: what the queue counts against client_queue_limit, and the server
   // connections over server_queue_limit that this client is not read for.
   uint64_t queued_bytes_ = 0;

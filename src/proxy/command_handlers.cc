@@ -72,7 +72,8 @@ void setHandler(CommandEntry& entry, const NamedHandler& named, bool needs_sessi
   entry.queueable = !named.answers_later;
 }
 
-// What a command does inside MULTI other than being queued (Redis's processCommand).
+// What a command does inside MULTI other than being queued, and whether it may run in
+// subscribed mode (Redis's processCommand).
 void setTransactionRole(CommandEntry& entry) {
   constexpr std::string_view kRunAtOnce[] = {"multi", "exec", "discard", "watch", "quit", "reset"};
   constexpr std::string_view kOwnConnection[] = {"exec", "watch"};
@@ -82,6 +83,10 @@ void setTransactionRole(CommandEntry& entry) {
   entry.resets_client = name == "reset";
   entry.discards_when_refused = name == "exec";
   entry.blocks_with_option = name == "xread" || name == "xreadgroup";
+  constexpr std::string_view kWhenSubscribed[] = {"subscribe",   "psubscribe",   "ssubscribe",
+                                                  "unsubscribe", "punsubscribe", "sunsubscribe",
+                                                  "ping",        "quit",         "reset"};
+  for (std::string_view each : kWhenSubscribed) entry.allowed_when_subscribed |= each == name;
 }
 
 void setMerge(CommandEntry& entry) {
@@ -136,6 +141,9 @@ CommandEntry makeEntry(const command::CommandSpec& spec) {
       } else if (const NamedHandler* blocking = findHandler(blockingHandlers(), spec.name)) {
         setHandler(entry, *blocking, true);
         entry.own_connection = true;
+      } else if (const NamedHandler* pubsub = findHandler(pubsubHandlers(), spec.name)) {
+        setHandler(entry, *pubsub, true);
+        entry.publishes = spec.name == "publish" || spec.name == "spublish";
       } else {
         entry.refusal = notSupportedError(spec.name);
       }

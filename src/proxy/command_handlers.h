@@ -31,8 +31,8 @@ enum class RouteClass : uint8_t {
   kSameServer,  // keys that must share a server (else -CROSSSLOT), sent to it
   kSplit,       // keys grouped per server when they do not share one: the handler splits
   kAllServers,  // every server of the pool: the handler sends and merges
-  kPinned,      // needs a connection of its own: its handler (MULTI/EXEC/WATCH ...), or
-                // refused (blocking commands, pub/sub: not yet)
+  kPinned,      // the stateful layer: its handler (MULTI/EXEC/WATCH, blocking commands,
+                // pub/sub), or refused (MONITOR)
   kRefused,     // refused with the entry's refusal
 };
 
@@ -73,6 +73,10 @@ struct CommandEntry {
   // A local command that can wait in a transaction and run at EXEC: its handler answers at
   // once. Not INFO, whose handler asks every server.
   bool queueable = true;
+  // Allowed in subscribed mode (RESP2): (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT, RESET.
+  bool allowed_when_subscribed = false;
+  // PUBLISH, SPUBLISH: routed by their channel, their receivers corrected (pubsub_merger.h).
+  bool publishes = false;
   std::string refusal;  // kRefused, kPinned: the error reply without its '-'
 };
 
@@ -96,6 +100,8 @@ std::span<const NamedHandler> allServersHandlers();  // the fan-outs with rules 
 std::span<const NamedHandler> transactionHandlers();
 // dispatcher_blocking.cc: BLPOP, BRPOP, BLMOVE ... on a leased connection.
 std::span<const NamedHandler> blockingHandlers();
+// dispatcher_pubsub.cc: (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PUBLISH, SPUBLISH, PUBSUB.
+std::span<const NamedHandler> pubsubHandlers();
 
 // The entry of `id` (valid for every id below stats::commandCount()).
 [[nodiscard]] const CommandEntry& commandEntry(stats::CommandId id);

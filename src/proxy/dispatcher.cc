@@ -49,6 +49,13 @@ bool Dispatcher::dispatch(Request& request) {
     reject(request, stats::ProxyError::kAuth, "NOAUTH Authentication required.");
     return true;
   }
+  if (client_.mode == SessionMode::kSubscribed && !entry.allowed_when_subscribed) {
+    request.rejected = true;
+    replyError(request, "ERR Can't execute '" + std::string(spec->name) +
+                            "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
+                            "are allowed in this context");
+    return true;
+  }
   client_.last_command = spec->name;
   command::Routing routing = command::routingOf(*spec, argv);
   if (inMulti() && !entry.runs_in_multi) {
@@ -100,7 +107,11 @@ void Dispatcher::runLocal(const CommandEntry& entry, Request& request) {
   std::string bytes;
   CommandCall call{entry, request, pool_.config, client_, bytes, this, &admin_};
   entry.handler(call);
-  if (entry.resets_client) endTransaction();
+  if (entry.resets_client) {
+    endTransaction();
+    leaveSubscriptions(false);
+    session_.setSubscribed(false);
+  }
   if (call.answered) return;
   if (entry.changes_client_state) shared_.registry.rename(client_.id, client_.name);
   session_.reply(request, std::move(bytes), client_.quit);

@@ -19,6 +19,7 @@
 #include "proxy/command_handlers.h"
 #include "proxy/fanout.h"
 #include "proxy/merger.h"
+#include "proxy/pubsub_client.h"
 #include "proxy/request.h"
 #include "proxy/transaction.h"
 #include "stats/counters.h"
@@ -50,6 +51,8 @@ class Dispatcher {
   [[nodiscard]] int64_t queuedInMulti() const;
   // CLIENT LIST's multi-mem=: what the queued commands keep (their bytes and parts).
   [[nodiscard]] size_t transactionMemory() const;
+  // CLIENT LIST's sub=, psub= and ssub=.
+  void subscriptionCounts(size_t& channels, size_t& patterns, size_t& shard_channels) const;
 
   // Sends one request per part to parts[p]: the splitter's part p when given, else `bytes` to
   // each. `merger` makes the client's reply. `hold_ms`: how long each server may hold the
@@ -67,6 +70,7 @@ class Dispatcher {
   struct RoutingHandlers;
   struct TransactionHandlers;
   struct BlockingHandlers;
+  struct PubSubHandlers;
 
  private:
   using Argv = std::span<const std::string_view>;
@@ -113,6 +117,21 @@ class Dispatcher {
   void retireBlockRun(bool client_gone);
   void endTransaction();
 
+  // Pub/sub (dispatcher_pubsub.cc).
+  PubSubClient& pubsubClient();
+  void subscribe(CommandCall& call, SubKind kind);
+  void unsubscribe(CommandCall& call, SubKind kind);
+  void publish(CommandCall& call, SubKind kind);
+  void numsub(CommandCall& call, SubKind kind);
+  void channels(CommandCall& call);
+  void numpat(CommandCall& call);
+  // The server a channel lives on: where its key of the same name would (kNoServer: none).
+  [[nodiscard]] uint32_t channelServer(std::string_view channel);
+  // Leaves every subscription (RESET, the client gone).
+  void leaveSubscriptions(bool client_gone);
+  // PUBLISH and SPUBLISH inside MULTI: queued for their channel's server.
+  [[nodiscard]] std::string planPublish(const Request& request, QueuedCommand& command);
+
   ClientSession& session_;
   AdminHost& admin_;
   PoolRuntime& pool_;
@@ -120,6 +139,7 @@ class Dispatcher {
   ClientState& client_;
   std::unique_ptr<Transaction> transaction_;  // from the first MULTI or WATCH on
   std::unique_ptr<BlockRun> blocked_;         // the last blocking command, until it settles
+  std::unique_ptr<PubSubClient> pubsub_;      // from the first subscription on
 };
 
 }  // namespace shardis::proxy

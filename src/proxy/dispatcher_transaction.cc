@@ -61,6 +61,7 @@ size_t Dispatcher::transactionMemory() const {
 
 void Dispatcher::clientGone() {
   retireBlockRun(true);
+  leaveSubscriptions(true);
   if (!transaction_) return;
   if (transaction_->open) ++pool_.counters().transactions_discarded;
   transaction_->closeQueue();
@@ -209,6 +210,7 @@ std::string Dispatcher::planQueued(const CommandEntry& entry, command::Routing r
       return entry.refusal;
     case RouteClass::kLocal:
     case RouteClass::kPinned:
+      if (entry.publishes) return planPublish(request, command);
       // Blocking commands do not block inside MULTI: queued on their keys' server.
       if (entry.route == RouteClass::kPinned && spec.hasFlag(command::kBlocking)) {
         return planKeyed(entry, routing, request, command);

@@ -119,6 +119,28 @@ constexpr HelpEntry kCommandEntries[] = {{"command", kCommandAll},
                                          {"command|getkeys", kCommandGetkeys},
                                          {"command|getkeysandflags", kCommandGetkeysandflags}};
 
+constexpr std::string_view kPubsubChannels[] = {
+    "CHANNELS [<pattern>]",
+    "    Return the currently active channels matching a <pattern> (default: '*')."};
+constexpr std::string_view kPubsubNumpat[] = {"NUMPAT",
+                                              "    Return number of subscriptions to patterns."};
+constexpr std::string_view kPubsubNumsub[] = {
+    "NUMSUB [<channel> ...]",
+    "    Return the number of subscribers for the specified channels, excluding",
+    "    pattern subscriptions(default: no channels)."};
+constexpr std::string_view kPubsubShardchannels[] = {
+    "SHARDCHANNELS [<pattern>]",
+    "    Return the currently active shard level channels matching a <pattern> (default: '*')."};
+constexpr std::string_view kPubsubShardnumsub[] = {
+    "SHARDNUMSUB [<shardchannel> ...]",
+    "    Return the number of subscribers for the specified shard level channel(s)"};
+
+constexpr HelpEntry kPubsubEntries[] = {{"pubsub|channels", kPubsubChannels},
+                                        {"pubsub|numpat", kPubsubNumpat},
+                                        {"pubsub|numsub", kPubsubNumsub},
+                                        {"pubsub|shardchannels", kPubsubShardchannels},
+                                        {"pubsub|shardnumsub", kPubsubShardnumsub}};
+
 constexpr ContainerHelp kContainers[] = {
     {"client|help",
      "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", kClientEntries},
@@ -126,6 +148,8 @@ constexpr ContainerHelp kContainers[] = {
      "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", kConfigEntries},
     {"command|help",
      "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", kCommandEntries},
+    {"pubsub|help",
+     "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", kPubsubEntries},
 };
 
 // Shown when the proxy answers or forwards it: refused subcommands have no help line.

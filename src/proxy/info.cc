@@ -127,6 +127,15 @@ void clientsSection(PoolRuntime& pool, const std::optional<stats::Snapshot>& sna
   line(out, "rejected_connections", shared.rejected_clients.load(std::memory_order_relaxed));
 }
 
+// Redis's figures: the channels, patterns and shard channels this pool's clients subscribe
+// to, each counted once, whichever worker and server carry it.
+void pubsubLines(PoolRuntime& pool, std::string& out) {
+  PubSubRegistry& registry = pool.worker.shared().pubsub(pool.index);
+  line(out, "pubsub_channels", registry.active(SubKind::kChannel));
+  line(out, "pubsub_patterns", registry.active(SubKind::kPattern));
+  line(out, "pubsubshard_channels", registry.active(SubKind::kShard));
+}
+
 // The client's pool and its servers, with each server's state as this worker sees it. Other
 // pools are other tenants: their names and servers are on the admin port only.
 void shardisSection(PoolRuntime& pool, std::string& out) {
@@ -168,7 +177,10 @@ void build(PoolRuntime& pool, uint32_t sections, const ServersInfo* servers, std
   section(kInfoMemory, [&] { appendMemorySection(text); });
   section(kInfoPersistence, [&] { text += "# Persistence\r\nloading:0\r\nasync_loading:0\r\n"; });
   if (snapshot) {
-    section(kInfoStats, [&] { stats::appendStatsSection(text, *snapshot, pool.index); });
+    section(kInfoStats, [&] {
+      stats::appendStatsSection(text, *snapshot, pool.index);
+      pubsubLines(pool, text);
+    });
   }
   section(kInfoCpu, [&] { appendCpuSection(text); });
   section(kInfoShardis, [&] { shardisSection(pool, text); });

@@ -33,12 +33,17 @@ std::string oneLine(std::string_view text) {
   return line;
 }
 
-void ping(Argv argv, std::string& out) {
+void ping(Argv argv, const ClientState& client, std::string& out) {
   // The command table allows any count (-1); Redis's PING itself takes at most a message.
   if (argv.size() > 2) {
     return resp::appendError(out, "ERR wrong number of arguments for 'ping' command");
   }
-  if (argv.size() == 1) {
+  // A subscriber's reply has the shape of its messages, as Redis answers it in RESP2.
+  if (client.mode == SessionMode::kSubscribed) {
+    resp::appendArrayHeader(out, 2);
+    resp::appendBulk(out, "pong");
+    resp::appendBulk(out, argv.size() == 1 ? std::string_view{} : argv[1]);
+  } else if (argv.size() == 1) {
     resp::appendStatus(out, "PONG");
   } else {
     resp::appendBulk(out, argv[1]);
@@ -305,13 +310,13 @@ void reset(CommandCall& call) {
 
 void ok(CommandCall& call) { resp::appendStatus(call.out, "OK"); }
 
-// CLIENT, CONFIG and COMMAND HELP (help_text.h).
+// CLIENT, CONFIG, COMMAND and PUBSUB HELP (help_text.h).
 void help(CommandCall& call) {
   if (!appendHelp(*call.entry.spec, call.out)) resp::appendError(call.out, "ERR no help text");
 }
 
 constexpr NamedHandler kClientStateHandlers[] = {
-    {"ping", [](CommandCall& call) { ping(call.request.argv, call.out); }},
+    {"ping", [](CommandCall& call) { ping(call.request.argv, call.client, call.out); }},
     {"echo", [](CommandCall& call) { resp::appendBulk(call.out, call.request.argv[1]); }},
     {"quit",
      [](CommandCall& call) {
@@ -344,6 +349,7 @@ constexpr NamedHandler kClientStateHandlers[] = {
     {"command|help", help},
     {"client|help", help},
     {"config|help", help},
+    {"pubsub|help", help},
     {"client|setname", clientSetname, true},
     {"client|getname", clientGetname},
     {"client|id",

@@ -100,6 +100,7 @@ class PendingRequest final : public backend::ReplyTarget {
   bool rejected = false;
   bool written = false;  // the reply went to the client through writeNow()
   bool silent = false;   // CLIENT REPLY OFF/SKIP: the reply is dropped, not written
+  bool push = false;     // a subscriber's message held in order, not a command's reply
   // What it counts against the client's queue limit until its reply is written.
   uint64_t queued_bytes = 0;
   // Drops the outstanding parts: their replies will be discarded by the connections.

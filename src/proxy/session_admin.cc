@@ -79,8 +79,8 @@ ClientActivity ClientSession::activity() const {
   activity.name = client_.name;
   activity.idle_s = (nowMs() - client_.last_active_ms) / 1000;
   activity.cmd = client_.last_command;
-  // sub, psub, ssub and resp keep their defaults (no subscription, RESP2): the pub/sub and
-  // RESP3 work sets them here.
+  // resp keeps its default (RESP2): the RESP3 work sets it here.
+  dispatcher_.subscriptionCounts(activity.sub, activity.psub, activity.ssub);
   activity.blocked = client_.mode == SessionMode::kBlocked;
   activity.multi = dispatcher_.queuedInMulti();
   activity.multi_mem = dispatcher_.transactionMemory();

@@ -1,6 +1,7 @@
 // SharedState: the little the workers share that changes while serving: client counts, the
-// client id sequence, a few counters and the slow logs. Atomics, and a slow log's lock,
-// taken only for a command slow enough to be logged.
+// client id sequence, a few counters, the slow logs and the pub/sub counts. Atomics, a slow
+// log's lock, taken only for a command slow enough to be logged, and the pub/sub registry's,
+// taken as clients subscribe and leave and as a count is corrected.
 // Built by serve() before the workers start and destroyed after they stop.
 #pragma once
 
@@ -11,6 +12,7 @@
 
 #include "config/config.h"
 #include "proxy/client_registry.h"
+#include "proxy/pubsub_registry.h"
 #include "stats/slow_log.h"
 
 namespace shardis::proxy {
@@ -22,12 +24,15 @@ struct SharedState {
     for (size_t pool = 0; pool < config_in.pools.size(); ++pool) {
       slowlogs.push_back(std::make_unique<stats::SlowLog>(
           config_in.process.slowlog_log_slower_than_us, config_in.process.slowlog_max_len));
+      pubsub_registries.push_back(std::make_unique<PubSubRegistry>());
     }
   }
 
   // Pool `pool`'s SLOWLOG: each pool has its own (pools are separate tenants), with its own
   // ids, length and RESET, as if it were a server of its own.
   stats::SlowLog& slowlog(uint32_t pool) { return *slowlogs[pool]; }
+  // Pool `pool`'s subscriptions, summed over the workers (pubsub_registry.h).
+  PubSubRegistry& pubsub(uint32_t pool) { return *pubsub_registries[pool]; }
 
   const config::Config& config;
   std::atomic<uint32_t> clients{0};
@@ -39,6 +44,7 @@ struct SharedState {
   // Locks only when a command is slow enough to log. One per pool, in config order.
   std::vector<std::unique_ptr<stats::SlowLog>> slowlogs;
   ClientRegistry registry;  // CLIENT LIST / KILL across workers, pool by pool
+  std::vector<std::unique_ptr<PubSubRegistry>> pubsub_registries;  // one per pool
 };
 
 }  // namespace shardis::proxy

@@ -69,7 +69,10 @@ PoolRuntime::PoolRuntime(Worker& worker_in, uint32_t index_in, const config::Poo
       servers(worker_in.loop(),
               backendSettings(config_in, worker_in.shared().config.process.server_queue_limit)),
       ring(worker_in.loop(), config_in, std::move(full_ring), servers),
-      router(config_in) {
+      router(config_in),
+      pubsub(
+          worker_in.loop(), [this]() -> backend::ServerPool& { return serverPool(); },
+          servers.serverCount(), worker_in.shared().pubsub(index_in), worker_in.stats(), index_in) {
   for (uint32_t i = 0; i < servers.serverCount(); ++i) every_server.push_back(i);
   servers.setFailureListener(&ring);
 }
@@ -331,6 +334,7 @@ void Worker::finish() {
   for (auto& pool : pools_) {
     pool->listener.reset();
     pool->ring.shutdown();
+    pool->pubsub.stop();
     pool->servers.shutdown();
     pool->servers.setObserver(nullptr);
     pool->ring.setObserver(nullptr);

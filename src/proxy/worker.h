@@ -22,6 +22,7 @@
 #include "proxy/fanout.h"
 #include "proxy/merger.h"
 #include "proxy/pool_ring.h"
+#include "proxy/pubsub_hub.h"
 #include "proxy/router.h"
 #include "proxy/shared_state.h"
 #include "stats/counters.h"
@@ -77,6 +78,9 @@ struct PoolRuntime final : ServerLocator,
   backend::ConnectionPool servers;
   PoolRing ring;  // after `servers`, which it probes
   Router router;
+  // The worker's subscriptions to this pool's servers (after `servers`, whose subscriber
+  // connections it uses).
+  PubSubHub pubsub;
   // Scratch for the requests of this pool that become several sub-commands (one request is
   // encoded at a time per worker, so one of each is enough).
   Splitter splitter;

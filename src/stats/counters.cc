@@ -57,6 +57,11 @@ void PoolCounters::merge(const PoolCounters& other) {
   blocking_one_server += other.blocking_one_server;
   blocking_cross_server += other.blocking_cross_server;
   blocking_put_back += other.blocking_put_back;
+  pubsub_clients += other.pubsub_clients;
+  pubsub_messages_in += other.pubsub_messages_in;
+  pubsub_messages_delivered += other.pubsub_messages_delivered;
+  pubsub_slow_closes += other.pubsub_slow_closes;
+  pubsub_resubscribes += other.pubsub_resubscribes;
 }
 
 void ServerCounters::merge(const ServerCounters& other) {
@@ -64,6 +69,9 @@ void ServerCounters::merge(const ServerCounters& other) {
   server_connections_total += other.server_connections_total;
   leases_in_use += other.leases_in_use;
   leases_idle += other.leases_idle;
+  pubsub_channels += other.pubsub_channels;
+  pubsub_patterns += other.pubsub_patterns;
+  pubsub_shard_channels += other.pubsub_shard_channels;
   requests += other.requests;
   request_bytes += other.request_bytes;
   responses += other.responses;

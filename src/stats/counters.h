@@ -58,6 +58,12 @@ struct PoolCounters {
   uint64_t blocking_one_server = 0;    // blocking commands served on one server
   uint64_t blocking_cross_server = 0;  // blocking commands whose keys span several servers
   uint64_t blocking_put_back = 0;      // elements pushed back after a cross-server pop
+  // Pub/sub, counted by the proxy's pub/sub code.
+  uint64_t pubsub_clients = 0;             // gauge: clients in subscribed mode now
+  uint64_t pubsub_messages_in = 0;         // messages read from the servers
+  uint64_t pubsub_messages_delivered = 0;  // messages written to subscribers (one per client)
+  uint64_t pubsub_slow_closes = 0;         // subscribers closed over their output limit
+  uint64_t pubsub_resubscribes = 0;        // re-subscriptions after a server connection drop
 
   void countError(ProxyError kind) { ++errors[static_cast<size_t>(kind)]; }
   void merge(const PoolCounters& other);
@@ -72,7 +78,11 @@ struct ServerCounters {
   uint64_t server_connections_total = 0;  // opened since start, in every mode
   uint64_t leases_in_use = 0;             // gauges: leased connections held by a client,
   uint64_t leases_idle = 0;               // and kept for the next lease
-  uint64_t requests = 0;                  // (sub-)commands sent to the server
+  // Gauges: upstream subscriptions the proxy holds on the server (one per worker and name).
+  uint64_t pubsub_channels = 0;
+  uint64_t pubsub_patterns = 0;
+  uint64_t pubsub_shard_channels = 0;
+  uint64_t requests = 0;  // (sub-)commands sent to the server
   uint64_t request_bytes = 0;
   uint64_t responses = 0;
   uint64_t response_bytes = 0;

@@ -58,6 +58,11 @@ void appendStatsSection(std::string& out, const Snapshot& snapshot, size_t pool)
   line("blocking_one_server", counters.blocking_one_server);
   line("blocking_cross_server", counters.blocking_cross_server);
   line("blocking_put_back", counters.blocking_put_back);
+  line("pubsub_clients", counters.pubsub_clients);
+  line("pubsub_messages_in", counters.pubsub_messages_in);
+  line("pubsub_messages_delivered", counters.pubsub_messages_delivered);
+  line("pubsub_slow_closes", counters.pubsub_slow_closes);
+  line("pubsub_resubscribes", counters.pubsub_resubscribes);
   // The pool's servers summed (per server: the stats JSON and /metrics).
   ServerCounters servers;
   if (pool < pools.size()) {

@@ -91,6 +91,9 @@ void writeServer(TwemproxyWriter& json, std::string_view name, const ServerCount
   json.field("server_connections_total", server.server_connections_total);
   json.field("leases_in_use", server.leases_in_use);
   json.field("leases_idle", server.leases_idle);
+  json.field("pubsub_channels", server.pubsub_channels);
+  json.field("pubsub_patterns", server.pubsub_patterns);
+  json.field("pubsub_shard_channels", server.pubsub_shard_channels);
   json.field("round_trip_p50_us", server.round_trip.percentile(50));
   json.field("round_trip_p99_us", server.round_trip.percentile(99));
   json.end();
@@ -122,6 +125,11 @@ void writePool(TwemproxyWriter& json, const PoolLayout& layout, const PoolStats&
   json.field("blocking_one_server", counters.blocking_one_server);
   json.field("blocking_cross_server", counters.blocking_cross_server);
   json.field("blocking_put_back", counters.blocking_put_back);
+  json.field("pubsub_clients", counters.pubsub_clients);
+  json.field("pubsub_messages_in", counters.pubsub_messages_in);
+  json.field("pubsub_messages_delivered", counters.pubsub_messages_delivered);
+  json.field("pubsub_slow_closes", counters.pubsub_slow_closes);
+  json.field("pubsub_resubscribes", counters.pubsub_resubscribes);
   for (size_t kind = 0; kind < kProxyErrorKinds; ++kind) {
     std::string key = "error_";
     key += proxyErrorName(static_cast<ProxyError>(kind));

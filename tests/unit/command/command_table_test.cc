@@ -297,10 +297,11 @@ TEST(CommandRouting, ProjectDecisions) {
     EXPECT_EQ(routingByName(name), Routing::kAllServers) << name;
   }
   for (const char* name :
-       {"multi",      "exec",        "discard",      "watch",        "unwatch",
-        "blpop",      "brpop",       "blmove",       "brpoplpush",   "bzpopmin",
-        "bzpopmax",   "blmpop",      "bzmpop",       "subscribe",    "psubscribe",
-        "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe", "monitor"}) {
+       {"multi",      "exec",        "discard",       "watch",           "unwatch",
+        "blpop",      "brpop",       "blmove",        "brpoplpush",      "bzpopmin",
+        "bzpopmax",   "blmpop",      "bzmpop",        "subscribe",       "psubscribe",
+        "ssubscribe", "unsubscribe", "punsubscribe",  "sunsubscribe",    "monitor",
+        "publish",    "spublish",    "pubsub|numsub", "pubsub|channels", "pubsub|numpat"}) {
     EXPECT_EQ(routingByName(name), Routing::kPinned) << name;
   }
   for (const char* name : {"shutdown",       "replicaof",
@@ -315,9 +316,7 @@ TEST(CommandRouting, ProjectDecisions) {
                            "latency",        "config|set",
                            "config|rewrite", "config|resetstat",
                            "function|help",  "script|debug",
-                           "publish",        "spublish",
-                           "pubsub",         "client|pause",
-                           "client|tracking"}) {
+                           "client|pause",   "client|tracking"}) {
     EXPECT_EQ(routingByName(name), Routing::kUnsupported) << name;
   }
   EXPECT_EQ(lookup("shutdown")->unsupported_reason.substr(0, 41),

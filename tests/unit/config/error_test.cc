@@ -442,8 +442,8 @@ std::string outputLimitError(std::string_view value) {
 
 TEST(ConfigError, BadClientOutputBufferLimit) {
   const std::string expected_form =
-      "client_output_buffer_limit must be a byte count or '[normal] HARD SOFT SECONDS' (0 = no "
-      "limit), such as 64mb or 256mb 64mb 60, got ";
+      "client_output_buffer_limit must be a byte count or '[normal|pubsub] HARD SOFT SECONDS' "
+      "(0 = no limit), such as 64mb or 256mb 64mb 60, got ";
   const std::string where = "conf/t.yml:2:31: section 'shardis': ";
   EXPECT_EQ(outputLimitError("lots"), where + expected_form + "'lots'");
   EXPECT_EQ(outputLimitError("1mb 2mb"), where + expected_form + "'1mb 2mb'");
@@ -456,8 +456,10 @@ TEST(ConfigError, BadClientOutputBufferLimit) {
             where +
                 "client_output_buffer_limit soft seconds 'soon' is not a whole number of "
                 "seconds");
-  EXPECT_EQ(outputLimitError("pubsub 32mb 8mb 60"),
-            where + "client_output_buffer_limit class 'pubsub' is not supported (only normal)");
+  EXPECT_EQ(outputLimitError("replica 32mb 8mb 60"),
+            where +
+                "client_output_buffer_limit class 'replica' is not supported (only normal and "
+                "pubsub)");
 }
 
 TEST(ConfigError, UnknownServerMappingKey) {

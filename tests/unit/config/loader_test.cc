@@ -246,6 +246,22 @@ TEST(LoadString, ClientOutputBufferLimitForms) {
   EXPECT_EQ(outputLimitOf("NORMAL 1gb 0 0"), (OutputBufferLimit{1ull << 30, 0, 0}));
 }
 
+// Redis's pubsub class: 32mb 8mb 60 by default, set by its own key or by the class word.
+TEST(LoadString, PubsubOutputBufferLimit) {
+  const std::string pool = "pool: {listen: 127.0.0.1:6380, servers: [127.0.0.1:7001:1]}\n";
+  EXPECT_EQ(loadString(pool, "t.yml").process.client_output_buffer_limit_pubsub,
+            (OutputBufferLimit{32ull << 20, 8ull << 20, 60}));
+  const Config own =
+      loadString("shardis:\n  client_output_buffer_limit_pubsub: 4mb 1mb 10\n" + pool, "t.yml");
+  EXPECT_EQ(own.process.client_output_buffer_limit_pubsub,
+            (OutputBufferLimit{4ull << 20, 1ull << 20, 10}));
+  EXPECT_EQ(own.process.client_output_buffer_limit, (OutputBufferLimit{0, 0, 0}));
+  const Config by_class =
+      loadString("shardis:\n  client_output_buffer_limit: pubsub 0 0 0\n" + pool, "t.yml");
+  EXPECT_EQ(by_class.process.client_output_buffer_limit_pubsub, (OutputBufferLimit{0, 0, 0}));
+  EXPECT_EQ(by_class.process.client_output_buffer_limit, (OutputBufferLimit{0, 0, 0}));
+}
+
 TEST(LoadString, QueueLimits) {
   const Config defaults =
       loadString("pool: {listen: 127.0.0.1:6380, servers: [127.0.0.1:1:1]}", "t.yml");

@@ -44,11 +44,19 @@ Snapshot busySnapshot(bool hotkeys = false) {
   alpha.blocking_one_server = 12;
   alpha.blocking_cross_server = 5;
   alpha.blocking_put_back = 2;
+  alpha.pubsub_clients = 3;
+  alpha.pubsub_messages_in = 20;
+  alpha.pubsub_messages_delivered = 50;
+  alpha.pubsub_slow_closes = 1;
+  alpha.pubsub_resubscribes = 2;
   ServerCounters& first = stats.server(0, 0);
   first.server_connections = 1;
   first.server_connections_total = 4;
   first.leases_in_use = 2;
   first.leases_idle = 5;
+  first.pubsub_channels = 7;
+  first.pubsub_patterns = 2;
+  first.pubsub_shard_channels = 1;
   first.requests = 60;
   first.request_bytes = 600;
   first.in_queue = 2;
@@ -93,18 +101,21 @@ TEST(TwemproxyJson, GoldenLayout) {
       R"("server_connections":1, "server_ejected_at":0, "requests":60, "request_bytes":600, )"
       R"("responses":2, "response_bytes":22, "in_queue":2, "in_queue_bytes":20, "out_queue":3, )"
       R"("out_queue_bytes":30, "server_up":1, "server_connections_total":4, "leases_in_use":2, )"
-      R"("leases_idle":5, "round_trip_p50_us":104, "round_trip_p99_us":300},)"
+      R"("leases_idle":5, "pubsub_channels":7, "pubsub_patterns":2, "pubsub_shard_channels":1, )"
+      R"("round_trip_p50_us":104, "round_trip_p99_us":300},)"
       R"("alpha-1:6379": {"server_eof":7, "server_err":8, "server_timedout":9, )"
       R"("server_connections":0, "server_ejected_at":1699999999000000, "requests":0, )"
       R"("request_bytes":0, "responses":0, "response_bytes":0, "in_queue":0, )"
       R"("in_queue_bytes":0, "out_queue":0, "out_queue_bytes":0, "server_up":0, )"
       R"("server_connections_total":6, "leases_in_use":0, "leases_idle":1, )"
+      R"("pubsub_channels":0, "pubsub_patterns":0, "pubsub_shard_channels":0, )"
       R"("round_trip_p50_us":0, "round_trip_p99_us":0},)"
       R"("client_connections_total":9, "requests":100, "replies":99, "split_commands":5, )"
       R"("transactions_started":11, "transactions_committed":7, "transactions_aborted":1, )"
       R"("transactions_discarded":2, "transactions_cross_server":3, )"
       R"("blocked_clients":4, "blocking_one_server":12, "blocking_cross_server":5, )"
-      R"("blocking_put_back":2, )"
+      R"("blocking_put_back":2, "pubsub_clients":3, "pubsub_messages_in":20, )"
+      R"("pubsub_messages_delivered":50, "pubsub_slow_closes":1, "pubsub_resubscribes":2, )"
       R"("error_crossslot":1, "error_unsupported":0, "error_auth":0, "error_timeout":0, )"
       R"("error_backend_down":1, "error_protocol":0},)"
       R"("beta": {"client_eof":0, "client_err":0, "client_connections":0, "server_ejects":0, )"
@@ -113,12 +124,14 @@ TEST(TwemproxyJson, GoldenLayout) {
       R"("server_connections":0, "server_ejected_at":0, "requests":0, "request_bytes":0, )"
       R"("responses":0, "response_bytes":0, "in_queue":0, "in_queue_bytes":0, "out_queue":0, )"
       R"("out_queue_bytes":0, "server_up":1, "server_connections_total":0, "leases_in_use":0, )"
-      R"("leases_idle":0, "round_trip_p50_us":0, "round_trip_p99_us":0},)"
+      R"("leases_idle":0, "pubsub_channels":0, "pubsub_patterns":0, "pubsub_shard_channels":0, )"
+      R"("round_trip_p50_us":0, "round_trip_p99_us":0},)"
       R"("client_connections_total":1, "requests":0, "replies":0, "split_commands":0, )"
       R"("transactions_started":0, "transactions_committed":0, "transactions_aborted":0, )"
       R"("transactions_discarded":0, "transactions_cross_server":0, )"
       R"("blocked_clients":0, "blocking_one_server":0, "blocking_cross_server":0, )"
-      R"("blocking_put_back":0, )"
+      R"("blocking_put_back":0, "pubsub_clients":0, "pubsub_messages_in":0, )"
+      R"("pubsub_messages_delivered":0, "pubsub_slow_closes":0, "pubsub_resubscribes":0, )"
       R"("error_crossslot":0, "error_unsupported":0, "error_auth":0, "error_timeout":0, )"
       R"("error_backend_down":0, "error_protocol":0}})"
       "\n");
@@ -200,6 +213,23 @@ TEST(Prometheus, BlockingFamilies) {
   for (const char* line : lines) EXPECT_NE(text.find(line), std::string::npos) << line;
 }
 
+TEST(Prometheus, PubSubFamilies) {
+  std::string text = renderPrometheus(busySnapshot());
+  const char* lines[] = {
+      "# TYPE shardis_pubsub_clients gauge\n",
+      "shardis_pubsub_clients{pool=\"alpha\"} 3\n",
+      "shardis_pubsub_messages_in_total{pool=\"alpha\"} 20\n",
+      "shardis_pubsub_messages_delivered_total{pool=\"alpha\"} 50\n",
+      "shardis_pubsub_slow_closes_total{pool=\"alpha\"} 1\n",
+      "shardis_pubsub_resubscribes_total{pool=\"alpha\"} 2\n",
+      "# TYPE shardis_server_pubsub_channels gauge\n",
+      "shardis_server_pubsub_channels{pool=\"alpha\",server=\"alpha-0:6379\"} 7\n",
+      "shardis_server_pubsub_patterns{pool=\"alpha\",server=\"alpha-0:6379\"} 2\n",
+      "shardis_server_pubsub_shard_channels{pool=\"alpha\",server=\"alpha-0:6379\"} 1\n",
+  };
+  for (const char* line : lines) EXPECT_NE(text.find(line), std::string::npos) << line;
+}
+
 TEST(Info, StatsSection) {
   std::string out;
   appendStatsSection(out, busySnapshot(), 0);
@@ -222,6 +252,11 @@ TEST(Info, StatsSection) {
             "blocking_one_server:12\r\n"
             "blocking_cross_server:5\r\n"
             "blocking_put_back:2\r\n"
+            "pubsub_clients:3\r\n"
+            "pubsub_messages_in:20\r\n"
+            "pubsub_messages_delivered:50\r\n"
+            "pubsub_slow_closes:1\r\n"
+            "pubsub_resubscribes:2\r\n"
             "server_connections_total:10\r\n"  // alpha's two servers summed
             "leases_in_use:2\r\n"
             "leases_idle:6\r\n"

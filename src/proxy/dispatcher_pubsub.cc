@@ -1,0 +1,246 @@
+// The Dispatcher's pub/sub commands (pubsub_hub.h says how subscriptions are shared):
+//   (P|S)SUBSCRIBE     the client's names join the worker's topics; answered, with the
+//                      client's own counts, once each new name is subscribed upstream
+//   (P|S)UNSUBSCRIBE   answered at once; no message of a name reaches the client after it
+//   PUBLISH, SPUBLISH  to the channel's server, receivers corrected (pubsub_merger.h)
+//   PUBSUB ...         NUMSUB/SHARDNUMSUB from each channel's server, CHANNELS and NUMPAT
+//                      from every server, merged
+// A channel lives where a key of its name would: PUBLISH and SUBSCRIBE always meet.
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "proxy/client_session.h"
+#include "proxy/pubsub_merger.h"
+#include "proxy/router.h"
+#include "proxy/shared_state.h"
+#include "proxy/worker.h"
+#include "resp/encoder.h"
+
+namespace shardis::proxy {
+
+namespace {
+
+std::string_view confirmationOf(SubKind kind, bool subscribe) {
+  switch (kind) {
+    case SubKind::kChannel:
+      return subscribe ? "subscribe" : "unsubscribe";
+    case SubKind::kPattern:
+      return subscribe ? "psubscribe" : "punsubscribe";
+    case SubKind::kShard:
+      return subscribe ? "ssubscribe" : "sunsubscribe";
+  }
+  return {};
+}
+
+// `name` null (UNSUBSCRIBE of nothing): the frame carries a null bulk, as Redis's does.
+void appendConfirmation(std::string& out, SubKind kind, bool subscribe,
+                        const std::string_view* name, size_t count) {
+  resp::appendArrayHeader(out, 3);
+  resp::appendBulk(out, confirmationOf(kind, subscribe));
+  if (name != nullptr) {
+    resp::appendBulk(out, *name);
+  } else {
+    resp::appendNullBulk(out);
+  }
+  resp::appendInteger(out, static_cast<int64_t>(count));
+}
+
+// A SUBSCRIBE's reply, made when it was dispatched, written once every name it waited for is
+// subscribed upstream (one part each).
+class ConfirmationMerger final : public Merger {
+ public:
+  explicit ConfirmationMerger(std::string frames) : frames_(std::move(frames)) {}
+  void onPartReply(uint32_t /*part*/, const resp::Reply& /*reply*/) override {}
+  void onPartFailure(uint32_t /*part*/, std::string_view /*message*/) override {}
+  void finish(std::string& reply) override { reply = std::move(frames_); }
+
+ private:
+  std::string frames_;
+};
+
+}  // namespace
+
+void PubSubClient::deliver(std::string_view frame) { session_.deliverPush(frame); }
+
+PubSubClient& Dispatcher::pubsubClient() {
+  if (!pubsub_) pubsub_ = std::make_unique<PubSubClient>(session_);
+  return *pubsub_;
+}
+
+void Dispatcher::subscriptionCounts(size_t& channels, size_t& patterns,
+                                    size_t& shard_channels) const {
+  if (!pubsub_) return;
+  channels = pubsub_->size(SubKind::kChannel);
+  patterns = pubsub_->size(SubKind::kPattern);
+  shard_channels = pubsub_->size(SubKind::kShard);
+}
+
+uint32_t Dispatcher::channelServer(std::string_view channel) {
+  return pool_.locate(pool_.router.hashTag().routingKey(channel));
+}
+
+void Dispatcher::subscribe(CommandCall& call, SubKind kind) {
+  Request& request = call.request;
+  call.answered = true;
+  Argv names = request.argv.subspan(1);
+  std::vector<uint32_t> servers(names.size(), 0);
+  for (size_t i = 0; kind != SubKind::kPattern && i < names.size(); ++i) {
+    servers[i] = channelServer(names[i]);
+    if (servers[i] == ServerLocator::kNoServer) {
+      return replyError(request, "ERR no server available in pool '" + pool_.config.name + "'");
+    }
+  }
+  PubSubClient& client = pubsubClient();
+  std::string frames;
+  std::vector<std::string_view> fresh;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (client.add(kind, names[i])) {
+      pool_.pubsub.subscribe(kind, names[i], servers[i], client);
+      fresh.push_back(names[i]);
+    }
+    appendConfirmation(frames, kind, true, &names[i], client.count(kind));
+  }
+  session_.setSubscribed(true);
+  uint32_t waiting = 0;
+  for (std::string_view name : fresh) waiting += pool_.pubsub.confirming(kind, name) ? 1 : 0;
+  if (waiting == 0) return session_.reply(request, std::move(frames));
+  PendingRequest& pending =
+      awaitReply(request, waiting, std::make_unique<ConfirmationMerger>(std::move(frames)));
+  uint32_t part = 0;
+  for (std::string_view name : fresh) {
+    if (pool_.pubsub.confirming(kind, name))
+      pool_.pubsub.await(kind, name, client, pending, part++);
+  }
+}
+
+void Dispatcher::unsubscribe(CommandCall& call, SubKind kind) {
+  std::vector<std::string> all;
+  Argv names = call.request.argv.subspan(1);
+  std::vector<std::string_view> every;
+  if (names.empty() && pubsub_) {
+    all = pubsub_->names(kind);
+    every.assign(all.begin(), all.end());
+    names = every;
+  }
+  if (names.empty()) {
+    appendConfirmation(call.out, kind, false, nullptr, pubsub_ ? pubsub_->count(kind) : 0);
+  }
+  for (const std::string_view& name : names) {
+    if (pubsub_ && pubsub_->remove(kind, name)) pool_.pubsub.unsubscribe(kind, name, *pubsub_);
+    appendConfirmation(call.out, kind, false, &name, pubsub_ ? pubsub_->count(kind) : 0);
+  }
+  if (!pubsub_ || pubsub_->total() == 0) session_.setSubscribed(false);
+}
+
+void Dispatcher::leaveSubscriptions(bool client_gone) {
+  if (!pubsub_) return;
+  for (size_t k = 0; k < kSubKinds; ++k) {
+    const auto kind = static_cast<SubKind>(k);
+    for (const std::string& name : pubsub_->names(kind)) {
+      pubsub_->remove(kind, name);
+      pool_.pubsub.unsubscribe(kind, name, *pubsub_);
+    }
+  }
+  // A SUBSCRIBE still waiting is answered (RESET's reply comes after it), unless nobody is
+  // there to read it.
+  if (client_gone) pool_.pubsub.forgetWaits(*pubsub_);
+}
+
+void Dispatcher::publish(CommandCall& call, SubKind kind) {
+  Request& request = call.request;
+  call.answered = true;
+  uint32_t server = channelServer(request.argv[1]);
+  if (server == ServerLocator::kNoServer) {
+    return replyError(request, "ERR no server available in pool '" + pool_.config.name + "'");
+  }
+  sendParts(request, std::span<const uint32_t>(&server, 1),
+            makePublishMerger(pool_, server, shared_.pubsub(pool_.index), kind, request.argv[1]),
+            serverBytes(request));
+}
+
+std::string Dispatcher::planPublish(const Request& request, QueuedCommand& command) {
+  const SubKind kind = request.argv[0].size() == 7 ? SubKind::kChannel : SubKind::kShard;
+  uint32_t server = channelServer(request.argv[1]);
+  if (server == ServerLocator::kNoServer) {
+    return "ERR no server available in pool '" + pool_.config.name + "'";
+  }
+  command.parts.push_back(QueuedPart{server, std::string(serverBytes(request))});
+  command.merger =
+      makePublishMerger(pool_, server, shared_.pubsub(pool_.index), kind, request.argv[1]);
+  return {};
+}
+
+// Every server gets the whole list; each channel's count is taken from its own server.
+void Dispatcher::numsub(CommandCall& call, SubKind kind) {
+  Request& request = call.request;
+  call.answered = true;
+  Argv names = request.argv.subspan(2);
+  std::vector<std::string> channels(names.begin(), names.end());
+  std::vector<uint32_t> owners;
+  owners.reserve(names.size());
+  for (std::string_view name : names) owners.push_back(channelServer(name));
+  sendParts(request, pool_.every_server,
+            makeNumsubMerger(pool_, pool_.every_server, shared_.pubsub(pool_.index), kind,
+                             std::move(channels), std::move(owners)),
+            serverBytes(request));
+}
+
+void Dispatcher::channels(CommandCall& call) {
+  call.answered = true;
+  sendParts(call.request, pool_.every_server, makeChannelsMerger(pool_, pool_.every_server),
+            serverBytes(call.request));
+}
+
+void Dispatcher::numpat(CommandCall& call) {
+  call.answered = true;
+  sendParts(call.request, pool_.every_server, makeNumpatMerger(pool_, pool_.every_server),
+            serverBytes(call.request));
+}
+
+struct Dispatcher::PubSubHandlers {
+  template <SubKind kKind>
+  static void subscribe(CommandCall& call) {
+    call.dispatcher->subscribe(call, kKind);
+  }
+  template <SubKind kKind>
+  static void unsubscribe(CommandCall& call) {
+    call.dispatcher->unsubscribe(call, kKind);
+  }
+  template <SubKind kKind>
+  static void publish(CommandCall& call) {
+    call.dispatcher->publish(call, kKind);
+  }
+  template <SubKind kKind>
+  static void numsub(CommandCall& call) {
+    call.dispatcher->numsub(call, kKind);
+  }
+  static void channels(CommandCall& call) { call.dispatcher->channels(call); }
+  static void numpat(CommandCall& call) { call.dispatcher->numpat(call); }
+};
+
+namespace {
+using Handlers = Dispatcher::PubSubHandlers;
+// Each answers later, or sends to servers: none runs queued in MULTI (PUBLISH is planned
+// there: planPublish()).
+constexpr NamedHandler kPubSubHandlers[] = {
+    {"subscribe", Handlers::subscribe<SubKind::kChannel>, false, true},
+    {"psubscribe", Handlers::subscribe<SubKind::kPattern>, false, true},
+    {"ssubscribe", Handlers::subscribe<SubKind::kShard>, false, true},
+    {"unsubscribe", Handlers::unsubscribe<SubKind::kChannel>, false, true},
+    {"punsubscribe", Handlers::unsubscribe<SubKind::kPattern>, false, true},
+    {"sunsubscribe", Handlers::unsubscribe<SubKind::kShard>, false, true},
+    {"publish", Handlers::publish<SubKind::kChannel>, false, true},
+    {"spublish", Handlers::publish<SubKind::kShard>, false, true},
+    {"pubsub|numsub", Handlers::numsub<SubKind::kChannel>, false, true},
+    {"pubsub|shardnumsub", Handlers::numsub<SubKind::kShard>, false, true},
+    {"pubsub|channels", Handlers::channels, false, true},
+    {"pubsub|shardchannels", Handlers::channels, false, true},
+    {"pubsub|numpat", Handlers::numpat, false, true},
+};
+}  // namespace
+
+std::span<const NamedHandler> pubsubHandlers() { return kPubSubHandlers; }
+
+}  // namespace shardis::proxy

@@ -1,0 +1,331 @@
+#include "proxy/pubsub_hub.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "backend/server_pool.h"
+#include "net/loop.h"
+#include "proxy/pending_queue.h"
+#include "resp/encoder.h"
+#include "resp/reply_decoder.h"
+
+namespace shardis::proxy {
+
+namespace {
+
+// Names per upstream command when a link re-subscribes everything it held.
+constexpr size_t kNamesPerCommand = 512;
+
+std::string_view verbOf(SubKind kind, bool subscribe) {
+  switch (kind) {
+    case SubKind::kChannel:
+      return subscribe ? "SUBSCRIBE" : "UNSUBSCRIBE";
+    case SubKind::kPattern:
+      return subscribe ? "PSUBSCRIBE" : "PUNSUBSCRIBE";
+    case SubKind::kShard:
+      return subscribe ? "SSUBSCRIBE" : "SUNSUBSCRIBE";
+  }
+  return {};
+}
+
+// What a pushed frame is, by its first element.
+enum class Frame : uint8_t { kMessage, kConfirmSubscribe, kConfirmUnsubscribe, kOther };
+
+struct FrameKind {
+  std::string_view word;
+  Frame frame;
+  SubKind kind;
+};
+
+constexpr FrameKind kFrames[] = {
+    {"message", Frame::kMessage, SubKind::kChannel},
+    {"pmessage", Frame::kMessage, SubKind::kPattern},
+    {"smessage", Frame::kMessage, SubKind::kShard},
+    {"subscribe", Frame::kConfirmSubscribe, SubKind::kChannel},
+    {"psubscribe", Frame::kConfirmSubscribe, SubKind::kPattern},
+    {"ssubscribe", Frame::kConfirmSubscribe, SubKind::kShard},
+    {"unsubscribe", Frame::kConfirmUnsubscribe, SubKind::kChannel},
+    {"punsubscribe", Frame::kConfirmUnsubscribe, SubKind::kPattern},
+    {"sunsubscribe", Frame::kConfirmUnsubscribe, SubKind::kShard},
+};
+
+}  // namespace
+
+class PubSubHub::Link final : public backend::PushSink {
+ public:
+  Link(PubSubHub& hub, uint32_t server_in)
+      : server(server_in),
+        timer(net::Timer::create(hub.loop_, [&hub, this] { hub.resubscribe(*this); })),
+        hub_(hub) {}
+  void onPush(const resp::Reply& push) override { hub_.onPush(*this, push); }
+  void onSubscriberClosed(std::string_view message) override { hub_.onLinkClosed(*this, message); }
+
+  const uint32_t server;
+  backend::ServerConnection* connection = nullptr;  // the pool's; it outlives the hub's use
+  std::deque<Expected> expected;                    // confirmation frames still to come, in order
+  backend::Backoff backoff;
+  net::TimerPtr timer;
+  std::array<uint64_t, kSubKinds> held{};  // upstream subscriptions, by kind
+  bool lost = false;                       // the connection dropped: a re-subscription is due
+
+ private:
+  PubSubHub& hub_;
+};
+
+PubSubHub::PubSubHub(net::Loop& loop, ServerPoolRef servers, size_t server_count,
+                     PubSubRegistry& registry, stats::WorkerStats& stats, uint32_t pool)
+    : loop_(loop),
+      servers_(std::move(servers)),
+      registry_(registry),
+      links_(server_count),
+      stats_(stats),
+      pool_(pool) {}
+
+PubSubHub::~PubSubHub() {
+  *alive_ = false;
+  stop();
+}
+
+void PubSubHub::stop() {
+  stopped_ = true;
+  for (auto& link : links_) {
+    if (link) link->timer.reset();
+  }
+}
+
+PubSubHub::Topic* PubSubHub::find(SubKind kind, std::string_view name) {
+  auto it = topics(kind).find(name);
+  return it == topics(kind).end() ? nullptr : &it->second;
+}
+
+void PubSubHub::subscribe(SubKind kind, std::string_view name, uint32_t server,
+                          Subscriber& client) {
+  registry_.addClients(kind, name, 1);
+  if (Topic* topic = find(kind, name)) {
+    topic->clients.push_back(&client);
+    return;
+  }
+  registry_.addUpstream(kind, name, 1);
+  Topic& topic = topics(kind).emplace(std::string(name), Topic{}).first->second;
+  topic.id = next_topic_id_++;
+  topic.server = server;
+  topic.clients.push_back(&client);
+  const std::string& key = topics(kind).find(name)->first;
+  if (kind != SubKind::kPattern) {
+    topic.unconfirmed = 1;
+    return sendOne(linkFor(server), kind, true, key, topic.id);
+  }
+  topic.unconfirmed = static_cast<uint32_t>(links_.size());
+  const uint64_t id = topic.id;
+  for (uint32_t each = 0; each < links_.size(); ++each) sendOne(linkFor(each), kind, true, key, id);
+}
+
+bool PubSubHub::confirming(SubKind kind, std::string_view name) const {
+  auto it = topics(kind).find(name);
+  return it != topics(kind).end() && it->second.unconfirmed > 0;
+}
+
+void PubSubHub::await(SubKind kind, std::string_view name, Subscriber& client,
+                      PendingRequest& pending, uint32_t part) {
+  Topic* topic = find(kind, name);
+  Wait wait{&client, &pending, part};
+  if (topic == nullptr || topic->unconfirmed == 0) {
+    std::vector<Wait> now{wait};
+    return release(now);
+  }
+  topic->waits.push_back(wait);
+}
+
+void PubSubHub::unsubscribe(SubKind kind, std::string_view name, Subscriber& client) {
+  auto it = topics(kind).find(name);
+  if (it == topics(kind).end()) return;
+  Topic& topic = it->second;
+  auto& clients = topic.clients;
+  auto found = std::find(clients.begin(), clients.end(), &client);
+  if (found == clients.end()) return;
+  clients.erase(found);
+  registry_.addClients(kind, name, -1);
+  // Its SUBSCRIBE may still wait: it is answered now, ahead of this UNSUBSCRIBE's reply.
+  std::vector<Wait> mine;
+  std::erase_if(topic.waits, [&](const Wait& wait) {
+    if (wait.client != &client) return false;
+    mine.push_back(wait);
+    return true;
+  });
+  release(mine);
+  if (!clients.empty()) return;
+  registry_.addUpstream(kind, name, -1);
+  const std::string key = it->first;
+  const uint64_t id = topic.id;
+  const uint32_t server = topic.server;
+  topics(kind).erase(it);
+  if (kind != SubKind::kPattern) return sendOne(linkFor(server), kind, false, key, id);
+  for (uint32_t each = 0; each < links_.size(); ++each)
+    sendOne(linkFor(each), kind, false, key, id);
+}
+
+// Its waits on its topics went to ready_ as it left them (unsubscribe()).
+void PubSubHub::forgetWaits(Subscriber& client) {
+  std::erase_if(ready_, [&](const Wait& wait) { return wait.client == &client; });
+}
+
+PubSubHub::Link& PubSubHub::linkFor(uint32_t server) {
+  std::unique_ptr<Link>& link = links_[server];
+  if (!link) {
+    link = std::make_unique<Link>(*this, server);
+    link->connection = &servers_().subscriber(server, *link);
+  }
+  return *link;
+}
+
+void PubSubHub::countHeld(Link& link, SubKind kind, int64_t delta) {
+  link.held[static_cast<size_t>(kind)] += delta;
+  stats::ServerCounters& counters = stats_.server(pool_, link.server);
+  uint64_t& gauge = kind == SubKind::kChannel   ? counters.pubsub_channels
+                    : kind == SubKind::kPattern ? counters.pubsub_patterns
+                                                : counters.pubsub_shard_channels;
+  gauge += delta;
+}
+
+void PubSubHub::sendOne(Link& link, SubKind kind, bool subscribe, const std::string& name,
+                        uint64_t id) {
+  countHeld(link, kind, subscribe ? 1 : -1);
+  if (link.lost) {
+    // The re-subscription sends what is held by then; a client does not wait for it.
+    Topic* topic = subscribe ? find(kind, name) : nullptr;
+    if (topic != nullptr && topic->id == id) confirmOne(*topic);
+    return;
+  }
+  std::array<std::string_view, 2> argv{verbOf(kind, subscribe), name};
+  std::string command;
+  resp::appendCommand(command, argv);
+  link.expected.push_back(Expected{kind, subscribe, id, name});
+  // A connect that cannot start has already told the link (onLinkClosed).
+  (void)link.connection->sendPushed(command);
+}
+
+// Every name the link's server holds, `kNamesPerCommand` per command, each expecting its
+// confirmation as when it was first sent.
+void PubSubHub::resubscribe(Link& link) {
+  if (stopped_ || !link.lost) return;
+  link.lost = false;
+  ++stats_.pool(pool_).pubsub_resubscribes;
+  for (size_t k = 0; k < kSubKinds; ++k) {
+    const auto kind = static_cast<SubKind>(k);
+    std::vector<std::string_view> argv{verbOf(kind, true)};
+    auto flush = [&] {
+      if (argv.size() == 1 || link.lost) return;
+      std::string command;
+      resp::appendCommand(command, argv);
+      argv.resize(1);
+      (void)link.connection->sendPushed(command);
+    };
+    for (const auto& [name, topic] : topics(kind)) {
+      if (link.lost) return;  // the connect failed at once: the next attempt sends it all
+      if (kind != SubKind::kPattern && topic.server != link.server) continue;
+      argv.push_back(name);
+      link.expected.push_back(Expected{kind, true, topic.id, name});
+      if (argv.size() > kNamesPerCommand) flush();
+    }
+    flush();
+  }
+}
+
+void PubSubHub::onLinkClosed(Link& link, std::string_view message) {
+  if (stopped_) return;
+  const uint64_t held = link.held[0] + link.held[1] + link.held[2];
+  // Once per loss; the redials that fail after it are the backoff's business.
+  if (held > 0 && link.backoff.failures() == 0) {
+    spdlog::warn("pub/sub: {}; re-subscribing its {} channels and patterns once it is back",
+                 message.starts_with("ERR ") ? message.substr(4) : message, held);
+  }
+  // What was waiting for this server is answered now: the subscription stands, and comes
+  // back with the connection.
+  std::deque<Expected> expected;
+  expected.swap(link.expected);
+  for (const Expected& each : expected) {
+    if (!each.subscribe) continue;
+    Topic* topic = find(each.kind, each.name);
+    if (topic != nullptr && topic->id == each.topic_id) confirmOne(*topic);
+  }
+  link.lost = true;
+  if (link.timer) link.timer->start(link.backoff.nextDelayMs());
+}
+
+void PubSubHub::onPush(Link& link, const resp::Reply& push) {
+  if (resp::isError(push)) {
+    // A server refused a subscription (an ACL, say): its place in the order is taken, and
+    // the client is answered rather than left waiting; it will get no messages.
+    spdlog::warn("pub/sub: server {} refused a subscription: {}",
+                 servers_().serverName(link.server), push.raw.substr(0, push.raw.size() - 2));
+    return onConfirmation(link, true);
+  }
+  if (!resp::arrayElements(push.raw, elements_) || elements_.empty()) return;
+  std::optional<std::string_view> word = resp::stringValue(elements_[0]);
+  if (!word) return;
+  for (const FrameKind& each : kFrames) {
+    if (each.word != *word) continue;
+    if (each.frame != Frame::kMessage)
+      return onConfirmation(link, each.frame == Frame::kConfirmSubscribe);
+    std::optional<std::string_view> name =
+        elements_.size() >= 3 ? resp::stringValue(elements_[1]) : std::nullopt;
+    if (!name) return;
+    ++stats_.pool(pool_).pubsub_messages_in;
+    return fanOut(each.kind, *name, push.raw);
+  }
+  // "pong" and anything else a server may push: nobody's.
+}
+
+// Each name of a (P|S)(UN)SUBSCRIBE gets one frame, in the order sent.
+void PubSubHub::onConfirmation(Link& link, bool subscribe) {
+  if (link.expected.empty()) return;
+  Expected front = std::move(link.expected.front());
+  link.expected.pop_front();
+  link.backoff.reset();
+  if (!subscribe || !front.subscribe) return;
+  Topic* topic = find(front.kind, front.name);
+  if (topic != nullptr && topic->id == front.topic_id) confirmOne(*topic);
+}
+
+void PubSubHub::confirmOne(Topic& topic) {
+  if (topic.unconfirmed == 0 || --topic.unconfirmed > 0) return;
+  release(topic.waits);
+}
+
+// A client may be closed by a write (its output limit): the clients are copied first, and a
+// closed one is skipped by its session.
+void PubSubHub::fanOut(SubKind kind, std::string_view name, std::string_view frame) {
+  Topic* topic = find(kind, name);
+  if (topic == nullptr) return;
+  fanout_.assign(topic->clients.begin(), topic->clients.end());
+  stats_.pool(pool_).pubsub_messages_delivered += fanout_.size();
+  for (Subscriber* client : fanout_) client->deliver(frame);
+}
+
+void PubSubHub::release(std::vector<Wait>& waits) {
+  if (waits.empty()) return;
+  ready_.insert(ready_.end(), waits.begin(), waits.end());
+  waits.clear();
+  if (handover_scheduled_) return;
+  handover_scheduled_ = true;
+  loop_.defer([this, alive = alive_] {
+    if (*alive) handOver();
+  });
+}
+
+// One at a time from the front: a confirmation may close its client, which forgets its other
+// waits here (forgetWaits()).
+void PubSubHub::handOver() {
+  handover_scheduled_ = false;
+  while (!ready_.empty()) {
+    Wait wait = ready_.front();
+    ready_.erase(ready_.begin());
+    resp::Reply confirmed;
+    wait.pending->onReply(wait.part, confirmed);
+  }
+}
+
+}  // namespace shardis::proxy

@@ -1,0 +1,145 @@
+// PubSubHub: one worker's pub/sub for one pool. Per server it holds one subscriber connection
+// (backend::ServerPool::subscriber) that carries the subscriptions of all the worker's
+// clients: a channel or shard channel on the server its name hashes to, a pattern on every
+// server. Each name counts its clients (a Topic); the first client sends SUBSCRIBE upstream,
+// the last one's leaving sends UNSUBSCRIBE, and every message the servers push is written to
+// each client of its topic. 10,000 clients on one channel cost one upstream subscription.
+//
+// A client's SUBSCRIBE is answered once its names are subscribed upstream, so that a message
+// published after the client read its confirmation reaches it (await()). Confirmations are
+// matched to what was sent by order: a server answers each name of a SUBSCRIBE, UNSUBSCRIBE
+// ... with one frame, in order, so each link keeps the frames it still expects.
+//
+// A link whose connection drops re-subscribes everything it held once its backoff runs out;
+// what was published meanwhile is lost, as for a client of that server. Calls back into
+// sessions (a message, a confirmation) never happen inside a call from a session: a
+// confirmation is handed over on the loop's next turn, a message from the connection's read.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "backend/backoff.h"
+#include "backend/server_connection.h"
+#include "net/timer.h"
+#include "proxy/pubsub_registry.h"
+#include "stats/counters.h"
+
+namespace shardis::net {
+class Loop;
+}
+
+namespace shardis::backend {
+class ServerPool;
+}
+
+namespace shardis::proxy {
+
+class PendingRequest;
+
+// A client as the hub sees it.
+class Subscriber {
+ public:
+  // A message, pmessage or smessage frame (a RESP2 array as the server pushed it).
+  virtual void deliver(std::string_view frame) = 0;
+
+ protected:
+  ~Subscriber() = default;
+};
+
+class PubSubHub {
+ public:
+  // Where the hub's subscriber connections come from (the pool, or a unit test's fake).
+  using ServerPoolRef = std::function<backend::ServerPool&()>;
+  // Counts in `stats`, pool `pool`: messages in and delivered, re-subscriptions, and each
+  // server's upstream subscriptions.
+  PubSubHub(net::Loop& loop, ServerPoolRef servers, size_t server_count, PubSubRegistry& registry,
+            stats::WorkerStats& stats, uint32_t pool);
+  ~PubSubHub();
+  PubSubHub(const PubSubHub&) = delete;
+  PubSubHub& operator=(const PubSubHub&) = delete;
+
+  // Adds `client` to `name` (a channel or shard channel on `server`; a pattern on every
+  // server, `server` unused), subscribing upstream if it is the first.
+  void subscribe(SubKind kind, std::string_view name, uint32_t server, Subscriber& client);
+  // Whether `name`'s upstream subscription still waits for a server's confirmation.
+  [[nodiscard]] bool confirming(SubKind kind, std::string_view name) const;
+  // Part `part` of `pending` is answered once `name` is subscribed upstream (or its server
+  // is down: the subscription then comes with the reconnection).
+  void await(SubKind kind, std::string_view name, Subscriber& client, PendingRequest& pending,
+             uint32_t part);
+  // Removes `client` from `name`, unsubscribing upstream if it was the last.
+  void unsubscribe(SubKind kind, std::string_view name, Subscriber& client);
+  // The client is gone, and has left every name (unsubscribe()): no confirmation is handed
+  // to it any more.
+  void forgetWaits(Subscriber& client);
+  // The proxy is stopping: links are not re-subscribed any more.
+  void stop();
+
+ private:
+  struct Wait {
+    Subscriber* client;
+    PendingRequest* pending;
+    uint32_t part;
+  };
+  struct Topic {
+    uint64_t id = 0;                   // tells a confirmation for an older topic of the name
+    uint32_t server = 0;               // a channel's; patterns are on every server
+    uint32_t unconfirmed = 0;          // servers whose confirmation is still to come
+    std::vector<Subscriber*> clients;  // in subscription order
+    std::vector<Wait> waits;
+  };
+  struct Expected {  // a confirmation frame a link is owed
+    SubKind kind;
+    bool subscribe;
+    uint64_t topic_id;
+    std::string name;
+  };
+  class Link;
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  };
+  using Topics = std::unordered_map<std::string, Topic, Hash, std::equal_to<>>;
+
+  Topics& topics(SubKind kind) { return topics_[static_cast<size_t>(kind)]; }
+  const Topics& topics(SubKind kind) const { return topics_[static_cast<size_t>(kind)]; }
+  Topic* find(SubKind kind, std::string_view name);
+  Link& linkFor(uint32_t server);
+  // Sends (P|S)(UN)SUBSCRIBE `name` to the link, expecting its confirmation frame.
+  void sendOne(Link& link, SubKind kind, bool subscribe, const std::string& name, uint64_t id);
+  void onPush(Link& link, const resp::Reply& push);
+  void countHeld(Link& link, SubKind kind, int64_t delta);
+  void onConfirmation(Link& link, bool subscribe);
+  void fanOut(SubKind kind, std::string_view name, std::string_view frame);
+  void onLinkClosed(Link& link, std::string_view message);
+  void resubscribe(Link& link);
+  void confirmOne(Topic& topic);
+  void release(std::vector<Wait>& waits);
+  void handOver();
+
+  net::Loop& loop_;
+  ServerPoolRef servers_;
+  PubSubRegistry& registry_;
+  std::vector<std::unique_ptr<Link>> links_;  // one per server, made on first use
+  Topics topics_[kSubKinds];
+  uint64_t next_topic_id_ = 1;
+  std::vector<Wait> ready_;  // confirmations to hand over on the loop's next turn
+  bool handover_scheduled_ = false;
+  bool stopped_ = false;
+  std::vector<std::string_view> elements_;  // scratch: a pushed frame's elements
+  std::vector<Subscriber*> fanout_;         // scratch: a topic's clients during a fan-out
+  stats::WorkerStats& stats_;
+  const uint32_t pool_;
+  // Set while the hub exists; the handover task checks it, since it may run after the hub.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace shardis::proxy

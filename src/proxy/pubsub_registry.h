@@ -1,0 +1,60 @@
+// PubSubRegistry: this process's subscriptions as the servers see them, summed over the
+// workers, one per pool, so that the counts servers give can be corrected to what one Redis would
+// answer. A server counts each worker's shared upstream subscription as one subscriber; behind it
+// stand that worker's clients. So a server's count of a channel becomes the count less this
+// process's upstream subscriptions to it plus their clients (correction()); PUBLISH's
+// receivers also take every pattern of this process that matches the channel
+// (publishCorrection()). Subscriptions of other proxy processes still count one each.
+//
+// Shared by the workers behind one mutex, taken when a client subscribes or leaves and when a
+// count is corrected: never per message.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace shardis::proxy {
+
+// Redis's three subscription kinds: SUBSCRIBE's channels, PSUBSCRIBE's patterns, SSUBSCRIBE's
+// shard channels.
+enum class SubKind : uint8_t { kChannel, kPattern, kShard };
+inline constexpr size_t kSubKinds = 3;
+
+class PubSubRegistry {
+ public:
+  // Clients (of any worker) subscribed to `name`: +1 as one subscribes, -1 as one leaves.
+  void addClients(SubKind kind, std::string_view name, int64_t delta);
+  // Upstream subscriptions to `name` a server holds for a worker: +1 once confirmed, -1 when
+  // given up or lost with its connection.
+  void addUpstream(SubKind kind, std::string_view name, int64_t delta);
+  // What to add to a server's subscriber count of `name` (PUBSUB NUMSUB, SHARDNUMSUB,
+  // SPUBLISH's receivers).
+  [[nodiscard]] int64_t correction(SubKind kind, std::string_view name);
+  // What to add to PUBLISH's receivers on `channel`: its correction and that of every pattern
+  // matching it.
+  [[nodiscard]] int64_t publishCorrection(std::string_view channel);
+  // Names of `kind` some client subscribes to (INFO's pubsub_channels ...).
+  [[nodiscard]] size_t active(SubKind kind);
+
+ private:
+  struct Count {
+    int64_t clients = 0;
+    int64_t upstream = 0;
+  };
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  };
+  using Counts = std::unordered_map<std::string, Count, Hash, std::equal_to<>>;
+  void add(SubKind kind, std::string_view name, int64_t clients, int64_t upstream);
+  static int64_t correctionOf(const Counts& counts, std::string_view name);
+
+  std::mutex mutex_;
+  Counts counts_[kSubKinds];
+};
+
+}  // namespace shardis::proxy
