@@ -84,9 +84,13 @@ PubSubHub::PubSubHub(net::Loop& loop, ServerPoolRef servers, size_t server_count
       stats_(stats),
       pool_(pool) {}
 
+// The pool's subscriber connections outlive the hub: they must not call its links any more.
 PubSubHub::~PubSubHub() {
   *alive_ = false;
   stop();
+  for (auto& link : links_) {
+    if (link && link->connection != nullptr) link->connection->setPushSink(nullptr);
+  }
 }
 
 void PubSubHub::stop() {
@@ -109,11 +113,13 @@ void PubSubHub::subscribe(SubKind kind, std::string_view name, uint32_t server,
     return;
   }
   registry_.addUpstream(kind, name, 1);
-  Topic& topic = topics(kind).emplace(std::string(name), Topic{}).first->second;
+  auto placed = topics(kind).emplace(std::string(name), Topic{}).first;
+  // References to the map's elements stay valid while other names come and go.
+  const std::string& key = placed->first;
+  Topic& topic = placed->second;
   topic.id = next_topic_id_++;
   topic.server = server;
   topic.clients.push_back(&client);
-  const std::string& key = topics(kind).find(name)->first;
   if (kind != SubKind::kPattern) {
     topic.unconfirmed = 1;
     return sendOne(linkFor(server), kind, true, key, topic.id);

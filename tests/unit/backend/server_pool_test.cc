@@ -306,9 +306,33 @@ TEST_F(ServerPoolTest, IdleListShrinksToRecentUseAfterABurst) {
 
 struct CountingSink final : PushSink {
   std::vector<std::string> pushes;
+  std::vector<std::string> closes;
   void onPush(const resp::Reply& push) override { pushes.emplace_back(push.raw); }
-  void onSubscriberClosed(std::string_view /*message*/) override {}
+  void onSubscriberClosed(std::string_view message) override { closes.emplace_back(message); }
 };
+
+// SUBSCRIBE and the rest are sent with no request waiting: the connection dials for them, and
+// every frame the server answers with goes to the sink, confirmations too.
+TEST_F(ServerPoolTest, SendPushedConnectsAndItsAnswersArePushes) {
+  CountingSink sink;
+  ServerConnection& subscriber = pool_.subscriber(0, sink);
+  const std::string subscribe = "*2\r\n$9\r\nSUBSCRIBE\r\n$2\r\nch\r\n";
+  ASSERT_TRUE(subscriber.sendPushed(subscribe));
+  EXPECT_EQ(subscriber.inFlight(), 0u);
+  int fd = accept();
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(readWhileRunning(loop_, fd, subscribe.size()), subscribe);
+  sendAll(fd, "*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n");
+  sendAll(fd, "*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n");
+  ASSERT_TRUE(runUntil(loop_, [&] { return sink.pushes.size() == 2; }));
+  EXPECT_EQ(sink.pushes[0], "*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n");
+  // The server going away is the sink's to hear, once.
+  ::shutdown(fd, SHUT_RDWR);
+  ASSERT_TRUE(runUntil(loop_, [&] { return sink.closes.size() == 1; }));
+  EXPECT_NE(sink.closes[0].find("server"), std::string::npos) << sink.closes[0];
+  pool_.shutdown();
+  loop_.run();
+}
 
 TEST_F(ServerPoolTest, OneSubscriberConnectionPerServer) {
   CountingSink sink;
