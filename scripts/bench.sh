@@ -11,6 +11,10 @@
 # through shardis against direct Redis, on one server and across servers, and the backend
 # connections opened meanwhile (its own options follow, e.g. --quick, --threads 1).
 #   scripts/bench.sh --transactions [--quick] [--threads 1] [--processes 4] [--depths "1 16"]
+# --pubsub runs bench/pubsub_bench.py instead: messages per second fanned out to 1,000
+# subscribers through shardis against direct Redis, on one channel and on 10 (twemproxy has
+# no pub/sub); its own options follow, e.g. --quick, --messages 2000, --channels "1 10".
+#   scripts/bench.sh --pubsub [--quick] [--threads 1] [--subscribers 1000] [--messages 2000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +27,12 @@ cmake --build "$build" -j"$(nproc)" --target shardis
 if [ "${1:-}" = "--transactions" ]; then
   shift
   exec /usr/bin/python3 bench/transactions_bench.py --shardis "$build/bin/shardis" \
+    --results bench/results "$@"
+fi
+
+if [ "${1:-}" = "--pubsub" ]; then
+  shift
+  exec /usr/bin/python3 bench/pubsub_bench.py --shardis "$build/bin/shardis" \
     --results bench/results "$@"
 fi
 

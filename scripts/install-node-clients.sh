@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Installs the Node Redis clients and BullMQ the integration tests drive (versions pinned in
-# tests/integration/package.json) into tests/integration/node_modules, which git ignores.
+# Installs the Node Redis clients, the job queues (BullMQ, Bull, bee-queue) and socket.io with
+# its Redis adapter, that the integration tests drive (versions pinned in
+# tests/integration/package.json), into tests/integration/node_modules, which git ignores.
 # Does nothing when they are already there.
 set -euo pipefail
 cd "$(dirname "$0")/../tests/integration"
-if [ -d node_modules/ioredis ] && [ -d node_modules/redis ] && [ -d node_modules/bullmq ]; then
+installed=true
+for package in ioredis redis bullmq bull bee-queue socket.io socket.io-client \
+  @socket.io/redis-adapter; do
+  [ -d "node_modules/$package" ] || installed=false
+done
+if $installed; then
   exit 0
 fi
 npm install --no-audit --no-fund --loglevel=error

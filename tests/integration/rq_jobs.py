@@ -3,3 +3,10 @@
 
 def add(a, b):
     return a + b
+
+
+def sleep(seconds):
+    """A job that runs until a worker command (stop-job, kill-horse) ends it."""
+    import time
+    time.sleep(seconds)
+    return seconds

@@ -11,11 +11,12 @@ What Celery sends, and where shardis stands today:
   list), keeps the BRPOP on one server, which costs one server instead of several.
 - The worker's message bookkeeping (`unacked` hash and `unacked_index` zset) is a MULTI/EXEC
   pipeline; passes.
-- The worker's remote control (pidbox) is a PSUBSCRIBE: refused (issue 16), and the worker
-  stops with "Unrecoverable error". `worker_enable_remote_control: false` avoids it.
+- The worker's remote control (pidbox): the worker PSUBSCRIBEs to the broadcast exchange
+  (on every server), `control.ping()` PUBLISHes to it and the replies come back on a list
+  (issue 16).
 - The Redis result backend stores a result with MULTI SET PUBLISH EXEC and waits for it with
-  SUBSCRIBE: both refused (issue 16), so `delay().get()` with results through shardis fails
-  (the worker even dies storing the failure). A result backend elsewhere works.
+  SUBSCRIBE (issue 16). The key and the channel are the same name, so the transaction is on
+  one server and the waiter subscribes where the result is published.
 Each case also runs against one direct redis-server, where it must pass.
 """
 import contextlib
@@ -161,12 +162,6 @@ def spread_queue(cluster):
     raise AssertionError("no queue name spans servers")
 
 
-def on(target, issue, why):
-    """`target` expected to fail until issue `issue` lands."""
-    mark = pytest.mark.xfail(strict=True, reason=f"issue {issue}: {why}")
-    return pytest.param(target, marks=mark)
-
-
 def test_sending_a_task_is_an_lpush(cluster, servers):
     app = make_app(servers["shardis"])
     app.tasks["celery_tasks.add"].delay(2, 3)
@@ -194,10 +189,7 @@ def test_worker_runs_tasks_with_the_broker_through_shardis(cluster, servers, res
     r.close()
 
 
-@pytest.mark.parametrize("target", ["direct", on("shardis", 16, "the worker's remote control "
-                                                 "is a PSUBSCRIBE; the result backend stores "
-                                                 "with MULTI SET PUBLISH EXEC and waits with "
-                                                 "SUBSCRIBE")])
+@pytest.mark.parametrize("target", ["direct", "shardis"])
 def test_round_trip_out_of_the_box(servers, worker, target):
     """Celery as its documentation sets it up: broker and results on one Redis URL."""
     app = make_app(servers[target], servers[target])
@@ -205,21 +197,28 @@ def test_round_trip_out_of_the_box(servers, worker, target):
     assert round_trip(app, w) == 5
 
 
-@pytest.mark.parametrize("target", ["direct", on("shardis", 16, "the result backend stores "
-                                                 "with MULTI SET PUBLISH EXEC and waits with "
-                                                 "SUBSCRIBE")])
+@pytest.mark.parametrize("target", ["direct", "shardis"])
 def test_round_trip_with_results_through_the_proxy(servers, worker, target):
     app = make_app(servers[target], servers[target])
     w = worker(servers[target], backend=servers[target], conf=NO_REMOTE_CONTROL)
     assert round_trip(app, w) == 5
 
 
-@pytest.mark.parametrize("target", ["direct", on("shardis", 16, "the worker's remote control "
-                                                 "(pidbox) is a PSUBSCRIBE")])
+@pytest.mark.parametrize("target", ["direct", "shardis"])
 def test_worker_with_remote_control(servers, results_server, worker, target):
     app = make_app(servers[target], results_server)
     w = worker(servers[target], backend=results_server)
     assert round_trip(app, w) == 5
+
+
+@pytest.mark.parametrize("target", ["direct", "shardis"])
+def test_remote_control_ping(servers, results_server, worker, target):
+    """`celery inspect ping`'s call: a broadcast PUBLISHed to the pidbox exchange, caught by
+    the worker's PSUBSCRIBE, answered on a reply list."""
+    app = make_app(servers[target], results_server)
+    w = worker(servers[target], backend=results_server)
+    replies = app.control.ping(timeout=3.0)
+    assert replies == [{f"w{os.getpid()}@test": {"ok": "pong"}}], w.log()[-3000:]
 
 
 @pytest.mark.parametrize("target", ["direct", "shardis"])

@@ -176,8 +176,7 @@ def test_rq_enqueue_is_a_transaction(cluster):
 
 def test_rq_burst_worker_runs_the_jobs(cluster):
     """`rq worker --burst` polls with LPOP, registers itself and finishes each job with
-    WATCH + MULTI/EXEC pipelines. (Its control channel is a SUBSCRIBE, which issue 16 adds;
-    the worker logs the refusal from its pub/sub thread and goes on.)"""
+    WATCH + MULTI/EXEC pipelines. (It also SUBSCRIBEs to its control channel.)"""
     queue, jobs = enqueue_adds(cluster, 4)
     result = rq_worker(cluster, "--burst", "tx")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -189,9 +188,9 @@ def test_rq_burst_worker_runs_the_jobs(cluster):
     assert queue.finished_job_registry.count == 4
 
 
-@pytest.mark.xfail(strict=True, reason="a long-running RQ worker waits with BLPOP (issue 15) "
-                   "and takes commands on a SUBSCRIBE channel (issue 16)")
 def test_rq_worker_waits_for_jobs_and_obeys_shutdown(cluster):
+    """A long-running worker waits with BLPOP (issue 15) and takes commands on its SUBSCRIBE
+    channel `rq:pubsub:<name>`, where send_shutdown_command PUBLISHes (issue 16)."""
     rq = rq_or_skip()
     from rq.command import send_shutdown_command
     queue, jobs = enqueue_adds(cluster, 1)
@@ -205,6 +204,10 @@ def test_rq_worker_waits_for_jobs_and_obeys_shutdown(cluster):
         wait_until(lambda: worker.poll() is not None or job_finished(jobs[0]), timeout=15.0,
                    what="the job finished or the worker exited")
         assert worker.poll() is None, worker.stdout.read()
+        # The worker SUBSCRIBEs without waiting for the confirmation: a command published
+        # before the subscription is in place would be lost.
+        wait_until(lambda: r.pubsub_numsub("rq:pubsub:txworker")[0][1] == 1, timeout=10.0,
+                   what="the worker subscribed to rq:pubsub:txworker")
         send_shutdown_command(r, "txworker")
         assert worker.wait(timeout=15) == 0
         assert rq.Worker.count(connection=r) == 0
