@@ -47,6 +47,7 @@ struct CommandCall {
   Dispatcher* dispatcher = nullptr;
   AdminHost* admin = nullptr;
   bool answered = false;  // the handler replied itself or sent the request on: `out` unused
+  bool in_exec = false;   // run by EXEC, queued since MULTI: the reply must go to `out` now
 };
 
 using CommandHandler = void (*)(CommandCall& call);

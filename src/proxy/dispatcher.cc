@@ -50,10 +50,7 @@ bool Dispatcher::dispatch(Request& request) {
     return true;
   }
   if (client_.mode == SessionMode::kSubscribed && !entry.allowed_when_subscribed) {
-    request.rejected = true;
-    replyError(request, "ERR Can't execute '" + std::string(spec->name) +
-                            "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
-                            "are allowed in this context");
+    rejectInSubscribedMode(entry, request);
     return true;
   }
   client_.last_command = spec->name;
@@ -64,6 +61,17 @@ bool Dispatcher::dispatch(Request& request) {
   }
   route(entry, routing, request);
   return true;
+}
+
+// Redis's words; a refused EXEC discards the transaction and says so, as for any refusal.
+void Dispatcher::rejectInSubscribedMode(const CommandEntry& entry, Request& request) {
+  std::string error = "Can't execute '" + std::string(entry.spec->name) +
+                      "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
+                      "allowed in this context";
+  request.rejected = true;
+  if (!entry.discards_when_refused) return replyError(request, "ERR " + error);
+  endTransaction();
+  replyError(request, "EXECABORT Transaction discarded because of: " + error);
 }
 
 void Dispatcher::rejectArity(const CommandEntry& entry, Request& request) {

@@ -77,6 +77,7 @@ class Dispatcher {
 
   void route(const CommandEntry& entry, command::Routing routing, Request& request);
   void rejectArity(const CommandEntry& entry, Request& request);
+  void rejectInSubscribedMode(const CommandEntry& entry, Request& request);
   void runLocal(const CommandEntry& entry, Request& request);
   void runHandler(const CommandEntry& entry, Request& request);
   void forward(const CommandEntry& entry, command::Routing routing, Request& request);

@@ -83,13 +83,15 @@ uint32_t Dispatcher::channelServer(std::string_view channel) {
 
 void Dispatcher::subscribe(CommandCall& call, SubKind kind) {
   Request& request = call.request;
-  call.answered = true;
+  call.answered = !call.in_exec;
   Argv names = request.argv.subspan(1);
   std::vector<uint32_t> servers(names.size(), 0);
   for (size_t i = 0; kind != SubKind::kPattern && i < names.size(); ++i) {
     servers[i] = channelServer(names[i]);
     if (servers[i] == ServerLocator::kNoServer) {
-      return replyError(request, "ERR no server available in pool '" + pool_.config.name + "'");
+      call.answered = false;
+      return resp::appendError(call.out,
+                               "ERR no server available in pool '" + pool_.config.name + "'");
     }
   }
   PubSubClient& client = pubsubClient();
@@ -103,6 +105,11 @@ void Dispatcher::subscribe(CommandCall& call, SubKind kind) {
     appendConfirmation(frames, kind, true, &names[i], client.count(kind));
   }
   session_.setSubscribed(true);
+  // Queued in MULTI, it runs with EXEC, whose array carries its confirmations: nothing waits.
+  if (call.in_exec) {
+    call.out += frames;
+    return;
+  }
   uint32_t waiting = 0;
   for (std::string_view name : fresh) waiting += pool_.pubsub.confirming(kind, name) ? 1 : 0;
   if (waiting == 0) return session_.reply(request, std::move(frames));
@@ -188,6 +195,12 @@ void Dispatcher::numsub(CommandCall& call, SubKind kind) {
 }
 
 void Dispatcher::channels(CommandCall& call) {
+  // The table allows any count; Redis's PUBSUB takes at most a pattern.
+  if (call.request.argv.size() > 3) {
+    return resp::appendError(call.out, "ERR unknown subcommand or wrong number of arguments for '" +
+                                           std::string(call.request.argv[1]) +
+                                           "'. Try PUBSUB HELP.");
+  }
   call.answered = true;
   sendParts(call.request, pool_.every_server, makeChannelsMerger(pool_, pool_.every_server),
             serverBytes(call.request));
@@ -222,15 +235,15 @@ struct Dispatcher::PubSubHandlers {
 
 namespace {
 using Handlers = Dispatcher::PubSubHandlers;
-// Each answers later, or sends to servers: none runs queued in MULTI (PUBLISH is planned
-// there: planPublish()).
+// (P|S)(UN)SUBSCRIBE queue in MULTI, as in Redis, and run with EXEC; the others send to
+// servers and answer later: refused in MULTI (PUBLISH is planned there: planPublish()).
 constexpr NamedHandler kPubSubHandlers[] = {
-    {"subscribe", Handlers::subscribe<SubKind::kChannel>, false, true},
-    {"psubscribe", Handlers::subscribe<SubKind::kPattern>, false, true},
-    {"ssubscribe", Handlers::subscribe<SubKind::kShard>, false, true},
-    {"unsubscribe", Handlers::unsubscribe<SubKind::kChannel>, false, true},
-    {"punsubscribe", Handlers::unsubscribe<SubKind::kPattern>, false, true},
-    {"sunsubscribe", Handlers::unsubscribe<SubKind::kShard>, false, true},
+    {"subscribe", Handlers::subscribe<SubKind::kChannel>},
+    {"psubscribe", Handlers::subscribe<SubKind::kPattern>},
+    {"ssubscribe", Handlers::subscribe<SubKind::kShard>},
+    {"unsubscribe", Handlers::unsubscribe<SubKind::kChannel>},
+    {"punsubscribe", Handlers::unsubscribe<SubKind::kPattern>},
+    {"sunsubscribe", Handlers::unsubscribe<SubKind::kShard>},
     {"publish", Handlers::publish<SubKind::kChannel>, false, true},
     {"spublish", Handlers::publish<SubKind::kShard>, false, true},
     {"pubsub|numsub", Handlers::numsub<SubKind::kChannel>, false, true},

@@ -76,7 +76,7 @@ void Dispatcher::endTransaction() {
   if (transaction_->open) ++pool_.counters().transactions_discarded;
   transaction_->closeQueue();
   transaction_->unwatch();
-  client_.mode = SessionMode::kNormal;
+  if (client_.mode == SessionMode::kTransaction) client_.mode = SessionMode::kNormal;
 }
 
 void Dispatcher::multi(CommandCall& call) {
@@ -179,6 +179,7 @@ void Dispatcher::runQueuedLocal(QueuedCommand& command) {
   request.command_id = command.command_id;
   const CommandEntry& entry = commandEntry(command.command_id);
   CommandCall call{entry, request, pool_.config, client_, command.reply, this, &admin_};
+  call.in_exec = true;
   entry.handler(call);
   if (entry.changes_client_state) shared_.registry.rename(client_.id, client_.name);
 }
