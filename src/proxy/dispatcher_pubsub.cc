@@ -77,8 +77,10 @@ void Dispatcher::subscriptionCounts(size_t& channels, size_t& patterns,
   shard_channels = pubsub_->size(SubKind::kShard);
 }
 
+// Ejections are ignored: a channel whose server is down is out of reach until it is back,
+// rather than split between the servers its publishers and its subscribers found.
 uint32_t Dispatcher::channelServer(std::string_view channel) {
-  return pool_.locate(pool_.router.hashTag().routingKey(channel));
+  return pool_.ring.home(pool_.router.hashTag().routingKey(channel));
 }
 
 void Dispatcher::subscribe(CommandCall& call, SubKind kind) {

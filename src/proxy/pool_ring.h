@@ -49,6 +49,12 @@ class PoolRing final : public backend::FailureListener {
   [[nodiscard]] uint32_t locate(std::string_view routing_key) const {
     return ring_->locate(routing_key);
   }
+  // The server that owns `routing_key` with every server in the ring, ejected ones too: where
+  // a pub/sub channel lives, so that an ejection never splits a channel's publishers from
+  // its subscribers.
+  [[nodiscard]] uint32_t home(std::string_view routing_key) const {
+    return full_ring_->locate(routing_key);
+  }
   // Who hears ejections (null = nobody).
   void setObserver(EjectionObserver* observer) { observer_ = observer; }
   // Stops probing (the worker is stopping).

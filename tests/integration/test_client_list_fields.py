@@ -144,14 +144,21 @@ def test_a_half_sent_request_shows_in_qbuf_and_argv_mem(proxy, direct):
                 assert int(done["tot-mem"]) == int(before["tot-mem"])
 
 
+# Busy for 1.5 s on its server (scripts may read TIME): a slow request on a shared connection.
+SLOW_SCRIPT = ("local t = redis.call('TIME') local start = t[1] * 1000000 + t[2] "
+               "repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - start > 1500000 "
+               "return 0")
+
+
 def test_replies_held_behind_a_slow_request_show_in_oll_and_omem(cluster, proxy):
-    # WAIT 1 1500 holds its server connection for 1.5 s (no replica answers); the ECHOs behind
-    # it are answered by the proxy at once, and wait in the client's queue, in order.
+    # The script holds its server for 1.5 s; the ECHOs behind it are answered by the proxy at
+    # once, and wait in the client's queue, in order. (WAIT did this before it got leased
+    # connections; it now holds the client's later requests instead, as Redis does.)
     echoes, size = 20, 1000
     with cluster.proxy.client() as other:
         them = own_id(other)
         idle = line_of(proxy, them)
-        other.send(encode_command("WAIT", "1", "1500") +
+        other.send(encode_command("EVAL", SLOW_SCRIPT, "0") +
                    b"".join(encode_command("ECHO", "x" * size) for _ in range(echoes)))
         wait_until(lambda: int(line_of(proxy, them)["oll"]) == echoes, timeout=5.0,
                    what=f"{echoes} replies held")

@@ -212,3 +212,36 @@ def test_slow_subscriber_closed_by_the_soft_limit(small_quarantine):
         finally:
             slow.close()
             fast.close()
+
+
+@pytest.mark.skipif(MODE == "redis", reason="needs a proxy that ejects a server")
+def test_an_ejected_server_keeps_its_channels():
+    """With auto_eject_hosts a key moves to another server while its own is ejected; a channel
+    does not, or a subscriber that came before the ejection and a publisher that came during
+    it would be on different servers. PUBLISH then gets the down server's error, and once it
+    is back the subscriber gets messages again, without doing anything."""
+    from harness import Cluster
+    options = {"auto_eject_hosts": True, "server_failure_limit": 1,
+               "server_retry_timeout": 300, "timeout": 500}
+    with Cluster(3, pool_options=options, args=("--threads", "1")) as c:
+        channel = next(f"eject:{i}" for i in range(100)
+                       if c.proxy.locate(f"eject:{i}")[f"eject:{i}"] == "s2")
+        victim = c.by_name["s2"]
+        with RawClient(c.proxy.port) as s, RawClient(c.proxy.port) as p:
+            assert subscribe(s, "SUBSCRIBE", channel) == [confirm("subscribe", channel, 1)]
+            victim.kill(signal.SIGKILL)
+            # A request to the dead server gets it ejected.
+            wait_until(lambda: p.call("PUBLISH", channel, "x").startswith(b"-ERR server s2"),
+                       timeout=10, what="PUBLISH to fail on the dead server")
+            # Still s2's while s2 is ejected: refused, not published on another server.
+            for _ in range(5):
+                assert p.call("PUBLISH", channel, "during").startswith(b"-ERR server s2")
+                time.sleep(0.1)
+            victim.start()
+            deadline = time.monotonic() + 15
+            reply = p.call("PUBLISH", channel, "after")
+            while reply != b":1\r\n" and time.monotonic() < deadline:
+                time.sleep(0.1)
+                reply = p.call("PUBLISH", channel, "after")
+            assert reply == b":1\r\n"
+            assert s.read_reply() == message(channel, "after")

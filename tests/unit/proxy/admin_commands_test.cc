@@ -195,7 +195,7 @@ TEST(ClientLineTest, PrintsRedis70FieldsInOrderFromTheActivity) {
   appendClientLine(entry, activity, 0, 12000, line);
   std::string tot_mem = std::to_string(1000 + sizeof(ClientEntry));
   EXPECT_EQ(line,
-            "id=7 addr=127.0.0.1:1007 laddr=127.0.0.1:22121 fd=12 name=app age=7 idle=2 flags=N "
+            "id=7 addr=127.0.0.1:1007 laddr=127.0.0.1:22121 fd=12 name=app age=7 idle=2 flags=P "
             "db=0 sub=1 psub=2 ssub=3 multi=-1 qbuf=34 qbuf-free=30 argv-mem=4 multi-mem=5 "
             "rbs=65536 rbp=70000 obl=600 oll=8 omem=9000 tot-mem=" +
                 tot_mem + " events=rw cmd=client|list user=default redir=-1 resp=3\n");
