@@ -22,23 +22,11 @@ namespace shardis::proxy {
 
 namespace {
 
-std::string_view confirmationOf(SubKind kind, bool subscribe) {
-  switch (kind) {
-    case SubKind::kChannel:
-      return subscribe ? "subscribe" : "unsubscribe";
-    case SubKind::kPattern:
-      return subscribe ? "psubscribe" : "punsubscribe";
-    case SubKind::kShard:
-      return subscribe ? "ssubscribe" : "sunsubscribe";
-  }
-  return {};
-}
-
 // `name` null (UNSUBSCRIBE of nothing): the frame carries a null bulk, as Redis's does.
 void appendConfirmation(std::string& out, SubKind kind, bool subscribe,
                         const std::string_view* name, size_t count) {
   resp::appendArrayHeader(out, 3);
-  resp::appendBulk(out, confirmationOf(kind, subscribe));
+  resp::appendBulk(out, subscriptionVerb(kind, subscribe));
   if (name != nullptr) {
     resp::appendBulk(out, *name);
   } else {

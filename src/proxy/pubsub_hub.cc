@@ -19,18 +19,6 @@ namespace {
 // Names per upstream command when a link re-subscribes everything it held.
 constexpr size_t kNamesPerCommand = 512;
 
-std::string_view verbOf(SubKind kind, bool subscribe) {
-  switch (kind) {
-    case SubKind::kChannel:
-      return subscribe ? "SUBSCRIBE" : "UNSUBSCRIBE";
-    case SubKind::kPattern:
-      return subscribe ? "PSUBSCRIBE" : "PUNSUBSCRIBE";
-    case SubKind::kShard:
-      return subscribe ? "SSUBSCRIBE" : "SUNSUBSCRIBE";
-  }
-  return {};
-}
-
 // What a pushed frame is, by its first element.
 enum class Frame : uint8_t { kMessage, kConfirmSubscribe, kConfirmUnsubscribe, kOther };
 
@@ -205,7 +193,7 @@ void PubSubHub::sendOne(Link& link, SubKind kind, bool subscribe, const std::str
     if (topic != nullptr && topic->id == id) confirmOne(*topic);
     return;
   }
-  std::array<std::string_view, 2> argv{verbOf(kind, subscribe), name};
+  std::array<std::string_view, 2> argv{subscriptionVerb(kind, subscribe), name};
   std::string command;
   resp::appendCommand(command, argv);
   link.expected.push_back(Expected{kind, subscribe, id, name});
@@ -221,7 +209,7 @@ void PubSubHub::resubscribe(Link& link) {
   ++stats_.pool(pool_).pubsub_resubscribes;
   for (size_t k = 0; k < kSubKinds; ++k) {
     const auto kind = static_cast<SubKind>(k);
-    std::vector<std::string_view> argv{verbOf(kind, true)};
+    std::vector<std::string_view> argv{subscriptionVerb(kind, true)};
     auto flush = [&] {
       if (argv.size() == 1 || link.lost) return;
       std::string command;

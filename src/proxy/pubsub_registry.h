@@ -24,6 +24,20 @@ namespace shardis::proxy {
 enum class SubKind : uint8_t { kChannel, kPattern, kShard };
 inline constexpr size_t kSubKinds = 3;
 
+// The command that subscribes to (or leaves) a name of `kind`, as a server's confirmation frame
+// names it: "subscribe", "punsubscribe" ... (servers take command names in any case).
+constexpr std::string_view subscriptionVerb(SubKind kind, bool subscribe) {
+  switch (kind) {
+    case SubKind::kChannel:
+      return subscribe ? "subscribe" : "unsubscribe";
+    case SubKind::kPattern:
+      return subscribe ? "psubscribe" : "punsubscribe";
+    case SubKind::kShard:
+      return subscribe ? "ssubscribe" : "sunsubscribe";
+  }
+  return {};
+}
+
 class PubSubRegistry {
  public:
   // Clients (of any worker) subscribed to `name`: +1 as one subscribes, -1 as one leaves.

@@ -10,24 +10,11 @@ import itertools
 import pytest
 
 from harness import RawClient, encode_command as _cmd
-from pubsub_support import (Target, confirm, message, parse, pmessage, quiet, smessage,
+from pubsub_support import (confirm, message, parse, pmessage, quiet, smessage,
                             sorted_array, subscribe, wait_idle)
-from test_pubsub import same_through_both, unsubscribe_all
+from test_pubsub import ports, same_through_both, target, unsubscribe_all  # noqa: F401
 
 _names = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def target():
-    with Target() as t:
-        yield t
-
-
-@pytest.fixture
-def ports(target, direct_server):
-    wait_idle(target.port)
-    wait_idle(direct_server.port)
-    return target.port, direct_server.port
 
 
 @pytest.fixture
