@@ -33,6 +33,14 @@ std::string oneLine(std::string_view text) {
   return line;
 }
 
+constexpr std::string_view kBadClientName =
+    "ERR Client names cannot contain spaces, newlines or special characters.";
+
+// Redis's rule for CLIENT SETNAME and HELLO SETNAME: printable ASCII without spaces.
+bool validClientName(std::string_view name) {
+  return std::all_of(name.begin(), name.end(), [](char c) { return c >= '!' && c <= '~'; });
+}
+
 void ping(Argv argv, const ClientState& client, std::string& out) {
   // The command table allows any count (-1); Redis's PING itself takes at most a message.
   if (argv.size() > 2) {
@@ -178,6 +186,8 @@ void hello(Argv argv, const config::Pool& pool, ClientState& client, std::string
     return;
   }
   client.authenticated = true;
+  // As Redis: the name is checked once authenticated, and a bad one changes nothing else.
+  if (!validClientName(name)) return resp::appendError(out, kBadClientName);
   client.name = std::move(name);
   helloReply(client, out);
 }
@@ -236,7 +246,7 @@ void commandInfo(Argv names, std::string& out) {
   for (std::string_view name : names) {
     const command::CommandSpec* spec = command::lookup(name);
     if (spec == nullptr || spec->raw_info.empty()) {
-      resp::appendNullArray(out);
+      resp::appendNullBulk(out);  // Redis 7.0's addReplyNull: $-1 in RESP2
     } else {
       out.append(spec->raw_info);
     }
@@ -279,10 +289,7 @@ void commandAll(std::string& out) {
 
 void clientSetname(CommandCall& call) {
   std::string_view name = call.request.argv[2];
-  if (name.find_first_of(" \n\r") != std::string_view::npos) {
-    return resp::appendError(
-        call.out, "ERR Client names cannot contain spaces, newlines or special characters.");
-  }
+  if (!validClientName(name)) return resp::appendError(call.out, kBadClientName);
   call.client.name = name;
   resp::appendStatus(call.out, "OK");
 }

@@ -82,7 +82,7 @@ TEST_F(LocalCommandsTest, HelloAuthenticates) {
 
 TEST_F(LocalCommandsTest, CommandCountMatchesTheTable) {
   EXPECT_EQ(run({"COMMAND", "COUNT"}), ":" + std::to_string(countOffered()) + "\r\n");
-  EXPECT_EQ(run({"COMMAND", "INFO", "nosuchcommand"}), "*1\r\n*-1\r\n");
+  EXPECT_EQ(run({"COMMAND", "INFO", "nosuchcommand"}), "*1\r\n$-1\r\n");
 }
 
 TEST_F(LocalCommandsTest, CommandGetkeysUsesTheKeyFinder) {
