@@ -83,7 +83,9 @@ async function clientSideCache(port, client, keys) {
     assert.equal(await cached.get(key), "old");  // from the cache now
     const invalidated = new Promise((resolve) => {
       const listener = (k) => {
-        if (k !== null && String(k) === key) { cache.off("invalidate", listener); resolve(Date.now()); }
+        if (k === null || String(k) !== key) return;
+        cache.off("invalidate", listener);
+        resolve(Date.now());
       };
       cache.on("invalidate", listener);
     });
