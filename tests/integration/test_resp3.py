@@ -131,6 +131,22 @@ def test_hello_setname_and_auth_without_password(t3, d3, target, direct):
         same(t, direct, ("CLIENT", "GETNAME"))
 
 
+def test_hello_inside_multi(target, direct, spread):
+    """HELLO is queued like any command; each reply of EXEC's array comes in the protocol of
+    the moment it ran, the array's own header in the protocol EXEC started in."""
+    k1, k2, _ = spread
+    transcripts = []
+    with target.client() as t:
+        for c in (t, direct):
+            c.call("HELLO", "2")
+            c.call("SET", k2, "v")
+            transcripts.append([without_id(c.call(*command)) for command in (
+                ("MULTI",), ("GET", k1), ("HELLO", "3"), ("GET", k1), ("HGETALL", k2 + "h"),
+                ("HELLO", "2"), ("GET", k1), ("HELLO", "3"), ("EXEC",), ("GET", k1))])
+    assert transcripts[0] == transcripts[1]
+    assert transcripts[0][-2].startswith(b"*7\r\n$-1\r\n%7\r\n")
+
+
 @pytest.fixture(scope="module")
 def secured():
     """A target whose pool (and servers) require a password, and a direct server that does."""
@@ -249,7 +265,7 @@ def test_local_replies(t3, d3):
 
 
 def test_resp2_and_resp3_clients_side_by_side(target, direct_server, spread):
-    """Alternating requests of a RESP2 and a RESP3 client on the same keys: each gets its own
+    """Alternating reads of a RESP2 and a RESP3 client on the same keys: each gets its own
     protocol's bytes (the proxy keeps their backend connections apart)."""
     transcripts = []
     target.flushall()
@@ -257,11 +273,13 @@ def test_resp2_and_resp3_clients_side_by_side(target, direct_server, spread):
         c.call("FLUSHALL")
     for port in (target.port, direct_server.port):
         with RawClient(port) as two, connect3(port) as three:
+            for key in spread:
+                two.call("HSET", key, "f", "v")
+                two.call("ZADD", key + "z", "1.5", "m")
             out = []
             for key in spread:
-                for command in (("HSET", key, "f", "v"), ("HGETALL", key), ("GET", "nope"),
-                                ("HGET", key, "none"), ("ZINCRBY", key + "z", "1.5", "m"),
-                                ("MGET", *spread)):
+                for command in (("HGETALL", key), ("GET", "nope"), ("HGET", key, "none"),
+                                ("ZSCORE", key + "z", "m"), ("MGET", *spread, "nope")):
                     two.send_command(*command)
                     three.send_command(*command)
                     out += [two.read_reply(), three.read_reply()]

@@ -9,6 +9,7 @@ RESP3 (resp3_support.RESP3_SKIP); with SHARDIS_RESP3_TARGET=redis the target is 
 redis-server, which must pass them all.
 """
 import itertools
+import re
 import time
 
 import pytest
@@ -151,6 +152,27 @@ def test_resp2_and_resp3_subscribers_side_by_side(ports, chans):
     assert push("message", chans[2], "both") in transcript
     assert (b"*3\r\n$7\r\nmessage\r\n$%d\r\n%s\r\n$4\r\nboth\r\n"
             % (len(chans[2]), chans[2].encode())) in transcript
+
+
+def hello2_while_subscribed(port, chans):
+    """A RESP3 subscriber that says HELLO 2 is a RESP2 subscriber from then on: RESP2 frames and
+    RESP2's subscribed-mode limits."""
+    out = []
+    with connect3(port) as sub, RawClient(port) as pub:
+        sub.send_command("SUBSCRIBE", *chans)
+        out += sub.read_replies(len(chans))
+        out.append(re.sub(rb":\d+\r\n\$4\r\nmode", b":ID\r\n$4\r\nmode",
+                          sub.call("HELLO", "2")))
+        out += [sub.call("PING"), sub.call("GET", chans[0]), sub.call("HELLO", "3")]
+        for ch in chans:
+            out += [pub.call("PUBLISH", ch, "after"), sub.read_reply()]
+        out.append(sub.call("UNSUBSCRIBE", chans[0]))
+    return out
+
+
+def test_hello2_while_subscribed(ports, chans):
+    transcript = same_through_both(hello2_while_subscribed, ports, chans)
+    assert transcript[4] == b"*2\r\n$4\r\npong\r\n$0\r\n\r\n"
 
 
 # ---- client-side caching ---------------------------------------------------------------------
