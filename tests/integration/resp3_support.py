@@ -1,0 +1,245 @@
+"""Shared parts of the RESP3 tests (issue 17): the target they talk to, keys placed on each
+server, whether the shardis binary speaks RESP3 yet, and a RESP3 reader.
+
+The target is shardis in front of three redis-servers, or, with SHARDIS_RESP3_TARGET=redis,
+one plain redis-server in the proxy's place. The second mode proves a test right: every test
+must pass against Redis itself, which is the specification. Key placement always comes from
+`shardis locate` on the pool's config (the binary only reads its config then), so both modes
+use the same keys.
+
+Until shardis answers `HELLO 3` with anything but -NOPROTO, the RESP3 test modules skip
+themselves (see RESP3_SKIP): they turn on by themselves once RESP3 lands.
+
+Everything talks to 127.0.0.1 only; every wait is bounded.
+"""
+import functools
+import os
+import shutil
+import socket
+import tempfile
+
+import pytest
+
+from harness import Cluster, RawClient, RedisServer, Shardis
+
+MODE = os.environ.get("SHARDIS_RESP3_TARGET", "shardis")
+POOL_OPTIONS = {"hash_tag": "{}", "timeout": 2000}
+NOPROTO = b"-NOPROTO unsupported protocol version\r\n"
+
+
+@functools.lru_cache(maxsize=None)
+def resp3_landed():
+    """True once a freshly started shardis answers HELLO 3 with anything but -NOPROTO (a
+    half-done answer counts as landed, so that the tests run and show what is wrong)."""
+    with Cluster(1, pool_options={"timeout": 2000}) as c, c.proxy.client() as client:
+        return client.call("HELLO", "3") != NOPROTO
+
+
+# Every RESP3 test module sets `pytestmark = RESP3_SKIP`. The short circuit keeps redis mode
+# from starting shardis at import time.
+RESP3_SKIP = pytest.mark.skipif(MODE != "redis" and not resp3_landed(),
+                                reason="issue 17: RESP3 not implemented yet")
+
+
+class Target:
+    """Where the tests' clients connect ("the proxy"), and the servers that hold the keys."""
+
+    def __init__(self, password=None):
+        self.dir = tempfile.mkdtemp(prefix="shardis-resp3-")
+        self.names = ["s1", "s2", "s3"]
+        self.password = password
+        redis_extra = ["--requirepass", password] if password else []
+        self.redis = [RedisServer(self.dir, extra=redis_extra) for _ in self.names]
+        self.by_name = dict(zip(self.names, self.redis))
+        pool = dict(POOL_OPTIONS, **({"redis_auth": password} if password else {}))
+        self.proxy = Shardis(self.dir, list(zip(self.names, self.redis)), pool)
+        self.placement = Shardis(self.dir, self.proxy.servers, POOL_OPTIONS)
+        self.placement.config_path = os.path.join(self.dir, "placement.yml")
+        self.lone = None
+        self.redis_extra = redis_extra
+
+    def __enter__(self):
+        try:
+            with open(self.placement.config_path, "w") as f:
+                f.write(self.placement.config_text())
+            if MODE == "redis":
+                self.lone = RedisServer(self.dir, extra=self.redis_extra).start()
+            else:
+                for r in self.redis:
+                    r.start()
+                self.proxy.start()
+        except BaseException:
+            self.cleanup()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            if exc[0] is None and self.lone is None:
+                self.proxy.stop()
+        finally:
+            self.cleanup()
+
+    def cleanup(self):
+        if self.proxy.proc is not None and self.proxy.proc.poll() is None:
+            self.proxy.proc.kill()
+            self.proxy.proc.wait()
+        for r in self.redis + ([self.lone] if self.lone else []):
+            r.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    @property
+    def port(self):
+        return self.lone.port if self.lone else self.proxy.port
+
+    @property
+    def backends(self):
+        return [self.lone] if self.lone else list(self.redis)
+
+    def client(self, timeout=5.0):
+        return RawClient(self.port, timeout=timeout)
+
+    def backend_client(self, server):
+        """A direct connection to a backend (authenticated when the pool has a password)."""
+        client = server.client()
+        if self.password:
+            assert client.call("AUTH", self.password) == b"+OK\r\n"
+        return client
+
+    def flushall(self):
+        for server in self.backends:
+            with self.backend_client(server) as c:
+                c.call("FLUSHALL")
+
+    def server_of(self, key):
+        """The redis-server that holds a key (the lone one in redis mode)."""
+        return self.lone or self.by_name[self.placement.locate(key)[key]]
+
+    def one_on_each_server(self, prefix):
+        """[key on s1, key on s2, key on s3], named prefix:<number>."""
+        # Numbers scattered over a wide range reach every server quickly on the ketama ring.
+        candidates = [f"{prefix}:{i * 2654435761 % 10**9}" for i in range(100)]
+        placed = self.placement.locate(*candidates)
+        found = {}
+        for key in candidates:
+            found.setdefault(placed[key], key)
+        assert set(found) == set(self.names), placed
+        return [found[name] for name in self.names]
+
+
+def hello3(client, *options):
+    """Switches a raw client to RESP3; returns the HELLO reply (a map, asserted)."""
+    reply = client.call("HELLO", "3", *options)
+    assert reply.startswith(b"%7\r\n"), reply
+    return reply
+
+
+def connect3(port, timeout=5.0):
+    client = RawClient(port, timeout=timeout)
+    hello3(client)
+    return client
+
+
+# ---- RESP3 values ----------------------------------------------------------------------------
+
+def parse(frame):
+    """A RESP3 (or RESP2) reply as Python values that keep the type: bytes for a simple or bulk
+    string, int, None for any null, ("error", text), ("double", text), ("bool", b),
+    ("big", text), ("verbatim", format, text), ("map", [(k, v)]), ("set", [...]),
+    ("push", [...]), lists for arrays. ("attr", ...) would show an attribute."""
+    value, end = _parse(frame, 0)
+    assert end == len(frame), frame
+    return value
+
+
+_AGGREGATES = {b"*": None, b"~": "set", b">": "push"}
+
+
+def _parse(data, pos):
+    end = data.index(b"\r\n", pos)
+    kind, head = data[pos:pos + 1], data[pos + 1:end]
+    pos = end + 2
+    simple = {b"+": lambda: head, b"-": lambda: ("error", head), b":": lambda: int(head),
+              b"_": lambda: None, b",": lambda: ("double", head),
+              b"#": lambda: ("bool", head == b"t"), b"(": lambda: ("big", head)}
+    if kind in simple:
+        return simple[kind](), pos
+    if kind in b"$=!":
+        n = int(head)
+        if n < 0:
+            return None, pos
+        body = data[pos:pos + n]
+        value = body
+        if kind == b"=":
+            value = ("verbatim", body[:3], body[4:])
+        elif kind == b"!":
+            value = ("error", body)
+        return value, pos + n + 2
+    n = int(head)
+    if n < 0:
+        return None, pos
+    items = []
+    for _ in range(n * 2 if kind in b"%|" else n):
+        item, pos = _parse(data, pos)
+        items.append(item)
+    if kind in b"%|":
+        return (("map" if kind == b"%" else "attr"), list(zip(items[::2], items[1::2]))), pos
+    if kind in _AGGREGATES:
+        tag = _AGGREGATES[kind]
+        return (items if tag is None else (tag, items)), pos
+    raise AssertionError(f"not RESP: {data[pos - 1:pos + 40]!r}")
+
+
+def unordered(frame):
+    """A flat array or set reply with its elements sorted, the type header kept (Redis 7.0's
+    sets of strings come in an order seeded per process)."""
+    header, _, rest = frame.partition(b"\r\n")
+    assert header[:1] in b"*~", frame
+    elements = []
+    for _ in range(int(header[1:])):
+        length, _, rest = rest.partition(b"\r\n")
+        n = int(length[1:])
+        elements.append(rest[:n])
+        rest = rest[n + 2:]
+    return header[:1], sorted(elements)
+
+
+def quiet(client, seconds=0.3):
+    """The bytes that arrive within `seconds` (b"" when nothing does): what a client got beyond
+    what the test expected."""
+    extra, client.buf = client.buf, b""
+    client.sock.settimeout(seconds)
+    try:
+        while True:
+            chunk = client.sock.recv(1 << 16)
+            if not chunk:
+                return extra + b"<EOF>"
+            extra += chunk
+    except socket.timeout:
+        return extra
+    finally:
+        client.sock.settimeout(5.0)
+
+
+def bulk(x):
+    if isinstance(x, str):
+        x = x.encode()
+    return b"$%d\r\n%s\r\n" % (len(x), x)
+
+
+def push(kind, *parts):
+    """A RESP3 push frame: kind, then bulk strings, integers (int) and nulls (None)."""
+    out = [b">%d\r\n" % (len(parts) + 1), bulk(kind)]
+    for p in parts:
+        if p is None:
+            out.append(b"_\r\n")
+        elif isinstance(p, int):
+            out.append(b":%d\r\n" % p)
+        else:
+            out.append(bulk(p))
+    return b"".join(out)
+
+
+def invalidate(*keys):
+    """The push a tracking client gets when keys it read change."""
+    return (b">2\r\n$10\r\ninvalidate\r\n*%d\r\n" % len(keys)) + b"".join(bulk(k) for k in keys)

@@ -1,0 +1,393 @@
+"""RESP3 through the proxy against one direct redis-server 7.0 (issue 17), byte for byte.
+
+Both sides say `HELLO 3` first; then the same commands must get the same bytes, whether shardis
+forwards them (typed replies pass through), answers them itself or merges them from several
+servers (keys chosen to land on s1, s2 and s3). Only what differs by nature is normalised: the
+client id in HELLO, the order of Redis's unordered sets, and fields of CLIENT INFO and INFO
+whose values are per process.
+
+Skipped until shardis speaks RESP3 (see resp3_support.RESP3_SKIP); with
+SHARDIS_RESP3_TARGET=redis the target is a plain redis-server, which must pass them all.
+"""
+import itertools
+import re
+import threading
+import time
+
+import pytest
+
+from harness import RawClient, RedisServer
+from resp3_support import (NOPROTO, RESP3_SKIP, Target, bulk, connect3, hello3, parse,
+                           unordered)
+from test_differential import SEQUENCES, UNORDERED
+
+pytestmark = RESP3_SKIP
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def target():
+    with Target() as t:
+        yield t
+
+
+@pytest.fixture
+def t3(target):
+    """A RESP3 client of the target, on an empty keyspace."""
+    target.flushall()
+    with connect3(target.port) as c:
+        yield c
+
+
+@pytest.fixture
+def d3(direct):
+    """A RESP3 client of the direct redis-server, on an empty keyspace."""
+    hello3(direct)
+    return direct
+
+
+@pytest.fixture
+def spread(target):
+    """[key on s1, key on s2, key on s3], fresh names per test."""
+    return target.one_on_each_server(f"r3k{next(_names)}")
+
+
+def same(t3, d3, *commands, normalise=None):
+    """Runs each command on both sides; the replies must be equal (after `normalise` when
+    given, for the commands it is given for)."""
+    for command in commands:
+        want, got = d3.call(*command), t3.call(*command)
+        if normalise:
+            want, got = normalise(command, want), normalise(command, got)
+        assert got == want, f"{command}: target {got!r} != redis {want!r}"
+
+
+def without_id(hello_reply):
+    """A HELLO reply with the client id (the only per-connection value) blanked."""
+    return re.sub(rb"\$2\r\nid\r\n:\d+\r\n", b"$2\r\nid\r\n:ID\r\n", hello_reply)
+
+
+# ---- HELLO -----------------------------------------------------------------------------------
+
+def test_hello3_answers_redis_map(target, direct):
+    with target.client() as t:
+        # A connection that never said HELLO speaks RESP2.
+        assert t.call("GET", "nope") == direct.call("GET", "nope") == b"$-1\r\n"
+        got, want = t.call("HELLO", "3"), direct.call("HELLO", "3")
+        assert without_id(got) == without_id(want), (got, want)
+        fields = parse(got)
+        assert fields[0] == "map"
+        assert [k for k, _ in fields[1]] == [b"server", b"version", b"proto", b"id", b"mode",
+                                            b"role", b"modules"]
+        values = dict(fields[1])
+        assert values[b"proto"] == 3 and isinstance(values[b"id"], int)
+        assert values[b"mode"] == b"standalone" and values[b"role"] == b"master"
+        assert values[b"modules"] == []
+        # The id is the one CLIENT ID gives; the connection now speaks RESP3.
+        assert t.call("CLIENT", "ID") == b":%d\r\n" % values[b"id"]
+        assert t.call("GET", "nope") == direct.call("GET", "nope") == b"_\r\n"
+        # HELLO without a version answers in the current protocol.
+        assert without_id(t.call("HELLO")) == without_id(direct.call("HELLO"))
+
+
+def test_hello2_switches_back(t3, d3):
+    same(t3, d3, ("HSET", "h", "f", "v"), ("HGETALL", "h"), ("GET", "nope"))
+    got, want = t3.call("HELLO", "2"), d3.call("HELLO", "2")
+    assert got.startswith(b"*14\r\n") and without_id(got) == without_id(want), (got, want)
+    same(t3, d3, ("HGETALL", "h"), ("GET", "nope"), ("ZSCORE", "h", "f"),
+         ("CONFIG", "GET", "maxmemory"))
+    assert t3.call("GET", "nope") == b"$-1\r\n"
+    hello3(t3)
+    hello3(d3)
+    same(t3, d3, ("HGETALL", "h"), ("GET", "nope"))
+
+
+@pytest.mark.parametrize("protocol", ["2", "3"])
+def test_hello_refusals_keep_the_protocol(target, direct, protocol):
+    """Bad versions and options get Redis's errors, and the connection keeps its protocol."""
+    with target.client() as t:
+        for c in (t, direct):
+            c.call("HELLO", protocol)
+        for args in (["4"], ["1"], ["0"], ["-1"], ["x"], ["3.0"], ["03"], ["99999999999999999999"],
+                     ["SETNAME", "x"], ["3", "FOO"], ["3", "AUTH", "default"],
+                     ["3", "SETNAME"], ["3", "SETNAME", "has space"],
+                     ["3", "AUTH", "nouser", "pw"]):
+            same(t, direct, ("HELLO", *args), ("GET", "nope"))
+        assert t.call("HELLO", "4") == NOPROTO
+
+
+def test_hello_setname_and_auth_without_password(t3, d3, target, direct):
+    same(t3, d3, ("CLIENT", "GETNAME"))  # no name: a RESP3 null
+    for c in (t3, d3):
+        # No password configured: the default user takes any password in HELLO AUTH.
+        assert c.call("HELLO", "3", "AUTH", "default", "any", "SETNAME", "conn-a").startswith(
+            b"%7\r\n")
+    same(t3, d3, ("CLIENT", "GETNAME"), ("AUTH", "x"), ("AUTH", "default", "x"))
+    with target.client() as t:
+        got = t.call("HELLO", "3", "SETNAME", "conn-b")
+        want = direct.call("HELLO", "3", "SETNAME", "conn-b")
+        assert without_id(got) == without_id(want)
+        same(t, direct, ("CLIENT", "GETNAME"))
+
+
+def test_hello_inside_multi(target, direct, spread):
+    """HELLO is queued like any command; each reply of EXEC's array comes in the protocol of
+    the moment it ran, the array's own header in the protocol EXEC started in."""
+    k1, k2, _ = spread
+    transcripts = []
+    with target.client() as t:
+        for c in (t, direct):
+            c.call("HELLO", "2")
+            c.call("SET", k2, "v")
+            transcripts.append([without_id(c.call(*command)) for command in (
+                ("MULTI",), ("GET", k1), ("HELLO", "3"), ("GET", k1), ("HGETALL", k2 + "h"),
+                ("HELLO", "2"), ("GET", k1), ("HELLO", "3"), ("EXEC",), ("GET", k1))])
+    assert transcripts[0] == transcripts[1]
+    assert transcripts[0][-2].startswith(b"*7\r\n$-1\r\n%7\r\n")
+
+
+@pytest.fixture(scope="module")
+def secured():
+    """A target whose pool (and servers) require a password, and a direct server that does."""
+    with Target(password="s3cret") as t:
+        yield t
+
+
+def test_hello_auth(secured, tmp_path):
+    reference = RedisServer(str(tmp_path), extra=["--requirepass", "s3cret"]).start()
+    try:
+        with secured.client() as t, reference.client() as d:
+            same(t, d, ("GET", "k"), ("HELLO", "3"), ("HELLO", "3", "AUTH", "default", "wrong"),
+                 ("GET", "k"))
+            got = t.call("HELLO", "3", "AUTH", "default", "s3cret", "SETNAME", "authed")
+            want = d.call("HELLO", "3", "AUTH", "default", "s3cret", "SETNAME", "authed")
+            assert without_id(got) == without_id(want), (got, want)
+            same(t, d, ("GET", "k"), ("CLIENT", "GETNAME"), ("HGETALL", "nope"))
+    finally:
+        reference.stop()
+
+
+# ---- forwarded commands ----------------------------------------------------------------------
+
+def unordered_sets(command, reply):
+    return unordered(reply) if command[0] in UNORDERED else reply
+
+
+@pytest.mark.parametrize("kind", sorted(SEQUENCES))
+def test_differential_sequences_in_resp3(t3, d3, kind):
+    """Every command of the RESP2 differential suite, now in RESP3."""
+    same(t3, d3, *SEQUENCES[kind], normalise=unordered_sets)
+
+
+def test_typed_replies_from_each_server(t3, d3, spread):
+    for key in spread:
+        h, s, z, n, st = (f"{{{key}}}:{t}" for t in "hsznx")
+        same(t3, d3,
+             ("HSET", h, "a", "1", "b", "2"), ("HGETALL", h), ("HGETALL", f"{h}:none"),
+             ("SADD", s, 1, 2, 3), ("SMEMBERS", s), ("SISMEMBER", s, 2), ("SMISMEMBER", s, 2, 9),
+             ("ZADD", z, "1.5", "a", "2", "b", "-inf", "c"), ("ZSCORE", z, "a"),
+             ("ZSCORE", z, "c"), ("ZSCORE", z, "none"), ("ZMSCORE", z, "a", "none"),
+             ("ZRANGE", z, 0, -1, "WITHSCORES"), ("ZPOPMIN", z), ("ZINCRBY", z, "0.25", "b"),
+             ("INCRBYFLOAT", n, "1.5"), ("HINCRBYFLOAT", h, "a", "0.5"),
+             ("GET", n), ("GET", f"{n}:none"), ("GETDEL", f"{n}:none"), ("LPOP", f"{n}:none"),
+             ("LPOP", f"{n}:none", 2), ("HGET", h, "none"), ("HMGET", h, "a", "none"),
+             ("OBJECT", "ENCODING", f"{n}:none"), ("TYPE", h), ("TTL", h),
+             ("SET", n, "v", "GET"), ("SET", f"{n}:2", "v", "GET"),
+             ("EXISTS", h), ("LPUSH", h, "x"), ("XADD", st, "1-1", "f", "v"),
+             ("XREAD", "STREAMS", st, "0"), ("XINFO", "GROUPS", st),
+             ("EVAL", "return redis.call('HGETALL', KEYS[1])", 1, h),
+             ("EVAL", "redis.setresp(3); return redis.call('HGETALL', KEYS[1])", 1, h),
+             ("EVAL", "return {double=3.5}", 1, h), ("EVAL", "return nil", 1, h))
+
+
+# ---- replies the proxy builds or merges -------------------------------------------------------
+
+def test_split_commands_over_servers(t3, d3, spread):
+    k1, k2, k3 = spread
+    same(t3, d3,
+         ("MSET", k1, "1", k2, "2", k3, "3"), ("MGET", k1, k2, k3, "nope"), ("MGET", "nope"),
+         ("EXISTS", k1, k2, k3, k1, "nope"), ("TOUCH", k1, k2, "nope"),
+         ("DBSIZE",), ("DEL", k1, k2, "nope"), ("UNLINK", k3), ("MGET", k1, k2, k3),
+         ("DBSIZE",), ("EXISTS", k1))
+
+
+def test_keys_and_scan_over_servers(t3, d3, target):
+    keys = [k for prefix in ("ks0", "ks1") for k in target.one_on_each_server(prefix)]
+    for c in (t3, d3):
+        for key in keys:
+            c.call("SET", key, "v")
+    same(t3, d3, ("KEYS", "*"), ("KEYS", "ks0:*"), ("KEYS", "none*"),
+         normalise=lambda command, reply: unordered(reply))
+    assert scan_all(t3) == scan_all(d3) == sorted(k.encode() for k in keys)
+
+
+def scan_all(client):
+    """Every key SCAN gives, checking each reply's RESP3 shape: [cursor bulk, array of bulks]."""
+    cursor, found = b"0", []
+    for _ in range(1000):
+        reply = parse(client.call("SCAN", cursor, "COUNT", 2))
+        assert isinstance(reply, list) and len(reply) == 2, reply
+        cursor, batch = reply
+        assert isinstance(cursor, bytes) and isinstance(batch, list), reply
+        found += batch
+        if cursor == b"0":
+            return sorted(found)
+    raise AssertionError("SCAN did not finish in 1000 calls")
+
+
+def config_pairs(command, reply):
+    """CONFIG GET's map, its pairs sorted: Redis 7.0 answers several parameters in the order of
+    a hash table seeded per process, not the order asked."""
+    if command[:2] != ("CONFIG", "GET"):
+        return reply
+    value = parse(reply)
+    assert value[0] == "map", reply
+    return reply[:reply.index(b"\r\n")], sorted(value[1])
+
+
+def test_local_replies(t3, d3):
+    same(t3, d3, ("CONFIG", "GET", "maxmemory", "timeout"), ("CONFIG", "GET", "max*-entries"),
+         ("CONFIG", "GET", "timeout", "nomatch*", "maxmemory"), normalise=config_pairs)
+    same(t3, d3,
+         ("PING",), ("PING", "hi"), ("ECHO", "x"), ("CONFIG", "GET", "maxmemory"),
+         ("CONFIG", "GET", "nomatch*"),
+         ("CLIENT", "GETNAME"), ("CLIENT", "SETNAME", "n"), ("CLIENT", "GETNAME"),
+         ("CLIENT", "NO-EVICT", "on"), ("SLOWLOG", "GET", 0),
+         ("COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2"),
+         ("NOSUCHCOMMAND", "x"), ("GET",), ("SET", "k", "v"), ("LPUSH", "k", "x"),
+         ("CLIENT", "TRACKINGINFO"), ("CLIENT", "GETREDIR"))
+    for name in ("get", "mget", "set", "eval", "xread", "nosuch"):
+        same(t3, d3, ("COMMAND", "INFO", name), ("COMMAND", "DOCS", name))
+    time_reply = parse(t3.call("TIME"))
+    assert isinstance(time_reply, list) and len(time_reply) == 2
+    assert abs(int(time_reply[0]) - time.time()) < 5
+
+
+def test_resp2_and_resp3_clients_side_by_side(target, direct_server, spread):
+    """Alternating reads of a RESP2 and a RESP3 client on the same keys: each gets its own
+    protocol's bytes (the proxy keeps their backend connections apart)."""
+    transcripts = []
+    target.flushall()
+    with direct_server.client() as c:
+        c.call("FLUSHALL")
+    for port in (target.port, direct_server.port):
+        with RawClient(port) as two, connect3(port) as three:
+            for key in spread:
+                two.call("HSET", key, "f", "v")
+                two.call("ZADD", key + "z", "1.5", "m")
+            out = []
+            for key in spread:
+                for command in (("HGETALL", key), ("GET", "nope"), ("HGET", key, "none"),
+                                ("ZSCORE", key + "z", "m"), ("MGET", *spread, "nope")):
+                    two.send_command(*command)
+                    three.send_command(*command)
+                    out += [two.read_reply(), three.read_reply()]
+            transcripts.append(out)
+    assert transcripts[0] == transcripts[1]
+    assert b"$-1\r\n" in transcripts[0] and b"_\r\n" in transcripts[0]
+
+
+def verbatim_text(reply):
+    """The text of a RESP3 verbatim string, checking its length and `txt` format."""
+    kind, length, rest = reply[:1], *reply[1:].split(b"\r\n", 1)
+    assert kind == b"=" and rest.startswith(b"txt:") and rest.endswith(b"\r\n"), reply
+    assert int(length) == len(rest) - 2, reply
+    return rest[4:-2].decode()
+
+
+def test_client_info_and_list_are_verbatim(t3, d3):
+    for c in (t3, d3):
+        c.call("CLIENT", "SETNAME", "verb")
+    got, want = (verbatim_text(c.call("CLIENT", "INFO")) for c in (t3, d3))
+    got_fields, want_fields = (dict(f.split("=", 1) for f in text.split()) for text in (got,
+                                                                                       want))
+    assert list(got_fields) == list(want_fields)
+    for field in ("name", "db", "flags", "sub", "psub", "ssub", "multi", "cmd", "user", "redir",
+                  "resp"):
+        assert got_fields[field] == want_fields[field], field
+    assert got_fields["resp"] == "3"
+    listing = verbatim_text(t3.call("CLIENT", "LIST", "ID", got_fields["id"]))
+    assert listing.startswith(f"id={got_fields['id']} ") and " resp=3" in listing
+
+
+def test_info_is_verbatim(target, t3):
+    """INFO is a verbatim string whose text has the fields RESP2's INFO has."""
+    with target.client() as resp2:
+        for section in ("server", "keyspace", ""):
+            args = ("INFO", section) if section else ("INFO",)
+            text = verbatim_text(t3.call(*args))
+            plain = resp2.call(*args)
+            assert plain.startswith(b"$"), plain
+            assert info_fields(text) == info_fields(plain.split(b"\r\n", 1)[1][:-2].decode())
+    assert re.search(r"^redis_version:7\.", verbatim_text(t3.call("INFO", "server")), re.M)
+
+
+def info_fields(text):
+    return [line.split(":", 1)[0] for line in text.split("\r\n") if line]
+
+
+# ---- transactions ----------------------------------------------------------------------------
+
+def test_exec_array_of_typed_replies(t3, d3, spread):
+    k1, k2, k3 = spread
+    same(t3, d3,
+         ("HSET", k3, "f", "v"), ("SADD", k2 + ":s", 5),
+         ("MULTI",), ("SET", k1, "1"), ("GET", k1), ("INCRBYFLOAT", k1, "0.5"),
+         ("HGETALL", k3), ("ZSCORE", k2, "none"), ("GET", k2), ("LPUSH", k3, "x"),
+         ("ZADD", k2, "2.5", "m"), ("ZSCORE", k2, "m"), ("EXISTS", k1, k2, k3), ("EXEC",))
+    same(t3, d3, ("MULTI",), ("DISCARD",), ("MULTI",), ("NOSUCH",), ("GET", k1), ("EXEC",))
+
+
+def test_exec_with_local_and_split_commands(t3, d3, spread):
+    """Inside EXEC the replies the proxy builds or merges are RESP3 too."""
+    k1, k2, k3 = spread
+    same(t3, d3, ("SET", k2, "two"), ("MULTI",), ("PING",), ("ECHO", "e"),
+         ("CONFIG", "GET", "maxmemory"), ("CONFIG", "GET", "nomatch*"), ("CLIENT", "GETNAME"),
+         ("MGET", k1, k2, k3), ("EXISTS", k1, k2, k3), ("DEL", k1, k2, k3),
+         ("MGET", k1, k2), ("EXEC",))
+
+
+def test_exec_after_watched_change_is_null(target, t3, d3, direct_server, spread):
+    k1, k2, _ = spread
+    for c, port in ((t3, target.port), (d3, direct_server.port)):
+        assert c.call("WATCH", k1) == b"+OK\r\n"
+        with RawClient(port) as other:
+            other.call("SET", k1, "changed")
+        assert [c.call(*cmd) for cmd in (("MULTI",), ("GET", k1), ("GET", k2))] == [
+            b"+OK\r\n", b"+QUEUED\r\n", b"+QUEUED\r\n"]
+        assert c.call("EXEC") == b"_\r\n"
+
+
+# ---- blocking commands -----------------------------------------------------------------------
+
+def test_blocking_timeouts_are_nulls(t3, d3, spread):
+    k1, k2, k3 = spread
+    same(t3, d3, ("BLPOP", k1, "0.05"), ("BLPOP", k1, k2, k3, "0.05"), ("BRPOP", k2, "0.05"),
+         ("BZPOPMIN", k1, "0.05"), ("BZPOPMAX", k1, k2, "0.05"),
+         ("BLMPOP", "0.05", 1, k3, "LEFT"), ("BZMPOP", "0.05", 2, f"{{{k1}}}a", f"{{{k1}}}b",
+                                             "MIN"),
+         ("BRPOPLPUSH", k1, f"{{{k1}}}:dst", "0.05"),
+         ("BLMOVE", k1, f"{{{k1}}}:dst", "LEFT", "RIGHT", "0.05"),
+         ("XREAD", "BLOCK", 50, "STREAMS", k2, "$"))
+
+
+def test_blocking_replies_when_served(target, direct_server, t3, d3, spread):
+    k1, k2, k3 = spread
+    same(t3, d3, ("RPUSH", k2, "ready"), ("BLPOP", k1, k2, 1), ("ZADD", k3, "1.5", "m"),
+         ("BZPOPMIN", k3, 1))
+    for c, port, server in ((t3, target.port, target.server_of(k3)),
+                            (d3, direct_server.port, direct_server)):
+        # Served by another client's write while it waits.
+        answers = {}
+        waiter = threading.Thread(target=lambda: answers.update(got=c.call("BZPOPMAX", k3, 5)))
+        waiter.start()
+        with server.client() as watcher:
+            deadline = time.monotonic() + 5
+            while b"blocked_clients:1" not in watcher.call("INFO", "clients"):
+                assert time.monotonic() < deadline, "the client never blocked"
+                time.sleep(0.02)
+        with RawClient(port) as other:
+            other.call("ZADD", k3, "2.25", "late")
+        waiter.join(10)
+        assert answers["got"] == b"*3\r\n" + bulk(k3) + b"$4\r\nlate\r\n,2.25\r\n"
