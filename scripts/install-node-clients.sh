@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Node Redis clients (node-redis 4, and 6 as `redis6` for the RESP3 tests), the job
-# queues (BullMQ, Bull, bee-queue) and socket.io with
-# its Redis adapter, that the integration tests drive (versions pinned in
+# Installs the Node Redis clients (node-redis 4, and 6 as `redis6` for the RESP3 tests), the
+# job queues (BullMQ, Bull, bee-queue) and socket.io with its Redis adapter, that the
+# integration tests drive (versions pinned in
 # tests/integration/package.json), into tests/integration/node_modules, which git ignores.
 # Does nothing when they are already there.
 set -euo pipefail
