@@ -1,12 +1,13 @@
 // WaitRun: WAIT numreplicas timeout, on every server of the pool, each on a connection leased
 // while it waits, so that it holds no other client's requests (issue 15).
 //
-// WAIT counts the replicas that acknowledged the calling connection's writes: the server keeps,
-// per connection, the replication offset after its last write. The client's writes rode its
-// shared connections, not the lease. So each lease first sends SPUBLISH on a shard channel of
-// the proxy's own (kWaitMarker): Redis propagates it to the replicas like a write, which
-// moves the lease's offset to the server's latest, past every write the client made before
-// WAIT (the session dispatches WAIT only once every earlier reply is in). Nothing subscribes
+// WAIT counts the replicas that acknowledged a replication offset the server keeps per
+// connection: where the stream stood after that connection's last command (redis-server
+// 7.0), or its last replicated write (later versions). The client's writes rode its shared
+// connections, not the lease. So each lease first sends SPUBLISH on a shard channel of the
+// proxy's own (kWaitMarker): Redis replicates it like a write, which moves the lease's offset
+// to the server's latest under either rule, past every write the client made before WAIT
+// (the session dispatches WAIT only once every earlier reply is in). Nothing subscribes
 // to that channel, no pattern matches a shard channel, and no key changes. The client's reply
 // is the smallest count over the servers, as a write may have gone to any of them.
 #pragma once
