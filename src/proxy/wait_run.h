@@ -3,7 +3,8 @@
 //
 // WAIT counts the replicas that acknowledged a replication offset the server keeps per
 // connection: where the stream stood after that connection's last command (redis-server
-// 7.0), or its last replicated write (later versions). The client's writes rode its shared
+// 7.0.15, checked; a server that moved it only on replicated writes is served alike). The
+// client's writes rode its shared
 // connections, not the lease. So each lease first sends SPUBLISH on a shard channel of the
 // proxy's own (kWaitMarker): Redis replicates it like a write, which moves the lease's offset
 // to the server's latest under either rule, past every write the client made before WAIT
