@@ -4,13 +4,13 @@
 // WAIT counts the replicas that acknowledged a replication offset the server keeps per
 // connection: where the stream stood after that connection's last command (redis-server
 // 7.0.15, checked; a server that moved it only on replicated writes is served alike). The
-// client's writes rode its shared
-// connections, not the lease. So each lease first sends SPUBLISH on a shard channel of the
-// proxy's own (kWaitMarker): Redis replicates it like a write, which moves the lease's offset
-// to the server's latest under either rule, past every write the client made before WAIT
-// (the session dispatches WAIT only once every earlier reply is in). Nothing subscribes
-// to that channel, no pattern matches a shard channel, and no key changes. The client's reply
-// is the smallest count over the servers, as a write may have gone to any of them.
+// client's writes rode its shared connections, not the lease. So each lease first sends
+// SPUBLISH on a shard channel of the proxy's own (kWaitMarker): Redis replicates it like a
+// write, which moves the lease's offset to the server's latest under either rule, past every
+// write the client made before WAIT (the session dispatches WAIT only once every earlier
+// reply is in). Nothing subscribes to that channel, no pattern matches a shard channel, and
+// no key changes. The client's reply is the smallest count over the servers, as a write may
+// have gone to any of them.
 #pragma once
 
 #include <cstdint>
