@@ -126,7 +126,7 @@ class Dispatcher {
   void numsub(CommandCall& call, SubKind kind);
   void channels(CommandCall& call);
   void numpat(CommandCall& call);
-  // The server a channel lives on: where its key of the same name would (kNoServer: none).
+  // The server a channel lives on: where a key of the same name would, ejections aside.
   [[nodiscard]] uint32_t channelServer(std::string_view channel);
   // Leaves every subscription (RESET, the client gone).
   void leaveSubscriptions(bool client_gone);

@@ -65,8 +65,9 @@ void Dispatcher::subscriptionCounts(size_t& channels, size_t& patterns,
   shard_channels = pubsub_->size(SubKind::kShard);
 }
 
-// Ejections are ignored: a channel whose server is down is out of reach until it is back,
-// rather than split between the servers its publishers and its subscribers found.
+// Ejections are ignored (the ring of every server, which always has one): a channel whose
+// server is down is out of reach until it is back, rather than split between the servers its
+// publishers and its subscribers found.
 uint32_t Dispatcher::channelServer(std::string_view channel) {
   return pool_.ring.home(pool_.router.hashTag().routingKey(channel));
 }
@@ -75,21 +76,13 @@ void Dispatcher::subscribe(CommandCall& call, SubKind kind) {
   Request& request = call.request;
   call.answered = !call.in_exec;
   Argv names = request.argv.subspan(1);
-  std::vector<uint32_t> servers(names.size(), 0);
-  for (size_t i = 0; kind != SubKind::kPattern && i < names.size(); ++i) {
-    servers[i] = channelServer(names[i]);
-    if (servers[i] == ServerLocator::kNoServer) {
-      call.answered = false;
-      return resp::appendError(call.out,
-                               "ERR no server available in pool '" + pool_.config.name + "'");
-    }
-  }
   PubSubClient& client = pubsubClient();
   std::string frames;
   std::vector<std::string_view> fresh;
   for (size_t i = 0; i < names.size(); ++i) {
     if (client.add(kind, names[i])) {
-      pool_.pubsub.subscribe(kind, names[i], servers[i], client);
+      const uint32_t server = kind == SubKind::kPattern ? 0 : channelServer(names[i]);
+      pool_.pubsub.subscribe(kind, names[i], server, client);
       fresh.push_back(names[i]);
     }
     appendConfirmation(frames, kind, true, &names[i], client.count(kind));
@@ -107,8 +100,9 @@ void Dispatcher::subscribe(CommandCall& call, SubKind kind) {
       awaitReply(request, waiting, std::make_unique<ConfirmationMerger>(std::move(frames)));
   uint32_t part = 0;
   for (std::string_view name : fresh) {
-    if (pool_.pubsub.confirming(kind, name))
+    if (pool_.pubsub.confirming(kind, name)) {
       pool_.pubsub.await(kind, name, client, pending, part++);
+    }
   }
 }
 
@@ -149,9 +143,6 @@ void Dispatcher::publish(CommandCall& call, SubKind kind) {
   Request& request = call.request;
   call.answered = true;
   uint32_t server = channelServer(request.argv[1]);
-  if (server == ServerLocator::kNoServer) {
-    return replyError(request, "ERR no server available in pool '" + pool_.config.name + "'");
-  }
   sendParts(request, std::span<const uint32_t>(&server, 1),
             makePublishMerger(pool_, server, shared_.pubsub(pool_.index), kind, request.argv[1]),
             serverBytes(request));
@@ -160,9 +151,6 @@ void Dispatcher::publish(CommandCall& call, SubKind kind) {
 std::string Dispatcher::planPublish(const Request& request, QueuedCommand& command) {
   const SubKind kind = request.argv[0].size() == 7 ? SubKind::kChannel : SubKind::kShard;
   uint32_t server = channelServer(request.argv[1]);
-  if (server == ServerLocator::kNoServer) {
-    return "ERR no server available in pool '" + pool_.config.name + "'";
-  }
   command.parts.push_back(QueuedPart{server, std::string(serverBytes(request))});
   command.merger =
       makePublishMerger(pool_, server, shared_.pubsub(pool_.index), kind, request.argv[1]);
