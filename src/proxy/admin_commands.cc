@@ -41,9 +41,14 @@ size_t registryBytes(const ClientEntry& entry) {
          stringHeapBytes(entry.name);
 }
 
-// Redis's client classes. Through the proxy every client is normal: it has no replicas, no
-// master link, and pub/sub is not served, so the other classes are always empty.
+// Redis's client classes. Through the proxy a client is normal or, while subscribed, pubsub:
+// it has no replicas and no master link, so those classes are always empty.
 enum class ClientType { kNormal, kReplica, kPubSub, kMaster };
+
+ClientType typeOf(const ClientEntry& entry) {
+  const bool subscribed = entry.subscribed != nullptr && entry.subscribed->load();
+  return subscribed ? ClientType::kPubSub : ClientType::kNormal;
+}
 
 // The class named by `name`, as Redis spells them; nullopt (and Redis's error in `out`) if none.
 std::optional<ClientType> parseClientType(std::string_view name, std::string& out) {
@@ -127,21 +132,21 @@ void clientListIds(CommandCall& call, Argv ids) {
 // CLIENT LIST [TYPE type | ID id...], with Redis 7.0's grammar: TYPE takes exactly one class.
 void clientList(CommandCall& call) {
   Argv argv = call.request.argv;
-  bool all = argv.size() == 2;
+  std::optional<ClientType> type;  // none: every client
   if (argv.size() == 4 && equalsIgnoreCase(argv[2], "TYPE")) {
-    std::optional<ClientType> type = parseClientType(argv[3], call.out);
+    type = parseClientType(argv[3], call.out);
     if (!type) return;
-    all = *type == ClientType::kNormal;
   } else if (argv.size() > 3 && equalsIgnoreCase(argv[2], "ID")) {
     return clientListIds(call, argv.subspan(3));
-  } else if (!all) {
+  } else if (argv.size() != 2) {
     return resp::appendError(call.out, "ERR syntax error");
   }
-  if (!all) return resp::appendBulk(call.out, "");  // an empty class
   PoolListing listing(*call.admin, call.pool.redis_db, call.client.id, call.request);
   std::string text;
   text.reserve(listing.entries().size() * 192);  // about one line each
-  for (const ClientEntry& entry : listing.entries()) listing.append(entry, text);
+  for (const ClientEntry& entry : listing.entries()) {
+    if (!type || typeOf(entry) == *type) listing.append(entry, text);
+  }
   resp::appendBulk(call.out, text);
 }
 
@@ -158,8 +163,8 @@ struct KillFilter {
   bool old_form = false;
   uint64_t id = 0;
   std::string_view addr, laddr;
-  ClientType type = ClientType::kNormal;
-  int64_t max_age_s = 0;  // Redis 7.4's MAXAGE: connected at least this long; 0: any age
+  std::optional<ClientType> type;  // none: any class
+  int64_t max_age_s = 0;           // Redis 7.4's MAXAGE: connected at least this long; 0: any age
   bool skip_me = true;
 };
 
@@ -222,7 +227,8 @@ void clientKill(CommandCall& call) {
   uint64_t now = nowMs();
   auto match = [&](const ClientEntry& entry) {
     auto age_s = static_cast<int64_t>((now - entry.created_ms) / 1000);
-    return filter.type == ClientType::kNormal && (filter.id == 0 || entry.id == filter.id) &&
+    return (!filter.type || typeOf(entry) == *filter.type) &&
+           (filter.id == 0 || entry.id == filter.id) &&
            (filter.addr.empty() || entry.addr == filter.addr) &&
            (filter.laddr.empty() || entry.laddr == filter.laddr) &&
            (filter.max_age_s == 0 || age_s >= filter.max_age_s) &&

@@ -37,6 +37,9 @@ struct ClientEntry {
   // Set by kill() at once, before the owner closes the session on its own thread: a blocked
   // client's popped element is then put back rather than handed to a client being killed.
   std::atomic<bool>* kill_requested = nullptr;
+  // Set by its session while the client is in subscribed mode (Redis's pubsub class, for
+  // CLIENT LIST TYPE and CLIENT KILL TYPE on any worker).
+  std::atomic<bool>* subscribed = nullptr;
 };
 
 class ClientRegistry {

@@ -368,6 +368,7 @@ void ClientSession::setSubscribed(bool subscribed) {
   }
   if (subscribed == subscribed_) return;
   subscribed_ = subscribed;
+  subscribed_flag_.store(subscribed);
   if (subscribed) {
     ++pool_.counters().pubsub_clients;
   } else {

@@ -189,6 +189,9 @@ class ClientSession final : public net::StreamEvents,
   // CLIENT KILL from any thread sets it (ClientEntry::kill_requested) before this worker
   // closes the session.
   std::atomic<bool> kill_requested_{false};
+  // subscribed_, for the other workers' CLIENT LIST TYPE and CLIENT KILL TYPE
+  // (ClientEntry::subscribed).
+  std::atomic<bool> subscribed_flag_{false};
 };
 
 }  // namespace shardis::proxy

@@ -54,6 +54,7 @@ void ClientSession::noteAddresses() {
   entry.laddr = addressText(address, got == 0 ? static_cast<int>(length) : 0);
   entry.created_ms = client_.last_active_ms = nowMs();
   entry.kill_requested = &kill_requested_;
+  entry.subscribed = &subscribed_flag_;
   shared_.registry.add(entry);
 }
 

@@ -78,3 +78,36 @@ def test_counters_in_info_json_and_metrics(cluster):
     sub.close()
     wait_until(lambda: pool()["pubsub_clients"] == 0, what="the subscriber's leaving counted")
     assert [pool()[name]["pubsub_patterns"] for name in cluster.names] == [0, 0, 0]
+
+
+def list_ids(client, *type_filter):
+    listing = client.call("CLIENT", "LIST", *type_filter).decode()
+    return sorted(int(line.split(" ", 1)[0][3:])
+                  for line in listing.split("\r\n", 1)[1].strip().splitlines())
+
+
+def test_client_list_and_kill_by_type_pubsub_on_any_worker(direct_server):
+    """Redis's pubsub class is the subscribed clients: CLIENT LIST TYPE and CLIENT KILL TYPE
+    find them whichever worker serves them (two workers here), and TYPE normal leaves them
+    out, as on one direct server."""
+    with Cluster(3, args=("--threads", "2")) as c:
+        for port in (c.proxy.port, direct_server.port):
+            subscribers = [subscribe(port, ("SUBSCRIBE", f"type:{i}")) for i in range(4)]
+            plain = [RawClient(port) for _ in range(3)]
+            with RawClient(port) as admin:
+                plain_ids = [int(p.call("CLIENT", "ID")[1:-2]) for p in plain]
+                admin_id = int(admin.call("CLIENT", "ID")[1:-2])
+                everyone = list_ids(admin)
+                pubsub = list_ids(admin, "TYPE", "pubsub")
+                normal = list_ids(admin, "TYPE", "normal")
+                assert len(pubsub) == 4, port
+                assert normal == sorted(plain_ids + [admin_id]), port
+                assert sorted(pubsub + normal) == everyone, port
+                assert admin.call("CLIENT", "KILL", "TYPE", "pubsub") == b":4\r\n", port
+                for s in subscribers:
+                    s.sock.settimeout(5)
+                    assert s.sock.recv(1) == b"", port  # closed
+                wait_until(lambda: list_ids(admin, "TYPE", "pubsub") == [], what="gone")
+            for p in plain:
+                assert p.call("PING") == b"+PONG\r\n"
+                p.close()
