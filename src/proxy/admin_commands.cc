@@ -46,8 +46,7 @@ size_t registryBytes(const ClientEntry& entry) {
 enum class ClientType { kNormal, kReplica, kPubSub, kMaster };
 
 ClientType typeOf(const ClientEntry& entry) {
-  const bool subscribed = entry.subscribed != nullptr && entry.subscribed->load();
-  return subscribed ? ClientType::kPubSub : ClientType::kNormal;
+  return entry.inPubSub() ? ClientType::kPubSub : ClientType::kNormal;
 }
 
 // The class named by `name`, as Redis spells them; nullopt (and Redis's error in `out`) if none.

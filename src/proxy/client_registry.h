@@ -38,8 +38,23 @@ struct ClientEntry {
   // client's popped element is then put back rather than handed to a client being killed.
   std::atomic<bool>* kill_requested = nullptr;
   // Set by its session while the client is in subscribed mode (Redis's pubsub class, for
-  // CLIENT LIST TYPE and CLIENT KILL TYPE on any worker).
+  // CLIENT LIST TYPE and CLIENT KILL TYPE on any worker). The session it points into may go
+  // once the lock is released: a copy (find(), inPool()) has it null, and `pubsub` read.
   std::atomic<bool>* subscribed = nullptr;
+  bool pubsub = false;
+
+  // The class, from the registry's own entry (under its lock) or from a copy.
+  [[nodiscard]] bool inPubSub() const {
+    return subscribed != nullptr ? subscribed->load() : pubsub;
+  }
+  // What may be read without the registry's lock.
+  [[nodiscard]] ClientEntry copy() const {
+    ClientEntry out = *this;
+    out.pubsub = inPubSub();
+    out.subscribed = nullptr;
+    out.kill_requested = nullptr;
+    return out;
+  }
 };
 
 class ClientRegistry {
@@ -80,7 +95,7 @@ class ClientRegistry {
     std::lock_guard lock(mutex_);
     auto found = clients_.find(id);
     if (found == clients_.end()) return std::nullopt;
-    return found->second;
+    return found->second.copy();
   }
   // A copy of the entries of `pool`, in id order.
   std::vector<ClientEntry> inPool(uint32_t pool) const {
@@ -88,7 +103,7 @@ class ClientRegistry {
     std::vector<ClientEntry> out;
     out.reserve(clients_.size());
     for (const auto& [id, entry] : clients_) {
-      if (entry.pool == pool) out.push_back(entry);
+      if (entry.pool == pool) out.push_back(entry.copy());
     }
     return out;
   }
