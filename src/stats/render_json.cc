@@ -26,14 +26,15 @@ class TwemproxyWriter {
     appendKey(key);
     out_ += " {";
   }
+  // The last field's separator becomes the object's end. Resized and appended rather than
+  // replaced in place, which g++ 12 at -O2 warns about (-Wrestrict, a false positive).
   void end() {
     if (out_.ends_with(", ")) {
-      out_.replace(out_.size() - 2, 2, "},");
+      out_.resize(out_.size() - 2);
     } else if (out_.ends_with(",")) {
-      out_.insert(out_.size() - 1, "}");
-    } else {
-      out_ += "},";  // an empty object
+      out_.pop_back();
     }
+    out_ += "},";  // an empty object too
   }
   void finish() {
     if (out_.ends_with(", ")) out_.resize(out_.size() - 2);
