@@ -114,7 +114,9 @@ void PubSubHub::subscribe(SubKind kind, std::string_view name, uint32_t server,
   }
   topic.unconfirmed = static_cast<uint32_t>(links_.size());
   const uint64_t id = topic.id;
-  for (uint32_t each = 0; each < links_.size(); ++each) sendOne(linkFor(each), kind, true, key, id);
+  for (uint32_t each = 0; each < links_.size(); ++each) {
+    sendOne(linkFor(each), kind, true, key, id);
+  }
 }
 
 bool PubSubHub::confirming(SubKind kind, std::string_view name) const {
@@ -157,8 +159,9 @@ void PubSubHub::unsubscribe(SubKind kind, std::string_view name, Subscriber& cli
   const uint32_t server = topic.server;
   topics(kind).erase(it);
   if (kind != SubKind::kPattern) return sendOne(linkFor(server), kind, false, key, id);
-  for (uint32_t each = 0; each < links_.size(); ++each)
+  for (uint32_t each = 0; each < links_.size(); ++each) {
     sendOne(linkFor(each), kind, false, key, id);
+  }
 }
 
 // Its waits on its topics went to ready_ as it left them (unsubscribe()).
