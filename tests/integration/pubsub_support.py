@@ -26,13 +26,16 @@ POOL_OPTIONS = {"hash_tag": "{}", "timeout": 2000}
 class Target:
     """Where the tests' clients connect ("the proxy"), and the servers that hold channels."""
 
-    def __init__(self, process_options=None, args=(), redis_extra=()):
-        self.dir = tempfile.mkdtemp(prefix="shardis-pubsub-")
+    def __init__(self, process_options=None, args=(), redis_extra=(), mode=MODE,
+                 pool_options=POOL_OPTIONS, prefix="shardis-pubsub-"):
+        self.mode = mode
+        self.dir = tempfile.mkdtemp(prefix=prefix)
         self.names = ["s1", "s2", "s3"]
+        self.redis_extra = list(redis_extra)
         self.redis = [RedisServer(self.dir, extra=redis_extra) for _ in self.names]
         self.by_name = dict(zip(self.names, self.redis))
         self.process_options = dict(process_options or {})
-        self.proxy = Shardis(self.dir, list(zip(self.names, self.redis)), POOL_OPTIONS,
+        self.proxy = Shardis(self.dir, list(zip(self.names, self.redis)), pool_options,
                              self.process_options, args)
         # `shardis locate` reads only the pool; a config without the process options keeps it
         # usable when a binary does not know one of them yet.
@@ -44,7 +47,7 @@ class Target:
         try:
             with open(self.placement.config_path, "w") as f:
                 f.write(self.placement.config_text())
-            if MODE == "redis":
+            if self.mode == "redis":
                 self.lone = RedisServer(self.dir, extra=self._redis_equivalents()).start()
             else:
                 for r in self.redis:

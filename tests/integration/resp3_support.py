@@ -14,13 +14,12 @@ Everything talks to 127.0.0.1 only; every wait is bounded.
 """
 import functools
 import os
-import shutil
 import socket
-import tempfile
 
 import pytest
 
-from harness import Cluster, RawClient, RedisServer, Shardis
+import pubsub_support
+from harness import Cluster, RawClient
 
 MODE = os.environ.get("SHARDIS_RESP3_TARGET", "shardis")
 POOL_OPTIONS = {"hash_tag": "{}", "timeout": 2000}
@@ -41,63 +40,19 @@ RESP3_SKIP = pytest.mark.skipif(MODE != "redis" and not resp3_landed(),
                                 reason="issue 17: RESP3 not implemented yet")
 
 
-class Target:
-    """Where the tests' clients connect ("the proxy"), and the servers that hold the keys."""
+class Target(pubsub_support.Target):
+    """Where the tests' clients connect ("the proxy"), and the servers that hold the keys; the
+    pub/sub tests' target, in this module's mode, with an optional password everywhere."""
 
     def __init__(self, password=None):
-        self.dir = tempfile.mkdtemp(prefix="shardis-resp3-")
-        self.names = ["s1", "s2", "s3"]
-        self.password = password
         redis_extra = ["--requirepass", password] if password else []
-        self.redis = [RedisServer(self.dir, extra=redis_extra) for _ in self.names]
-        self.by_name = dict(zip(self.names, self.redis))
         pool = dict(POOL_OPTIONS, **({"redis_auth": password} if password else {}))
-        self.proxy = Shardis(self.dir, list(zip(self.names, self.redis)), pool)
-        self.placement = Shardis(self.dir, self.proxy.servers, POOL_OPTIONS)
-        self.placement.config_path = os.path.join(self.dir, "placement.yml")
-        self.lone = None
-        self.redis_extra = redis_extra
+        super().__init__(redis_extra=redis_extra, mode=MODE, pool_options=pool,
+                         prefix="shardis-resp3-")
+        self.password = password
 
-    def __enter__(self):
-        try:
-            with open(self.placement.config_path, "w") as f:
-                f.write(self.placement.config_text())
-            if MODE == "redis":
-                self.lone = RedisServer(self.dir, extra=self.redis_extra).start()
-            else:
-                for r in self.redis:
-                    r.start()
-                self.proxy.start()
-        except BaseException:
-            self.cleanup()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        try:
-            if exc[0] is None and self.lone is None:
-                self.proxy.stop()
-        finally:
-            self.cleanup()
-
-    def cleanup(self):
-        if self.proxy.proc is not None and self.proxy.proc.poll() is None:
-            self.proxy.proc.kill()
-            self.proxy.proc.wait()
-        for r in self.redis + ([self.lone] if self.lone else []):
-            r.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    @property
-    def port(self):
-        return self.lone.port if self.lone else self.proxy.port
-
-    @property
-    def backends(self):
-        return [self.lone] if self.lone else list(self.redis)
-
-    def client(self, timeout=5.0):
-        return RawClient(self.port, timeout=timeout)
+    def _redis_equivalents(self):
+        return self.redis_extra
 
     def backend_client(self, server):
         """A direct connection to a backend (authenticated when the pool has a password)."""

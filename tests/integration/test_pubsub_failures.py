@@ -7,7 +7,6 @@ RSS is read from /proc/PID/status. The proxy runs with a small AddressSanitizer 
 (ASan keeps 256 MiB of freed memory by default, which RSS would count); the bounds are generous
 yet far below what an unbounded subscriber buffer holds. Every loop is bounded in time.
 """
-import os
 import signal
 import socket
 import threading
@@ -16,6 +15,7 @@ import time
 import pytest
 
 from harness import HOST, RawClient, encode_command, wait_until
+from test_admin_limits import small_quarantine  # noqa: F401 (a fixture)
 from pubsub_support import (MODE, PONG, Target, confirm, message, pmessage, quiet, subscribe,
                             wait_idle)
 
@@ -25,17 +25,6 @@ MIB = 1 << 20
 def rss_bytes(pid):
     with open(f"/proc/{pid}/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) * 1024
-
-
-@pytest.fixture(scope="module")
-def small_quarantine():
-    saved = os.environ.get("ASAN_OPTIONS")
-    os.environ["ASAN_OPTIONS"] = ":".join(filter(None, [saved, "quarantine_size_mb=8"]))
-    yield
-    if saved is None:
-        del os.environ["ASAN_OPTIONS"]
-    else:
-        os.environ["ASAN_OPTIONS"] = saved
 
 
 @pytest.mark.skipif(MODE == "redis", reason="needs a proxy between the client and the server "
