@@ -49,11 +49,7 @@ class PubSubClient final : public Subscriber {
   }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
-  };
-  using Names = std::unordered_set<std::string, Hash, std::equal_to<>>;
+  using Names = std::unordered_set<std::string, NameHash, std::equal_to<>>;
   Names& set(SubKind kind) { return sets_[static_cast<size_t>(kind)]; }
   [[nodiscard]] const Names& set(SubKind kind) const { return sets_[static_cast<size_t>(kind)]; }
 

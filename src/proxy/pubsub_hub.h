@@ -103,11 +103,7 @@ class PubSubHub {
     std::string name;
   };
   class Link;
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
-  };
-  using Topics = std::unordered_map<std::string, Topic, Hash, std::equal_to<>>;
+  using Topics = std::unordered_map<std::string, Topic, NameHash, std::equal_to<>>;
 
   Topics& topics(SubKind kind) { return topics_[static_cast<size_t>(kind)]; }
   const Topics& topics(SubKind kind) const { return topics_[static_cast<size_t>(kind)]; }

@@ -24,6 +24,12 @@ namespace shardis::proxy {
 enum class SubKind : uint8_t { kChannel, kPattern, kShard };
 inline constexpr size_t kSubKinds = 3;
 
+// Channel and pattern names as unordered keys, looked up by string_view without a copy.
+struct NameHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
+
 // The command that subscribes to (or leaves) a name of `kind`, as a server's confirmation frame
 // names it: "subscribe", "punsubscribe" ... (servers take command names in any case).
 constexpr std::string_view subscriptionVerb(SubKind kind, bool subscribe) {
@@ -59,11 +65,7 @@ class PubSubRegistry {
     int64_t clients = 0;
     int64_t upstream = 0;
   };
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
-  };
-  using Counts = std::unordered_map<std::string, Count, Hash, std::equal_to<>>;
+  using Counts = std::unordered_map<std::string, Count, NameHash, std::equal_to<>>;
   void add(SubKind kind, std::string_view name, int64_t clients, int64_t upstream);
   static int64_t correctionOf(const Counts& counts, std::string_view name);
 
