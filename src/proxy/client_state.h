@@ -1,5 +1,5 @@
 // ClientState: everything the proxy remembers about one client between its requests, in one
-// place: who it is, whether it authenticated, its name, its reply mode and its session mode.
+// place: who it is, whether it authenticated, its name, its reply mode, its session mode and its protocol.
 // Owned by the client's ClientSession; the command handlers (command_handlers.h) read and
 // change it. RESET brings it back to a fresh connection's state with reset().
 #pragma once
@@ -8,13 +8,15 @@
 #include <string>
 #include <string_view>
 
+#include "resp/encoder.h"
+
 namespace shardis::proxy {
 
 // CLIENT REPLY: OFF drops every reply until ON; SKIP drops the next command's only.
 enum class ReplyMode : uint8_t { kOn, kOff, kSkip };
 
-// What the client's connection is doing. Only kNormal exists today; the others are the modes
-// transactions (MULTI), pub/sub and blocking commands will put a client in.
+// What the client's connection is doing: ordinary commands, queuing a transaction (MULTI),
+// subscribed (pub/sub), or waiting on a blocking command or WAIT.
 enum class SessionMode : uint8_t { kNormal, kTransaction, kSubscribed, kBlocked };
 
 struct ClientState {
@@ -29,6 +31,9 @@ struct ClientState {
   std::string_view last_command = "NULL";  // the command table's name (static storage)
   ReplyMode reply_mode = ReplyMode::kOn;
   SessionMode mode = SessionMode::kNormal;
+  // HELLO 2 / HELLO 3: the protocol of the replies the proxy builds and of the backend
+  // connections the client's commands ride.
+  resp::Protocol protocol = resp::Protocol::kResp2;
 
   // Whether the reply of the request about to run is dropped; a SKIP covers that one only.
   [[nodiscard]] bool takeReplySilence() {
@@ -44,6 +49,7 @@ struct ClientState {
     name.clear();
     reply_mode = ReplyMode::kOn;
     mode = SessionMode::kNormal;
+    protocol = resp::Protocol::kResp2;
   }
 };
 

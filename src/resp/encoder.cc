@@ -93,6 +93,39 @@ void appendVerbatim(std::string& out, std::string_view format, std::string_view 
 
 void appendBigNumber(std::string& out, std::string_view digits) { appendLine(out, '(', digits); }
 
+void appendNullBulk(std::string& out, Protocol protocol) {
+  protocol == Protocol::kResp3 ? appendNull(out) : appendNullBulk(out);
+}
+
+void appendNullArray(std::string& out, Protocol protocol) {
+  protocol == Protocol::kResp3 ? appendNull(out) : appendNullArray(out);
+}
+
+void appendMapHeader(std::string& out, size_t pairs, Protocol protocol) {
+  protocol == Protocol::kResp3 ? appendMapHeader(out, pairs) : appendArrayHeader(out, pairs * 2);
+}
+
+void appendSetHeader(std::string& out, size_t count, Protocol protocol) {
+  protocol == Protocol::kResp3 ? appendSetHeader(out, count) : appendArrayHeader(out, count);
+}
+
+void appendPushHeader(std::string& out, size_t count, Protocol protocol) {
+  protocol == Protocol::kResp3 ? appendPushHeader(out, count) : appendArrayHeader(out, count);
+}
+
+void appendDouble(std::string& out, double value, Protocol protocol) {
+  if (protocol == Protocol::kResp3) return appendDouble(out, value);
+  std::string typed;
+  appendDouble(typed, value);
+  // ",<text>\r\n" -> the same text as a bulk string, as Redis writes a double in RESP2.
+  appendBulk(out, std::string_view(typed).substr(1, typed.size() - 3));
+}
+
+void appendVerbatim(std::string& out, std::string_view format, std::string_view text,
+                    Protocol protocol) {
+  protocol == Protocol::kResp3 ? appendVerbatim(out, format, text) : appendBulk(out, text);
+}
+
 void appendCommand(std::string& out, std::span<const std::string_view> argv) {
   appendArrayHeader(out, argv.size());
   for (const std::string_view arg : argv) appendBulk(out, arg);

@@ -13,6 +13,11 @@
 
 namespace shardis::resp {
 
+// The protocol a client chose with HELLO. RESP2 has no null, map, set, push, double or
+// verbatim type: the overloads taking a Protocol write those as Redis writes them to a RESP2
+// client (a null bulk or null array, an array, a bulk string).
+enum class Protocol : uint8_t { kResp2 = 2, kResp3 = 3 };
+
 void appendStatus(std::string& out, std::string_view status);  // "+OK\r\n"
 // `message` carries its code: "ERR x" -> "-ERR x\r\n".
 void appendError(std::string& out, std::string_view message);
@@ -31,6 +36,16 @@ void appendBoolean(std::string& out, bool value);  // RESP3 "#t\r\n" / "#f\r\n"
 // RESP3 "=<len>\r\n<format>:<text>\r\n"; `format` is three letters such as "txt".
 void appendVerbatim(std::string& out, std::string_view format, std::string_view text);
 void appendBigNumber(std::string& out, std::string_view digits);  // RESP3 "(<digits>\r\n"
+
+void appendNullBulk(std::string& out, Protocol protocol);                // $-1 or _
+void appendNullArray(std::string& out, Protocol protocol);               // *-1 or _
+void appendMapHeader(std::string& out, size_t pairs, Protocol protocol);  // *2n or %n
+void appendSetHeader(std::string& out, size_t count, Protocol protocol);  // *n or ~n
+void appendPushHeader(std::string& out, size_t count, Protocol protocol);  // *n or >n
+void appendDouble(std::string& out, double value, Protocol protocol);      // bulk or ,
+void appendVerbatim(std::string& out, std::string_view format, std::string_view text,
+                    Protocol protocol);  // bulk (the text alone) or =
+
 // A request as multibulk, for the sub-commands sent to servers.
 void appendCommand(std::string& out, std::span<const std::string_view> argv);
 
