@@ -43,7 +43,7 @@ BlockRun::Slot& BlockRun::slotFor(uint32_t server) {
 
 bool BlockRun::leaseAll() {
   for (Slot& slot : slots_) {
-    slot.lease = pool_.serverPool().lease(slot.server);
+    slot.lease = pool_.serverPool().lease(slot.server, client_.protocol);
     if (!slot.lease) {
       answerError("ERR max_leased_connections reached for server " + pool_.serverName(slot.server));
       return false;
@@ -57,7 +57,7 @@ void BlockRun::send(Slot& slot, std::string_view bytes, Step step, uint64_t time
   const auto index = static_cast<uint32_t>(&slot - slots_.data());
   const uint32_t part = index * kSteps + static_cast<uint32_t>(step);
   backend::ServerConnection& connection = step == Step::kUnblock
-                                              ? pool_.serverPool().connectionFor(slot.server, 0)
+                                              ? pool_.serverPool().connectionFor(slot.server, 0, resp::Protocol::kResp2)
                                               : slot.lease.connection();
   if (!connection.send(bytes, this, part, slot.tickets.emplace_back(), timeout_ms)) {
     slot.tickets.pop_back();

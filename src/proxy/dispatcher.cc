@@ -172,7 +172,7 @@ std::string_view Dispatcher::serverBytes(const Request& request) {
 void Dispatcher::sendTo(const Request& request, uint32_t server, std::string_view bytes) {
   PendingRequest& pending = awaitReply(request);
   pending.server = server;
-  backend::ServerConnection& connection = pool_.serverPool().connectionFor(server, client_.id);
+  backend::ServerConnection& connection = pool_.serverPool().connectionFor(server, client_.id, client_.protocol);
   if (!connection.send(bytes, &pending, 0, pending.ticket(0), pool_.requestTimeoutMs())) {
     pool_.counters().countError(stats::ProxyError::kBackendDown);
     pending.onFailure(0, connection.lastError());
@@ -192,7 +192,8 @@ void Dispatcher::sendParts(const Request& request, std::span<const uint32_t> par
   // A part refused at once completes synchronously; only the last one can complete the
   // request (and pop it), so `pending` is not touched after the loop.
   for (uint32_t p = 0; p < parts.size(); ++p) {
-    backend::ServerConnection& connection = pool_.serverPool().connectionFor(parts[p], client_.id);
+    backend::ServerConnection& connection =
+        pool_.serverPool().connectionFor(parts[p], client_.id, client_.protocol);
     if (!connection.send(splitter != nullptr ? splitter->partRequest(p) : bytes, &pending, p,
                          pending.ticket(p), pool_.requestTimeoutMs())) {
       pool_.counters().countError(stats::ProxyError::kBackendDown);
