@@ -118,8 +118,8 @@ async function login(port, redis, user) {
   return browser;
 }
 
-// Sessions left behind by an earlier app run: store.clear() (SCAN on every server, one DEL)
-// drops them, and their cookies are signed-out.
+// Signing everyone out at once: store.clear() (SCAN on every server, then one DEL of keys on
+// several servers) drops every session, and their cookies no longer sign in.
 async function clearStale(port, redis, store) {
   const stale = [];
   for (const user of ["old1", "old2", "old3", "old4"]) stale.push(await login(port, redis, user));
