@@ -125,7 +125,7 @@ void clientListIds(CommandCall& call, Argv ids) {
     const ClientEntry* entry = id > 0 ? listing.find(static_cast<uint64_t>(id)) : nullptr;
     if (entry != nullptr) listing.append(*entry, text);
   }
-  resp::appendBulk(call.out, text);
+  resp::appendVerbatim(call.out, "txt", text, call.client.protocol);
 }
 
 // CLIENT LIST [TYPE type | ID id...], with Redis 7.0's grammar: TYPE takes exactly one class.
@@ -146,7 +146,7 @@ void clientList(CommandCall& call) {
   for (const ClientEntry& entry : listing.entries()) {
     if (!type || typeOf(entry) == *type) listing.append(entry, text);
   }
-  resp::appendBulk(call.out, text);
+  resp::appendVerbatim(call.out, "txt", text, call.client.protocol);
 }
 
 void clientInfo(CommandCall& call) {
@@ -154,7 +154,7 @@ void clientInfo(CommandCall& call) {
   countRunningRequest(call.request, activity);
   std::string line;
   appendClientLine(call.admin->identity(), activity, call.pool.redis_db, nowMs(), line);
-  resp::appendBulk(call.out, line);
+  resp::appendVerbatim(call.out, "txt", line, call.client.protocol);
 }
 
 // CLIENT KILL's filters; a client is killed when it passes all of them (Redis ANDs them).
@@ -288,7 +288,7 @@ void configGet(CommandCall& call) {
       break;
     }
   }
-  resp::appendArrayHeader(call.out, found * 2);
+  resp::appendMapHeader(call.out, found, call.client.protocol);
   call.out += body;
 }
 

@@ -15,7 +15,10 @@ namespace {
 
 constexpr std::string_view kClientId = "*2\r\n$6\r\nCLIENT\r\n$2\r\nID\r\n";
 
-bool isNull(std::string_view raw) { return raw.starts_with("*-1") || raw.starts_with("$-1"); }
+// RESP2's null array or bulk, or RESP3's null.
+bool isNull(std::string_view raw) {
+  return raw.starts_with("*-1") || raw.starts_with("$-1") || raw.starts_with('_');
+}
 
 }  // namespace
 

@@ -49,7 +49,9 @@ bool Dispatcher::dispatch(Request& request) {
     reject(request, stats::ProxyError::kAuth, "NOAUTH Authentication required.");
     return true;
   }
-  if (client_.mode == SessionMode::kSubscribed && !entry.allowed_when_subscribed) {
+  // RESP3 carries messages as pushes, so a RESP3 subscriber may run any command (Redis 7).
+  if (client_.mode == SessionMode::kSubscribed && client_.protocol == resp::Protocol::kResp2 &&
+      !entry.allowed_when_subscribed) {
     rejectInSubscribedMode(entry, request);
     return true;
   }
