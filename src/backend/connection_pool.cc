@@ -94,9 +94,8 @@ Lease ConnectionPool::lease(uint32_t index, resp::Protocol protocol) {
   std::unique_ptr<ServerConnection> connection;
   // The most recently given back of the protocol asked for: leases rarely mix protocols, so
   // the search stops near the back.
-  auto found = std::find_if(server.idle.rbegin(), server.idle.rend(), [&](const auto& idle) {
-    return idle->protocol() == protocol;
-  });
+  auto found = std::find_if(server.idle.rbegin(), server.idle.rend(),
+                            [&](const auto& idle) { return idle->protocol() == protocol; });
   if (found != server.idle.rend()) {
     connection = std::move(*found);
     server.idle.erase(std::next(found).base());

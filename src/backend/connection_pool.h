@@ -77,8 +77,8 @@ class ConnectionPool final : public ServerPool, public ServerHealth {
  private:
   struct Server {
     ServerEndpoint endpoint;
-    ConnectionSettings settings;   // RESP2
-    ConnectionSettings settings3;  // RESP3: the same, with HELLO 3
+    ConnectionSettings settings;                                 // RESP2
+    ConnectionSettings settings3;                                // RESP3: the same, with HELLO 3
     std::vector<std::unique_ptr<ServerConnection>> connections;  // shared, RESP2
     // Shared, RESP3: as many as RESP2's, made when a RESP3 client first needs one.
     std::vector<std::unique_ptr<ServerConnection>> connections3;
@@ -92,8 +92,8 @@ class ConnectionPool final : public ServerPool, public ServerHealth {
     bool down = false;       // logged down and not up since
   };
 
-  std::unique_ptr<ServerConnection> makeConnection(Server& server,
-                                                   resp::Protocol protocol = resp::Protocol::kResp2);
+  std::unique_ptr<ServerConnection> makeConnection(
+      Server& server, resp::Protocol protocol = resp::Protocol::kResp2);
   void close(Server& server, std::unique_ptr<ServerConnection> connection);
   [[nodiscard]] bool keepForReuse(ServerConnection& connection, LeaseEnd end) const;
   void endWindow(Server& server);

@@ -92,6 +92,12 @@ bool ServerConnection::sendReset(std::string_view command) {
   return true;
 }
 
+bool ServerConnection::sendDropped(std::string_view command) {
+  if (state_ == State::kDisconnected && !startConnect()) return false;
+  queueInternal(Kind::kReset, command);
+  return true;
+}
+
 bool ServerConnection::sendPushed(std::string_view command) {
   if (state_ == State::kDisconnected && !startConnect()) return false;
   stream_->write(command);

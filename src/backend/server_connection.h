@@ -166,6 +166,9 @@ class ServerConnection final : public net::StreamEvents {
   // an open MULTI) is undone before any request queued after it. False when not connected:
   // nothing is sent.
   bool sendReset(std::string_view command);
+  // The same, connecting first if need be (a tracking client's CLIENT TRACKING, sent again
+  // after its connection was lost). False when the connect cannot even start.
+  bool sendDropped(std::string_view command);
   // Subscriber mode: sends `command` (SUBSCRIBE, UNSUBSCRIBE ...), whose answers come as
   // pushes to the sink, connecting first if need be. False when the connect cannot even
   // start: nothing is sent, and the sink has heard onSubscriberClosed().

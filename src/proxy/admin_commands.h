@@ -34,6 +34,8 @@ struct ClientActivity {
   size_t psub = 0;
   size_t ssub = 0;
   int resp = 2;
+  bool tracking = false;  // CLIENT TRACKING ON (flags=t, redir=0)
+  bool bcast = false;     // in BCAST mode (flags=B)
   // The request being received: its bytes so far, the spare room of the buffer holding them,
   // and the bytes of its arguments already complete.
   size_t qbuf = 0;

@@ -59,9 +59,10 @@ bool BlockRun::leaseAll() {
 void BlockRun::send(Slot& slot, std::string_view bytes, Step step, uint64_t timeout_ms) {
   const auto index = static_cast<uint32_t>(&slot - slots_.data());
   const uint32_t part = index * kSteps + static_cast<uint32_t>(step);
-  backend::ServerConnection& connection = step == Step::kUnblock
-                                              ? pool_.serverPool().connectionFor(slot.server, 0, resp::Protocol::kResp2)
-                                              : slot.lease.connection();
+  backend::ServerConnection& connection =
+      step == Step::kUnblock
+          ? pool_.serverPool().connectionFor(slot.server, 0, resp::Protocol::kResp2)
+          : slot.lease.connection();
   if (!connection.send(bytes, this, part, slot.tickets.emplace_back(), timeout_ms)) {
     slot.tickets.pop_back();
     return onFailure(part, connection.lastError());

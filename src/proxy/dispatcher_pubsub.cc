@@ -117,11 +117,13 @@ void Dispatcher::unsubscribe(CommandCall& call, SubKind kind) {
     names = every;
   }
   if (names.empty()) {
-    appendConfirmation(call.out, client_.protocol, kind, false, nullptr, pubsub_ ? pubsub_->count(kind) : 0);
+    appendConfirmation(call.out, client_.protocol, kind, false, nullptr,
+                       pubsub_ ? pubsub_->count(kind) : 0);
   }
   for (const std::string_view& name : names) {
     if (pubsub_ && pubsub_->remove(kind, name)) pool_.pubsub.unsubscribe(kind, name, *pubsub_);
-    appendConfirmation(call.out, client_.protocol, kind, false, &name, pubsub_ ? pubsub_->count(kind) : 0);
+    appendConfirmation(call.out, client_.protocol, kind, false, &name,
+                       pubsub_ ? pubsub_->count(kind) : 0);
   }
   if (!pubsub_ || pubsub_->total() == 0) session_.setSubscribed(false);
 }

@@ -165,9 +165,8 @@ void Dispatcher::exec(CommandCall& call) {
   }
   call.answered = true;
   PendingRequest& pending = awaitReply(request);
-  tx.running =
-      std::make_unique<ExecRun>(pool_, std::move(commands), std::move(watch), watch_lost, pending,
-                                client_.protocol);
+  tx.running = std::make_unique<ExecRun>(pool_, std::move(commands), std::move(watch), watch_lost,
+                                         pending, client_.protocol);
   session_.holdInput();
   tx.running->start();
 }

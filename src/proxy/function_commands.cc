@@ -152,9 +152,8 @@ void functionLoad(CommandCall& call) {
     resp::appendCommand(inline_bytes, call.request.argv);
     bytes = inline_bytes;
   }
-  auto merger = std::make_unique<FunctionLoadMerger>(pool, pool.every_server, call.client.id,
-                                                     call.client.protocol,
-                                                     hasReplace(call.request.argv));
+  auto merger = std::make_unique<FunctionLoadMerger>(
+      pool, pool.every_server, call.client.id, call.client.protocol, hasReplace(call.request.argv));
   call.dispatcher->sendParts(call.request, pool.every_server, std::move(merger), bytes);
 }
 

@@ -180,7 +180,7 @@ bool hello(Argv argv, const config::Pool& pool, ClientState& client, std::string
   if (!authenticated) {
     resp::appendError(out,
                       "NOAUTH HELLO must be called with the client already authenticated, "
-                      "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                      "otherwise the HELLO AUTH <user> <pass> option can be used to "
                       "authenticate the client and select the RESP protocol version at the "
                       "same time");
     return false;
@@ -207,8 +207,8 @@ void helloCommand(CommandCall& call) {
     return call.admin->hello(call.request);
   }
   std::string_view version = call.admin != nullptr ? call.admin->serversVersion() : "";
-  appendHelloReply(version.empty() ? kRedisVersion : version, call.client.id,
-                   call.client.protocol, call.out);
+  appendHelloReply(version.empty() ? kRedisVersion : version, call.client.id, call.client.protocol,
+                   call.out);
 }
 
 // Commands the proxy refuses outright are left out of its COMMAND listings, so that a client

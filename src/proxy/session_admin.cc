@@ -81,6 +81,8 @@ ClientActivity ClientSession::activity() const {
   activity.idle_s = (nowMs() - client_.last_active_ms) / 1000;
   activity.cmd = client_.last_command;
   activity.resp = client_.protocol == resp::Protocol::kResp3 ? 3 : 2;
+  activity.tracking = dispatcher_.tracking();
+  activity.bcast = dispatcher_.trackingBcast();
   dispatcher_.subscriptionCounts(activity.sub, activity.psub, activity.ssub);
   activity.blocked = client_.mode == SessionMode::kBlocked;
   activity.multi = dispatcher_.queuedInMulti();
@@ -138,7 +140,8 @@ void ClientSession::info(Request& request, uint32_t sections) {
 
 void ClientSession::hello(Request& request) {
   dispatcher_.sendParts(request, pool_.every_server,
-                        makeHelloMerger(pool_, client_.id, client_.protocol), kServerVersionRequest);
+                        makeHelloMerger(pool_, client_.id, client_.protocol),
+                        kServerVersionRequest);
 }
 
 std::string_view ClientSession::serversVersion() const { return pool_.servers_version; }

@@ -116,8 +116,8 @@ bool arrayElements(std::string_view raw_reply, std::vector<std::string_view>& el
   const auto start = skipAttributes(raw_reply);
   if (!start) return false;
   const auto header = readHeader(raw_reply, *start);
-  if (!header || (header->kind != '*' && header->kind != '~' && header->kind != '>' &&
-                  header->kind != '%')) {
+  if (!header ||
+      (header->kind != '*' && header->kind != '~' && header->kind != '>' && header->kind != '%')) {
     return false;
   }
   auto count = detail::parseInteger(header->line);

@@ -186,7 +186,8 @@ TEST_F(ServerPoolTest, LeasesPastTheLimitAreRefusedUntilOneIsGivenBack) {
   EXPECT_TRUE(again);
   EXPECT_FALSE(pool_.lease(0, resp::Protocol::kResp2));
   leases.front().release(LeaseEnd::kAbandoned);
-  EXPECT_TRUE(pool_.lease(0, resp::Protocol::kResp2));  // dropped at once: abandoned, but the count came back
+  EXPECT_TRUE(pool_.lease(
+      0, resp::Protocol::kResp2));  // dropped at once: abandoned, but the count came back
   ASSERT_FALSE(observer.leases.empty());
   EXPECT_EQ(observer.leases.back(), std::make_pair(size_t{kMaxLeased - 1}, size_t{0}));
   leases.clear();
