@@ -153,6 +153,7 @@ void Dispatcher::exec(CommandCall& call) {
   bool watch_lost = watch && watch.connection().closes() != tx.watch_closes;
   bool to_servers = static_cast<bool>(watch);
   for (QueuedCommand& command : commands) {
+    command.protocol = client_.protocol;
     if (command.local) runQueuedLocal(command);
     to_servers |= !command.parts.empty();
   }

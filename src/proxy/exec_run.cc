@@ -80,13 +80,16 @@ void ExecRun::start() {
   }
   for (size_t i = 0; i < slots_.size(); ++i) {
     slots_[i].queue_replies_left = 1 + slots_[i].parts;
+    slots_[i].current = slots_[i].lease.connection().protocol();
     if (!send(slots_[i], kMulti, static_cast<uint32_t>(i * 2))) return;
   }
   for (const QueuedCommand& command : commands_) {
     for (const QueuedPart& part : command.parts) {
-      size_t index = slotOf(part.server);
-      if (!send(slots_[index], part.bytes, static_cast<uint32_t>(index * 2))) return;
+      if (!sendPart(slots_[slotOf(part.server)], part, command.protocol)) return;
     }
+  }
+  for (Slot& slot : slots_) {
+    if (!switchProtocol(slot, slot.lease.connection().protocol())) return;
   }
   // One server decides atomicity alone: its EXEC follows at once.
   if (slots_.size() == 1) {
@@ -104,6 +107,25 @@ bool ExecRun::send(Slot& slot, std::string_view bytes, uint32_t part) {
   slot.broken = true;
   finishError(connection.lastError());
   return false;
+}
+
+bool ExecRun::sendPart(Slot& slot, const QueuedPart& part, resp::Protocol protocol) {
+  if (!switchProtocol(slot, protocol)) return false;
+  ++slot.sent;
+  return send(slot, part.bytes, static_cast<uint32_t>((&slot - slots_.data()) * 2));
+}
+
+// HELLO inside the server's MULTI runs in its place, between the commands around it.
+bool ExecRun::switchProtocol(Slot& slot, resp::Protocol protocol) {
+  if (slot.current == protocol) return true;
+  slot.current = protocol;
+  slot.switches.push_back(slot.sent + slot.switches.size());
+  ++slot.queue_replies_left;
+  needs_rebuild_ = true;
+  std::string_view hello = protocol == resp::Protocol::kResp3
+                               ? "*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n"
+                               : "*2\r\n$5\r\nHELLO\r\n$1\r\n2\r\n";
+  return send(slot, hello, static_cast<uint32_t>((&slot - slots_.data()) * 2));
 }
 
 void ExecRun::sendExec(Slot& slot) {
@@ -192,9 +214,13 @@ void ExecRun::execReplyIn(Slot& slot) {
 std::string ExecRun::assemble() {
   for (Slot& slot : slots_) {
     if (!resp::arrayElements(slot.exec_reply, slot.elements) ||
-        slot.elements.size() != slot.parts) {
+        slot.elements.size() != slot.parts + slot.switches.size()) {
       return errorReply("ERR server " + pool_.serverName(slot.server) +
                         ": EXEC did not answer one reply per queued command");
+    }
+    // The HELLOs' answers go, from the last so that the earlier places hold.
+    for (auto at = slot.switches.rbegin(); at != slot.switches.rend(); ++at) {
+      slot.elements.erase(slot.elements.begin() + static_cast<std::ptrdiff_t>(*at));
     }
   }
   std::string out;

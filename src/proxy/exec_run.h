@@ -63,17 +63,25 @@ class ExecRun final : public backend::ReplyTarget {
     std::deque<backend::Ticket> tickets;  // one per request sent, stable addresses
     uint32_t queue_replies_left = 0;      // MULTI's and the parts' replies still to come
     uint32_t parts = 0;                   // queued parts: the elements EXEC should answer
+    uint32_t sent = 0;                    // parts sent so far
     bool exec_sent = false;
     bool exec_done = false;
     bool broken = false;  // its connection failed: close it, never reuse it
     std::string exec_reply;
     std::vector<std::string_view> elements;  // into exec_reply
     size_t next_element = 0;
+    // A command runs in the protocol it was reached in: where that is not the connection's,
+    // a HELLO queued before it switches, and one at the end switches back. Their answers'
+    // places in EXEC's array, which the client does not see.
+    resp::Protocol current = resp::Protocol::kResp2;
+    std::vector<size_t> switches;
   };
 
   void planSlots(uint32_t watch_server, bool watching);
   [[nodiscard]] size_t slotOf(uint32_t server) const;
   [[nodiscard]] bool send(Slot& slot, std::string_view bytes, uint32_t part);
+  [[nodiscard]] bool sendPart(Slot& slot, const QueuedPart& part, resp::Protocol protocol);
+  [[nodiscard]] bool switchProtocol(Slot& slot, resp::Protocol protocol);
   void sendExec(Slot& slot);
   void queueReplyIn();
   void execReplyIn(Slot& slot);

@@ -58,6 +58,27 @@ TEST(EncoderTest, Resp3GoldenBytes) {
             "(-3492890328409238509324850943\r\n");
 }
 
+// What Redis writes to a RESP2 client for the types RESP2 lacks, and to a RESP3 one.
+TEST(EncoderTest, TypesInTheClientsProtocol) {
+  constexpr Protocol k2 = Protocol::kResp2;
+  constexpr Protocol k3 = Protocol::kResp3;
+  EXPECT_EQ(encode([](std::string& o) { appendNullBulk(o, k2); }), "$-1\r\n");
+  EXPECT_EQ(encode([](std::string& o) { appendNullBulk(o, k3); }), "_\r\n");
+  EXPECT_EQ(encode([](std::string& o) { appendNullArray(o, k2); }), "*-1\r\n");
+  EXPECT_EQ(encode([](std::string& o) { appendNullArray(o, k3); }), "_\r\n");
+  EXPECT_EQ(encode([](std::string& o) { appendMapHeader(o, 3, k2); }), "*6\r\n");
+  EXPECT_EQ(encode([](std::string& o) { appendMapHeader(o, 3, k3); }), "%3\r\n");
+  EXPECT_EQ(encode([](std::string& o) { appendSetHeader(o, 2, k2); }), "*2\r\n");
+  EXPECT_EQ(encode([](std::string& o) { appendSetHeader(o, 2, k3); }), "~2\r\n");
+  EXPECT_EQ(encode([](std::string& o) { appendPushHeader(o, 3, k2); }), "*3\r\n");
+  EXPECT_EQ(encode([](std::string& o) { appendPushHeader(o, 3, k3); }), ">3\r\n");
+  EXPECT_EQ(encode([](std::string& o) { appendDouble(o, 2.5, k2); }), "$3\r\n2.5\r\n");
+  EXPECT_EQ(encode([](std::string& o) { appendDouble(o, 2.5, k3); }), ",2.5\r\n");
+  EXPECT_EQ(encode([](std::string& o) { appendVerbatim(o, "txt", "a:b", k2); }), "$3\r\na:b\r\n");
+  EXPECT_EQ(encode([](std::string& o) { appendVerbatim(o, "txt", "a:b", k3); }),
+            "=7\r\ntxt:a:b\r\n");
+}
+
 TEST(EncoderTest, DoublesAsRedis70WritesThem) {
   EXPECT_EQ(encode([](std::string& o) { appendDouble(o, 1.5); }), ",1.5\r\n");
   EXPECT_EQ(encode([](std::string& o) { appendDouble(o, 0); }), ",0\r\n");

@@ -53,10 +53,19 @@ TEST(ReplyViewTest, ArrayElements) {
   EXPECT_TRUE(elements.empty());
 }
 
+// A RESP3 map reads as RESP2 sends it: keys and values alternating.
+TEST(ReplyViewTest, MapElementsAreFlattened) {
+  std::vector<std::string_view> elements;
+  ASSERT_TRUE(arrayElements("%2\r\n+a\r\n:1\r\n+b\r\n_\r\n", elements));
+  EXPECT_EQ(elements, (std::vector<std::string_view>{"+a\r\n", ":1\r\n", "+b\r\n", "_\r\n"}));
+  EXPECT_FALSE(arrayElements("%1\r\n+a\r\n", elements));
+  EXPECT_TRUE(elements.empty());
+}
+
 TEST(ReplyViewTest, ArrayElementsRefusesWhatIsNotAnArray) {
   std::vector<std::string_view> elements;
   EXPECT_FALSE(arrayElements("*-1\r\n", elements));
-  EXPECT_FALSE(arrayElements("%1\r\n+a\r\n+b\r\n", elements));
+  EXPECT_FALSE(arrayElements("_\r\n", elements));
   EXPECT_FALSE(arrayElements("+OK\r\n", elements));
   EXPECT_FALSE(arrayElements("*2\r\n:1\r\n", elements));
   EXPECT_FALSE(arrayElements("*9223372036854775807\r\n", elements));
