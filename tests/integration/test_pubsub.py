@@ -423,6 +423,25 @@ def test_subscribe_inside_multi(ports, chans):
     same_through_both(scenario, ports)
 
 
+def test_unsubscribe_inside_multi(ports, chans):
+    """UNSUBSCRIBE and PUNSUBSCRIBE queued in MULTI run with EXEC, whose array carries their
+    confirmations at once (nothing waits for the servers there), and leave the client out of
+    subscribed mode."""
+    (a, b, _), prefix = chans
+
+    def scenario(port, t):
+        with RawClient(port) as s:
+            t.append(s.call("MULTI"))
+            for argv in (["SUBSCRIBE", a, b], ["PSUBSCRIBE", f"{prefix}:*"], ["UNSUBSCRIBE", a],
+                         ["PUNSUBSCRIBE"], ["UNSUBSCRIBE"]):
+                t.append(s.call(*argv))
+            t.append(s.call("EXEC"))
+            t.append(s.call("PING"))
+            t.append(s.call("GET", a))
+
+    same_through_both(scenario, ports)
+
+
 def test_pubsub_command_errors(ports, chans):
     """Wrong arity and unknown subcommands get Redis's words, not a server's name with them."""
     (a, _, _), _ = chans
