@@ -1,7 +1,9 @@
 // The Dispatcher's pub/sub commands (pubsub_hub.h says how subscriptions are shared):
 //   (P|S)SUBSCRIBE     the client's names join the worker's topics; answered, with the
 //                      client's own counts, once each new name is subscribed upstream
-//   (P|S)UNSUBSCRIBE   answered at once; no message of a name reaches the client after it
+//   (P|S)UNSUBSCRIBE   answered, with the client's own counts, once each name it gave up
+//                      upstream is left by its servers; no message of a name reaches the
+//                      client after it
 //   PUBLISH, SPUBLISH  to the channel's server, receivers corrected (pubsub_merger.h)
 //   PUBSUB ...         NUMSUB/SHARDNUMSUB from each channel's server, CHANNELS and NUMPAT
 //                      from every server, merged
@@ -36,8 +38,8 @@ void appendConfirmation(std::string& out, resp::Protocol protocol, SubKind kind,
   resp::appendInteger(out, static_cast<int64_t>(count));
 }
 
-// A SUBSCRIBE's reply, made when it was dispatched, written once every name it waited for is
-// subscribed upstream (one part each).
+// A (P|S)(UN)SUBSCRIBE's reply, made when it was dispatched, written once every name it
+// waited for is subscribed, or left, upstream (one part each).
 class ConfirmationMerger final : public Merger {
  public:
   explicit ConfirmationMerger(std::string frames) : frames_(std::move(frames)) {}
@@ -107,6 +109,8 @@ void Dispatcher::subscribe(CommandCall& call, SubKind kind) {
   }
 }
 
+// The names given up upstream are answered once their servers have left them: the ids of
+// those topics wait, one part each (PubSubHub::awaitLeft()).
 void Dispatcher::unsubscribe(CommandCall& call, SubKind kind) {
   std::vector<std::string> all;
   Argv names = call.request.argv.subspan(1);
@@ -116,16 +120,32 @@ void Dispatcher::unsubscribe(CommandCall& call, SubKind kind) {
     every.assign(all.begin(), all.end());
     names = every;
   }
+  std::string frames;
   if (names.empty()) {
-    appendConfirmation(call.out, client_.protocol, kind, false, nullptr,
+    appendConfirmation(frames, client_.protocol, kind, false, nullptr,
                        pubsub_ ? pubsub_->count(kind) : 0);
   }
+  std::vector<uint64_t> endings;
   for (const std::string_view& name : names) {
-    if (pubsub_ && pubsub_->remove(kind, name)) pool_.pubsub.unsubscribe(kind, name, *pubsub_);
-    appendConfirmation(call.out, client_.protocol, kind, false, &name,
+    if (pubsub_ && pubsub_->remove(kind, name)) {
+      const uint64_t ending = pool_.pubsub.unsubscribe(kind, name, *pubsub_);
+      if (ending != 0) endings.push_back(ending);
+    }
+    appendConfirmation(frames, client_.protocol, kind, false, &name,
                        pubsub_ ? pubsub_->count(kind) : 0);
   }
   if (!pubsub_ || pubsub_->total() == 0) session_.setSubscribed(false);
+  // In EXEC, whose array carries its confirmations, nothing waits.
+  if (call.in_exec || endings.empty()) {
+    call.out += frames;
+    return;
+  }
+  call.answered = true;
+  PendingRequest& pending = awaitReply(call.request, static_cast<uint32_t>(endings.size()),
+                                       std::make_unique<ConfirmationMerger>(std::move(frames)));
+  for (uint32_t part = 0; part < endings.size(); ++part) {
+    pool_.pubsub.awaitLeft(endings[part], *pubsub_, pending, part);
+  }
 }
 
 void Dispatcher::leaveSubscriptions(bool client_gone) {
@@ -134,11 +154,12 @@ void Dispatcher::leaveSubscriptions(bool client_gone) {
     const auto kind = static_cast<SubKind>(k);
     for (const std::string& name : pubsub_->names(kind)) {
       pubsub_->remove(kind, name);
-      pool_.pubsub.unsubscribe(kind, name, *pubsub_);
+      // Nothing waits for the servers to leave: RESET is answered at once.
+      (void)pool_.pubsub.unsubscribe(kind, name, *pubsub_);
     }
   }
   // A SUBSCRIBE still waiting is answered (RESET's reply comes after it), unless nobody is
-  // there to read it.
+  // there to read it; so is an UNSUBSCRIBE, when its servers have left.
   if (client_gone) pool_.pubsub.forgetWaits(*pubsub_);
 }
 

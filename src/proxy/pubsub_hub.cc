@@ -135,13 +135,13 @@ void PubSubHub::await(SubKind kind, std::string_view name, Subscriber& client,
   topic->waits.push_back(wait);
 }
 
-void PubSubHub::unsubscribe(SubKind kind, std::string_view name, Subscriber& client) {
+uint64_t PubSubHub::unsubscribe(SubKind kind, std::string_view name, Subscriber& client) {
   auto it = topics(kind).find(name);
-  if (it == topics(kind).end()) return;
+  if (it == topics(kind).end()) return 0;
   Topic& topic = it->second;
   auto& clients = topic.clients;
   auto found = std::find(clients.begin(), clients.end(), &client);
-  if (found == clients.end()) return;
+  if (found == clients.end()) return 0;
   clients.erase(found);
   registry_.addClients(kind, name, -1);
   // Its SUBSCRIBE may still wait: it is answered now, ahead of this UNSUBSCRIBE's reply.
@@ -152,21 +152,42 @@ void PubSubHub::unsubscribe(SubKind kind, std::string_view name, Subscriber& cli
     return true;
   });
   release(mine);
-  if (!clients.empty()) return;
-  registry_.addUpstream(kind, name, -1);
+  if (!clients.empty()) return 0;
   const std::string key = it->first;
   const uint64_t id = topic.id;
   const uint32_t server = topic.server;
   topics(kind).erase(it);
-  if (kind != SubKind::kPattern) return sendOne(linkFor(server), kind, false, key, id);
-  for (uint32_t each = 0; each < links_.size(); ++each) {
-    sendOne(linkFor(each), kind, false, key, id);
+  // Counted upstream until the servers have left it (leftOne()); a server whose link is
+  // down holds nothing and counts as left at once (sendOne()).
+  const bool pattern = kind == SubKind::kPattern;
+  endings_.emplace(id, Ending{kind, key, pattern ? static_cast<uint32_t>(links_.size()) : 1, {}});
+  if (!pattern) {
+    sendOne(linkFor(server), kind, false, key, id);
+  } else {
+    for (uint32_t each = 0; each < links_.size(); ++each) {
+      sendOne(linkFor(each), kind, false, key, id);
+    }
   }
+  return endings_.contains(id) ? id : 0;
 }
 
-// Its waits on its topics went to ready_ as it left them (unsubscribe()).
+void PubSubHub::awaitLeft(uint64_t ending, Subscriber& client, PendingRequest& pending,
+                          uint32_t part) {
+  auto it = endings_.find(ending);
+  Wait wait{&client, &pending, part};
+  if (it == endings_.end()) {
+    std::vector<Wait> now{wait};
+    return release(now);
+  }
+  it->second.waits.push_back(wait);
+}
+
+// Its waits on its topics went to ready_ as it left them (unsubscribe()); those on its
+// ending topics are dropped here.
 void PubSubHub::forgetWaits(Subscriber& client) {
-  std::erase_if(ready_, [&](const Wait& wait) { return wait.client == &client; });
+  auto mine = [&](const Wait& wait) { return wait.client == &client; };
+  std::erase_if(ready_, mine);
+  for (auto& [id, ending] : endings_) std::erase_if(ending.waits, mine);
 }
 
 PubSubHub::Link& PubSubHub::linkFor(uint32_t server) {
@@ -191,8 +212,10 @@ void PubSubHub::sendOne(Link& link, SubKind kind, bool subscribe, const std::str
                         uint64_t id) {
   countHeld(link, kind, subscribe ? 1 : -1);
   if (link.lost) {
-    // The re-subscription sends what is held by then; a client does not wait for it.
-    Topic* topic = subscribe ? find(kind, name) : nullptr;
+    // The re-subscription sends what is held by then; a client does not wait for it. Nor
+    // for a server that no longer holds anything of this worker's.
+    if (!subscribe) return leftOne(id);
+    Topic* topic = find(kind, name);
     if (topic != nullptr && topic->id == id) confirmOne(*topic);
     return;
   }
@@ -239,12 +262,15 @@ void PubSubHub::onLinkClosed(Link& link, std::string_view message) {
     spdlog::warn("pub/sub: {}; re-subscribing its {} channels and patterns once it is back",
                  message.starts_with("ERR ") ? message.substr(4) : message, held);
   }
-  // What was waiting for this server is answered now: the subscription stands, and comes
-  // back with the connection.
+  // What was waiting for this server is answered now: a subscription stands, and comes back
+  // with the connection; one being given up is gone with it.
   std::deque<Expected> expected;
   expected.swap(link.expected);
   for (const Expected& each : expected) {
-    if (!each.subscribe) continue;
+    if (!each.subscribe) {
+      leftOne(each.topic_id);
+      continue;
+    }
     Topic* topic = find(each.kind, each.name);
     if (topic != nullptr && topic->id == each.topic_id) confirmOne(*topic);
   }
@@ -282,7 +308,8 @@ void PubSubHub::onConfirmation(Link& link, bool subscribe) {
   Expected front = std::move(link.expected.front());
   link.expected.pop_front();
   link.backoff.reset();
-  if (!subscribe || !front.subscribe) return;
+  if (!front.subscribe) return leftOne(front.topic_id);
+  if (!subscribe) return;
   Topic* topic = find(front.kind, front.name);
   if (topic != nullptr && topic->id == front.topic_id) confirmOne(*topic);
 }
@@ -290,6 +317,16 @@ void PubSubHub::onConfirmation(Link& link, bool subscribe) {
 void PubSubHub::confirmOne(Topic& topic) {
   if (topic.unconfirmed == 0 || --topic.unconfirmed > 0) return;
   release(topic.waits);
+}
+
+// One more server has left an ending topic (its confirmation, or its connection dropped);
+// once all have, no server counts it: neither does the registry, and its clients are answered.
+void PubSubHub::leftOne(uint64_t ending) {
+  auto it = endings_.find(ending);
+  if (it == endings_.end() || --it->second.unconfirmed > 0) return;
+  registry_.addUpstream(it->second.kind, it->second.name, -1);
+  release(it->second.waits);
+  endings_.erase(it);
 }
 
 // A client may be closed by a write (its output limit): the clients are copied first, and a

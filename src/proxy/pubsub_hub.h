@@ -6,9 +6,14 @@
 // each client of its topic. 10,000 clients on one channel cost one upstream subscription.
 //
 // A client's SUBSCRIBE is answered once its names are subscribed upstream, so that a message
-// published after the client read its confirmation reaches it (await()). Confirmations are
+// published after the client read its confirmation reaches it (await()). Likewise the
+// UNSUBSCRIBE that gives up a name upstream is answered once every server it went to has left
+// it (awaitLeft()): a PUBLISH or PUBSUB NUMSUB the client issues after reading it must not
+// count the proxy's subscription, and the server reads the PUBLISH on another connection.
+// Until then the registry keeps counting that upstream subscription. Confirmations are
 // matched to what was sent by order: a server answers each name of a SUBSCRIBE, UNSUBSCRIBE
-// ... with one frame, in order, so each link keeps the frames it still expects.
+// ... with one frame, in order, so each link keeps the frames it still expects; an ending
+// topic is known by its id, since a new SUBSCRIBE of the name may make a new topic meanwhile.
 //
 // A link whose connection drops re-subscribes everything it held once its backoff runs out;
 // what was published meanwhile is lost, as for a client of that server. Calls back into
@@ -75,8 +80,12 @@ class PubSubHub {
   // is down: the subscription then comes with the reconnection).
   void await(SubKind kind, std::string_view name, Subscriber& client, PendingRequest& pending,
              uint32_t part);
-  // Removes `client` from `name`, unsubscribing upstream if it was the last.
-  void unsubscribe(SubKind kind, std::string_view name, Subscriber& client);
+  // Removes `client` from `name`, unsubscribing upstream if it was the last. Returns the id to
+  // pass to awaitLeft() while that upstream UNSUBSCRIBE waits for a server, else 0.
+  [[nodiscard]] uint64_t unsubscribe(SubKind kind, std::string_view name, Subscriber& client);
+  // Part `part` of `pending` is answered once every server has left the topic `ending` (an
+  // id unsubscribe() returned), or its connection dropped.
+  void awaitLeft(uint64_t ending, Subscriber& client, PendingRequest& pending, uint32_t part);
   // The client is gone, and has left every name (unsubscribe()): no confirmation is handed
   // to it any more.
   void forgetWaits(Subscriber& client);
@@ -94,6 +103,12 @@ class PubSubHub {
     uint32_t server = 0;               // a channel's; patterns are on every server
     uint32_t unconfirmed = 0;          // servers whose confirmation is still to come
     std::vector<Subscriber*> clients;  // in subscription order
+    std::vector<Wait> waits;
+  };
+  struct Ending {  // a topic given up upstream, until every server it was sent to has left it
+    SubKind kind;
+    std::string name;
+    uint32_t unconfirmed = 0;  // servers whose confirmation is still to come
     std::vector<Wait> waits;
   };
   struct Expected {  // a confirmation frame a link is owed
@@ -118,6 +133,7 @@ class PubSubHub {
   void onLinkClosed(Link& link, std::string_view message);
   void resubscribe(Link& link);
   void confirmOne(Topic& topic);
+  void leftOne(uint64_t ending);
   void release(std::vector<Wait>& waits);
   void handOver();
 
@@ -126,6 +142,7 @@ class PubSubHub {
   PubSubRegistry& registry_;
   std::vector<std::unique_ptr<Link>> links_;  // one per server, made on first use
   Topics topics_[kSubKinds];
+  std::unordered_map<uint64_t, Ending> endings_;  // by the id their topic had
   uint64_t next_topic_id_ = 1;
   std::vector<Wait> ready_;  // confirmations to hand over on the loop's next turn
   bool handover_scheduled_ = false;

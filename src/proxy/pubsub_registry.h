@@ -48,8 +48,9 @@ class PubSubRegistry {
  public:
   // Clients (of any worker) subscribed to `name`: +1 as one subscribes, -1 as one leaves.
   void addClients(SubKind kind, std::string_view name, int64_t delta);
-  // Upstream subscriptions to `name` a server holds for a worker: +1 once confirmed, -1 when
-  // given up or lost with its connection.
+  // Upstream subscriptions to `name` the servers hold for a worker: +1 as it is sent, -1 once
+  // every server it was on has confirmed leaving it, or dropped the connection meanwhile (a
+  // server still counts it until it has read the UNSUBSCRIBE).
   void addUpstream(SubKind kind, std::string_view name, int64_t delta);
   // What to add to a server's subscriber count of `name` (PUBSUB NUMSUB, SHARDNUMSUB,
   // SPUBLISH's receivers).

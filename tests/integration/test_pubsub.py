@@ -12,6 +12,7 @@ A subscriber reads its confirmations before anyone publishes, so every sequence 
 deterministic; `quiet` then shows anything delivered beyond what was expected.
 """
 import itertools
+import time
 
 import pytest
 
@@ -422,6 +423,25 @@ def test_subscribe_inside_multi(ports, chans):
     same_through_both(scenario, ports)
 
 
+def test_unsubscribe_inside_multi(ports, chans):
+    """UNSUBSCRIBE and PUNSUBSCRIBE queued in MULTI run with EXEC, whose array carries their
+    confirmations at once (nothing waits for the servers there), and leave the client out of
+    subscribed mode."""
+    (a, b, _), prefix = chans
+
+    def scenario(port, t):
+        with RawClient(port) as s:
+            t.append(s.call("MULTI"))
+            for argv in (["SUBSCRIBE", a, b], ["PSUBSCRIBE", f"{prefix}:*"], ["UNSUBSCRIBE", a],
+                         ["PUNSUBSCRIBE"], ["UNSUBSCRIBE"]):
+                t.append(s.call(*argv))
+            t.append(s.call("EXEC"))
+            t.append(s.call("PING"))
+            t.append(s.call("GET", a))
+
+    same_through_both(scenario, ports)
+
+
 def test_pubsub_command_errors(ports, chans):
     """Wrong arity and unknown subcommands get Redis's words, not a server's name with them."""
     (a, _, _), _ = chans
@@ -466,6 +486,47 @@ def test_subscription_churn_keeps_delivering(ports, chans):
                     t.append(subscribe(s, "PUNSUBSCRIBE", pattern))
                     t.append(p.call("PUBLISH", ch, "nobody"))
             t += [quiet(s), quiet(y)]
+
+    same_through_both(scenario, ports)
+
+
+# Keeps a redis-server busy for ARGV[1] milliseconds: it reads nothing meanwhile.
+_BUSY_SCRIPT = ("local s = redis.call('TIME') "
+                "local stop = s[1] * 1000000 + s[2] + tonumber(ARGV[1]) * 1000 "
+                "while true do local t = redis.call('TIME') "
+                "if t[1] * 1000000 + t[2] >= stop then return 1 end end")
+
+
+@pytest.mark.parametrize("kind", ["channel", "shard", "pattern"])
+def test_last_unsubscribe_is_answered_once_the_server_left(target, ports, chans, kind):
+    """Once a client read the confirmation of a name's last (P|S)UNSUBSCRIBE, a PUBLISH or
+    PUBSUB count from another client no longer counts it, as on one Redis. The channel's
+    server is kept busy by a script meanwhile, and the publisher's connection to it already
+    has a GET waiting there: had the proxy answered the UNSUBSCRIBE before that server read
+    its own, the PUBLISH would be read first and count the proxy's subscription."""
+    (a, b, c), prefix = chans
+    verbs = {"channel": ("SUBSCRIBE", "UNSUBSCRIBE", "PUBLISH", ("PUBSUB", "NUMSUB")),
+             "shard": ("SSUBSCRIBE", "SUNSUBSCRIBE", "SPUBLISH", ("PUBSUB", "SHARDNUMSUB")),
+             "pattern": ("PSUBSCRIBE", "PUNSUBSCRIBE", "PUBLISH", ("PUBSUB", "NUMPAT"))}[kind]
+    join, leave, publish, count = verbs
+
+    def scenario(port, t):
+        for ch in (a, b, c):
+            name = f"{prefix}:*" if kind == "pattern" else ch
+            server = target.server_of(ch) if port == target.port else None
+            busy_port = server.port if server else port
+            with RawClient(port) as s, RawClient(port) as p, RawClient(busy_port) as busy:
+                t.append(subscribe(s, join, name))
+                assert busy.call("PING") == b"+PONG\r\n"
+                busy.send_command("EVAL", _BUSY_SCRIPT, "0", "400")
+                time.sleep(0.05)  # the script runs: the server reads nothing for a while
+                p.send_command("GET", ch)
+                t.append(subscribe(s, leave, name))
+                args = count if kind == "pattern" else count + (ch,)
+                p.send(_cmd(publish, ch, "late") + _cmd(*args))
+                t.append(p.read_replies(3))
+                t.append(busy.read_reply())
+                t.append(quiet(s, 0.1))
 
     same_through_both(scenario, ports)
 

@@ -234,3 +234,52 @@ def test_an_ejected_server_keeps_its_channels():
                 reply = p.call("PUBLISH", channel, "after")
             assert reply == b":1\r\n"
             assert s.read_reply() == message(channel, "after")
+
+
+# Keeps a redis-server busy for ARGV[1] milliseconds: it reads nothing meanwhile.
+_BUSY_SCRIPT = ("local s = redis.call('TIME') "
+                "local stop = s[1] * 1000000 + s[2] + tonumber(ARGV[1]) * 1000 "
+                "while true do local t = redis.call('TIME') "
+                "if t[1] * 1000000 + t[2] >= stop then return 1 end end")
+
+
+@pytest.mark.skipif(MODE == "redis", reason="needs a proxy between the client and the server "
+                                            "that is killed")
+def test_unsubscribe_waiting_for_a_killed_server_is_answered():
+    """A last UNSUBSCRIBE or PUNSUBSCRIBE is answered once its server has left the name; a
+    server killed before it read the proxy's UNSUBSCRIBE no longer counts anything, so the
+    client is answered then, and the proxy does not count that subscription any more."""
+    with Target() as target:
+        a, b, c = target.one_on_each_server("gone:ch")
+        pattern = "gone:*"
+        victim = target.server_of(b)
+        with RawClient(target.port) as s, RawClient(target.port) as p:
+            assert subscribe(s, "SUBSCRIBE", b) == [confirm("subscribe", b, 1)]
+            assert subscribe(s, "PSUBSCRIBE", pattern) == [confirm("psubscribe", pattern, 2)]
+            busy = victim.client()
+            assert busy.call("PING") == b"+PONG\r\n"
+            busy.send_command("EVAL", _BUSY_SCRIPT, "0", "3000")
+            time.sleep(0.05)  # the script runs: the victim reads nothing for a while
+            s.send(encode_command("UNSUBSCRIBE", b) + encode_command("PUNSUBSCRIBE", pattern))
+            s.sock.settimeout(0.3)
+            with pytest.raises(socket.timeout):  # the victim has not read the UNSUBSCRIBE
+                s.read_reply()
+            s.sock.settimeout(5)
+            victim.kill(signal.SIGKILL)
+            busy.close()
+            assert s.read_replies(2) == [confirm("unsubscribe", b, 1),
+                                         confirm("punsubscribe", pattern, 0)]
+            assert s.call("PING") == b"+PONG\r\n"  # no longer subscribed
+
+            victim.start()  # same port, empty
+            with victim.client() as y:  # a subscriber of the victim's own
+                assert subscribe(y, "SUBSCRIBE", b) == [confirm("subscribe", b, 1)]
+                deadline = time.monotonic() + 10
+                reply = p.call("PUBLISH", b, "after")
+                while reply.startswith(b"-") and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                    reply = p.call("PUBLISH", b, "after")
+                assert reply == b":1\r\n"
+                assert p.call("PUBSUB", "NUMSUB", b) == b"*2\r\n$%d\r\n%s\r\n:1\r\n" % (
+                    len(b), b.encode())
+            assert quiet(s) == b""
