@@ -287,7 +287,8 @@ bool ClientSession::writeNow(PendingRequest& request, std::string_view bytes) {
     }
     noteOutput(bytes.size());
   }
-  recordReply(request.command_id, request.received_ns, request.rejected, bytes, {},
+  std::vector<std::string_view> arguments(request.arguments.begin(), request.arguments.end());
+  recordReply(request.command_id, request.received_ns, request.rejected, bytes, arguments,
               request.servers());
   return true;
 }
@@ -323,7 +324,8 @@ void ClientSession::writeCompleted() {
     held_reply_bytes_ -= front.heldBytes();
     if (!front.written) {
       if (!front.push) {
-        recordReply(front.command_id, front.received_ns, front.rejected, front.reply(), {},
+        std::vector<std::string_view> arguments(front.arguments.begin(), front.arguments.end());
+        recordReply(front.command_id, front.received_ns, front.rejected, front.reply(), arguments,
                     front.servers());
       }
       if (!front.silent) {

@@ -161,6 +161,7 @@ PendingRequest& Dispatcher::awaitReply(const Request& request, uint32_t parts,
   pending.silent = request.silent;
   pending.command_id = request.command_id;
   pending.received_ns = request.received_ns;
+  if (request.log_arguments) pending.arguments.assign(request.argv.begin(), request.argv.end());
   return pending;
 }
 

@@ -204,6 +204,7 @@ void helloCommand(CommandCall& call) {
   if (!hello(call.request.argv, call.pool, call.client, call.out)) return;
   if (call.admin != nullptr && !call.in_exec) {
     call.answered = true;
+    call.request.log_arguments = true;
     return call.admin->hello(call.request);
   }
   std::string_view version = call.admin != nullptr ? call.admin->serversVersion() : "";

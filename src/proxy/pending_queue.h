@@ -97,6 +97,7 @@ class PendingRequest final : public backend::ReplyTarget {
   // What the stats record when the reply is written.
   uint16_t command_id = 0;
   uint64_t received_ns = 0;
+  std::vector<std::string> arguments;  // Request::log_arguments: for the slow log
   bool rejected = false;
   bool written = false;  // the reply went to the client through writeNow()
   bool silent = false;   // CLIENT REPLY OFF/SKIP: the reply is dropped, not written

@@ -23,6 +23,9 @@ struct Request {
   size_t bytes = 0;       // what the request costs the client's queue (client_queue_limit)
   bool rejected = false;  // refused before it ran: counted as rejected, not logged as slow
   bool silent = false;    // CLIENT REPLY OFF/SKIP: the reply is counted, not written
+  // The slow log names its arguments even when its reply comes from servers (HELLO, whose
+  // reply waits for their versions): they are copied into its PendingRequest.
+  bool log_arguments = false;
 };
 
 }  // namespace shardis::proxy

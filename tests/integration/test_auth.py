@@ -50,5 +50,7 @@ def test_hello_with_auth(secured):
     with secured.proxy.client() as c:
         reply = c.call("HELLO", "2", "AUTH", "default", "s3cret")
         assert reply.startswith(b"*14\r\n$6\r\nserver\r\n")
-        assert c.call("HELLO", "3").startswith(b"-NOPROTO")
-        assert c.call("GET", "k2") == b"$-1\r\n"
+        assert c.call("HELLO", "3").startswith(b"%7\r\n$6\r\nserver\r\n")
+        # RESP3 now, over backend connections that logged in and said HELLO 3 themselves.
+        assert c.call("GET", "k2") == b"_\r\n"
+        assert c.call("HELLO", "4") == b"-NOPROTO unsupported protocol version\r\n"

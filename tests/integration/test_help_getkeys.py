@@ -18,8 +18,9 @@ def is_subsequence(part, whole):
 
 
 @pytest.mark.parametrize("container, answered, refused", [
-    ("CLIENT", [b"+GETNAME", b"+ID", b"+INFO", b"+SETNAME <name>", b"+NO-EVICT (ON|OFF)"],
-     [b"+PAUSE <timeout> [WRITE|ALL]", b"+CACHING (YES|NO)", b"+GETREDIR"]),
+    ("CLIENT", [b"+GETNAME", b"+ID", b"+INFO", b"+SETNAME <name>", b"+NO-EVICT (ON|OFF)",
+                b"+CACHING (YES|NO)", b"+GETREDIR", b"+TRACKINGINFO"],
+     [b"+PAUSE <timeout> [WRITE|ALL]", b"+UNPAUSE"]),
     ("CONFIG", [b"+GET <pattern>"], [b"+SET <directive> <value>", b"+REWRITE", b"+RESETSTAT"]),
     ("COMMAND", [b"+COUNT", b"+GETKEYSANDFLAGS <full-command>", b"+(no subcommand)"], []),
 ])

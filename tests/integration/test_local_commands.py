@@ -13,7 +13,8 @@ def test_hello(proxy, direct):
         assert b"$%d\r\n%s\r\n" % (len(field), field) in reply
     assert b"$10\r\nstandalone\r\n" in reply and b"$6\r\nmaster\r\n" in reply
     assert proxy.call("HELLO", "2").startswith(b"*14\r\n")
-    assert proxy.call("HELLO", "3") == direct_noproto()
+    assert proxy.call("HELLO", "4") == direct_noproto()
+    assert proxy.call("HELLO", "3").startswith(b"%7\r\n")
     assert proxy.call("HELLO", "2", "SETNAME", "conn-a").startswith(b"*14\r\n")
     assert proxy.call("CLIENT", "GETNAME") == b"$6\r\nconn-a\r\n"
 

@@ -296,12 +296,35 @@ TEST(CommandRouting, ProjectDecisions) {
                            "function|stats"}) {
     EXPECT_EQ(routingByName(name), Routing::kAllServers) << name;
   }
-  for (const char* name :
-       {"multi",      "exec",        "discard",       "watch",           "unwatch",
-        "blpop",      "brpop",       "blmove",        "brpoplpush",      "bzpopmin",
-        "bzpopmax",   "blmpop",      "bzmpop",        "subscribe",       "psubscribe",
-        "ssubscribe", "unsubscribe", "punsubscribe",  "sunsubscribe",    "monitor",
-        "publish",    "spublish",    "pubsub|numsub", "pubsub|channels", "pubsub|numpat"}) {
+  for (const char* name : {"multi",
+                           "exec",
+                           "discard",
+                           "watch",
+                           "unwatch",
+                           "blpop",
+                           "brpop",
+                           "blmove",
+                           "brpoplpush",
+                           "bzpopmin",
+                           "bzpopmax",
+                           "blmpop",
+                           "bzmpop",
+                           "subscribe",
+                           "psubscribe",
+                           "ssubscribe",
+                           "unsubscribe",
+                           "punsubscribe",
+                           "sunsubscribe",
+                           "monitor",
+                           "publish",
+                           "spublish",
+                           "pubsub|numsub",
+                           "pubsub|channels",
+                           "pubsub|numpat",
+                           "client|tracking",
+                           "client|trackinginfo",
+                           "client|getredir",
+                           "client|caching"}) {
     EXPECT_EQ(routingByName(name), Routing::kPinned) << name;
   }
   for (const char* name : {"shutdown",       "replicaof",
@@ -316,7 +339,7 @@ TEST(CommandRouting, ProjectDecisions) {
                            "latency",        "config|set",
                            "config|rewrite", "config|resetstat",
                            "function|help",  "script|debug",
-                           "client|pause",   "client|tracking"}) {
+                           "client|pause",   "client|unpause"}) {
     EXPECT_EQ(routingByName(name), Routing::kUnsupported) << name;
   }
   EXPECT_EQ(lookup("shutdown")->unsupported_reason.substr(0, 41),

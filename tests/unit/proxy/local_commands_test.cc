@@ -62,14 +62,32 @@ TEST_F(LocalCommandsTest, AuthUsesRedisWording) {
   EXPECT_TRUE(client.authenticated);
 }
 
-TEST_F(LocalCommandsTest, HelloSpeaksRespTwoOnly) {
+TEST_F(LocalCommandsTest, HelloSwitchesTheProtocol) {
   client.authenticated = true;
   client.id = 7;
-  EXPECT_EQ(run({"HELLO", "3"}), "-NOPROTO unsupported protocol version\r\n");
+  for (std::string_view version : {"4", "1", "0", "-1"}) {
+    EXPECT_EQ(run({"HELLO", version}), "-NOPROTO unsupported protocol version\r\n");
+  }
+  for (std::string_view version : {"03", "3.0", "-0", "+3", "99999999999999999999", "x"}) {
+    EXPECT_EQ(run({"HELLO", version}),
+              "-ERR Protocol version is not an integer or out of range\r\n");
+  }
+  EXPECT_EQ(client.protocol, resp::Protocol::kResp2);
   std::string reply = run({"HELLO", "2"});
   EXPECT_EQ(reply.rfind("*14\r\n$6\r\nserver\r\n$5\r\nredis\r\n", 0), 0u);
   EXPECT_NE(reply.find("$2\r\nid\r\n:7\r\n"), std::string::npos);
   EXPECT_EQ(run({"HELLO"}), reply);
+  reply = run({"HELLO", "3"});
+  EXPECT_EQ(reply.rfind("%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n", 0), 0u);
+  EXPECT_NE(reply.find("$5\r\nproto\r\n:3\r\n"), std::string::npos);
+  EXPECT_EQ(client.protocol, resp::Protocol::kResp3);
+  EXPECT_EQ(run({"HELLO"}), reply);  // no version: the protocol stays
+  EXPECT_EQ(run({"CLIENT", "GETNAME"}), "_\r\n");
+  // A refused name changes nothing, the protocol included.
+  EXPECT_EQ(run({"HELLO", "2", "SETNAME", "a b"}).rfind("-ERR", 0), 0u);
+  EXPECT_EQ(client.protocol, resp::Protocol::kResp3);
+  client.reset(true);
+  EXPECT_EQ(client.protocol, resp::Protocol::kResp2);
 }
 
 TEST_F(LocalCommandsTest, HelloAuthenticates) {

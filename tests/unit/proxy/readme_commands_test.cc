@@ -37,11 +37,13 @@ std::string className(command::Routing routing) {
   return "?";
 }
 
-// A pinned command the proxy has handlers for runs on a leased connection ("leased"), or is
-// pub/sub ("pubsub"); the others are still refused ("pinned").
+// A pinned command the proxy has handlers for runs on a leased connection ("leased"), is
+// pub/sub ("pubsub") or client-side caching ("tracking"); the others are still refused
+// ("pinned").
 std::string classOf(const command::CommandSpec& spec) {
   if (spec.routing == command::Routing::kPinned &&
       commandEntry(stats::commandId(&spec)).handler != nullptr) {
+    if (spec.name.starts_with("client|")) return "tracking";
     return spec.hasFlag(command::kPubsub) ? "pubsub" : "leased";
   }
   return className(spec.routing);
