@@ -1,5 +1,5 @@
 """The subcommands of later Redis releases that scripts/gen-commands.py adds to the table it
-reads from redis-server 7.0, and their reply bytes in 7.0's format."""
+reads from redis-server 7.0, and their reply bytes in 7.0's format, RESP2 and RESP3."""
 
 import sys
 
