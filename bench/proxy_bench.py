@@ -82,6 +82,25 @@ WORKLOADS = [
     ("MGET 100 keys", mget_args(100), 1),
 ]
 
+# The GET and SET rows again with redis-benchmark -3: every connection opens with HELLO 3 and
+# reads RESP3 replies. Twemproxy has no RESP3, so it sits these out.
+RESP3_WORKLOADS = [(f"{name} RESP3", ["-3", *args], pipeline)
+                   for name, args, pipeline in WORKLOADS if name.split()[0] in ("GET", "SET")]
+ALL_WORKLOADS = WORKLOADS + RESP3_WORKLOADS
+NO_RESP3 = "n/a: no RESP3"
+
+
+def hello3_refusal(port):
+    """None when the target answers HELLO 3 with a map, else what it answered instead (a
+    proxy without RESP3 says -NOPROTO): its RESP3 cells say so instead of failing."""
+    with socket.create_connection((HOST, port), timeout=5) as s:
+        s.sendall(b"*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n")
+        reply = s.recv(4096)
+    if reply.startswith(b"%"):
+        return None
+    first = reply.split(b"\r\n", 1)[0].decode(errors="replace") or "connection closed"
+    return f"refuses HELLO 3 ({first})"
+
 
 def run_benchmark(port, args, pipeline, requests, clients):
     cmd = ["redis-benchmark", "-h", HOST, "-p", str(port), "-c", str(clients), "-n",
@@ -92,7 +111,7 @@ def run_benchmark(port, args, pipeline, requests, clients):
     if run.returncode != 0 or not rows:
         # redis-benchmark stops at the first error reply: the cell shows that it failed.
         reason = (run.stderr or run.stdout).strip().splitlines()
-        print(f"  port {port} {' '.join(args[:2])}: failed: {reason[-1] if reason else '?'}")
+        print(f"  port {port} {' '.join(args[:3])}: failed: {reason[-1] if reason else '?'}")
         return NAN, NAN, NAN
     row = rows[-1]
     return float(row["rps"]), float(row["p50_latency_ms"]), float(row["p99_latency_ms"])
@@ -242,12 +261,24 @@ def memory_table(stack, threads):
     return "\n".join(lines)
 
 
-def measure(stack, args):
+def resp3_skips(stack):
+    """{target: why its RESP3 cells stay empty} for the targets that cannot run them."""
+    skips = {}
+    for target, port, _ in stack.targets():
+        reason = NO_RESP3 if target == "twemproxy" else hello3_refusal(port)
+        if reason:
+            skips[target] = reason
+    return skips
+
+
+def measure(stack, args, skips):
     results = {}  # (workload, target) -> list of (rps, p50, p99, cpu_us_per_request)
-    for name, bench_args, pipeline in WORKLOADS:
+    for name, bench_args, pipeline in ALL_WORKLOADS:
         requests = args.requests // (10 if "100 keys" in name else 1)
         for _ in range(args.rounds):
             for target, port, proc in stack.targets():
+                if (name, bench_args, pipeline) in RESP3_WORKLOADS and target in skips:
+                    continue
                 before = cpu_seconds(proc.pid) if proc else 0.0
                 rps, p50, p99 = run_benchmark(port, bench_args, pipeline, requests, args.clients)
                 cpu = (cpu_seconds(proc.pid) - before) if proc else float("nan")
@@ -261,19 +292,26 @@ def median(values):
     return statistics.median(values) if values else float("nan")
 
 
-def table(results, targets, threads):
+def table(results, targets, threads, skips):
     lines = [f"shardis --threads {threads} ({'cores' if threads == 0 else threads}); "
              "medians; CPU = proxy CPU seconds per million requests",
              "",
              "| workload | target | requests/s | p50 ms | p99 ms | CPU s/M req | "
              "shardis/twemproxy req/s | shardis/twemproxy CPU |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for name, _, _ in WORKLOADS:
-        cells = {t: [median(col) for col in zip(*results[(name, t)])] for t in targets}
+    for name, _, _ in ALL_WORKLOADS:
+        cells = {t: [median(col) for col in zip(*results.get((name, t), [(NAN,) * 4]))]
+                 for t in targets}
+        resp3 = name.endswith(" RESP3")
         for t in targets:
             rps, p50, p99, cpu = cells[t]
             ratio = cpu_ratio = ""
-            if t == "shardis" and "twemproxy" in cells:
+            if resp3 and t in skips:
+                lines.append(f"| {name} | {t} | {skips[t]} | | | | | |")
+                continue
+            if t == "shardis" and resp3 and "twemproxy" in cells:
+                ratio = cpu_ratio = "n/a"  # twemproxy has no RESP3 row to divide by
+            elif t == "shardis" and "twemproxy" in cells:
                 ratio = f"{rps / cells['twemproxy'][0]:.2f}"
                 cpu_ratio = f"{cpu / cells['twemproxy'][3]:.2f}"
             if rps != rps:
@@ -285,18 +323,46 @@ def table(results, targets, threads):
     return "\n".join(lines)
 
 
-def stats_table(results):
+def rate(rps):
+    return "failed" if rps != rps else f"{rps:,.0f}"
+
+
+def resp3_table(results, skips):
+    """RESP3 against RESP2 for direct Redis and shardis, and shardis/redis in each protocol:
+    what the proxy's RESP3 path costs beyond what RESP3 costs Redis itself."""
+    lines = ["RESP3 (redis-benchmark -3) beside RESP2; medians; requests/s",
+             "",
+             "| workload | redis RESP2 | redis RESP3 | shardis RESP2 | shardis RESP3 | "
+             "shardis/redis RESP2 | shardis/redis RESP3 |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for name, _, _ in RESP3_WORKLOADS:
+        resp2 = name.removesuffix(" RESP3")
+        rps = {(t, proto): median([r[0] for r in results.get((n, t), [])])
+               for t in ("redis", "shardis") for proto, n in (("2", resp2), ("3", name))}
+        cells = []
+        for t in ("redis", "shardis"):
+            cells += [rate(rps[(t, "2")]), skips.get(t) or rate(rps[(t, "3")])]
+        for proto in "23":
+            ratio = rps[("shardis", proto)] / rps[("redis", proto)]
+            cells.append("n/a" if ratio != ratio else f"{ratio:.2f}")
+        lines.append(f"| {resp2} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def stats_table(results, skips):
     """What counting costs: shardis against itself with --stats off."""
     lines = ["Cost of the stats: shardis (stats on) against shardis --stats off; medians",
              "",
              "| workload | stats on req/s | stats off req/s | throughput cost | "
              "CPU on s/M req | CPU off s/M req |",
              "| --- | ---: | ---: | ---: | ---: | ---: |"]
-    for name, _, _ in WORKLOADS:
-        on = [median(col) for col in zip(*results[(name, "shardis")])]
-        off = [median(col) for col in zip(*results[(name, "shardis stats off")])]
-        if on[0] != on[0] or off[0] != off[0]:
-            lines.append(f"| {name} | failed | | | | |")
+    for name, _, _ in ALL_WORKLOADS:
+        on = [median(col) for col in zip(*results.get((name, "shardis"), [(NAN,) * 4]))]
+        off = [median(col) for col in
+               zip(*results.get((name, "shardis stats off"), [(NAN,) * 4]))]
+        skipped = name.endswith(" RESP3") and skips.get("shardis")
+        if skipped or on[0] != on[0] or off[0] != off[0]:
+            lines.append(f"| {name} | {skipped or 'failed'} | | | | |")
             continue
         cost = (off[0] - on[0]) / off[0] * 100
         lines.append(f"| {name} | {on[0]:,.0f} | {off[0]:,.0f} | {cost:+.1f}% | "
@@ -342,20 +408,22 @@ def main():
             targets = [t for t, _, _ in stack.targets()]
             # Memory first, on fresh processes: what an idle client costs, not what it reuses.
             memory = None if args.no_memory else memory_table(stack, threads)
+            skips = resp3_skips(stack)
             cpu_before = worker_cpu_seconds(stack.shardis.pid)
-            results = measure(stack, args)
+            results = measure(stack, args, skips)
             # How the work split over the workers: each uses a core of its own when there is one.
             workers = {name: seconds - cpu_before.get(name, 0.0)
                        for name, seconds in worker_cpu_seconds(stack.shardis.pid).items()}
         finally:
             stack.stop()
-        section = table(results, targets, threads)
+        section = table(results, targets, threads, skips)
+        section += "\n\n" + resp3_table(results, skips)
         section += "\n\nshardis CPU seconds per worker thread over the run: " + ", ".join(
             f"{name} {seconds:.1f}" for name, seconds in sorted(workers.items()))
         if memory:
             section += "\n\n" + memory
         if args.stats_compare:
-            section += "\n\n" + stats_table(results)
+            section += "\n\n" + stats_table(results, skips)
         print(section + "\n", flush=True)
         sections.append(section + "\n")
     os.makedirs(args.results, exist_ok=True)

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: direct Redis, twemproxy (Debian's nutcracker) and shardis in front of
 # the same three redis-server shards with the same YAML file, driven by redis-benchmark.
-# Prints a table per shardis thread setting and keeps it in bench/results/, followed by the
+# Prints a table per shardis thread setting and keeps it in bench/results/; its GET and SET
+# rows come again in RESP3 (redis-benchmark -3) for direct Redis and shardis (twemproxy: n/a,
+# it has no RESP3; a shardis that refuses HELLO 3 gets a row that says so), with a table of
+# RESP3 beside RESP2 and shardis/redis in each. Then comes the
 # memory of each proxy with 10,000 idle clients and 10 s after 500 MB of pipelined GETs
 # (--no-memory skips it). --stats-compare adds shardis --stats off as a target and a table
 # of what counting costs (stats on vs off).

@@ -64,7 +64,8 @@ SPLIT = {"mget", "mset", "del", "unlink", "exists", "touch"}
 
 # The stateful layer, each family with handlers of its own: transactions and blocking
 # commands (leased connections), pub/sub (the subscriber connections, and the counts
-# corrected for them), and MONITOR (refused).
+# corrected for them), client-side caching (a tracking client's own connections), and
+# MONITOR (refused).
 PINNED = {
     "multi", "exec", "discard", "watch", "unwatch",
     "blpop", "brpop", "blmove", "brpoplpush", "bzpopmin", "bzpopmax", "blmpop", "bzmpop",
@@ -73,6 +74,7 @@ PINNED = {
     "publish", "spublish",
     "pubsub|channels", "pubsub|numsub", "pubsub|numpat",
     "pubsub|shardchannels", "pubsub|shardnumsub",
+    "client|tracking", "client|trackinginfo", "client|getredir", "client|caching",
     "monitor",
 }
 
@@ -105,10 +107,6 @@ UNSUPPORTED = {
     "client|pause": "it would pause every client of a backend",
     "client|unpause": "it would resume every client of a backend",
     "client|unblock": "blocked clients are not visible through the proxy",
-    "client|tracking": "client-side caching is not supported",
-    "client|caching": "client-side caching is not supported",
-    "client|getredir": "client-side caching is not supported",
-    "client|trackinginfo": "client-side caching is not supported",
 }
 
 # How findKeys reads keys when the server's key specs alone do not say it

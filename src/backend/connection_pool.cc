@@ -54,6 +54,8 @@ ConnectionPool::ConnectionPool(net::Loop& loop, const PoolSettings& settings)
     server->settings.queue_limit = settings.queue_limit;
     // The clients' limits bound what clients send; a reply is as large as the server makes it.
     server->settings.limits = resp::serverReplyLimits();
+    server->settings3 = server->settings;
+    server->settings3.protocol = resp::Protocol::kResp3;
     for (uint32_t c = 0; c < std::max<uint32_t>(1, spec.connections); ++c) {
       server->connections.push_back(makeConnection(*server));
     }
@@ -67,19 +69,38 @@ ConnectionPool::~ConnectionPool() {
   assert(leases_out_ == 0);
 }
 
-std::unique_ptr<ServerConnection> ConnectionPool::makeConnection(Server& server) {
-  return std::make_unique<ServerConnection>(loop_, server.endpoint, server.settings, *this);
+std::unique_ptr<ServerConnection> ConnectionPool::makeConnection(Server& server,
+                                                                 resp::Protocol protocol) {
+  const ConnectionSettings& settings =
+      protocol == resp::Protocol::kResp3 ? server.settings3 : server.settings;
+  return std::make_unique<ServerConnection>(loop_, server.endpoint, settings, *this);
 }
 
-Lease ConnectionPool::lease(uint32_t index) {
+ServerConnection& ConnectionPool::connectionFor(uint32_t index, uint64_t client_id,
+                                                resp::Protocol protocol) {
+  Server& server = *servers_[index];
+  if (protocol == resp::Protocol::kResp2) {
+    return *server.connections[client_id % server.connections.size()];
+  }
+  while (server.connections3.size() < server.connections.size()) {
+    server.connections3.push_back(makeConnection(server, resp::Protocol::kResp3));
+  }
+  return *server.connections3[client_id % server.connections3.size()];
+}
+
+Lease ConnectionPool::lease(uint32_t index, resp::Protocol protocol) {
   Server& server = *servers_[index];
   if (server.leased >= max_leased_) return {};
   std::unique_ptr<ServerConnection> connection;
-  if (!server.idle.empty()) {
-    connection = std::move(server.idle.back());
-    server.idle.pop_back();
+  // The most recently given back of the protocol asked for: leases rarely mix protocols, so
+  // the search stops near the back.
+  auto found = std::find_if(server.idle.rbegin(), server.idle.rend(),
+                            [&](const auto& idle) { return idle->protocol() == protocol; });
+  if (found != server.idle.rend()) {
+    connection = std::move(*found);
+    server.idle.erase(std::next(found).base());
   } else {
-    connection = makeConnection(server);
+    connection = makeConnection(server, protocol);
   }
   ++leases_out_;
   ++server.leased;
@@ -177,6 +198,7 @@ size_t ConnectionPool::inFlight() const {
   size_t total = 0;
   for (const auto& server : servers_) {
     for (const auto& connection : server->connections) total += connection->inFlight();
+    for (const auto& connection : server->connections3) total += connection->inFlight();
     if (server->subscriber) total += server->subscriber->inFlight();
   }
   return total;
@@ -186,6 +208,7 @@ void ConnectionPool::shutdown() {
   for (auto& server : servers_) {
     const std::string message = "ERR server " + server->endpoint.name + ": proxy shutting down";
     for (auto& connection : server->connections) connection->shutdown(message);
+    for (auto& connection : server->connections3) connection->shutdown(message);
     for (auto& connection : server->idle) connection->shutdown(message);
     if (server->subscriber) server->subscriber->shutdown(message);
   }

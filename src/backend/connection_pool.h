@@ -44,11 +44,9 @@ class ConnectionPool final : public ServerPool, public ServerHealth {
   [[nodiscard]] const std::string& serverName(uint32_t server) const override {
     return servers_[server]->endpoint.name;
   }
-  ServerConnection& connectionFor(uint32_t server, uint64_t client_id) override {
-    auto& connections = servers_[server]->connections;
-    return *connections[client_id % connections.size()];
-  }
-  [[nodiscard]] Lease lease(uint32_t server) override;
+  ServerConnection& connectionFor(uint32_t server, uint64_t client_id,
+                                  resp::Protocol protocol) override;
+  [[nodiscard]] Lease lease(uint32_t server, resp::Protocol protocol) override;
   void giveBack(uint32_t server, std::unique_ptr<ServerConnection> connection,
                 LeaseEnd end) override;
   ServerConnection& subscriber(uint32_t server, PushSink& sink) override;
@@ -79,9 +77,12 @@ class ConnectionPool final : public ServerPool, public ServerHealth {
  private:
   struct Server {
     ServerEndpoint endpoint;
-    ConnectionSettings settings;
-    std::vector<std::unique_ptr<ServerConnection>> connections;  // shared
-    std::vector<std::unique_ptr<ServerConnection>> idle;         // given back by leases
+    ConnectionSettings settings;                                 // RESP2
+    ConnectionSettings settings3;                                // RESP3: the same, with HELLO 3
+    std::vector<std::unique_ptr<ServerConnection>> connections;  // shared, RESP2
+    // Shared, RESP3: as many as RESP2's, made when a RESP3 client first needs one.
+    std::vector<std::unique_ptr<ServerConnection>> connections3;
+    std::vector<std::unique_ptr<ServerConnection>> idle;  // given back by leases, either protocol
     std::unique_ptr<ServerConnection> subscriber;
     size_t leased = 0;       // leases out now
     size_t peak = 0;         // most leases out at once in this window of kIdleWindow ends
@@ -91,7 +92,8 @@ class ConnectionPool final : public ServerPool, public ServerHealth {
     bool down = false;       // logged down and not up since
   };
 
-  std::unique_ptr<ServerConnection> makeConnection(Server& server);
+  std::unique_ptr<ServerConnection> makeConnection(
+      Server& server, resp::Protocol protocol = resp::Protocol::kResp2);
   void close(Server& server, std::unique_ptr<ServerConnection> connection);
   [[nodiscard]] bool keepForReuse(ServerConnection& connection, LeaseEnd end) const;
   void endWindow(Server& server);

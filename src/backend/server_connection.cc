@@ -92,6 +92,12 @@ bool ServerConnection::sendReset(std::string_view command) {
   return true;
 }
 
+bool ServerConnection::sendDropped(std::string_view command) {
+  if (state_ == State::kDisconnected && !startConnect()) return false;
+  queueInternal(Kind::kReset, command);
+  return true;
+}
+
 bool ServerConnection::sendPushed(std::string_view command) {
   if (state_ == State::kDisconnected && !startConnect()) return false;
   stream_->write(command);
@@ -127,7 +133,8 @@ bool ServerConnection::startConnect() {
     return false;
   }
   // The handshake goes first in the stream, so every request queued behind it runs
-  // authenticated and in the right database (AUTH before SELECT, or SELECT is refused).
+  // authenticated, in its protocol and in the right database (AUTH before HELLO and SELECT,
+  // or they are refused).
   if (!settings_.password.empty()) {
     std::string command;
     if (settings_.username.empty()) {
@@ -138,6 +145,10 @@ bool ServerConnection::startConnect() {
       resp::appendCommand(command, argv);
     }
     queueInternal(Kind::kAuth, command);
+    ++handshake_left_;
+  }
+  if (settings_.protocol == resp::Protocol::kResp3) {
+    queueInternal(Kind::kHello, "*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n");
     ++handshake_left_;
   }
   if (settings_.db != 0) {
@@ -417,8 +428,9 @@ void ServerConnection::replyDone() {
 }
 
 bool ServerConnection::handleReply(const resp::Reply& reply) {
-  if (push_sink_ != nullptr && (in_flight_.empty() || reply.type == resp::ReplyType::kPush)) {
-    push_sink_->onPush(reply);
+  // A RESP3 push answers no request: the sink's, or dropped when nobody listens for them.
+  if (reply.type == resp::ReplyType::kPush || (push_sink_ != nullptr && in_flight_.empty())) {
+    if (push_sink_ != nullptr) push_sink_->onPush(reply);
     return state_ == State::kConnected;
   }
   if (in_flight_.empty()) {
@@ -438,6 +450,7 @@ bool ServerConnection::handleReply(const resp::Reply& reply) {
       answered_ = true;
       break;
     case Kind::kAuth:
+    case Kind::kHello:
     case Kind::kSelect:
       if (!handleHandshake(entry, reply)) return false;
       break;
@@ -453,12 +466,14 @@ bool ServerConnection::handleReply(const resp::Reply& reply) {
   return state_ == State::kConnected;
 }
 
-// An AUTH or SELECT refused fails the connection as a connect failure would: the server is
+// An AUTH, HELLO 3 or SELECT refused fails the connection as a connect failure would: the server is
 // unusable as configured. The requests queued behind get the server's own words, since a
 // wrong password or database is for the operator to fix.
 bool ServerConnection::handleHandshake(const InFlight& entry, const resp::Reply& reply) {
   if (resp::isError(reply)) {
-    std::string cause(entry.kind == Kind::kAuth ? "AUTH failed: " : "SELECT failed: ");
+    std::string cause(entry.kind == Kind::kAuth    ? "AUTH failed: "
+                      : entry.kind == Kind::kHello ? "HELLO 3 failed: "
+                                                   : "SELECT failed: ");
     cause.append(reply.raw.substr(1, reply.raw.size() - 3));
     fail(Ending::kNotConnected, cause, causeMessage(cause));
     return false;

@@ -8,7 +8,8 @@
 //
 // Owned by ServerPool (one object per server, worker and connection slot, alive as long as
 // the worker); the object survives reconnects, only its Stream is replaced. On connect it
-// sends AUTH and then SELECT itself when configured and consumes their replies.
+// sends AUTH, HELLO 3 (a RESP3 connection) and SELECT itself when configured and consumes
+// their replies.
 #pragma once
 
 #include <sys/socket.h>
@@ -24,6 +25,7 @@
 #include "net/read_buffer.h"
 #include "net/stream.h"
 #include "net/timer.h"
+#include "resp/encoder.h"
 #include "resp/limits.h"
 #include "resp/reply_decoder.h"
 
@@ -58,6 +60,9 @@ struct ConnectionSettings {
   bool keepalive = false;
   resp::Limits limits;
   uint64_t queue_limit = 0;  // server_queue_limit; 0 = none
+  // RESP3: the connection says HELLO 3 after AUTH, so that RESP3 clients' commands get the
+  // server's typed replies.
+  resp::Protocol protocol = resp::Protocol::kResp2;
 };
 
 // Why a connection closed, for the counters (twemproxy's server_timedout/eof/err).
@@ -161,6 +166,9 @@ class ServerConnection final : public net::StreamEvents {
   // an open MULTI) is undone before any request queued after it. False when not connected:
   // nothing is sent.
   bool sendReset(std::string_view command);
+  // The same, connecting first if need be (a tracking client's CLIENT TRACKING, sent again
+  // after its connection was lost). False when the connect cannot even start.
+  bool sendDropped(std::string_view command);
   // Subscriber mode: sends `command` (SUBSCRIBE, UNSUBSCRIBE ...), whose answers come as
   // pushes to the sink, connecting first if need be. False when the connect cannot even
   // start: nothing is sent, and the sink has heard onSubscriberClosed().
@@ -171,8 +179,10 @@ class ServerConnection final : public net::StreamEvents {
   // How many times this connection was closed (failed, timed out, shut down): whatever a
   // client left on the server over it (WATCH) is gone when this has moved.
   [[nodiscard]] uint64_t closes() const { return closes_; }
+  [[nodiscard]] resp::Protocol protocol() const { return settings_.protocol; }
   // Subscriber mode: a reply that answers no request (none waiting, or a RESP3 push) goes to
-  // `sink` instead of closing the connection as out of step. Null: shared or leased mode.
+  // `sink` instead of closing the connection as out of step. Null: shared or leased mode,
+  // where a RESP3 push (which answers no request) is dropped.
   void setPushSink(PushSink* sink) { push_sink_ = sink; }
   // Closes the connection; requests still in flight get `message`.
   void shutdown(std::string_view message);
@@ -196,7 +206,7 @@ class ServerConnection final : public net::StreamEvents {
 
  private:
   enum class State : uint8_t { kDisconnected, kConnecting, kConnected };
-  enum class Kind : uint8_t { kRequest, kAuth, kSelect, kProbe, kReset };
+  enum class Kind : uint8_t { kRequest, kAuth, kHello, kSelect, kProbe, kReset };
   // How a connection ended; decides what the pool hears and what its requests are told.
   enum class Ending : uint8_t {
     kNotConnected,  // the connect or its AUTH/SELECT failed: server down, nothing ran
@@ -252,7 +262,7 @@ class ServerConnection final : public net::StreamEvents {
   Backoff backoff_;
   uint64_t retry_at_ms_ = 0;  // the next background redial of a down server
   const std::string not_connected_;
-  uint32_t handshake_left_ = 0;  // AUTH/SELECT replies still to come on this connection
+  uint32_t handshake_left_ = 0;  // AUTH/HELLO/SELECT replies still to come on this connection
   bool ready_ = false;           // connected and the handshake accepted
   bool probe_in_flight_ = false;
   bool answered_ = false;  // a client request got its reply since this connection was made

@@ -1,8 +1,9 @@
 // ServerPool: the backend as the proxy sees it, one worker's connections to the servers of one
 // pool, in three modes (DESIGN.md decision 10):
 //
-//   shared      connectionFor(server, client): pipelined, many clients, strict FIFO; a client
-//               always gets the same one per server, so it reads its own writes.
+//   shared      connectionFor(server, client, protocol): pipelined, many clients, strict FIFO;
+//               a client always gets the same one per server, so it reads its own writes.
+//               RESP3 clients have connections of their own that said HELLO 3.
 //   leased      lease(server): a connection one client holds alone (a transaction, a blocking
 //               command), given back through its Lease; kept for the next lease after a clean
 //               end, closed when anything could be left on it.
@@ -128,12 +129,14 @@ class ServerPool {
   [[nodiscard]] virtual size_t serverCount() const = 0;
   [[nodiscard]] virtual const std::string& serverName(uint32_t server) const = 0;
 
-  // Shared mode: the pipelined connection that client `client_id` uses to `server`.
-  virtual ServerConnection& connectionFor(uint32_t server, uint64_t client_id) = 0;
-  // Leased mode: an idle connection to `server` kept from an earlier lease, or a new one
-  // (connected on its first send). Empty (false) when this worker already has
+  // Shared mode: the pipelined connection that client `client_id` uses to `server` in
+  // `protocol` (RESP2 and RESP3 clients never share a connection).
+  virtual ServerConnection& connectionFor(uint32_t server, uint64_t client_id,
+                                          resp::Protocol protocol) = 0;
+  // Leased mode: an idle connection to `server` in `protocol` kept from an earlier lease, or
+  // a new one (connected on its first send). Empty (false) when this worker already has
   // max_leased_connections leases out to `server`.
-  [[nodiscard]] virtual Lease lease(uint32_t server) = 0;
+  [[nodiscard]] virtual Lease lease(uint32_t server, resp::Protocol protocol) = 0;
   // Called by Lease::release(): keeps a cleanly ended (or reset, see LeaseEnd) connection for
   // the next lease, closes any other.
   virtual void giveBack(uint32_t server, std::unique_ptr<ServerConnection> connection,

@@ -125,7 +125,7 @@ void clientListIds(CommandCall& call, Argv ids) {
     const ClientEntry* entry = id > 0 ? listing.find(static_cast<uint64_t>(id)) : nullptr;
     if (entry != nullptr) listing.append(*entry, text);
   }
-  resp::appendBulk(call.out, text);
+  resp::appendVerbatim(call.out, "txt", text, call.client.protocol);
 }
 
 // CLIENT LIST [TYPE type | ID id...], with Redis 7.0's grammar: TYPE takes exactly one class.
@@ -146,7 +146,7 @@ void clientList(CommandCall& call) {
   for (const ClientEntry& entry : listing.entries()) {
     if (!type || typeOf(entry) == *type) listing.append(entry, text);
   }
-  resp::appendBulk(call.out, text);
+  resp::appendVerbatim(call.out, "txt", text, call.client.protocol);
 }
 
 void clientInfo(CommandCall& call) {
@@ -154,7 +154,7 @@ void clientInfo(CommandCall& call) {
   countRunningRequest(call.request, activity);
   std::string line;
   appendClientLine(call.admin->identity(), activity, call.pool.redis_db, nowMs(), line);
-  resp::appendBulk(call.out, line);
+  resp::appendVerbatim(call.out, "txt", line, call.client.protocol);
 }
 
 // CLIENT KILL's filters; a client is killed when it passes all of them (Redis ANDs them).
@@ -288,7 +288,7 @@ void configGet(CommandCall& call) {
       break;
     }
   }
-  resp::appendArrayHeader(call.out, found * 2);
+  resp::appendMapHeader(call.out, found, call.client.protocol);
   call.out += body;
 }
 
@@ -331,13 +331,16 @@ void appendClientLine(const ClientEntry& entry, const ClientActivity& activity, 
   out.append(" name=").append(activity.name);
   appendNumber(out, " age=", (now_ms - entry.created_ms) / 1000);
   appendNumber(out, " idle=", activity.idle_s);
-  // Redis's flags that a proxy client can have: b blocked, x in MULTI, P subscribed; N for
-  // none.
-  const bool subscribed = activity.sub + activity.psub + activity.ssub > 0;
-  out.append(activity.blocked      ? " flags=b"
-             : activity.multi >= 0 ? " flags=x"
-             : subscribed          ? " flags=P"
-                                   : " flags=N");
+  // Redis's flags that a proxy client can have, in Redis's order: P subscribed, x in MULTI,
+  // b blocked, t tracking, B tracking in BCAST mode; N for none.
+  out.append(" flags=");
+  const size_t flags_at = out.size();
+  if (activity.sub + activity.psub + activity.ssub > 0) out.push_back('P');
+  if (activity.multi >= 0) out.push_back('x');
+  if (activity.blocked) out.push_back('b');
+  if (activity.tracking) out.push_back('t');
+  if (activity.bcast) out.push_back('B');
+  if (out.size() == flags_at) out.push_back('N');
   appendNumber(out, " db=", db);
   appendNumber(out, " sub=", activity.sub);
   appendNumber(out, " psub=", activity.psub);
@@ -357,7 +360,8 @@ void appendClientLine(const ClientEntry& entry, const ClientActivity& activity, 
   if (activity.reading) out.push_back('r');
   if (activity.writing) out.push_back('w');
   out.append(" cmd=").append(activity.cmd);
-  appendNumber(out, " user=default redir=-1 resp=", activity.resp);
+  out.append(activity.tracking ? " user=default redir=0" : " user=default redir=-1");
+  appendNumber(out, " resp=", activity.resp);
   out.push_back('\n');
 }
 

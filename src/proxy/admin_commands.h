@@ -25,8 +25,8 @@ namespace shardis::proxy {
 struct ClientActivity {
   std::string_view name;
   uint64_t idle_s = 0;
-  // The session modes, set where the session builds its activity (session_admin.cc); the
-  // RESP3 work sets resp, which stays 2 until then.
+  // The session modes and protocol, set where the session builds its activity
+  // (session_admin.cc).
   bool blocked = false;  // in a blocking command (flags=b)
   int64_t multi = -1;    // commands queued since MULTI; -1 outside MULTI
   size_t multi_mem = 0;  // bytes of the arguments of those commands
@@ -34,6 +34,8 @@ struct ClientActivity {
   size_t psub = 0;
   size_t ssub = 0;
   int resp = 2;
+  bool tracking = false;  // CLIENT TRACKING ON (flags=t, redir=0)
+  bool bcast = false;     // in BCAST mode (flags=B)
   // The request being received: its bytes so far, the spare room of the buffer holding them,
   // and the bytes of its arguments already complete.
   size_t qbuf = 0;
@@ -76,6 +78,10 @@ class AdminHost {
   [[nodiscard]] virtual ClientActivity activity() const = 0;
   // INFO's reply: the proxy's own sections now, or after every server's INFO is in.
   virtual void info(Request& request, uint32_t sections) = 0;
+  // HELLO's reply once every server told its version (the lowest is the one reported).
+  virtual void hello(Request& request) = 0;
+  // The lowest version the servers gave when last asked (empty: never asked).
+  [[nodiscard]] virtual std::string_view serversVersion() const = 0;
 
  protected:
   ~AdminHost() = default;

@@ -15,7 +15,10 @@ namespace {
 
 constexpr std::string_view kClientId = "*2\r\n$6\r\nCLIENT\r\n$2\r\nID\r\n";
 
-bool isNull(std::string_view raw) { return raw.starts_with("*-1") || raw.starts_with("$-1"); }
+// RESP2's null array or bulk, or RESP3's null.
+bool isNull(std::string_view raw) {
+  return raw.starts_with("*-1") || raw.starts_with("$-1") || raw.starts_with('_');
+}
 
 }  // namespace
 
@@ -43,7 +46,7 @@ BlockRun::Slot& BlockRun::slotFor(uint32_t server) {
 
 bool BlockRun::leaseAll() {
   for (Slot& slot : slots_) {
-    slot.lease = pool_.serverPool().lease(slot.server);
+    slot.lease = pool_.serverPool().lease(slot.server, client_.protocol);
     if (!slot.lease) {
       answerError("ERR max_leased_connections reached for server " + pool_.serverName(slot.server));
       return false;
@@ -56,9 +59,10 @@ bool BlockRun::leaseAll() {
 void BlockRun::send(Slot& slot, std::string_view bytes, Step step, uint64_t timeout_ms) {
   const auto index = static_cast<uint32_t>(&slot - slots_.data());
   const uint32_t part = index * kSteps + static_cast<uint32_t>(step);
-  backend::ServerConnection& connection = step == Step::kUnblock
-                                              ? pool_.serverPool().connectionFor(slot.server, 0)
-                                              : slot.lease.connection();
+  backend::ServerConnection& connection =
+      step == Step::kUnblock
+          ? pool_.serverPool().connectionFor(slot.server, 0, resp::Protocol::kResp2)
+          : slot.lease.connection();
   if (!connection.send(bytes, this, part, slot.tickets.emplace_back(), timeout_ms)) {
     slot.tickets.pop_back();
     return onFailure(part, connection.lastError());

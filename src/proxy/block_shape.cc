@@ -20,7 +20,10 @@ namespace {
 
 using Argv = std::span<const std::string_view>;
 
-bool isNull(std::string_view raw) { return raw.starts_with("*-1") || raw.starts_with("$-1"); }
+// RESP2's null array or bulk, or RESP3's null.
+bool isNull(std::string_view raw) {
+  return raw.starts_with("*-1") || raw.starts_with("$-1") || raw.starts_with('_');
+}
 
 void append(std::string& out, const std::vector<std::string_view>& argv) {
   resp::appendCommand(out, argv);

@@ -348,14 +348,21 @@ void ClientSession::writeCompleted() {
 
 void ClientSession::deliverPush(std::string_view frame) {
   if (readsDropped()) return;  // after QUIT, or closed
+  // The hub's upstream speaks RESP2: a RESP3 client gets the same elements as a push.
+  bool as_push = client_.protocol == resp::Protocol::kResp3 && frame.starts_with('*');
   if (queue_.empty()) {
-    stream_->write(frame);
+    if (as_push) {
+      stream_->write(std::string_view(">"));
+      stream_->write(frame.substr(1));
+    } else {
+      stream_->write(frame);
+    }
     noteOutput(frame.size());
     return checkOutputLimit();
   }
   // Behind a reply still owed (a SUBSCRIBE waiting for its server): in its place.
   PendingRequest& entry = queue_.push();
-  entry.complete(std::string(frame));
+  entry.complete(as_push ? ">" + std::string(frame.substr(1)) : std::string(frame));
   entry.push = true;
   hold(entry);
 }

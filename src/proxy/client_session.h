@@ -118,6 +118,8 @@ class ClientSession final : public net::StreamEvents,
   [[nodiscard]] ClientEntry identity() const override;
   [[nodiscard]] ClientActivity activity() const override;
   void info(Request& request, uint32_t sections) override;
+  void hello(Request& request) override;
+  [[nodiscard]] std::string_view serversVersion() const override;
 
  private:
   // Where the connection is in its life. Each state only moves forward.

@@ -1,6 +1,6 @@
 // ClientState: everything the proxy remembers about one client between its requests, in one
-// place: who it is, whether it authenticated, its name, its reply mode, its session mode and its protocol.
-// Owned by the client's ClientSession; the command handlers (command_handlers.h) read and
+// place: who it is, whether it authenticated, its name, its reply mode, its session mode and its
+// protocol. Owned by the client's ClientSession; the command handlers (command_handlers.h) read and
 // change it. RESET brings it back to a fresh connection's state with reset().
 #pragma once
 

@@ -144,6 +144,11 @@ CommandEntry makeEntry(const command::CommandSpec& spec) {
       } else if (const NamedHandler* pubsub = findHandler(pubsubHandlers(), spec.name)) {
         setHandler(entry, *pubsub, true);
         entry.publishes = spec.name == "publish" || spec.name == "spublish";
+      } else if (const NamedHandler* tracking = findHandler(trackingHandlers(), spec.name)) {
+        setHandler(entry, *tracking, true);
+        // Its connections leased and the command sent only once every earlier reply is in,
+        // so that no earlier request overtakes it on them.
+        entry.own_connection = spec.name == "client|tracking";
       } else {
         entry.refusal = notSupportedError(spec.name);
       }

@@ -103,6 +103,8 @@ std::span<const NamedHandler> transactionHandlers();
 std::span<const NamedHandler> blockingHandlers();
 // dispatcher_pubsub.cc: (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PUBLISH, SPUBLISH, PUBSUB.
 std::span<const NamedHandler> pubsubHandlers();
+// dispatcher_tracking.cc: CLIENT TRACKING, TRACKINGINFO, GETREDIR, CACHING.
+std::span<const NamedHandler> trackingHandlers();
 
 // The entry of `id` (valid for every id below stats::commandCount()).
 [[nodiscard]] const CommandEntry& commandEntry(stats::CommandId id);

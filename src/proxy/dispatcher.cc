@@ -49,7 +49,9 @@ bool Dispatcher::dispatch(Request& request) {
     reject(request, stats::ProxyError::kAuth, "NOAUTH Authentication required.");
     return true;
   }
-  if (client_.mode == SessionMode::kSubscribed && !entry.allowed_when_subscribed) {
+  // RESP3 carries messages as pushes, so a RESP3 subscriber may run any command (Redis 7).
+  if (client_.mode == SessionMode::kSubscribed && client_.protocol == resp::Protocol::kResp2 &&
+      !entry.allowed_when_subscribed) {
     rejectInSubscribedMode(entry, request);
     return true;
   }
@@ -116,6 +118,7 @@ void Dispatcher::runLocal(const CommandEntry& entry, Request& request) {
   CommandCall call{entry, request, pool_.config, client_, bytes, this, &admin_};
   entry.handler(call);
   if (entry.resets_client) {
+    if (tracking_) tracking_->reset();
     endTransaction();
     leaveSubscriptions(false);
     session_.setSubscribed(false);
@@ -169,10 +172,19 @@ std::string_view Dispatcher::serverBytes(const Request& request) {
   return pool_.request_scratch;
 }
 
+backend::ServerConnection& Dispatcher::connectionOf(uint32_t server) {
+  if (tracking_) {
+    if (backend::ServerConnection* own = tracking_->connection(server, client_.protocol)) {
+      return *own;
+    }
+  }
+  return pool_.serverPool().connectionFor(server, client_.id, client_.protocol);
+}
+
 void Dispatcher::sendTo(const Request& request, uint32_t server, std::string_view bytes) {
   PendingRequest& pending = awaitReply(request);
   pending.server = server;
-  backend::ServerConnection& connection = pool_.serverPool().connectionFor(server, client_.id);
+  backend::ServerConnection& connection = connectionOf(server);
   if (!connection.send(bytes, &pending, 0, pending.ticket(0), pool_.requestTimeoutMs())) {
     pool_.counters().countError(stats::ProxyError::kBackendDown);
     pending.onFailure(0, connection.lastError());
@@ -192,7 +204,7 @@ void Dispatcher::sendParts(const Request& request, std::span<const uint32_t> par
   // A part refused at once completes synchronously; only the last one can complete the
   // request (and pop it), so `pending` is not touched after the loop.
   for (uint32_t p = 0; p < parts.size(); ++p) {
-    backend::ServerConnection& connection = pool_.serverPool().connectionFor(parts[p], client_.id);
+    backend::ServerConnection& connection = connectionOf(parts[p]);
     if (!connection.send(splitter != nullptr ? splitter->partRequest(p) : bytes, &pending, p,
                          pending.ticket(p), pool_.requestTimeoutMs())) {
       pool_.counters().countError(stats::ProxyError::kBackendDown);

@@ -16,6 +16,7 @@
 #include "command/command_table.h"
 #include "proxy/block_run.h"
 #include "proxy/client_state.h"
+#include "proxy/client_tracking.h"
 #include "proxy/command_handlers.h"
 #include "proxy/fanout.h"
 #include "proxy/merger.h"
@@ -54,6 +55,9 @@ class Dispatcher {
   [[nodiscard]] size_t transactionMemory() const;
   // CLIENT LIST's sub=, psub= and ssub=.
   void subscriptionCounts(size_t& channels, size_t& patterns, size_t& shard_channels) const;
+  // CLIENT LIST's flags t (tracking) and B (BCAST), and redir=.
+  [[nodiscard]] bool tracking() const { return tracking_ && tracking_->on(); }
+  [[nodiscard]] bool trackingBcast() const { return tracking_ && tracking_->bcast(); }
 
   // Sends one request per part to parts[p]: the splitter's part p when given, else `bytes` to
   // each. `merger` makes the client's reply.
@@ -71,6 +75,7 @@ class Dispatcher {
   struct TransactionHandlers;
   struct BlockingHandlers;
   struct PubSubHandlers;
+  struct TrackingHandlers;
 
  private:
   using Argv = std::span<const std::string_view>;
@@ -82,6 +87,9 @@ class Dispatcher {
   void runHandler(const CommandEntry& entry, Request& request);
   void forward(const CommandEntry& entry, command::Routing routing, Request& request);
   void sendTo(const Request& request, uint32_t server, std::string_view bytes);
+  // The connection the client's ordinary requests to `server` ride: its own when it tracks
+  // keys (client_tracking.h), else the shared one of its protocol.
+  backend::ServerConnection& connectionOf(uint32_t server);
   void split(const CommandEntry& entry, Request& request);
   void fanOut(const CommandEntry& entry, Request& request);
   void wait(Request& request);
@@ -133,6 +141,12 @@ class Dispatcher {
   // PUBLISH and SPUBLISH inside MULTI: queued for their channel's server.
   [[nodiscard]] std::string planPublish(const Request& request, QueuedCommand& command);
 
+  // Client-side caching (dispatcher_tracking.cc).
+  void clientTracking(CommandCall& call);
+  // CLIENT TRACKINGINFO, GETREDIR, CACHING: the client's connection to the first server,
+  // which holds the same tracking state as every other, answers.
+  void askTrackingState(CommandCall& call);
+
   ClientSession& session_;
   AdminHost& admin_;
   PoolRuntime& pool_;
@@ -142,6 +156,7 @@ class Dispatcher {
   std::unique_ptr<BlockRun> blocked_;         // the last blocking command, until it settles
   std::unique_ptr<PubSubClient> pubsub_;      // from the first subscription on
   std::unique_ptr<WaitRun> waiting_;          // the last WAIT (done once the next one comes)
+  std::unique_ptr<ClientTracking> tracking_;  // from the first CLIENT TRACKING ON
 };
 
 }  // namespace shardis::proxy

@@ -22,15 +22,16 @@ namespace shardis::proxy {
 
 namespace {
 
-// `name` null (UNSUBSCRIBE of nothing): the frame carries a null bulk, as Redis's does.
-void appendConfirmation(std::string& out, SubKind kind, bool subscribe,
+// `name` null (UNSUBSCRIBE of nothing): the frame carries a null, as Redis's does. A push in
+// RESP3.
+void appendConfirmation(std::string& out, resp::Protocol protocol, SubKind kind, bool subscribe,
                         const std::string_view* name, size_t count) {
-  resp::appendArrayHeader(out, 3);
+  resp::appendPushHeader(out, 3, protocol);
   resp::appendBulk(out, subscriptionVerb(kind, subscribe));
   if (name != nullptr) {
     resp::appendBulk(out, *name);
   } else {
-    resp::appendNullBulk(out);
+    resp::appendNullBulk(out, protocol);
   }
   resp::appendInteger(out, static_cast<int64_t>(count));
 }
@@ -85,7 +86,7 @@ void Dispatcher::subscribe(CommandCall& call, SubKind kind) {
       pool_.pubsub.subscribe(kind, names[i], server, client);
       fresh.push_back(names[i]);
     }
-    appendConfirmation(frames, kind, true, &names[i], client.count(kind));
+    appendConfirmation(frames, client_.protocol, kind, true, &names[i], client.count(kind));
   }
   session_.setSubscribed(true);
   // Queued in MULTI, it runs with EXEC, whose array carries its confirmations: nothing waits.
@@ -116,11 +117,13 @@ void Dispatcher::unsubscribe(CommandCall& call, SubKind kind) {
     names = every;
   }
   if (names.empty()) {
-    appendConfirmation(call.out, kind, false, nullptr, pubsub_ ? pubsub_->count(kind) : 0);
+    appendConfirmation(call.out, client_.protocol, kind, false, nullptr,
+                       pubsub_ ? pubsub_->count(kind) : 0);
   }
   for (const std::string_view& name : names) {
     if (pubsub_ && pubsub_->remove(kind, name)) pool_.pubsub.unsubscribe(kind, name, *pubsub_);
-    appendConfirmation(call.out, kind, false, &name, pubsub_ ? pubsub_->count(kind) : 0);
+    appendConfirmation(call.out, client_.protocol, kind, false, &name,
+                       pubsub_ ? pubsub_->count(kind) : 0);
   }
   if (!pubsub_ || pubsub_->total() == 0) session_.setSubscribed(false);
 }

@@ -117,7 +117,7 @@ void Dispatcher::watch(CommandCall& call) {
     return resp::appendError(call.out, route.error);
   }
   if (!tx.watch) {
-    tx.watch = pool_.serverPool().lease(route.server);
+    tx.watch = pool_.serverPool().lease(route.server, client_.protocol);
     if (!tx.watch) {
       return resp::appendError(call.out, "ERR max_leased_connections reached for server " +
                                              pool_.serverName(route.server));
@@ -165,8 +165,8 @@ void Dispatcher::exec(CommandCall& call) {
   }
   call.answered = true;
   PendingRequest& pending = awaitReply(request);
-  tx.running =
-      std::make_unique<ExecRun>(pool_, std::move(commands), std::move(watch), watch_lost, pending);
+  tx.running = std::make_unique<ExecRun>(pool_, std::move(commands), std::move(watch), watch_lost,
+                                         pending, client_.protocol);
   session_.holdInput();
   tx.running->start();
 }

@@ -29,12 +29,13 @@ std::string errorReply(std::string_view message) {
 }  // namespace
 
 ExecRun::ExecRun(PoolRuntime& pool, std::vector<QueuedCommand> commands, backend::Lease watch,
-                 bool watch_lost, PendingRequest& pending)
+                 bool watch_lost, PendingRequest& pending, resp::Protocol protocol)
     : pool_(pool),
       commands_(std::move(commands)),
       watch_(std::move(watch)),
       watch_lost_(watch_lost),
-      pending_(&pending) {}
+      pending_(&pending),
+      protocol_(protocol) {}
 
 ExecRun::~ExecRun() { abandon(); }
 
@@ -71,7 +72,7 @@ void ExecRun::start() {
                        ": connection lost after WATCH, transaction discarded");
   }
   for (Slot& slot : slots_) {
-    if (!slot.lease) slot.lease = pool_.serverPool().lease(slot.server);
+    if (!slot.lease) slot.lease = pool_.serverPool().lease(slot.server, protocol_);
     if (!slot.lease) {
       return finishError("ERR max_leased_connections reached for server " +
                          pool_.serverName(slot.server));

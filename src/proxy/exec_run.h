@@ -38,7 +38,7 @@ class ExecRun final : public backend::ReplyTarget {
  public:
   // `watch`: WATCH's connection, if any (`watch_lost`: it closed after WATCH was sent).
   ExecRun(PoolRuntime& pool, std::vector<QueuedCommand> commands, backend::Lease watch,
-          bool watch_lost, PendingRequest& pending);
+          bool watch_lost, PendingRequest& pending, resp::Protocol protocol);
   ~ExecRun();
   ExecRun(const ExecRun&) = delete;
   ExecRun& operator=(const ExecRun&) = delete;
@@ -89,6 +89,7 @@ class ExecRun final : public backend::ReplyTarget {
   backend::Lease watch_;
   bool watch_lost_ = false;
   PendingRequest* pending_;
+  resp::Protocol protocol_;  // the client's: the servers' EXEC arrays are copied as they come
   std::vector<Slot> slots_;
   size_t watch_slot_ = SIZE_MAX;
   bool needs_rebuild_ = false;  // a local or merged command: EXEC's array is rebuilt

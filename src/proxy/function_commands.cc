@@ -66,12 +66,13 @@ class UndoDelete final : public backend::ReplyTarget {
 class FunctionLoadMerger final : public FunctionMerger {
  public:
   FunctionLoadMerger(PoolRuntime& pool, std::span<const uint32_t> part_servers, uint64_t client_id,
-                     bool replace)
+                     resp::Protocol protocol, bool replace)
       : FunctionMerger(pool, part_servers),
         pool_(pool),
         part_servers_(part_servers.begin(), part_servers.end()),
         loaded_(part_servers.size(), false),
         client_id_(client_id),
+        protocol_(protocol),
         replace_(replace) {}
 
   void finish(std::string& reply) override {
@@ -109,7 +110,7 @@ class FunctionLoadMerger final : public FunctionMerger {
       if (!replace_ && !loaded_[part] && !unanswered(part)) continue;
       const std::string& name = serverNameOf(part);
       backend::ServerConnection& connection =
-          pool_.serverPool().connectionFor(part_servers_[part], client_id_);
+          pool_.serverPool().connectionFor(part_servers_[part], client_id_, protocol_);
       bool sent = UndoDelete::send(connection, request, name, name_, replace_ || !loaded_[part],
                                    pool_.requestTimeoutMs());
       std::string& list = sent ? deleted_from : unreachable;
@@ -129,6 +130,7 @@ class FunctionLoadMerger final : public FunctionMerger {
   std::vector<uint32_t> part_servers_;
   std::vector<bool> loaded_;
   uint64_t client_id_;
+  resp::Protocol protocol_;  // the client's: its connections
   bool replace_;
   std::string name_;
   std::string first_;
@@ -150,8 +152,8 @@ void functionLoad(CommandCall& call) {
     resp::appendCommand(inline_bytes, call.request.argv);
     bytes = inline_bytes;
   }
-  auto merger = std::make_unique<FunctionLoadMerger>(pool, pool.every_server, call.client.id,
-                                                     hasReplace(call.request.argv));
+  auto merger = std::make_unique<FunctionLoadMerger>(
+      pool, pool.every_server, call.client.id, call.client.protocol, hasReplace(call.request.argv));
   call.dispatcher->sendParts(call.request, pool.every_server, std::move(merger), bytes);
 }
 

@@ -177,7 +177,8 @@ std::optional<std::string> canonicalDumpReply(std::string_view raw) {
   return canonicalFunctionDump(*payload);
 }
 
-// STATS: *4 running_script <nil | *6 name .. command .. duration_ms ..> engines <map>.
+// STATS: *4 running_script <nil | *6 name .. command .. duration_ms ..> engines <map>, or the
+// same as maps (%2, %3) and _ in RESP3.
 class FunctionStatsMerger final : public FunctionMerger {
  public:
   FunctionStatsMerger(const ServerNames& servers, std::span<const uint32_t> part_servers)
@@ -190,6 +191,7 @@ class FunctionStatsMerger final : public FunctionMerger {
     }
     engines_[part] = elements_[3];
     if (part == 0) {
+      protocol_ = reply.raw.starts_with('%') ? resp::Protocol::kResp3 : resp::Protocol::kResp2;
       running_label_ = elements_[0];
       engines_label_ = elements_[2];
     }
@@ -207,10 +209,10 @@ class FunctionStatsMerger final : public FunctionMerger {
     for (uint32_t part = 1; part < engines_.size(); ++part) {
       if (engines_[part] != engines_[0]) return differs(part, 0, "FUNCTION STATS engines differ");
     }
-    resp::appendArrayHeader(reply, 4);
+    resp::appendMapHeader(reply, 2, protocol_);
     reply.append(running_label_);
     if (running_.empty()) {
-      resp::appendNullBulk(reply);
+      resp::appendNullBulk(reply, protocol_);
     } else {
       reply.append(running_);
     }
@@ -222,6 +224,7 @@ class FunctionStatsMerger final : public FunctionMerger {
   std::string engines_label_;
   std::string running_;
   int64_t longest_ms_ = 0;
+  resp::Protocol protocol_ = resp::Protocol::kResp2;  // the servers' (the client's)
 };
 
 }  // namespace

@@ -163,7 +163,8 @@ void keyspaceSection(const ServersInfo* servers, std::string& out) {
   }
 }
 
-void build(PoolRuntime& pool, uint32_t sections, const ServersInfo* servers, std::string& out) {
+void build(PoolRuntime& pool, uint32_t sections, const ServersInfo* servers,
+           resp::Protocol protocol, std::string& out) {
   std::optional<stats::Snapshot> snapshot;
   if (pool.worker.hub() != nullptr) snapshot = pool.worker.hub()->snapshot();
   std::string text;
@@ -190,12 +191,18 @@ void build(PoolRuntime& pool, uint32_t sections, const ServersInfo* servers, std
     section(kInfoHotkeys, [&] { stats::appendHotKeys(text, *snapshot, pool.index); });
   }
   section(kInfoKeyspace, [&] { keyspaceSection(servers, text); });
-  resp::appendBulk(out, text);
+  resp::appendVerbatim(out, "txt", text, protocol);
+}
+
+// Both INFO and HELLO ask the servers their version; HELLO run by EXEC reports the last one.
+void rememberVersion(PoolRuntime& pool, const ServersInfo& servers) {
+  if (servers.lowest) pool.servers_version = servers.lowest_text;
 }
 
 class InfoMerger final : public Merger {
  public:
-  InfoMerger(PoolRuntime& pool, uint32_t sections) : pool_(pool), sections_(sections) {}
+  InfoMerger(PoolRuntime& pool, uint32_t sections, resp::Protocol protocol)
+      : pool_(pool), sections_(sections), protocol_(protocol) {}
 
   void onPartReply(uint32_t /*part*/, const resp::Reply& reply) override {
     if (std::optional<std::string_view> text = resp::stringValue(reply.raw)) {
@@ -206,12 +213,40 @@ class InfoMerger final : public Merger {
   void onPartFailure(uint32_t /*part*/, std::string_view /*message*/) override {}
   void finish(std::string& reply) override {
     reply.clear();
-    build(pool_, sections_, &servers_, reply);
+    rememberVersion(pool_, servers_);
+    build(pool_, sections_, &servers_, protocol_, reply);
   }
 
  private:
   PoolRuntime& pool_;
   uint32_t sections_;
+  resp::Protocol protocol_;
+  ServersInfo servers_;
+};
+
+class HelloMerger final : public Merger {
+ public:
+  HelloMerger(PoolRuntime& pool, uint64_t id, resp::Protocol protocol)
+      : pool_(pool), id_(id), protocol_(protocol) {}
+
+  void onPartReply(uint32_t /*part*/, const resp::Reply& reply) override {
+    if (std::optional<std::string_view> text = resp::stringValue(reply.raw)) {
+      readServerInfo(*text, servers_);
+    }
+  }
+  // As INFO: a client library's HELLO must not fail because one server is down.
+  void onPartFailure(uint32_t /*part*/, std::string_view /*message*/) override {}
+  void finish(std::string& reply) override {
+    reply.clear();
+    rememberVersion(pool_, servers_);
+    appendHelloReply(servers_.lowest ? std::string_view(servers_.lowest_text) : kRedisVersion, id_,
+                     protocol_, reply);
+  }
+
+ private:
+  PoolRuntime& pool_;
+  uint64_t id_;
+  resp::Protocol protocol_;
   ServersInfo servers_;
 };
 
@@ -247,12 +282,17 @@ uint32_t infoSections(std::span<const std::string_view> argv) {
   return sections;
 }
 
-void appendInfo(PoolRuntime& pool, uint32_t sections, std::string& out) {
-  build(pool, sections, nullptr, out);
+void appendInfo(PoolRuntime& pool, uint32_t sections, resp::Protocol protocol, std::string& out) {
+  build(pool, sections, nullptr, protocol, out);
 }
 
-std::unique_ptr<Merger> makeInfoMerger(PoolRuntime& pool, uint32_t sections) {
-  return std::make_unique<InfoMerger>(pool, sections);
+std::unique_ptr<Merger> makeInfoMerger(PoolRuntime& pool, uint32_t sections,
+                                       resp::Protocol protocol) {
+  return std::make_unique<InfoMerger>(pool, sections, protocol);
+}
+
+std::unique_ptr<Merger> makeHelloMerger(PoolRuntime& pool, uint64_t id, resp::Protocol protocol) {
+  return std::make_unique<HelloMerger>(pool, id, protocol);
 }
 
 }  // namespace shardis::proxy

@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "proxy/pending_queue.h"
+#include "resp/encoder.h"
 
 namespace shardis::proxy {
 
@@ -40,6 +41,8 @@ enum InfoSection : uint32_t {
 
 inline constexpr std::string_view kServerInfoRequest =
     "*3\r\n$4\r\nINFO\r\n$6\r\nserver\r\n$8\r\nkeyspace\r\n";
+// What HELLO asks every server: its version.
+inline constexpr std::string_view kServerVersionRequest = "*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n";
 
 // The sections INFO's arguments name (argv[0] is INFO); none = Redis's "default" set.
 uint32_t infoSections(std::span<const std::string_view> argv);
@@ -47,9 +50,13 @@ inline bool infoNeedsServers(uint32_t sections) {
   return (sections & (kInfoServer | kInfoKeyspace)) != 0;
 }
 
-// The reply without asking the servers (no section needs them).
-void appendInfo(PoolRuntime& pool, uint32_t sections, std::string& out);
+// The reply without asking the servers (no section needs them), verbatim text in RESP3.
+void appendInfo(PoolRuntime& pool, uint32_t sections, resp::Protocol protocol, std::string& out);
 // Collects the servers' answers to kServerInfoRequest; `pool` outlives it.
-std::unique_ptr<Merger> makeInfoMerger(PoolRuntime& pool, uint32_t sections);
+std::unique_ptr<Merger> makeInfoMerger(PoolRuntime& pool, uint32_t sections,
+                                       resp::Protocol protocol);
+// HELLO's reply for client `id` from the servers' answers to kServerVersionRequest (a server
+// that fails is left out, as for INFO); remembers the lowest in pool.servers_version.
+std::unique_ptr<Merger> makeHelloMerger(PoolRuntime& pool, uint64_t id, resp::Protocol protocol);
 
 }  // namespace shardis::proxy

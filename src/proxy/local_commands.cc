@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "command/ascii.h"
+#include "proxy/admin_commands.h"
 #include "proxy/client_setinfo.h"
 #include "proxy/command_getkeys.h"
 #include "proxy/command_handlers.h"
@@ -46,8 +47,8 @@ void ping(Argv argv, const ClientState& client, std::string& out) {
   if (argv.size() > 2) {
     return resp::appendError(out, "ERR wrong number of arguments for 'ping' command");
   }
-  // A subscriber's reply has the shape of its messages, as Redis answers it in RESP2.
-  if (client.mode == SessionMode::kSubscribed) {
+  // A RESP2 subscriber's reply has the shape of its messages, as Redis answers it.
+  if (client.mode == SessionMode::kSubscribed && client.protocol == resp::Protocol::kResp2) {
     resp::appendArrayHeader(out, 2);
     resp::appendBulk(out, "pong");
     resp::appendBulk(out, argv.size() == 1 ? std::string_view{} : argv[1]);
@@ -126,37 +127,36 @@ void auth(Argv argv, const config::Pool& pool, ClientState& client, std::string&
   resp::appendStatus(out, "OK");
 }
 
-void helloReply(const ClientState& client, std::string& out) {
-  resp::appendArrayHeader(out, 14);
-  resp::appendBulk(out, "server");
-  resp::appendBulk(out, "redis");
-  resp::appendBulk(out, "version");
-  resp::appendBulk(out, kRedisVersion);
-  resp::appendBulk(out, "proto");
-  resp::appendInteger(out, 2);
-  resp::appendBulk(out, "id");
-  resp::appendInteger(out, static_cast<int64_t>(client.id));
-  resp::appendBulk(out, "mode");
-  resp::appendBulk(out, "standalone");
-  resp::appendBulk(out, "role");
-  resp::appendBulk(out, "master");
-  resp::appendBulk(out, "modules");
-  resp::appendArrayHeader(out, 0);
+// Redis's string2ll: an optional '-', then no leading zero ("03" and "-0" are not integers).
+std::optional<int64_t> strictInteger(std::string_view text) {
+  std::string_view digits = text.starts_with('-') ? text.substr(1) : text;
+  if (digits.empty() || (digits[0] == '0' && text.size() > 1)) return std::nullopt;
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
 }
 
-void hello(Argv argv, const config::Pool& pool, ClientState& client, std::string& out) {
+// HELLO's protocol argument: 2 or 3, or the error written to `out`.
+std::optional<resp::Protocol> helloProtocol(std::string_view text, std::string& out) {
+  std::optional<int64_t> version = strictInteger(text);
+  if (!version) {
+    resp::appendError(out, "ERR Protocol version is not an integer or out of range");
+    return std::nullopt;
+  }
+  if (*version != 2 && *version != 3) {
+    resp::appendError(out, "NOPROTO unsupported protocol version");
+    return std::nullopt;
+  }
+  return *version == 3 ? resp::Protocol::kResp3 : resp::Protocol::kResp2;
+}
+
+bool hello(Argv argv, const config::Pool& pool, ClientState& client, std::string& out) {
+  resp::Protocol protocol = client.protocol;
   if (argv.size() >= 2) {
-    int64_t version = 0;
-    auto [end, ec] = std::from_chars(argv[1].data(), argv[1].data() + argv[1].size(), version);
-    if (ec != std::errc() || end != argv[1].data() + argv[1].size()) {
-      resp::appendError(out, "ERR Protocol version is not an integer or out of range");
-      return;
-    }
-    // RESP3 is not spoken yet; this error is what makes client libraries stay on RESP2.
-    if (version != 2) {
-      resp::appendError(out, "NOPROTO unsupported protocol version");
-      return;
-    }
+    std::optional<resp::Protocol> asked = helloProtocol(argv[1], out);
+    if (!asked) return false;
+    protocol = *asked;
   }
   bool authenticated = client.authenticated;
   std::string name = client.name;
@@ -166,7 +166,7 @@ void hello(Argv argv, const config::Pool& pool, ClientState& client, std::string
       std::string error;
       if (!checkCredentials(argv[i + 1], argv[i + 2], pool, error)) {
         resp::appendError(out, error);
-        return;
+        return false;
       }
       authenticated = true;
       i += 2;
@@ -174,22 +174,41 @@ void hello(Argv argv, const config::Pool& pool, ClientState& client, std::string
       name = argv[++i];
     } else {
       resp::appendError(out, "ERR Syntax error in HELLO option '" + oneLine(argv[i]) + "'");
-      return;
+      return false;
     }
   }
   if (!authenticated) {
     resp::appendError(out,
                       "NOAUTH HELLO must be called with the client already authenticated, "
-                      "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                      "otherwise the HELLO AUTH <user> <pass> option can be used to "
                       "authenticate the client and select the RESP protocol version at the "
                       "same time");
-    return;
+    return false;
   }
   client.authenticated = true;
-  // As Redis: the name is checked once authenticated, and a bad one changes nothing else.
-  if (!validClientName(name)) return resp::appendError(out, kBadClientName);
+  // As Redis: the name is checked once authenticated, and a bad one changes nothing else
+  // (the protocol stays).
+  if (!validClientName(name)) {
+    resp::appendError(out, kBadClientName);
+    return false;
+  }
   client.name = std::move(name);
-  helloReply(client, out);
+  client.protocol = protocol;
+  return true;
+}
+
+// HELLO: the client's state changes at once, so that the commands after it ride connections
+// of its new protocol; the reply waits for the servers' versions, except inside EXEC (and
+// outside a session), where the last version they gave is reported.
+void helloCommand(CommandCall& call) {
+  if (!hello(call.request.argv, call.pool, call.client, call.out)) return;
+  if (call.admin != nullptr && !call.in_exec) {
+    call.answered = true;
+    return call.admin->hello(call.request);
+  }
+  std::string_view version = call.admin != nullptr ? call.admin->serversVersion() : "";
+  appendHelloReply(version.empty() ? kRedisVersion : version, call.client.id, call.client.protocol,
+                   call.out);
 }
 
 // Commands the proxy refuses outright are left out of its COMMAND listings, so that a client
@@ -307,7 +326,7 @@ void clientSetname(CommandCall& call) {
 }
 
 void clientGetname(CommandCall& call) {
-  if (call.client.name.empty()) return resp::appendNullBulk(call.out);
+  if (call.client.name.empty()) return resp::appendNullBulk(call.out, call.client.protocol);
   resp::appendBulk(call.out, call.client.name);
 }
 
@@ -346,8 +365,7 @@ constexpr NamedHandler kClientStateHandlers[] = {
     {"select", [](CommandCall& call) { select(call.request.argv, call.pool, call.out); }},
     {"auth", [](CommandCall& call) { auth(call.request.argv, call.pool, call.client, call.out); },
      true},
-    {"hello", [](CommandCall& call) { hello(call.request.argv, call.pool, call.client, call.out); },
-     true},
+    {"hello", helloCommand, true},
     {"reset", reset, true},
     {"readonly", ok},
     {"readwrite", ok},
@@ -408,6 +426,25 @@ std::string unknownCommandError(Argv argv) {
 }
 
 std::span<const NamedHandler> clientStateHandlers() { return kClientStateHandlers; }
+
+void appendHelloReply(std::string_view version, uint64_t id, resp::Protocol protocol,
+                      std::string& out) {
+  resp::appendMapHeader(out, 7, protocol);
+  resp::appendBulk(out, "server");
+  resp::appendBulk(out, "redis");
+  resp::appendBulk(out, "version");
+  resp::appendBulk(out, version);
+  resp::appendBulk(out, "proto");
+  resp::appendInteger(out, protocol == resp::Protocol::kResp3 ? 3 : 2);
+  resp::appendBulk(out, "id");
+  resp::appendInteger(out, static_cast<int64_t>(id));
+  resp::appendBulk(out, "mode");
+  resp::appendBulk(out, "standalone");
+  resp::appendBulk(out, "role");
+  resp::appendBulk(out, "master");
+  resp::appendBulk(out, "modules");
+  resp::appendArrayHeader(out, 0);
+}
 
 bool runLocalCommand(const command::CommandSpec& spec, Argv argv, const config::Pool& pool,
                      ClientState& client, std::string& out) {

@@ -16,8 +16,13 @@
 
 namespace shardis::proxy {
 
-// The version HELLO reports: the Redis release whose command table the proxy follows.
+// The version HELLO and INFO report when no server told its own: the Redis release whose
+// command table the proxy follows.
 inline constexpr std::string_view kRedisVersion = "7.0.0";
+
+// HELLO's map (a flat array in RESP2) for client `id`, with `version` as the servers'.
+void appendHelloReply(std::string_view version, uint64_t id, resp::Protocol protocol,
+                      std::string& out);
 
 // Runs a command answered from ClientState alone (its entry in command_handlers.h) outside a
 // session. True when the command was answered (`out` has the reply); false when the proxy has

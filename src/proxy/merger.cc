@@ -143,15 +143,22 @@ class RandomKeyMerger final : public PartMerger {
 
  private:
   void merge(uint32_t part, const resp::Reply& reply) override {
-    if (reply.type != resp::ReplyType::kBulk) return unexpected(part);
-    if (reply.count >= 0) keys_.emplace_back(reply.raw);
+    bool null = reply.type == resp::ReplyType::kNull ||
+                (reply.type == resp::ReplyType::kBulk && reply.count < 0);
+    if (!null && reply.type != resp::ReplyType::kBulk) return unexpected(part);
+    // An empty database's null is answered in the protocol the servers spoke.
+    (null ? null_ : keys_.emplace_back()) = reply.raw;
   }
   void build(std::string& reply) override {
-    if (keys_.empty()) return resp::appendNullBulk(reply);
+    if (keys_.empty()) {
+      reply = null_;
+      return;
+    }
     thread_local std::minstd_rand random{std::random_device{}()};
     reply = keys_[random() % keys_.size()];
   }
   std::vector<std::string> keys_;
+  std::string null_;
 };
 
 class SameStringMerger final : public PartMerger {

@@ -80,7 +80,9 @@ ClientActivity ClientSession::activity() const {
   activity.name = client_.name;
   activity.idle_s = (nowMs() - client_.last_active_ms) / 1000;
   activity.cmd = client_.last_command;
-  // resp keeps its default (RESP2): the RESP3 work sets it here.
+  activity.resp = client_.protocol == resp::Protocol::kResp3 ? 3 : 2;
+  activity.tracking = dispatcher_.tracking();
+  activity.bcast = dispatcher_.trackingBcast();
   dispatcher_.subscriptionCounts(activity.sub, activity.psub, activity.ssub);
   activity.blocked = client_.mode == SessionMode::kBlocked;
   activity.multi = dispatcher_.queuedInMulti();
@@ -129,11 +131,19 @@ void ClientSession::forEachLocalClient(const ClientVisit& visit) {
 void ClientSession::info(Request& request, uint32_t sections) {
   if (!infoNeedsServers(sections)) {
     std::string out;
-    appendInfo(pool_, sections, out);
+    appendInfo(pool_, sections, client_.protocol, out);
     return reply(request, std::move(out));
   }
-  dispatcher_.sendParts(request, pool_.every_server, makeInfoMerger(pool_, sections),
-                        kServerInfoRequest);
+  dispatcher_.sendParts(request, pool_.every_server,
+                        makeInfoMerger(pool_, sections, client_.protocol), kServerInfoRequest);
 }
+
+void ClientSession::hello(Request& request) {
+  dispatcher_.sendParts(request, pool_.every_server,
+                        makeHelloMerger(pool_, client_.id, client_.protocol),
+                        kServerVersionRequest);
+}
+
+std::string_view ClientSession::serversVersion() const { return pool_.servers_version; }
 
 }  // namespace shardis::proxy

@@ -29,7 +29,8 @@ WaitRun::~WaitRun() {
 
 void WaitRun::start(std::string_view wait, uint64_t timeout_ms) {
   for (uint32_t server = 0; server < slots_.size(); ++server) {
-    slots_[server].lease = pool_.serverPool().lease(server);
+    // WAIT answers an integer in either protocol.
+    slots_[server].lease = pool_.serverPool().lease(server, resp::Protocol::kResp2);
     if (!slots_[server].lease) {
       // Nothing was sent on the leases already taken: they serve the next holder.
       for (Slot& slot : slots_) {

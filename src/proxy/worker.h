@@ -90,6 +90,9 @@ struct PoolRuntime final : ServerLocator,
   // cursor); the connection copies it, so one serves every session of the worker.
   std::string request_scratch;
   net::ListenerPtr listener;
+  // The lowest version the servers gave when last asked (INFO, HELLO): what a HELLO run by
+  // EXEC reports. Empty until asked.
+  std::string servers_version;
 
   // A blocking command whose client has gone, or that is still giving its connections back
   // after answering: kept until every connection is back (BlockRun::settled()).

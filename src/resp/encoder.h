@@ -37,10 +37,10 @@ void appendBoolean(std::string& out, bool value);  // RESP3 "#t\r\n" / "#f\r\n"
 void appendVerbatim(std::string& out, std::string_view format, std::string_view text);
 void appendBigNumber(std::string& out, std::string_view digits);  // RESP3 "(<digits>\r\n"
 
-void appendNullBulk(std::string& out, Protocol protocol);                // $-1 or _
-void appendNullArray(std::string& out, Protocol protocol);               // *-1 or _
-void appendMapHeader(std::string& out, size_t pairs, Protocol protocol);  // *2n or %n
-void appendSetHeader(std::string& out, size_t count, Protocol protocol);  // *n or ~n
+void appendNullBulk(std::string& out, Protocol protocol);                  // $-1 or _
+void appendNullArray(std::string& out, Protocol protocol);                 // *-1 or _
+void appendMapHeader(std::string& out, size_t pairs, Protocol protocol);   // *2n or %n
+void appendSetHeader(std::string& out, size_t count, Protocol protocol);   // *n or ~n
 void appendPushHeader(std::string& out, size_t count, Protocol protocol);  // *n or >n
 void appendDouble(std::string& out, double value, Protocol protocol);      // bulk or ,
 void appendVerbatim(std::string& out, std::string_view format, std::string_view text,

@@ -103,8 +103,9 @@ class ReplyDecoder {
 // The payload of a status (+), a bulk ($, not the null $-1) or a RESP3 verbatim string (=,
 // without its "txt:" format prefix).
 [[nodiscard]] std::optional<std::string_view> stringValue(std::string_view raw_reply);
-// Fills `elements` with the raw bytes of each top-level element of an array, set or push
-// reply; false if `raw_reply` is none of those (the null array *-1 included).
+// Fills `elements` with the raw bytes of each top-level element of an array, set, push or map
+// reply (a map's keys and values alternate, as RESP2 flattens it); false if `raw_reply` is
+// none of those (the null array *-1 and RESP3's null included).
 [[nodiscard]] bool arrayElements(std::string_view raw_reply,
                                  std::vector<std::string_view>& elements);
 

@@ -116,11 +116,13 @@ bool arrayElements(std::string_view raw_reply, std::vector<std::string_view>& el
   const auto start = skipAttributes(raw_reply);
   if (!start) return false;
   const auto header = readHeader(raw_reply, *start);
-  if (!header || (header->kind != '*' && header->kind != '~' && header->kind != '>')) {
+  if (!header ||
+      (header->kind != '*' && header->kind != '~' && header->kind != '>' && header->kind != '%')) {
     return false;
   }
-  const auto count = detail::parseInteger(header->line);
+  auto count = detail::parseInteger(header->line);
   if (!count || *count < 0 || static_cast<uint64_t>(*count) > raw_reply.size()) return false;
+  if (header->kind == '%') *count *= 2;
   size_t pos = header->next;
   for (int64_t i = 0; i < *count; ++i) {
     const auto next = skipReply(raw_reply, pos);

@@ -108,7 +108,7 @@ class ServerPoolTest : public ::testing::Test {
 };
 
 TEST_F(ServerPoolTest, CleanlyEndedLeaseServesTheNextOneOnTheSameConnection) {
-  Lease first = pool_.lease(0);
+  Lease first = pool_.lease(0, resp::Protocol::kResp2);
   ASSERT_TRUE(first);
   ServerConnection* connection = &first.connection();
   int fd = answerGet(first.connection(), -1);
@@ -117,7 +117,7 @@ TEST_F(ServerPoolTest, CleanlyEndedLeaseServesTheNextOneOnTheSameConnection) {
   EXPECT_FALSE(first);
   EXPECT_EQ(pool_.idleLeases(0), 1u);
 
-  Lease second = pool_.lease(0);
+  Lease second = pool_.lease(0, resp::Protocol::kResp2);
   EXPECT_EQ(&second.connection(), connection);
   EXPECT_EQ(pool_.idleLeases(0), 0u);
   EXPECT_EQ(answerGet(second.connection(), fd), fd);  // no new connection was made
@@ -127,7 +127,7 @@ TEST_F(ServerPoolTest, CleanlyEndedLeaseServesTheNextOneOnTheSameConnection) {
 
 TEST_F(ServerPoolTest, LeaseLeftMidWayIsClosed) {
   RecordingTarget target;
-  Lease lease = pool_.lease(0);
+  Lease lease = pool_.lease(0, resp::Protocol::kResp2);
   Ticket ticket;
   ASSERT_TRUE(lease.connection().send(kGet, &target, 0, ticket, 1000));
   int fd = accept();
@@ -142,7 +142,7 @@ TEST_F(ServerPoolTest, LeaseLeftMidWayIsClosed) {
 
 TEST_F(ServerPoolTest, CleanEndWithAReplyStillOwedClosesTheConnection) {
   RecordingTarget target;
-  Lease lease = pool_.lease(0);
+  Lease lease = pool_.lease(0, resp::Protocol::kResp2);
   Ticket ticket;
   ASSERT_TRUE(lease.connection().send(kGet, &target, 0, ticket, 1000));
   int fd = accept();
@@ -157,7 +157,7 @@ TEST_F(ServerPoolTest, CleanEndWithAReplyStillOwedClosesTheConnection) {
 TEST_F(ServerPoolTest, DroppedLeaseIsAbandoned) {
   int fd = -1;
   {
-    Lease lease = pool_.lease(0);
+    Lease lease = pool_.lease(0, resp::Protocol::kResp2);
     fd = answerGet(lease.connection(), -1);
   }
   ASSERT_GE(fd, 0);
@@ -170,11 +170,11 @@ TEST_F(ServerPoolTest, LeasesPastTheLimitAreRefusedUntilOneIsGivenBack) {
   pool_.setObserver(&observer);
   std::vector<Lease> leases;
   for (uint32_t i = 0; i < kMaxLeased; ++i) {
-    leases.push_back(pool_.lease(0));
+    leases.push_back(pool_.lease(0, resp::Protocol::kResp2));
     ASSERT_TRUE(leases.back());
   }
   EXPECT_EQ(pool_.leasesInUse(0), kMaxLeased);
-  Lease refused = pool_.lease(0);
+  Lease refused = pool_.lease(0, resp::Protocol::kResp2);
   EXPECT_FALSE(refused);
   refused.release(LeaseEnd::kClean);  // an empty lease gives nothing back
   EXPECT_EQ(pool_.leasesInUse(0), kMaxLeased);
@@ -182,11 +182,12 @@ TEST_F(ServerPoolTest, LeasesPastTheLimitAreRefusedUntilOneIsGivenBack) {
   leases.back().release(LeaseEnd::kClean);
   EXPECT_EQ(pool_.leasesInUse(0), kMaxLeased - 1);
   EXPECT_EQ(pool_.idleLeases(0), 0u);
-  Lease again = pool_.lease(0);
+  Lease again = pool_.lease(0, resp::Protocol::kResp2);
   EXPECT_TRUE(again);
-  EXPECT_FALSE(pool_.lease(0));
+  EXPECT_FALSE(pool_.lease(0, resp::Protocol::kResp2));
   leases.front().release(LeaseEnd::kAbandoned);
-  EXPECT_TRUE(pool_.lease(0));  // dropped at once: abandoned, but the count came back
+  EXPECT_TRUE(pool_.lease(
+      0, resp::Protocol::kResp2));  // dropped at once: abandoned, but the count came back
   ASSERT_FALSE(observer.leases.empty());
   EXPECT_EQ(observer.leases.back(), std::make_pair(size_t{kMaxLeased - 1}, size_t{0}));
   leases.clear();
@@ -199,14 +200,14 @@ TEST_F(ServerPoolTest, LeasesPastTheLimitAreRefusedUntilOneIsGivenBack) {
 // The next holder's GET reaches the server after DISCARD and UNWATCH, whose replies (the
 // error DISCARD gets without a MULTI among them) are dropped without closing the connection.
 TEST_F(ServerPoolTest, DiscardEndResetsTheConnectionBeforeTheNextHolder) {
-  Lease first = pool_.lease(0);
+  Lease first = pool_.lease(0, resp::Protocol::kResp2);
   ServerConnection* connection = &first.connection();
   int fd = answerGet(first.connection(), -1);
   ASSERT_GE(fd, 0);
   first.release(LeaseEnd::kDiscard);
   EXPECT_EQ(pool_.idleLeases(0), 1u);
 
-  Lease second = pool_.lease(0);
+  Lease second = pool_.lease(0, resp::Protocol::kResp2);
   ASSERT_EQ(&second.connection(), connection);
   RecordingTarget target;
   Ticket ticket;
@@ -227,7 +228,7 @@ TEST_F(ServerPoolTest, DiscardEndResetsTheConnectionBeforeTheNextHolder) {
 // A client that left with a reply still owed (its ticket cancelled) and a WATCH set: the
 // owed reply and UNWATCH's are both dropped, and the next holder gets its own.
 TEST_F(ServerPoolTest, UnwatchEndQueuesBehindARepliesStillOwed) {
-  Lease first = pool_.lease(0);
+  Lease first = pool_.lease(0, resp::Protocol::kResp2);
   int fd = answerGet(first.connection(), -1);
   ASSERT_GE(fd, 0);
   RecordingTarget gone;
@@ -237,7 +238,7 @@ TEST_F(ServerPoolTest, UnwatchEndQueuesBehindARepliesStillOwed) {
   first.release(LeaseEnd::kUnwatch);
   ASSERT_EQ(pool_.idleLeases(0), 1u);
 
-  Lease second = pool_.lease(0);
+  Lease second = pool_.lease(0, resp::Protocol::kResp2);
   RecordingTarget target;
   Ticket ticket;
   ASSERT_TRUE(second.connection().send(kGet, &target, 0, ticket, 1000));
@@ -252,7 +253,7 @@ TEST_F(ServerPoolTest, UnwatchEndQueuesBehindARepliesStillOwed) {
 }
 
 TEST_F(ServerPoolTest, ResetEndOfAConnectionNeverMadeClosesIt) {
-  Lease lease = pool_.lease(0);
+  Lease lease = pool_.lease(0, resp::Protocol::kResp2);
   lease.release(LeaseEnd::kDiscard);
   EXPECT_EQ(pool_.idleLeases(0), 0u);
 }
@@ -263,7 +264,7 @@ TEST_F(ServerPoolTest, IdleListShrinksToRecentUseAfterABurst) {
   std::vector<Lease> leases;
   std::vector<int> fds;
   for (uint32_t i = 0; i < kMaxLeased; ++i) {
-    leases.push_back(pool_.lease(0));
+    leases.push_back(pool_.lease(0, resp::Protocol::kResp2));
     leases.back().connection().connect();
   }
   // The fake server's backlog is short: accept while the connections complete.
@@ -281,7 +282,7 @@ TEST_F(ServerPoolTest, IdleListShrinksToRecentUseAfterABurst) {
   for (Lease& lease : leases) lease.release(LeaseEnd::kClean);
   EXPECT_EQ(pool_.idleLeases(0), kMaxLeased);
   for (uint32_t i = 0; i < 2 * ConnectionPool::kIdleWindow; ++i) {
-    Lease lease = pool_.lease(0);
+    Lease lease = pool_.lease(0, resp::Protocol::kResp2);
     ASSERT_TRUE(lease.connection().connected());
     lease.release(LeaseEnd::kClean);
   }
@@ -338,7 +339,7 @@ TEST_F(ServerPoolTest, OneSubscriberConnectionPerServer) {
   CountingSink sink;
   ServerConnection& subscriber = pool_.subscriber(0, sink);
   EXPECT_EQ(&pool_.subscriber(0, sink), &subscriber);
-  EXPECT_NE(&subscriber, &pool_.connectionFor(0, 0));
+  EXPECT_NE(&subscriber, &pool_.connectionFor(0, 0, resp::Protocol::kResp2));
   int fd = answerGet(subscriber, -1);
   ASSERT_GE(fd, 0);
   sendAll(fd, "*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n");

@@ -38,6 +38,10 @@ class FakeHost final : public AdminHost {
   [[nodiscard]] ClientEntry identity() const override { return *clients.find(self_id); }
   [[nodiscard]] ClientActivity activity() const override { return {}; }
   void info(Request& /*request*/, uint32_t sections) override { info_sections = sections; }
+  void hello(Request& /*request*/) override { ++hellos; }
+  [[nodiscard]] std::string_view serversVersion() const override { return ""; }
+
+  int hellos = 0;
 
   void add(uint64_t id, std::string addr, KillSink& owner) {
     ClientEntry entry;

@@ -68,7 +68,9 @@ class FakeServerPool final : public backend::ServerPool {
   [[nodiscard]] const std::string& serverName(uint32_t server) const override {
     return servers_[server]->endpoint.name;
   }
-  backend::ServerConnection& connectionFor(uint32_t server, uint64_t /*client_id*/) override {
+  // The fake servers speak RESP2 only: the protocol is not looked at.
+  backend::ServerConnection& connectionFor(uint32_t server, uint64_t /*client_id*/,
+                                           resp::Protocol /*protocol*/) override {
     ++asked[server];
     auto& connection = connections_[server];
     if (!connection) {
@@ -78,7 +80,7 @@ class FakeServerPool final : public backend::ServerPool {
     return *connection;
   }
   // A new connection per lease, kept (not reused) once given back, so a test sees each.
-  backend::Lease lease(uint32_t server) override {
+  backend::Lease lease(uint32_t server, resp::Protocol /*protocol*/) override {
     ++leased[server];
     return backend::Lease(*this, server,
                           std::make_unique<backend::ServerConnection>(
@@ -91,7 +93,7 @@ class FakeServerPool final : public backend::ServerPool {
   }
   backend::ServerConnection& subscriber(uint32_t server, backend::PushSink& /*sink*/) override {
     ADD_FAILURE() << "subscriber(" << server << ") asked";
-    return connectionFor(server, 0);
+    return connectionFor(server, 0, resp::Protocol::kResp2);
   }
   void probe(uint32_t /*server*/) override {}
   void preconnect() override {}

@@ -26,15 +26,16 @@ class FakePool final : public backend::ServerPool {
   }
   size_t serverCount() const override { return names_.size(); }
   const std::string& serverName(uint32_t server) const override { return names_[server]; }
-  backend::ServerConnection& connectionFor(uint32_t /*server*/, uint64_t /*client*/) override {
+  backend::ServerConnection& connectionFor(uint32_t /*server*/, uint64_t /*client*/,
+                                           resp::Protocol /*protocol*/) override {
     ADD_FAILURE() << "the ring asked for a connection";
     std::abort();
   }
-  backend::Lease lease(uint32_t /*server*/) override { return {}; }
+  backend::Lease lease(uint32_t /*server*/, resp::Protocol /*protocol*/) override { return {}; }
   void giveBack(uint32_t /*server*/, std::unique_ptr<backend::ServerConnection> /*connection*/,
                 backend::LeaseEnd /*end*/) override {}
   backend::ServerConnection& subscriber(uint32_t server, backend::PushSink& /*sink*/) override {
-    return connectionFor(server, 0);
+    return connectionFor(server, 0, resp::Protocol::kResp2);
   }
   void probe(uint32_t server) override { ++probes[server]; }
   void preconnect() override {}
