@@ -2,14 +2,15 @@
 """Generate shardis's command table from a real redis-server 7.0.
 
 Starts a throw-away redis-server on a free loopback port, reads COMMAND (the
-same elements COMMAND INFO gives) and COMMAND DOCS over a plain socket, and
-writes two checked-in C++ files:
+same elements COMMAND INFO gives) and COMMAND DOCS over a plain socket, once in
+RESP2 and once more after HELLO 3 (RESP3 types them: sets of flags, maps of key
+specs and docs), and writes two checked-in C++ files:
 
   src/command/command_table_gen.cc  every command and subcommand: arity, flags,
                                      key specs, routing class, key rule
-  src/command/command_raw_gen.cc    the server's exact RESP2 reply bytes, so the
-                                     proxy can answer COMMAND/COMMAND INFO/
-                                     COMMAND DOCS by concatenation
+  src/command/command_raw_gen.cc    the server's exact reply bytes in both
+                                     protocols, so the proxy can answer COMMAND/
+                                     COMMAND INFO/COMMAND DOCS by concatenation
 
 The few subcommands of later Redis releases that client libraries send on connect
 (CLIENT SETINFO, CLIENT NO-TOUCH) are not in 7.0's answers: scripts/later_commands.py
@@ -148,15 +149,24 @@ def cxxKeyFlagName(flag):
 
 
 # ---------------------------------------------------------------------------
-# A RESP2 reader that keeps the byte range of every element.
+# A RESP2/RESP3 reader that keeps the byte range of every element.
 # ---------------------------------------------------------------------------
 
 class Node:
+    """kind is the type byte. A map's value is its keys and values in one flat list, as
+    RESP2's flattened pairs are; an attribute ("|") is kept in `attribute`, its reply's range
+    includes it."""
+
     def __init__(self, kind, value, start, end):
         self.kind, self.value, self.start, self.end = kind, value, start, end
 
     def text(self):
         return self.value.decode() if isinstance(self.value, bytes) else self.value
+
+
+LINE_TYPES = "+-,#("     # simple string, error, double, boolean, big number: the line itself
+BLOB_TYPES = "$=!"      # bulk string, verbatim string, blob error: a length, then the bytes
+AGGREGATES = {"*": 1, "~": 1, ">": 1, "%": 2, "|": 2}  # elements per counted item
 
 
 def parseResp(buf, pos):
@@ -166,27 +176,44 @@ def parseResp(buf, pos):
         return None
     kind, head = chr(buf[pos]), buf[pos + 1:line_end]
     after = line_end + 2
-    if kind in "+-":
+    if kind in LINE_TYPES:
         return Node(kind, head, pos, after), after
     if kind == ":":
         return Node(kind, int(head), pos, after), after
-    if kind == "$":
+    if kind == "_":
+        return Node(kind, None, pos, after), after
+    if kind in BLOB_TYPES:
         length = int(head)
         if length < 0:
             return Node(kind, None, pos, after), after
         if len(buf) < after + length + 2:
             return None
         return Node(kind, buf[after:after + length], pos, after + length + 2), after + length + 2
-    if kind == "*":
+    if kind in AGGREGATES:
         items = []
-        for _ in range(int(head)):
+        count = int(head)
+        for _ in range(max(count, 0) * AGGREGATES[kind]):
             parsed = parseResp(buf, after)
             if parsed is None:
                 return None
             item, after = parsed
             items.append(item)
-        return Node(kind, items, pos, after), after
+        node = Node(kind, items if count >= 0 else None, pos, after)
+        if kind != "|":
+            return node, after
+        parsed = parseResp(buf, after)  # the reply the attribute annotates
+        if parsed is None:
+            return None
+        reply, after = parsed
+        reply.attribute, reply.start = node, pos
+        return reply, after
     raise ValueError("unexpected RESP type %r" % kind)
+
+
+def aggregateHeader(kind, items):
+    """The header of an aggregate of type `kind` holding `items` elements (a map counts its
+    pairs: "%<n/2>", where RESP2's flattened pairs count each: "*<n>")."""
+    return b"%s%d\r\n" % (kind.encode(), items // AGGREGATES[kind])
 
 
 class RedisConnection:
@@ -264,13 +291,19 @@ def readInfo(node):
         "flags": [f.text() for f in items[2].value],
         "first": items[3].value, "last": items[4].value, "step": items[5].value,
         "key_specs": [readKeySpec(s) for s in items[8].value],
-        "node": node,
         "subcommands": sorted((readInfo(s) for s in items[9].value), key=lambda c: c["name"]),
     }
     for flag in cmd["flags"]:
         if flag not in FLAGS:
             sys.exit("unknown command flag %r on %s" % (flag, cmd["name"]))
     return cmd
+
+
+def readInfoNodes(node, info_by_name):
+    """Maps each name, subcommands included, to its element node in COMMAND's reply."""
+    for element in node.value:
+        info_by_name[element.value[0].text()] = element
+        readInfoNodes(element.value[9], info_by_name)
 
 
 def readDocs(node, docs_by_name):
@@ -284,44 +317,61 @@ def readDocs(node, docs_by_name):
             readDocs(fields["subcommands"], docs_by_name)
 
 
+class Capture:
+    """One protocol's answers to COMMAND and COMMAND DOCS, and the blobs built from them:
+    info_ranges[name] and docs_ranges[name] are (start, end, length before the subcommands
+    array or 0) in info_blob and docs_blob."""
+
+    def __init__(self, protocol, info_reply, info_raw, docs_reply, docs_raw):
+        self.protocol = protocol
+        self.info_raw, self.docs_raw = info_raw, docs_raw
+        self.info_nodes, self.docs_nodes = {}, {}
+        readInfoNodes(info_reply, self.info_nodes)
+        readDocs(docs_reply, self.docs_nodes)
+        self.info_blob, self.docs_blob = bytearray(), bytearray()
+        self.info_ranges, self.docs_ranges = {}, {}
+
+
 # The server lists subcommands in its hash table's order, which changes with every process
 # (the hash seed is random). The blobs list them sorted by name instead, so that generating
 # twice gives the same file; each element is still byte for byte one the server sends.
 
-def appendInfo(cmd, raw, blob):
-    """Appends cmd's COMMAND INFO element to blob and records its byte ranges in cmd."""
-    node, start = cmd["node"], len(blob)
-    cmd["info_head_length"] = 0
+def appendInfo(cmd, cap):
+    """Appends cmd's COMMAND INFO element to cap.info_blob and records its byte range."""
+    node, raw, blob = cap.info_nodes[cmd["name"]], cap.info_raw, cap.info_blob
+    start, head = len(blob), 0
     if not cmd["subcommands"]:
         blob += raw[node.start:node.end]
     else:
-        blob += raw[node.start:node.value[9].start]
-        cmd["info_head_length"] = len(blob) - start
+        subs = node.value[9]
+        blob += raw[node.start:subs.start]
+        head = len(blob) - start
         served = [sub for sub in cmd["subcommands"] if "later" not in sub]
-        blob += b"*%d\r\n" % len(served)
+        blob += aggregateHeader(subs.kind, len(served))
         for sub in served:
-            appendInfo(sub, raw, blob)
-    cmd["info_range"] = (start, len(blob))
+            appendInfo(sub, cap)
+    cap.info_ranges[cmd["name"]] = (start, len(blob), head)
 
 
-def appendLater(commands, info_blob, docs_blob, docs_ranges):
+def appendLater(commands, cap):
     """The LATER subcommands' own elements go after everything else, inside no container's."""
     for cmd in commands:
         for sub in cmd["subcommands"]:
             if "later" not in sub:
                 continue
-            start = len(info_blob)
-            info_blob += laterInfoBytes(sub["later"], FLAGS)
-            sub["info_range"], sub["info_head_length"] = (start, len(info_blob)), 0
-            start = len(docs_blob)
-            docs_blob += laterDocsBytes(sub["later"])
-            docs_ranges[sub["name"]] = (start, len(docs_blob), 0)
+            start = len(cap.info_blob)
+            cap.info_blob += laterInfoBytes(sub["later"], FLAGS, cap.protocol)
+            cap.info_ranges[sub["name"]] = (start, len(cap.info_blob), 0)
+            start = len(cap.docs_blob)
+            cap.docs_blob += laterDocsBytes(sub["later"], cap.protocol)
+            cap.docs_ranges[sub["name"]] = (start, len(cap.docs_blob), 0)
 
 
-def appendDocs(name, docs_nodes, raw, blob, ranges):
-    """Appends name's name + docs pair of COMMAND DOCS to blob; ranges[name] = (start, end,
-    length before the subcommands array or 0)."""
-    name_node, docs_node = docs_nodes[name]
+def appendDocs(name, cap):
+    """Appends name's name + docs pair of COMMAND DOCS to cap.docs_blob and records its byte
+    range."""
+    name_node, docs_node = cap.docs_nodes[name]
+    raw, blob = cap.docs_raw, cap.docs_blob
     start, head = len(blob), 0
     subs = pairs(docs_node).get("subcommands")
     if subs is None:
@@ -329,11 +379,11 @@ def appendDocs(name, docs_nodes, raw, blob, ranges):
     else:
         blob += raw[name_node.start:subs.start]
         head = len(blob) - start
-        blob += b"*%d\r\n" % len(subs.value)
+        blob += aggregateHeader(subs.kind, len(subs.value))
         for sub_name in sorted(subs.value[i].text() for i in range(0, len(subs.value), 2)):
-            appendDocs(sub_name, docs_nodes, raw, blob, ranges)
+            appendDocs(sub_name, cap)
         blob += raw[subs.end:docs_node.end]
-    ranges[name] = (start, len(blob), head)
+    cap.docs_ranges[name] = (start, len(blob), head)
 
 
 # ---------------------------------------------------------------------------
@@ -455,41 +505,55 @@ def emitKeySpecs(cmd, out):
     return ident
 
 
-def emitSpec(cmd, parent, docs_ranges, subs_ident):
+def emitRanges(name, caps):
+    """The raw_* fields of one CommandSpec, for each capture (RESP2, then RESP3): "raw_info,
+    raw_docs" and "raw_info_head, raw_docs_head" ({} for other than a container)."""
+    views, heads = [], []
+    for cap in caps:
+        suffix = "" if cap.protocol == 2 else str(cap.protocol)
+        info_start, info_end, info_head = cap.info_ranges[name]
+        docs_start, docs_end, docs_head = cap.docs_ranges[name]
+        views.append("infoBytes%s(%d, %d), docsBytes%s(%d, %d)" % (
+            suffix, info_start, info_end - info_start, suffix, docs_start, docs_end - docs_start))
+        heads.append("infoBytes%s(%d, %d), docsBytes%s(%d, %d)" % (
+            suffix, info_start, info_head, suffix, docs_start, docs_head)
+            if info_head else "{}, {}")
+    return views, heads
+
+
+def emitSpec(cmd, parent, caps, subs_ident):
     routing, reason = routingOf(cmd, parent)
     checkKeyRules(cmd)
     flags = " | ".join(cxxFlagName(f) for f in cmd["flags"]) or "0"
-    info_start, info_end = cmd["info_range"]
-    docs_start, docs_end, docs_head = docs_ranges[cmd["name"]]
-    heads = "{}, {}"
-    if cmd["subcommands"]:
-        heads = "infoBytes(%d, %d), docsBytes(%d, %d)" % (
-            info_start, cmd["info_head_length"], docs_start, docs_head)
+    views, heads = emitRanges(cmd["name"], caps)
     lines = ["    {%s, %d, %s," % (cxxString(cmd["name"]), cmd["arity"], flags),
              "     Routing::%s, %s," % (routing, cxxString(reason)),
-             "     infoBytes(%d, %d), docsBytes(%d, %d), %s," % (
-                 info_start, info_end - info_start, docs_start, docs_end - docs_start,
-                 subs_ident),
-             "     KeyRule::%s, %s, %s, %s}," % (KEY_RULES.get(cmd["name"], "kKeySpecs"),
-                                                cmd["key_specs_ident"], heads,
-                                                "false" if "later" in cmd else "true")]
+             "     %s, %s," % (views[0], subs_ident),
+             "     KeyRule::%s, %s, %s, %s," % (KEY_RULES.get(cmd["name"], "kKeySpecs"),
+                                               cmd["key_specs_ident"], heads[0],
+                                               "false" if "later" in cmd else "true"),
+             "     %s, %s}," % (views[1], heads[1])]
     return "\n".join(lines)
 
 
-def writeTable(commands, docs_ranges, version, path):
+def writeTable(commands, caps, version, path):
     out = [HEADER % version,
            "// Fields in CommandSpec order: name, arity, flags, routing, unsupported_reason,",
            "// raw_info, raw_docs, subcommands, key_rule, key_specs, raw_info_head, raw_docs_head,",
-           "// listed.",
+           "// listed, raw_info3, raw_docs3, raw_info3_head, raw_docs3_head.",
            "",
            '#include "command/command_raw_gen.h"',
            '#include "command/command_table.h"', "",
            "namespace shardis::command {", "namespace {", "",
-           "// Views into the server's own reply bytes (command_raw_gen.cc).",
+           "// Views into the server's own reply bytes (command_raw_gen.cc), RESP2 then RESP3.",
            "constexpr std::string_view infoBytes(size_t offset, size_t length) {",
            "  return {kCommandInfoBytes + offset, length};", "}",
            "constexpr std::string_view docsBytes(size_t offset, size_t length) {",
-           "  return {kCommandDocsBytes + offset, length};", "}", ""]
+           "  return {kCommandDocsBytes + offset, length};", "}",
+           "constexpr std::string_view infoBytes3(size_t offset, size_t length) {",
+           "  return {kCommandInfo3Bytes + offset, length};", "}",
+           "constexpr std::string_view docsBytes3(size_t offset, size_t length) {",
+           "  return {kCommandDocs3Bytes + offset, length};", "}", ""]
     tops = []
     for cmd in commands:
         for sub in cmd["subcommands"]:
@@ -500,9 +564,9 @@ def writeTable(commands, docs_ranges, version, path):
             subs_ident = "kSubcommands" + cxxIdent(cmd["name"])
             out.append("constinit const CommandSpec %s[] = {" % subs_ident)
             for sub in cmd["subcommands"]:
-                out.append(emitSpec(sub, cmd["name"], docs_ranges, "{}"))
+                out.append(emitSpec(sub, cmd["name"], caps, "{}"))
             out.append("};")
-        tops.append(emitSpec(cmd, None, docs_ranges, subs_ident))
+        tops.append(emitSpec(cmd, None, caps, subs_ident))
     out += ["", "constinit const CommandSpec kCommands[] = {"] + tops + ["};", "",
             "}  // namespace", "",
             "std::span<const CommandSpec> allCommands() { return kCommands; }", "",
@@ -511,7 +575,8 @@ def writeTable(commands, docs_ranges, version, path):
         f.write("\n".join(out))
 
 
-def writeRaw(info_blob, docs_blob, version, header_path, source_path):
+def writeRaw(caps, version, header_path, source_path):
+    resp2, resp3 = caps
     with open(header_path, "w") as f:
         f.write(HEADER % version + "#pragma once\n\n#include <cstddef>\n\n"
                 "namespace shardis::command {\n\n"
@@ -519,8 +584,13 @@ def writeRaw(info_blob, docs_blob, version, header_path, source_path):
                 "// subcommand's element lies inside its container's.\n"
                 "extern const char kCommandInfoBytes[%d];\n"
                 "// Each command's name + docs pair of COMMAND DOCS, the same way.\n"
-                "extern const char kCommandDocsBytes[%d];\n\n"
-                "}  // namespace shardis::command\n" % (len(info_blob) + 1, len(docs_blob) + 1))
+                "extern const char kCommandDocsBytes[%d];\n"
+                "// The same two as the server sends them to a RESP3 client (after HELLO 3).\n"
+                "extern const char kCommandInfo3Bytes[%d];\n"
+                "extern const char kCommandDocs3Bytes[%d];\n\n"
+                "}  // namespace shardis::command\n" % (
+                    len(resp2.info_blob) + 1, len(resp2.docs_blob) + 1,
+                    len(resp3.info_blob) + 1, len(resp3.docs_blob) + 1))
     with open(source_path, "w") as f:
         f.write(HEADER % version)
         f.write('#include "command/command_raw_gen.h"\n\n'
@@ -528,10 +598,11 @@ def writeRaw(info_blob, docs_blob, version, header_path, source_path):
                 "// ISO C++ asks compilers to support, which g++ and clang accept.\n"
                 '#pragma GCC diagnostic ignored "-Woverlength-strings"\n\n'
                 "namespace shardis::command {\n\n")
-        f.write("const char kCommandInfoBytes[%d] =\n%s;\n\n" % (len(info_blob) + 1,
-                                                             cxxBytes(info_blob)))
-        f.write("const char kCommandDocsBytes[%d] =\n%s;\n\n" % (len(docs_blob) + 1,
-                                                             cxxBytes(docs_blob)))
+        for name, blob in (("kCommandInfoBytes", resp2.info_blob),
+                           ("kCommandDocsBytes", resp2.docs_blob),
+                           ("kCommandInfo3Bytes", resp3.info_blob),
+                           ("kCommandDocs3Bytes", resp3.docs_blob)):
+            f.write("const char %s[%d] =\n%s;\n\n" % (name, len(blob) + 1, cxxBytes(blob)))
         f.write("}  // namespace shardis::command\n")
 
 
@@ -540,37 +611,44 @@ def main():
     parser.add_argument("--redis-server", default="/usr/bin/redis-server")
     parser.add_argument("--out", default=os.path.join(ROOT, "src", "command"))
     args = parser.parse_args()
+    replies = {}
     with tempfile.TemporaryDirectory() as workdir:
         proc, conn = startServer(args.redis_server, workdir)
         try:
-            info_reply, info_raw = conn.call("COMMAND")
-            docs_reply, docs_raw = conn.call("COMMAND", "DOCS")
             server_info, _ = conn.call("INFO", "server")
+            for protocol in (2, 3):
+                if protocol == 3:
+                    hello, _ = conn.call("HELLO", "3")
+                    if hello.kind != "%":
+                        sys.exit("redis-server refused HELLO 3: %r" % hello.value)
+                replies[protocol] = (conn.call("COMMAND"), conn.call("COMMAND", "DOCS"))
         finally:
             proc.kill()
             proc.wait()
     version = [l for l in server_info.value.decode().split("\r\n")
                if l.startswith("redis_version:")][0].split(":")[1]
 
+    (info_reply, _), _ = replies[2]
     commands = sorted((readInfo(n) for n in info_reply.value), key=lambda c: c["name"])
     addLater(commands)
     all_names = {c["name"] for c in commands} | {s["name"] for c in commands
                                                  for s in c["subcommands"]}
     checkTables(all_names)
 
-    info_blob = bytearray()
-    for cmd in commands:
-        appendInfo(cmd, info_raw, info_blob)
+    caps = []
+    for protocol in (2, 3):
+        (info_reply, info_raw), (docs_reply, docs_raw) = replies[protocol]
+        cap = Capture(protocol, info_reply, info_raw, docs_reply, docs_raw)
+        for cmd in commands:
+            appendInfo(cmd, cap)
+        for cmd in commands:
+            appendDocs(cmd["name"], cap)
+        appendLater(commands, cap)
+        caps.append(cap)
 
-    docs_nodes, docs_ranges, docs_blob = {}, {}, bytearray()
-    readDocs(docs_reply, docs_nodes)
-    for cmd in commands:
-        appendDocs(cmd["name"], docs_nodes, docs_raw, docs_blob, docs_ranges)
-    appendLater(commands, info_blob, docs_blob, docs_ranges)
-
-    writeRaw(info_blob, docs_blob, version, os.path.join(args.out, "command_raw_gen.h"),
+    writeRaw(caps, version, os.path.join(args.out, "command_raw_gen.h"),
              os.path.join(args.out, "command_raw_gen.cc"))
-    writeTable(commands, docs_ranges, version, os.path.join(args.out, "command_table_gen.cc"))
+    writeTable(commands, caps, version, os.path.join(args.out, "command_table_gen.cc"))
     print("wrote %d commands and %d subcommands from redis-server %s" % (
         len(commands), len(all_names) - len(commands), version))
 

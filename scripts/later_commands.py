@@ -1,5 +1,5 @@
 """The subcommands of later Redis releases that scripts/gen-commands.py adds to the table it
-reads from redis-server 7.0, and their reply bytes in 7.0's format."""
+reads from redis-server 7.0, and their reply bytes in 7.0's format, RESP2 and RESP3."""
 
 import sys
 
@@ -33,35 +33,47 @@ def respBulk(text):
     return b"$%d\r\n%s\r\n" % (len(data), data)
 
 
-def respArgument(arg):
+def respMap(fields, protocol):
+    """A map of (name, encoded value) pairs: "%<n>" in RESP3, RESP2's flat "*<2n>"."""
+    header = b"%%%d\r\n" % len(fields) if protocol == 3 else b"*%d\r\n" % (2 * len(fields))
+    return header + b"".join(respBulk(k) + v for k, v in fields)
+
+
+def respSetHeader(count, protocol):
+    return (b"~%d\r\n" if protocol == 3 else b"*%d\r\n") % count
+
+
+def respArgument(arg, protocol):
     """One argument of COMMAND DOCS in 7.0's field order: name, type, token, arguments."""
     fields = [("name", respBulk(arg["name"])), ("type", respBulk(arg["type"]))]
     if "token" in arg:
         fields.append(("token", respBulk(arg["token"])))
     if "arguments" in arg:
         fields.append(("arguments", b"*%d\r\n" % len(arg["arguments"]) +
-                       b"".join(respArgument(a) for a in arg["arguments"])))
-    return b"*%d\r\n" % (2 * len(fields)) + b"".join(respBulk(k) + v for k, v in fields)
+                       b"".join(respArgument(a, protocol) for a in arg["arguments"])))
+    return respMap(fields, protocol)
 
 
-def laterInfoBytes(extra, flag_order):
-    """The COMMAND INFO element redis-server would send for `extra` (no keys, no tips); flags
-    in the server's order, `flag_order`."""
+def laterInfoBytes(extra, flag_order, protocol):
+    """The COMMAND INFO element redis-server would send for `extra` (no keys, no tips) to a
+    client of `protocol` (2 or 3); flags in the server's order, `flag_order`. In RESP3 the
+    flags, ACL categories, tips and key specs are sets, and so is a command's empty list of
+    subcommands (7.0's addReplyCommandSubCommands)."""
     flags = sorted(extra["flags"], key=flag_order.index)
+    empty_set = respSetHeader(0, protocol)
     return (b"*10\r\n" + respBulk(extra["name"]) + b":%d\r\n" % extra["arity"] +
-            b"*%d\r\n" % len(flags) + b"".join(b"+%s\r\n" % f.encode() for f in flags) +
-            b":0\r\n:0\r\n:0\r\n" + b"*%d\r\n" % len(extra["acl"]) +
-            b"".join(b"+@%s\r\n" % c.encode() for c in extra["acl"]) + b"*0\r\n*0\r\n*0\r\n")
+            respSetHeader(len(flags), protocol) + b"".join(b"+%s\r\n" % f.encode() for f in flags) +
+            b":0\r\n:0\r\n:0\r\n" + respSetHeader(len(extra["acl"]), protocol) +
+            b"".join(b"+@%s\r\n" % c.encode() for c in extra["acl"]) + empty_set * 3)
 
 
-def laterDocsBytes(extra):
-    """Its name + docs pair of COMMAND DOCS."""
+def laterDocsBytes(extra, protocol):
+    """Its name + docs pair of COMMAND DOCS for a client of `protocol` (the docs a map)."""
     fields = [("summary", respBulk(extra["summary"])), ("since", respBulk(extra["since"])),
               ("group", respBulk(extra["group"])), ("complexity", respBulk(extra["complexity"])),
               ("arguments", b"*%d\r\n" % len(extra["arguments"]) +
-               b"".join(respArgument(a) for a in extra["arguments"]))]
-    return (respBulk(extra["name"]) + b"*%d\r\n" % (2 * len(fields)) +
-            b"".join(respBulk(k) + v for k, v in fields))
+               b"".join(respArgument(a, protocol) for a in extra["arguments"]))]
+    return respBulk(extra["name"]) + respMap(fields, protocol)
 
 
 def addLater(commands):

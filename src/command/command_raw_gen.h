@@ -13,5 +13,8 @@ namespace shardis::command {
 extern const char kCommandInfoBytes[90414];
 // Each command's name + docs pair of COMMAND DOCS, the same way.
 extern const char kCommandDocsBytes[173128];
+// The same two as the server sends them to a RESP3 client (after HELLO 3).
+extern const char kCommandInfo3Bytes[90414];
+extern const char kCommandDocs3Bytes[172744];
 
 }  // namespace shardis::command

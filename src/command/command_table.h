@@ -5,7 +5,8 @@
 // specs and the proxy's routing class. The entries are generated from a real redis-server
 // by scripts/gen-commands.py (command_table_gen.cc); this header and command_table.cc /
 // find_keys.cc are the hand-written part. Callers: the session (lookup, arity, routing),
-// the router (findKeys) and the local COMMAND implementation (raw_info, raw_docs).
+// the router (findKeys) and the local COMMAND implementation (raw_info, raw_docs and their
+// RESP3 forms raw_info3, raw_docs3).
 //
 // Everything here is immutable, allocation-free and safe to use from any thread.
 
@@ -129,6 +130,14 @@ struct CommandSpec {
   // redis-server 7.0's table (CLIENT SETINFO, CLIENT NO-TOUCH): COMMAND INFO/DOCS name them,
   // but COMMAND's listings stay 7.0's and leave them out.
   bool listed;
+  // The same four as the server sends them to a RESP3 client (after HELLO 3), where flags,
+  // ACL categories, tips and key specs are sets, a key spec and the docs are maps. A
+  // container's subcommands are "*<n>" in raw_info3 as in raw_info, but a map "%<n>" of
+  // name -> docs pairs in raw_docs3 (RESP2: "*<2n>").
+  std::string_view raw_info3;
+  std::string_view raw_docs3;
+  std::string_view raw_info3_head;
+  std::string_view raw_docs3_head;
 
   [[nodiscard]] bool isContainer() const { return !subcommands.empty(); }
   [[nodiscard]] bool hasFlag(Flag flag) const { return (flags & flag) != 0; }

@@ -11,11 +11,11 @@ namespace shardis::proxy {
 namespace {
 
 // A set of status replies, as Redis sends flags; RESP2 has no set, so an array.
-void appendKeyFlags(uint16_t flags, std::string& out) {
+void appendKeyFlags(uint16_t flags, resp::Protocol protocol, std::string& out) {
   std::span<const std::string_view> names = command::keyFlagNames();
   size_t count = 0;
   for (size_t bit = 0; bit < names.size(); ++bit) count += (flags >> bit) & 1U;
-  resp::appendArrayHeader(out, count);
+  resp::appendSetHeader(out, count, protocol);
   for (size_t bit = 0; bit < names.size(); ++bit) {
     if (((flags >> bit) & 1U) != 0) resp::appendStatus(out, names[bit]);
   }
@@ -23,7 +23,8 @@ void appendKeyFlags(uint16_t flags, std::string& out) {
 
 }  // namespace
 
-void commandGetkeysAndFlags(std::span<const std::string_view> argv, std::string& out) {
+void commandGetkeysAndFlags(std::span<const std::string_view> argv, resp::Protocol protocol,
+                            std::string& out) {
   std::span<const std::string_view> request = argv.subspan(2);
   const command::CommandSpec* spec = command::resolve(request);
   // The server's order: an unknown command, then one without keys, then its arity.
@@ -40,7 +41,7 @@ void commandGetkeysAndFlags(std::span<const std::string_view> argv, std::string&
   for (const command::KeyWithFlags& key : keys) {
     resp::appendArrayHeader(out, 2);
     resp::appendBulk(out, request[key.index]);
-    appendKeyFlags(key.flags, out);
+    appendKeyFlags(key.flags, protocol, out);
   }
 }
 

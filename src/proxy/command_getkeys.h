@@ -7,10 +7,14 @@
 #include <string>
 #include <string_view>
 
+#include "resp/encoder.h"
+
 namespace shardis::proxy {
 
 // argv is the whole request: "COMMAND" "GETKEYSANDFLAGS" <command line...> (at least one word
-// of it: the command table's arity). Appends one RESP2 reply to `out`.
-void commandGetkeysAndFlags(std::span<const std::string_view> argv, std::string& out);
+// of it: the command table's arity). Appends one reply in the client's `protocol` to `out`
+// (RESP3: each key's flags are a set).
+void commandGetkeysAndFlags(std::span<const std::string_view> argv, resp::Protocol protocol,
+                            std::string& out);
 
 }  // namespace shardis::proxy

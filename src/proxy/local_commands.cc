@@ -261,24 +261,48 @@ void commandGetkeys(Argv argv, std::string& out) {
   for (uint32_t index : keys) resp::appendBulk(out, request[index]);
 }
 
-void commandInfo(Argv names, std::string& out) {
+// A command's element of COMMAND INFO and its name + docs pair of COMMAND DOCS, in the
+// client's protocol (RESP3 types them: sets, maps).
+std::string_view rawInfo(const command::CommandSpec& spec, resp::Protocol protocol) {
+  return protocol == resp::Protocol::kResp3 ? spec.raw_info3 : spec.raw_info;
+}
+
+std::string_view rawDocs(const command::CommandSpec& spec, resp::Protocol protocol) {
+  return protocol == resp::Protocol::kResp3 ? spec.raw_docs3 : spec.raw_docs;
+}
+
+void commandAll(resp::Protocol protocol, std::string& out) {
+  std::string body;
+  size_t count = 0;
+  for (const command::CommandSpec& spec : command::allCommands()) {
+    if (rawInfo(spec, protocol).empty() || !offered(spec)) continue;
+    body.append(rawInfo(spec, protocol));
+    ++count;
+  }
+  resp::appendArrayHeader(out, count);
+  out.append(body);
+}
+
+void commandInfo(Argv names, resp::Protocol protocol, std::string& out) {
+  // Without a name Redis answers every command, as COMMAND does.
+  if (names.empty()) return commandAll(protocol, out);
   resp::appendArrayHeader(out, names.size());
   for (std::string_view name : names) {
     const command::CommandSpec* spec = command::lookup(name);
-    if (spec == nullptr || spec->raw_info.empty()) {
-      resp::appendNullBulk(out);  // Redis 7.0's addReplyNull: $-1 in RESP2
+    if (spec == nullptr || rawInfo(*spec, protocol).empty()) {
+      resp::appendNullBulk(out, protocol);  // Redis 7.0's addReplyNull: $-1 in RESP2, _ in RESP3
     } else {
-      out.append(spec->raw_info);
+      out.append(rawInfo(*spec, protocol));
     }
   }
 }
 
-void commandDocs(Argv names, std::string& out) {
+void commandDocs(Argv names, resp::Protocol protocol, std::string& out) {
   std::string body;
   size_t found = 0;
   auto add = [&](const command::CommandSpec& spec) {
-    if (spec.raw_docs.empty()) return;
-    body.append(spec.raw_docs);
+    if (rawDocs(spec, protocol).empty()) return;
+    body.append(rawDocs(spec, protocol));
     ++found;
   };
   if (names.empty()) {
@@ -290,20 +314,8 @@ void commandDocs(Argv names, std::string& out) {
       if (const command::CommandSpec* spec = command::lookup(name)) add(*spec);
     }
   }
-  // RESP2 has no map: Redis sends the name/docs pairs flattened into one array.
-  resp::appendArrayHeader(out, found * 2);
-  out.append(body);
-}
-
-void commandAll(std::string& out) {
-  std::string body;
-  size_t count = 0;
-  for (const command::CommandSpec& spec : command::allCommands()) {
-    if (spec.raw_info.empty() || !offered(spec)) continue;
-    body.append(spec.raw_info);
-    ++count;
-  }
-  resp::appendArrayHeader(out, count);
+  // A map of name -> docs; RESP2 has no map: Redis flattens the pairs into one array.
+  resp::appendMapHeader(out, found, protocol);
   out.append(body);
 }
 
@@ -359,19 +371,25 @@ constexpr NamedHandler kClientStateHandlers[] = {
     {"readonly", ok},
     {"readwrite", ok},
     {"time", [](CommandCall& call) { time(call.out); }},
-    {"command", [](CommandCall& call) { commandAll(call.out); }},
+    {"command", [](CommandCall& call) { commandAll(call.client.protocol, call.out); }},
     {"command|count",
      [](CommandCall& call) {
        resp::appendInteger(call.out, static_cast<int64_t>(offeredCount()));
      }},
     {"command|info",
-     [](CommandCall& call) { commandInfo(call.request.argv.subspan(2), call.out); }},
+     [](CommandCall& call) {
+       commandInfo(call.request.argv.subspan(2), call.client.protocol, call.out);
+     }},
     {"command|docs",
-     [](CommandCall& call) { commandDocs(call.request.argv.subspan(2), call.out); }},
+     [](CommandCall& call) {
+       commandDocs(call.request.argv.subspan(2), call.client.protocol, call.out);
+     }},
     {"command|list", [](CommandCall& call) { commandList(call.request.argv, call.out); }},
     {"command|getkeys", [](CommandCall& call) { commandGetkeys(call.request.argv, call.out); }},
     {"command|getkeysandflags",
-     [](CommandCall& call) { commandGetkeysAndFlags(call.request.argv, call.out); }},
+     [](CommandCall& call) {
+       commandGetkeysAndFlags(call.request.argv, call.client.protocol, call.out);
+     }},
     {"command|help", help},
     {"client|help", help},
     {"config|help", help},

@@ -79,6 +79,8 @@ def test_command_introspection_matches_redis(proxy, direct):
     listing = proxy.call("COMMAND", "LIST")
     assert b"$3\r\nget\r\n" in listing and b"$8\r\nshutdown\r\n" not in listing
     assert proxy.call("COMMAND").startswith(b"*%d\r\n" % count)
+    # COMMAND INFO without a name answers every command, as COMMAND does.
+    assert proxy.call("COMMAND", "INFO") == proxy.call("COMMAND")
     assert proxy.call("COMMAND", "DOCS").startswith(b"*%d\r\n" % (2 * count))
 
 

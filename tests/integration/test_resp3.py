@@ -391,3 +391,142 @@ def test_blocking_replies_when_served(target, direct_server, t3, d3, spread):
             other.call("ZADD", k3, "2.25", "late")
         waiter.join(10)
         assert answers["got"] == b"*3\r\n" + bulk(k3) + b"$4\r\nlate\r\n,2.25\r\n"
+
+
+# ---- COMMAND, COMMAND INFO, COMMAND DOCS, COMMAND GETKEYSANDFLAGS ----------------------------
+# Redis 7.0 lists a container's subcommands in the order of a hash table seeded per process
+# (shardis: by name), so both sides' subcommands are sorted before comparing; everything else is
+# compared byte for byte. In RESP3 the flags, ACL categories, tips and key specs are sets, the
+# docs and key specs maps.
+
+def value_end(data, pos):
+    """Offset just past the RESP value that starts at `pos`."""
+    line_end = data.index(b"\r\n", pos) + 2
+    kind, n = data[pos:pos + 1], data[pos + 1:line_end - 2]
+    if kind in b"$=!":
+        return line_end if int(n) < 0 else line_end + int(n) + 2
+    if kind in b"*~>%":
+        for _ in range(max(int(n), 0) * (2 if kind == b"%" else 1)):
+            line_end = value_end(data, line_end)
+    return line_end
+
+
+def elements(frame):
+    """The header and the raw bytes of each element of an aggregate (a map's keys and values in
+    turn)."""
+    header_end = frame.index(b"\r\n") + 2
+    pos, out = header_end, []
+    while pos < len(frame):
+        end = value_end(frame, pos)
+        out.append(frame[pos:end])
+        pos = end
+    return frame[:header_end], out
+
+
+def sorted_pairs(items):
+    pairs = sorted(zip(items[::2], items[1::2]))
+    return [part for pair in pairs for part in pair]
+
+
+def info_element(element):
+    """A COMMAND INFO element with its subcommands (its last field) sorted."""
+    if element == b"_\r\n":
+        return element
+    header, fields = elements(element)
+    assert header == b"*10\r\n" and len(fields) == 10, element
+    if fields[9][:1] == b"*":  # a container's subcommands
+        sub_header, subs = elements(fields[9])
+        fields[9] = sub_header + b"".join(sorted(subs))
+    return header + b"".join(fields)
+
+
+def docs_map(docs):
+    """A command's docs (a map) with its subcommands (a map of name -> docs) sorted by name."""
+    header, items = elements(docs)
+    assert header[:1] == b"%", docs
+    for i in range(0, len(items), 2):
+        if items[i] == bulk("subcommands"):
+            sub_header, subs = elements(items[i + 1])
+            assert sub_header[:1] == b"%", items[i + 1]
+            items[i + 1] = sub_header + b"".join(sorted_pairs(subs))
+    return header + b"".join(items)
+
+
+def command_info(reply):
+    header, items = elements(reply)
+    assert header[:1] == b"*", reply
+    return header + b"".join(info_element(e) for e in items)
+
+
+def command_docs(reply):
+    header, items = elements(reply)
+    assert header[:1] == b"%", reply
+    return header + b"".join(items[i] + docs_map(items[i + 1]) for i in range(0, len(items), 2))
+
+
+def command_sorted(command, reply):
+    if reply[:1] == b"-" or command[:1] != ("COMMAND",):
+        return reply
+    sub = command[1].upper() if len(command) > 1 else ""
+    if sub == "INFO" or sub == "":
+        return command_info(reply)
+    if sub == "DOCS":
+        return command_docs(reply)
+    return reply
+
+
+def test_command_info_docs_and_getkeysandflags(t3, d3):
+    same(t3, d3,
+         *[("COMMAND", "INFO", name) for name in (
+             "get", "set", "client", "config|get", "client|list", "xread", "nosuch", "shutdown",
+             "client|pause", "config", "eval", "subscribe", "GET", "Client|List")],
+         ("COMMAND", "INFO", "get", "nosuch", "client|list", "set"),
+         *[("COMMAND", "DOCS", name) for name in (
+             "get", "set", "client|kill", "config", "xread", "nosuch", "shutdown", "GET")],
+         ("COMMAND", "DOCS", "get", "nosuch", "client|list", "set"),
+         ("COMMAND", "GETKEYSANDFLAGS", "SET", "a", "b"),
+         ("COMMAND", "GETKEYSANDFLAGS", "MSET", "a", "1", "b", "2"),
+         ("COMMAND", "GETKEYSANDFLAGS", "LMOVE", "a", "b", "LEFT", "RIGHT"),
+         ("COMMAND", "GETKEYSANDFLAGS", "XREAD", "STREAMS", "s1", "s2", "0", "0"),
+         ("COMMAND", "GETKEYSANDFLAGS", "EVAL", "return 1", "2", "k1", "k2", "x"),
+         ("COMMAND", "GETKEYSANDFLAGS", "SORT", "k", "STORE", "d"),
+         ("COMMAND", "GETKEYSANDFLAGS", "ZUNION", "2", "a", "b"),
+         ("COMMAND", "GETKEYSANDFLAGS", "GET"), ("COMMAND", "GETKEYSANDFLAGS", "PING", "x"),
+         ("COMMAND", "GETKEYSANDFLAGS", "NOSUCH", "x"),
+         ("COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2"),
+         normalise=command_sorted)
+    flags = parse(t3.call("COMMAND", "GETKEYSANDFLAGS", "SET", "a", "b"))
+    assert flags == [[b"a", ("set", [b"OW", b"update"])]], flags
+    info = parse(t3.call("COMMAND", "INFO", "get"))[0]
+    assert info[2] == ("set", [b"readonly", b"fast"]) and info[8][0] == "set", info
+
+
+def test_command_and_command_docs_listings(target, t3, d3):
+    """COMMAND and COMMAND DOCS without arguments: every command shardis lists is the server's,
+    element for element (shardis leaves out the commands it refuses)."""
+    count = int(t3.call("COMMAND", "COUNT")[1:-2])
+    header, items = elements(t3.call("COMMAND"))
+    assert header == b"*%d\r\n" % count
+    want = {parse(e)[0]: info_element(e) for e in elements(d3.call("COMMAND"))[1]}
+    got = {parse(e)[0]: info_element(e) for e in items}
+    assert len(got) == count > 150 and set(got) <= set(want), set(got) - set(want)
+    for name, element in got.items():
+        assert element == want[name], name
+    # COMMAND INFO without a name is COMMAND.
+    header, info_items = elements(t3.call("COMMAND", "INFO"))
+    assert header == b"*%d\r\n" % count
+    assert sorted(map(info_element, info_items)) == sorted(got.values())
+
+    header, items = elements(t3.call("COMMAND", "DOCS"))
+    assert header == b"%%%d\r\n" % count
+    _, want_items = elements(d3.call("COMMAND", "DOCS"))
+    want = {want_items[i]: docs_map(want_items[i + 1]) for i in range(0, len(want_items), 2)}
+    got = {items[i]: docs_map(items[i + 1]) for i in range(0, len(items), 2)}
+    assert len(got) == count and set(got) <= set(want), set(got) - set(want)
+    for name, docs in got.items():
+        assert docs == want[name], name
+
+    listing = t3.call("COMMAND", "LIST")
+    assert listing.startswith(b"*") and bulk("get") in listing and bulk("client|list") in listing
+    if target.lone is None:  # shardis: the commands it refuses are not offered
+        assert b"shutdown" not in b"".join(got) and bulk("shutdown") not in listing

@@ -351,5 +351,39 @@ TEST_F(GetkeysAgainstServer, RawBytesAreTheServersReplies) {
   }
 }
 
+// The same for a RESP3 client (after HELLO 3): COMMAND INFO name's element is raw_info3 and
+// COMMAND DOCS name's pair raw_docs3, in a map ("%1") where RESP2 has "*2".
+TEST_F(GetkeysAgainstServer, Resp3RawBytesAreTheServersReplies) {
+  testing::RespClient client3(server_->port());
+  ASSERT_TRUE(client3.connected());
+  ASSERT_EQ(client3.call({"HELLO", "3"}).type, '%');
+  for (const CommandSpec& spec : allCommands()) {
+    client3.call({"COMMAND", "INFO", spec.name});
+    const std::string info_raw = client3.lastRaw();
+    client3.call({"COMMAND", "DOCS", spec.name});
+    const std::string docs_raw = client3.lastRaw();
+    if (!spec.isContainer()) {
+      EXPECT_EQ(info_raw, "*1\r\n" + std::string(spec.raw_info3)) << spec.name;
+      EXPECT_EQ(docs_raw, "%1\r\n" + std::string(spec.raw_docs3)) << spec.name;
+      continue;
+    }
+    ASSERT_TRUE(info_raw.starts_with("*1\r\n" + std::string(spec.raw_info3_head))) << spec.name;
+    ASSERT_TRUE(docs_raw.starts_with("%1\r\n" + std::string(spec.raw_docs3_head))) << spec.name;
+    EXPECT_EQ(info_raw.size(), spec.raw_info3.size() + 4) << spec.name;
+    EXPECT_EQ(docs_raw.size(), spec.raw_docs3.size() + 4) << spec.name;
+    for (const CommandSpec& sub : spec.subcommands) {
+      if (!sub.listed) continue;  // unknown to this 7.0 server, as above
+      EXPECT_NE(info_raw.find(sub.raw_info3), std::string::npos) << sub.name;
+      EXPECT_NE(docs_raw.find(sub.raw_docs3), std::string::npos) << sub.name;
+      client3.call({"COMMAND", "INFO", sub.name});
+      EXPECT_EQ(client3.lastRaw(), "*1\r\n" + std::string(sub.raw_info3)) << sub.name;
+      client3.call({"COMMAND", "DOCS", sub.name});
+      EXPECT_EQ(client3.lastRaw(), "%1\r\n" + std::string(sub.raw_docs3)) << sub.name;
+    }
+  }
+  client3.call({"COMMAND", "INFO", "nosuch"});
+  EXPECT_EQ(client3.lastRaw(), "*1\r\n_\r\n");
+}
+
 }  // namespace
 }  // namespace shardis::command

@@ -1,8 +1,9 @@
 #pragma once
 
 // Test support: a throw-away redis-server on a free loopback port, killed when the owner goes
-// out of scope (or when the test process dies), and a blocking RESP2 client over a plain
-// socket, enough for COMMAND GETKEYS and a few error replies.
+// out of scope (or when the test process dies), and a blocking client over a plain socket,
+// enough for COMMAND GETKEYS and a few error replies; it reads RESP3's types too (after
+// HELLO 3) so that the tests can compare raw bytes in either protocol.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -23,9 +24,9 @@
 namespace shardis::command::testing {
 
 struct Reply {
-  char type = 0;     // '+', '-', ':', '$', '*'; 0 when the connection failed
+  char type = 0;     // the RESP type byte ('+', '$', '*', '%' ...); 0 when the connection failed
   std::string text;  // simple string, error, integer or bulk; "(nil)" for a null bulk
-  std::vector<Reply> items;
+  std::vector<Reply> items;  // an aggregate's elements; a map's keys and values in turn
 };
 
 class RespClient {
@@ -118,7 +119,9 @@ class RespClient {
       return {};
     }
     Reply reply{line[0], line.substr(1), {}};
-    if (reply.type == '$') {
+    const std::string_view blobs = "$=!";        // a length, then that many bytes
+    const std::string_view aggregates = "*~>%";  // a count of elements (of pairs for %)
+    if (blobs.find(reply.type) != std::string_view::npos) {
       const long length = std::strtol(reply.text.c_str(), nullptr, 10);
       if (length < 0) {
         reply.text = "(nil)";
@@ -132,9 +135,10 @@ class RespClient {
       reply.text = buffer_.substr(0, static_cast<size_t>(length));
       raw_.append(buffer_, 0, static_cast<size_t>(length) + 2);
       buffer_.erase(0, static_cast<size_t>(length) + 2);
-    } else if (reply.type == '*') {
+    } else if (aggregates.find(reply.type) != std::string_view::npos) {
       const long count = std::strtol(reply.text.c_str(), nullptr, 10);
-      for (long i = 0; i < count; ++i) {
+      const long elements = reply.type == '%' ? 2 * count : count;
+      for (long i = 0; i < elements; ++i) {
         reply.items.push_back(readReply());
       }
     }
