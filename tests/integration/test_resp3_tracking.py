@@ -70,8 +70,8 @@ def test_what_a_proxy_cannot_track_is_refused(target):
             assert reply.startswith(b"-ERR CLIENT TRACKING ") and b"not supported" in reply, reply
         # A prefix named like an option is a prefix.
         assert client.call("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "optin") == b"+OK\r\n"
+        # The servers' own words: never in OPTIN mode through the proxy.
         assert client.call("CLIENT", "CACHING", "yes") == (
-            b"-ERR CLIENT CACHING can be called only when the client is in tracking mode with "
-            b"OPTIN or OPTOUT mode enabled\r\n")
+            b"-ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.\r\n")
         info = client.call("CLIENT", "INFO").decode()
         assert " flags=tB " in info and " redir=0 " in info and " resp=3" in info, info
