@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "hash/hash_tag.h"
-#include "hash/ring.h"
 
 namespace shardis::app {
 
@@ -13,12 +12,7 @@ namespace {
 
 void locateInPool(const config::Pool& pool, const std::vector<std::string>& keys,
                   std::ostream& out) {
-  std::vector<hash::RingMember> members;
-  members.reserve(pool.servers.size());
-  for (const config::Server& server : pool.servers) {
-    members.push_back({server.name, server.weight});
-  }
-  const auto ring = hash::Ring::build(pool.distribution, pool.hash, members);
+  const auto ring = buildPoolRing(pool);
   // The same rule the router applies to this pool.
   const hash::HashTag tag = hash::HashTag::forPool(pool.distribution, pool.hash_tag);
   for (const std::string& key : keys) {
@@ -31,6 +25,15 @@ void locateInPool(const config::Pool& pool, const std::vector<std::string>& keys
 }
 
 }  // namespace
+
+std::shared_ptr<const hash::Ring> buildPoolRing(const config::Pool& pool) {
+  std::vector<hash::RingMember> members;
+  members.reserve(pool.servers.size());
+  for (const config::Server& server : pool.servers) {
+    members.push_back({server.name, server.weight});
+  }
+  return hash::Ring::build(pool.distribution, pool.hash, members);
+}
 
 std::string escapeBytes(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "app/options.h"
 #include "config/config.h"
+#include "hash/ring.h"
 
 namespace shardis::app {
 
@@ -16,6 +18,9 @@ namespace shardis::app {
 // name, server address) to `out`. Returns the exit code; an unknown --pool goes to `err`.
 int runLocate(const config::Config& config, const Options& options, std::ostream& out,
               std::ostream& err);
+
+// The ring the proxy routes `pool` with, every server live; locate() indexes pool.servers.
+std::shared_ptr<const hash::Ring> buildPoolRing(const config::Pool& pool);
 
 // Bytes as text safe for one tab-separated field: printable ASCII as is, backslash doubled,
 // everything else as \xHH.

@@ -7,7 +7,9 @@
 #include <spdlog/spdlog.h>
 
 #include "app/daemon.h"
+#include "app/key_scan.h"
 #include "app/locate.h"
+#include "app/locate_diff.h"
 #include "app/logging.h"
 #include "app/options.h"
 #include "app/serve.h"
@@ -19,9 +21,9 @@ namespace {
 
 constexpr const char* kVersionLine = "shardis " SHARDIS_VERSION;
 
-bool loadConfig(const Options& options, config::Config& config) {
+bool loadConfig(const std::string& file, config::Config& config) {
   try {
-    config = config::loadFile(options.config_file);
+    config = config::loadFile(file);
     return true;
   } catch (const config::Error& error) {
     std::cerr << error.what() << '\n';
@@ -31,7 +33,7 @@ bool loadConfig(const Options& options, config::Config& config) {
 
 int testConfig(const Options& options) {
   config::Config config;
-  if (!loadConfig(options, config)) {
+  if (!loadConfig(options.config_file, config)) {
     // The second line is twemproxy's own, for scripts written against nutcracker -t.
     std::cerr << "shardis: configuration file '" << options.config_file << "' syntax is invalid\n";
     return 1;
@@ -55,7 +57,7 @@ int runServe(const Options& options) {
   blockControlSignals();
   installFatalSignalHandlers();
   config::Config config;
-  if (!loadConfig(options, config)) {
+  if (!loadConfig(options.config_file, config)) {
     return 1;
   }
   applyOverrides(options, config.process);
@@ -84,6 +86,31 @@ int runServe(const Options& options) {
   return code;
 }
 
+int locate(const Options& options) {
+  config::Config config;
+  return loadConfig(options.config_file, config) ? runLocate(config, options, std::cout, std::cerr)
+                                                 : 1;
+}
+
+// A server --scan cannot reach costs the operator this long per step, then is skipped.
+constexpr int kScanTimeoutMs = 5000;
+
+int locateDiff(const Options& options) {
+  config::Config old_config;
+  config::Config new_config;
+  // Both files are checked, so that one run shows every error.
+  const bool old_ok = loadConfig(options.diff_old_file, old_config);
+  const bool new_ok = loadConfig(options.diff_new_file, new_config);
+  if (!old_ok || !new_ok) {
+    return 1;
+  }
+  const ServerScanner scanner = [](const config::Pool& pool, const config::Server& server,
+                                   const KeyVisitor& visit, std::string& error) {
+    return scanServerKeys(pool, server, kScanTimeoutMs, visit, error);
+  };
+  return runLocateDiff(old_config, new_config, options, scanner, std::cout, std::cerr);
+}
+
 int run(int argc, char** argv) {
   Options options;
   std::string error;
@@ -100,10 +127,8 @@ int run(int argc, char** argv) {
       return 0;
     case Options::Mode::kTestConfig:
       return testConfig(options);
-    case Options::Mode::kLocate: {
-      config::Config config;
-      return loadConfig(options, config) ? runLocate(config, options, std::cout, std::cerr) : 1;
-    }
+    case Options::Mode::kLocate:
+      return options.locate_diff ? locateDiff(options) : locate(options);
     case Options::Mode::kServe:
       break;
   }

@@ -100,6 +100,7 @@ bool applyValueFlag(const FlagSpec& spec, std::string_view value, Options& optio
   switch (spec.flag) {
     case Flag::kConfig:
       options.config_file = std::string(value);
+      options.config_given = true;
       break;
     case Flag::kThreads:
       ok = parseNumber(value, 0, 1024, options.threads);
@@ -184,6 +185,9 @@ class ArgParser {
   bool shortOptions(std::string_view arg);
   bool takeValue(const FlagSpec& spec, std::string_view attached, bool has_attached);
   bool locateWord(std::string_view arg);
+  // --pool, --diff, --sample, --scan: locate's own options. Sets `handled` when `name` is one.
+  bool locateOption(std::string_view name, bool has_value, std::string_view value, bool& handled);
+  bool nextWord(std::string_view option, std::string_view& word);
 
   std::vector<std::string_view> args_;
   size_t next_ = 0;
@@ -224,6 +228,58 @@ bool ArgParser::locateWord(std::string_view arg) {
   return true;
 }
 
+bool ArgParser::nextWord(std::string_view option, std::string_view& word) {
+  if (next_ >= args_.size()) {
+    error_ = "option --" + std::string(option) + " requires a value";
+    return false;
+  }
+  word = args_[next_++];
+  return true;
+}
+
+bool ArgParser::locateOption(std::string_view name, bool has_value, std::string_view value,
+                             bool& handled) {
+  handled = name == "pool" || name == "diff" || name == "sample" || name == "scan";
+  if (!handled) {
+    return true;
+  }
+  if ((name == "diff" || name == "scan") && has_value) {
+    error_ = "option --" + std::string(name) + " takes no value";
+    return false;
+  }
+  if (name == "scan") {
+    options_.diff_keys = Options::DiffKeys::kScan;
+    return true;
+  }
+  if (name == "diff") {
+    std::string_view old_file;
+    std::string_view new_file;
+    if (!nextWord(name, old_file) || !nextWord(name, new_file)) {
+      error_ = "option --diff requires two files: --diff OLD NEW";
+      return false;
+    }
+    options_.locate_diff = true;
+    options_.diff_old_file = std::string(old_file);
+    options_.diff_new_file = std::string(new_file);
+    return true;
+  }
+  if (!has_value && !nextWord(name, value)) {
+    return false;
+  }
+  if (name == "pool") {
+    options_.locate_pool = std::string(value);
+    return true;
+  }
+  int sample = 0;
+  if (!parseNumber(value, 1, INT32_MAX, sample)) {
+    error_ = "invalid value '" + std::string(value) + "' for --sample (1 to 2147483647 keys)";
+    return false;
+  }
+  options_.diff_sample = static_cast<uint64_t>(sample);
+  options_.diff_sample_given = true;
+  return true;
+}
+
 bool ArgParser::takeValue(const FlagSpec& spec, std::string_view attached, bool has_attached) {
   if (has_attached) {
     return applyValueFlag(spec, attached, options_, error_);
@@ -240,13 +296,12 @@ bool ArgParser::longOption(std::string_view arg) {
   const std::string_view name = arg.substr(0, equals);
   const bool has_value = equals != std::string_view::npos;
   const std::string_view value = has_value ? arg.substr(equals + 1) : std::string_view();
-  if (options_.mode == Options::Mode::kLocate && name == "pool") {
-    if (!has_value && next_ >= args_.size()) {
-      error_ = "option --pool requires a value";
-      return false;
+  if (options_.mode == Options::Mode::kLocate) {
+    bool handled = false;
+    const bool ok = locateOption(name, has_value, value, handled);
+    if (handled) {
+      return ok;
     }
-    options_.locate_pool = std::string(has_value ? value : args_[next_++]);
-    return true;
   }
   const auto* spec = std::find_if(kFlags.begin(), kFlags.end(),
                                   [&](const FlagSpec& f) { return f.long_name == name; });
@@ -282,6 +337,31 @@ bool ArgParser::shortOptions(std::string_view arg) {
   return true;
 }
 
+// The combinations of locate's options that mean something.
+bool checkLocate(const Options& options, std::string& error) {
+  if (!options.locate_diff) {
+    if (options.diff_sample_given || options.diff_keys == Options::DiffKeys::kScan) {
+      error = "--sample and --scan go with --diff OLD NEW";
+      return false;
+    }
+    if (options.locate_keys.empty()) {
+      error = "locate needs at least one key: shardis locate -c FILE [--pool NAME] KEY...";
+      return false;
+    }
+    return true;
+  }
+  if (!options.locate_keys.empty()) {
+    error = "locate --diff takes no keys (unexpected '" + options.locate_keys.front() + "')";
+  } else if (options.config_given) {
+    error = "locate --diff reads its two files, not -c: shardis locate --diff OLD NEW";
+  } else if (options.diff_sample_given && options.diff_keys == Options::DiffKeys::kScan) {
+    error = "--sample and --scan exclude each other";
+  } else {
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 bool parseOptions(int argc, char** argv, Options& options, std::string& error) {
@@ -294,16 +374,13 @@ bool parseOptions(int argc, char** argv, Options& options, std::string& error) {
   if (!parser.run(first)) {
     return false;
   }
-  if (options.mode == Options::Mode::kLocate && options.locate_keys.empty()) {
-    error = "locate needs at least one key: shardis locate -c FILE [--pool NAME] KEY...";
-    return false;
-  }
-  return true;
+  return options.mode != Options::Mode::kLocate || checkLocate(options, error);
 }
 
 std::string usageText() {
   return R"(Usage: shardis [options]
        shardis locate -c FILE [--pool NAME] KEY...
+       shardis locate --diff OLD NEW [--pool NAME] [--sample N | --scan]
 
 A Redis sharding proxy. Reads a twemproxy-style YAML file and serves every pool in it.
 
@@ -327,6 +404,18 @@ Options:
 
 locate prints, for each key and pool, one tab-separated line:
   pool, key, routing bytes after the hash tag rule, hash, server name, server address.
+
+locate --diff counts the keys that change server between two config files, pool by pool
+(pools matched by name). A key moves when the server it lands on differs in name, address
+or database. --sample N (default 100000) places the keys "key:0" .. "key:N-1" with both
+files; --scan walks the keys on OLD's servers (SCAN, COUNT 1000) and places each with NEW.
+One tab-separated line per record, first field its kind:
+  pool     POOL  sample|scan  EXAMINED  MOVED  PERCENT
+  move     POOL  OLD-NAME  OLD-ADDRESS  NEW-NAME  NEW-ADDRESS  KEYS
+  only     POOL  old|new            (the pool is in one file only)
+  random   POOL                     (random distribution: no key has a fixed server)
+  skipped  POOL  NAME  ADDRESS  REASON   (--scan: a server that could not be scanned)
+Exit status 0; 2 when a server was skipped; 1 on a usage or configuration error.
 )";
 }
 

@@ -127,6 +127,44 @@ TEST(ParseOptions, LocateKeepsEmptyKeyAndDash) {
   EXPECT_EQ(p.options.locate_keys, (std::vector<std::string>{"", "-"}));
 }
 
+TEST(ParseOptions, LocateDiff) {
+  const Parsed p = parse({"locate", "--diff", "old.yml", "new.yml", "--pool", "a"});
+  ASSERT_TRUE(p.ok) << p.error;
+  EXPECT_EQ(p.options.mode, Options::Mode::kLocate);
+  EXPECT_TRUE(p.options.locate_diff);
+  EXPECT_EQ(p.options.diff_old_file, "old.yml");
+  EXPECT_EQ(p.options.diff_new_file, "new.yml");
+  EXPECT_EQ(p.options.locate_pool, "a");
+  EXPECT_EQ(p.options.diff_keys, Options::DiffKeys::kSample);
+  EXPECT_EQ(p.options.diff_sample, 100000u);
+  const Parsed sample = parse({"locate", "--sample=500", "--diff", "o", "n"});
+  ASSERT_TRUE(sample.ok) << sample.error;
+  EXPECT_EQ(sample.options.diff_sample, 500u);
+  EXPECT_EQ(parse({"locate", "--diff", "o", "n", "--sample", "7"}).options.diff_sample, 7u);
+  const Parsed scan = parse({"locate", "--diff", "o", "n", "--scan"});
+  ASSERT_TRUE(scan.ok) << scan.error;
+  EXPECT_EQ(scan.options.diff_keys, Options::DiffKeys::kScan);
+}
+
+TEST(ParseOptions, LocateDiffErrors) {
+  EXPECT_EQ(parse({"locate", "--diff", "o"}).error,
+            "option --diff requires two files: --diff OLD NEW");
+  EXPECT_EQ(parse({"locate", "--diff", "o", "n", "k"}).error,
+            "locate --diff takes no keys (unexpected 'k')");
+  EXPECT_EQ(parse({"locate", "-c", "x.yml", "--diff", "o", "n"}).error,
+            "locate --diff reads its two files, not -c: shardis locate --diff OLD NEW");
+  EXPECT_EQ(parse({"locate", "--diff", "o", "n", "--scan", "--sample", "5"}).error,
+            "--sample and --scan exclude each other");
+  EXPECT_EQ(parse({"locate", "--diff", "o", "n", "--sample", "0"}).error,
+            "invalid value '0' for --sample (1 to 2147483647 keys)");
+  EXPECT_EQ(parse({"locate", "--diff", "o", "n", "--sample"}).error,
+            "option --sample requires a value");
+  EXPECT_EQ(parse({"locate", "--diff", "o", "n", "--scan=1"}).error,
+            "option --scan takes no value");
+  EXPECT_EQ(parse({"locate", "--scan", "k"}).error, "--sample and --scan go with --diff OLD NEW");
+  EXPECT_EQ(parse({"--scan"}).error, "unknown option '--scan'");
+}
+
 TEST(ParseOptions, Errors) {
   EXPECT_EQ(parse({"--bogus"}).error, "unknown option '--bogus'");
   EXPECT_EQ(parse({"-x"}).error, "unknown option '-x'");
