@@ -163,8 +163,8 @@ void keyspaceSection(const ServersInfo* servers, std::string& out) {
   }
 }
 
-void build(PoolRuntime& pool, uint32_t sections, const ServersInfo* servers,
-           resp::Protocol protocol, std::string& out) {
+void buildInfo(PoolRuntime& pool, uint32_t sections, const ServersInfo* servers,
+               resp::Protocol protocol, std::string& out) {
   std::optional<stats::Snapshot> snapshot;
   if (pool.worker.hub() != nullptr) snapshot = pool.worker.hub()->snapshot();
   std::string text;
@@ -194,60 +194,57 @@ void build(PoolRuntime& pool, uint32_t sections, const ServersInfo* servers,
   resp::appendVerbatim(out, "txt", text, protocol);
 }
 
-// Both INFO and HELLO ask the servers their version; HELLO run by EXEC reports the last one.
-void rememberVersion(PoolRuntime& pool, const ServersInfo& servers) {
-  if (servers.lowest) pool.servers_version = servers.lowest_text;
-}
-
-class InfoMerger final : public Merger {
+// What INFO and HELLO gather from every server's INFO. A server that cannot answer is left
+// out (# Shardis shows its state): a client library's ready check or HELLO must not fail
+// because one server is down. The lowest version is remembered for a HELLO run by EXEC.
+class ServersInfoMerger : public Merger {
  public:
-  InfoMerger(PoolRuntime& pool, uint32_t sections, resp::Protocol protocol)
-      : pool_(pool), sections_(sections), protocol_(protocol) {}
+  ServersInfoMerger(PoolRuntime& pool, resp::Protocol protocol)
+      : pool_(pool), protocol_(protocol) {}
 
-  void onPartReply(uint32_t /*part*/, const resp::Reply& reply) override {
+  void onPartReply(uint32_t /*part*/, const resp::Reply& reply) final {
     if (std::optional<std::string_view> text = resp::stringValue(reply.raw)) {
       readServerInfo(*text, servers_);
     }
   }
-  // A server that cannot answer is left out; # Shardis shows its state.
-  void onPartFailure(uint32_t /*part*/, std::string_view /*message*/) override {}
-  void finish(std::string& reply) override {
+  void onPartFailure(uint32_t /*part*/, std::string_view /*message*/) final {}
+  void finish(std::string& reply) final {
     reply.clear();
-    rememberVersion(pool_, servers_);
-    build(pool_, sections_, &servers_, protocol_, reply);
+    if (servers_.lowest) pool_.servers_version = servers_.lowest_text;
+    build(reply);
   }
 
- private:
+ protected:
+  virtual void build(std::string& reply) = 0;
+
   PoolRuntime& pool_;
-  uint32_t sections_;
   resp::Protocol protocol_;
   ServersInfo servers_;
 };
 
-class HelloMerger final : public Merger {
+class InfoMerger final : public ServersInfoMerger {
+ public:
+  InfoMerger(PoolRuntime& pool, uint32_t sections, resp::Protocol protocol)
+      : ServersInfoMerger(pool, protocol), sections_(sections) {}
+
+ private:
+  void build(std::string& reply) override {
+    buildInfo(pool_, sections_, &servers_, protocol_, reply);
+  }
+  uint32_t sections_;
+};
+
+class HelloMerger final : public ServersInfoMerger {
  public:
   HelloMerger(PoolRuntime& pool, uint64_t id, resp::Protocol protocol)
-      : pool_(pool), id_(id), protocol_(protocol) {}
+      : ServersInfoMerger(pool, protocol), id_(id) {}
 
-  void onPartReply(uint32_t /*part*/, const resp::Reply& reply) override {
-    if (std::optional<std::string_view> text = resp::stringValue(reply.raw)) {
-      readServerInfo(*text, servers_);
-    }
-  }
-  // As INFO: a client library's HELLO must not fail because one server is down.
-  void onPartFailure(uint32_t /*part*/, std::string_view /*message*/) override {}
-  void finish(std::string& reply) override {
-    reply.clear();
-    rememberVersion(pool_, servers_);
+ private:
+  void build(std::string& reply) override {
     appendHelloReply(servers_.lowest ? std::string_view(servers_.lowest_text) : kRedisVersion, id_,
                      protocol_, reply);
   }
-
- private:
-  PoolRuntime& pool_;
   uint64_t id_;
-  resp::Protocol protocol_;
-  ServersInfo servers_;
 };
 
 }  // namespace
@@ -283,7 +280,7 @@ uint32_t infoSections(std::span<const std::string_view> argv) {
 }
 
 void appendInfo(PoolRuntime& pool, uint32_t sections, resp::Protocol protocol, std::string& out) {
-  build(pool, sections, nullptr, protocol, out);
+  buildInfo(pool, sections, nullptr, protocol, out);
 }
 
 std::unique_ptr<Merger> makeInfoMerger(PoolRuntime& pool, uint32_t sections,
