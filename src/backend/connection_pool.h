@@ -1,7 +1,8 @@
 // ConnectionPool: the ServerPool of a running worker, over libuv connections.
 //
 // Per server it keeps `connections` shared ServerConnection objects (the server's own
-// max_connections, or the pool's server_connections), the count of leases out (at most
+// max_connections, or the pool's server_connections) per protocol (the RESP3 ones made when a
+// RESP3 client first needs them), the count of leases out (at most
 // max_leased_connections), an idle list of connections given back by leases (capped, see
 // giveBack()), and at most one subscriber connection. Every connection reports to this pool
 // (ServerHealth), which keeps, per server, the one log line per change of state (down with

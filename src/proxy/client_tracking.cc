@@ -33,13 +33,19 @@ bool ClientTracking::leaseAll(backend::ServerPool& pool, resp::Protocol protocol
     links[server].lease = pool.lease(server, protocol);
     if (!links[server].lease) {
       error = "ERR max_leased_connections reached for server " + pool.serverName(server);
-      return false;  // the leases taken so far had nothing sent: they serve the next holder
+      // Nothing was sent on the leases taken so far: they serve the next holder.
+      for (Link& taken : links) {
+        if (taken.lease) taken.lease.release(backend::LeaseEnd::kClean);
+      }
+      return false;
     }
-    links[server].lease.connection().setPushSink(this);
-    links[server].closes = links[server].lease.connection().closes();
   }
-  // A client that switched protocol since: its old connections go (HELLO cannot change a
-  // connection's protocol under the requests already on it).
+  for (Link& link : links) {
+    link.lease.connection().setPushSink(this);
+    link.closes = link.lease.connection().closes();
+  }
+  // A client that switched protocol since: its old connections go (CLIENT TRACKING waits
+  // until nothing is owed, so no request is on them).
   links_.swap(links);
   for (Link& link : links) {
     link.lease.connection().setPushSink(nullptr);

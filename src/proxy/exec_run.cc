@@ -147,7 +147,7 @@ void ExecRun::onReply(uint32_t part, const resp::Reply& reply) {
   }
   slot.exec_done = true;
   if (phase_ == Phase::kWatchExec) {
-    if (isNullArray(reply)) return finish(std::string(reply.raw), TransactionEnd::kAborted);
+    if (isNullArray(reply)) return finish(abortedReply(), TransactionEnd::kAborted);
     if (resp::isError(reply)) {
       return finish(errorReply(serverError(pool_.serverName(slot.server), reply.raw)),
                     TransactionEnd::kDiscarded);
@@ -190,7 +190,7 @@ void ExecRun::execReplyIn(Slot& slot) {
     std::string_view raw = slot.exec_reply;
     if (raw.starts_with('-')) return finish(std::string(raw), TransactionEnd::kDiscarded);
     if (raw.starts_with("*-1") || raw.starts_with('_')) {
-      return finish(std::string(raw), TransactionEnd::kAborted);
+      return finish(abortedReply(), TransactionEnd::kAborted);
     }
     if (!needs_rebuild_) return finish(slot.exec_reply, TransactionEnd::kCommitted);
   }
@@ -259,6 +259,14 @@ void ExecRun::mergeParts(std::string& out, QueuedCommand& command) {
   std::string merged;
   command.merger->finish(merged);
   out += merged;
+}
+
+// A watched key changed: the null of the client's protocol, whichever its WATCH's connection
+// speaks (a HELLO may have come between WATCH and EXEC).
+std::string ExecRun::abortedReply() const {
+  std::string null;
+  resp::appendNullArray(null, protocol_);
+  return null;
 }
 
 void ExecRun::finishError(std::string_view message) {

@@ -90,6 +90,7 @@ class ExecRun final : public backend::ReplyTarget {
   void mergeParts(std::string& out, QueuedCommand& command);
   void finish(const std::string& reply, TransactionEnd end);
   void finishError(std::string_view message);
+  [[nodiscard]] std::string abortedReply() const;
   void giveBack(Slot& slot);
 
   PoolRuntime& pool_;

@@ -359,6 +359,32 @@ def test_exec_after_watched_change_is_null(target, t3, d3, direct_server, spread
         assert c.call("EXEC") == b"_\r\n"
 
 
+def watch_then_hello(port, key, other_key, protocol, change):
+    """WATCH in one protocol, HELLO to the other, then a transaction: EXEC's reply (aborted
+    or not) is in the protocol the client speaks at EXEC."""
+    with RawClient(port) as c:
+        if protocol == "2":
+            hello3(c)
+        out = [c.call("WATCH", key), without_id(c.call("HELLO", protocol))]
+        if change:
+            with RawClient(port) as other:
+                other.call("SET", key, "changed")
+        out += [c.call(*cmd) for cmd in (("MULTI",), ("GET", key), ("HGETALL", other_key),
+                                           ("EXEC",), ("GET", "nosuch"))]
+        return out
+
+
+@pytest.mark.parametrize("protocol", ["2", "3"])
+@pytest.mark.parametrize("change", [True, False])
+def test_hello_between_watch_and_exec(target, direct_server, spread, protocol, change):
+    k1, k2, _ = spread
+    target.flushall()
+    with direct_server.client() as d:
+        d.call("FLUSHALL")
+    got = watch_then_hello(target.port, k1, k2, protocol, change)
+    assert got == watch_then_hello(direct_server.port, k1, k2, protocol, change)
+
+
 # ---- blocking commands -----------------------------------------------------------------------
 
 def test_blocking_timeouts_are_nulls(t3, d3, spread):
