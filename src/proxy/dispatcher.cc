@@ -123,8 +123,9 @@ void Dispatcher::runLocal(const CommandEntry& entry, Request& request) {
     leaveSubscriptions(false);
     session_.setSubscribed(false);
   }
-  if (call.answered) return;
+  // Before the reply, which HELLO sends later: other workers' CLIENT LIST reads the registry.
   if (entry.changes_client_state) shared_.registry.rename(client_.id, client_.name);
+  if (call.answered) return;
   session_.reply(request, std::move(bytes), client_.quit);
 }
 

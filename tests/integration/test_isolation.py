@@ -101,6 +101,22 @@ def test_client_list_shows_only_the_pools_clients(pools):
             c.close()
 
 
+def test_hello_setname_reaches_every_workers_client_list(pools):
+    """A name given by HELLO (whose reply waits for the servers) is what CLIENT LIST shows,
+    whichever worker thread serves the client and whichever runs the listing."""
+    clients = [pools.client() for _ in range(4)]
+    try:
+        for i, c in enumerate(clients):
+            assert c.call("HELLO", "2", "SETNAME", f"hello-{i}").startswith(b"*14\r\n")
+        for c in clients:
+            listing = bulk_text(c.call("CLIENT", "LIST"))
+            for i in range(len(clients)):
+                assert f" name=hello-{i} " in listing, listing
+    finally:
+        for c in clients:
+            c.close()
+
+
 def test_client_kill_cannot_reach_another_pool(pools):
     with pools.client() as alpha, pools.beta_client() as beta:
         beta_id = own_id(beta)
