@@ -148,7 +148,7 @@ bool ServerConnection::startConnect() {
     ++handshake_left_;
   }
   if (settings_.protocol == resp::Protocol::kResp3) {
-    queueInternal(Kind::kHello, "*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n");
+    queueInternal(Kind::kHello, resp::helloRequest(resp::Protocol::kResp3));
     ++handshake_left_;
   }
   if (settings_.db != 0) {

@@ -242,6 +242,17 @@ void ClientSession::recordReply(uint16_t command_id, uint64_t received_ns, bool 
   pool_.worker.stats().recordCommand(command_id, duration_us, outcome);
 }
 
+// A queued request's reply: the slow log names its command only, unless the request kept its
+// arguments (Request::log_arguments).
+void ClientSession::recordAnswer(const PendingRequest& request, std::string_view reply) {
+  std::vector<std::string_view> arguments;
+  if (!request.arguments.empty()) {
+    arguments.assign(request.arguments.begin(), request.arguments.end());
+  }
+  recordReply(request.command_id, request.received_ns, request.rejected, reply, arguments,
+              request.servers());
+}
+
 void ClientSession::reply(const Request& request, std::string bytes, bool close_after) {
   if (queue_.empty() && !close_after) {
     recordReply(request.command_id, request.received_ns, request.rejected, bytes, request.argv);
@@ -287,9 +298,7 @@ bool ClientSession::writeNow(PendingRequest& request, std::string_view bytes) {
     }
     noteOutput(bytes.size());
   }
-  std::vector<std::string_view> arguments(request.arguments.begin(), request.arguments.end());
-  recordReply(request.command_id, request.received_ns, request.rejected, bytes, arguments,
-              request.servers());
+  recordAnswer(request, bytes);
   return true;
 }
 
@@ -323,11 +332,7 @@ void ClientSession::writeCompleted() {
     PendingRequest& front = queue_.front();
     held_reply_bytes_ -= front.heldBytes();
     if (!front.written) {
-      if (!front.push) {
-        std::vector<std::string_view> arguments(front.arguments.begin(), front.arguments.end());
-        recordReply(front.command_id, front.received_ns, front.rejected, front.reply(), arguments,
-                    front.servers());
-      }
+      if (!front.push) recordAnswer(front, front.reply());
       if (!front.silent) {
         const size_t size = front.reply().size();
         stream_->write(std::move(front.reply()));

@@ -142,6 +142,8 @@ class ClientSession final : public net::StreamEvents,
   void recordReply(uint16_t command_id, uint64_t received_ns, bool rejected, std::string_view reply,
                    std::span<const std::string_view> argv = {},
                    std::span<const uint32_t> servers = {});
+  // The same for a queued request's reply, with what the request kept of itself.
+  void recordAnswer(const PendingRequest& request, std::string_view reply);
   void writeCompleted();
   void hold(PendingRequest& request);
   void finishAfterWrites();

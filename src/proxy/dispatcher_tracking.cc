@@ -27,25 +27,28 @@ constexpr std::string_view kNoOptIn =
     "ERR CLIENT TRACKING OPTIN and OPTOUT are not supported by this proxy (CLIENT CACHING "
     "reaches one server only): use the default mode or BCAST";
 
-// What the proxy refuses in CLIENT TRACKING's options; empty when the servers may judge them.
-std::string_view refusal(std::span<const std::string_view> options) {
-  for (size_t i = 0; i < options.size(); ++i) {
-    std::string_view option = options[i];
-    if (command::isKeyword(option, "redirect")) return kNoRedirect;
-    if (command::isKeyword(option, "optin") || command::isKeyword(option, "optout")) {
-      return kNoOptIn;
-    }
-    if (command::isKeyword(option, "prefix")) ++i;  // its argument is a prefix, not an option
-  }
-  return {};
-}
+// What the proxy reads in CLIENT TRACKING's options: whether it refuses them (the servers
+// judge everything else), and BCAST, which CLIENT LIST shows.
+struct TrackingOptions {
+  std::string_view refusal;
+  bool bcast = false;
+};
 
-bool hasBcast(std::span<const std::string_view> options) {
-  for (size_t i = 0; i < options.size(); ++i) {
-    if (command::isKeyword(options[i], "bcast")) return true;
-    if (command::isKeyword(options[i], "prefix")) ++i;
+TrackingOptions readOptions(std::span<const std::string_view> options) {
+  TrackingOptions read;
+  for (size_t i = 0; i < options.size() && read.refusal.empty(); ++i) {
+    std::string_view option = options[i];
+    if (command::isKeyword(option, "redirect")) {
+      read.refusal = kNoRedirect;
+    } else if (command::isKeyword(option, "optin") || command::isKeyword(option, "optout")) {
+      read.refusal = kNoOptIn;
+    } else if (command::isKeyword(option, "bcast")) {
+      read.bcast = true;
+    } else if (command::isKeyword(option, "prefix")) {
+      ++i;  // its argument is a prefix, not an option
+    }
   }
-  return false;
+  return read;
 }
 
 // Every server holds the same tracking state, so they answer alike: +OK, or the same error
@@ -84,10 +87,8 @@ class TrackingMerger final : public Merger {
 
 void Dispatcher::clientTracking(CommandCall& call) {
   Request& request = call.request;
-  std::span<const std::string_view> options = request.argv.subspan(3);
-  if (std::string_view refused = refusal(options); !refused.empty()) {
-    return resp::appendError(call.out, refused);
-  }
+  TrackingOptions options = readOptions(request.argv.subspan(3));
+  if (!options.refusal.empty()) return resp::appendError(call.out, options.refusal);
   bool on = command::isKeyword(request.argv[2], "on");
   // Turning off what was never on needs no connection of its own.
   if (!on && !tracking_) return askTrackingState(call);
@@ -98,7 +99,7 @@ void Dispatcher::clientTracking(CommandCall& call) {
   }
   call.answered = true;
   std::string bytes(serverBytes(request));
-  auto merger = std::make_unique<TrackingMerger>(*tracking_, bytes, on, hasBcast(options));
+  auto merger = std::make_unique<TrackingMerger>(*tracking_, bytes, on, options.bcast);
   sendParts(request, pool_.every_server, std::move(merger), bytes);
 }
 

@@ -122,9 +122,8 @@ bool ExecRun::switchProtocol(Slot& slot, resp::Protocol protocol) {
   slot.switches.push_back(slot.sent + slot.switches.size());
   ++slot.queue_replies_left;
   needs_rebuild_ = true;
-  std::string_view hello = protocol == resp::Protocol::kResp3 ? "*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n"
-                                                              : "*2\r\n$5\r\nHELLO\r\n$1\r\n2\r\n";
-  return send(slot, hello, static_cast<uint32_t>((&slot - slots_.data()) * 2));
+  return send(slot, resp::helloRequest(protocol),
+              static_cast<uint32_t>((&slot - slots_.data()) * 2));
 }
 
 void ExecRun::sendExec(Slot& slot) {

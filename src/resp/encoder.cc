@@ -126,6 +126,11 @@ void appendVerbatim(std::string& out, std::string_view format, std::string_view 
   protocol == Protocol::kResp3 ? appendVerbatim(out, format, text) : appendBulk(out, text);
 }
 
+std::string_view helloRequest(Protocol protocol) {
+  return protocol == Protocol::kResp3 ? "*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n"
+                                      : "*2\r\n$5\r\nHELLO\r\n$1\r\n2\r\n";
+}
+
 void appendCommand(std::string& out, std::span<const std::string_view> argv) {
   appendArrayHeader(out, argv.size());
   for (const std::string_view arg : argv) appendBulk(out, arg);

@@ -46,6 +46,9 @@ void appendDouble(std::string& out, double value, Protocol protocol);      // bu
 void appendVerbatim(std::string& out, std::string_view format, std::string_view text,
                     Protocol protocol);  // bulk (the text alone) or =
 
+// "HELLO 2" or "HELLO 3" as a request: what the proxy sends to switch a server connection.
+std::string_view helloRequest(Protocol protocol);
+
 // A request as multibulk, for the sub-commands sent to servers.
 void appendCommand(std::string& out, std::span<const std::string_view> argv);
 

@@ -129,6 +129,19 @@ class RawClient:
             return True
 
 
+def bulk_elements(reply, kinds=b"*"):
+    """The elements of a flat array (or, in `kinds`, RESP3 set) of bulk strings, in order."""
+    header, _, rest = reply.partition(b"\r\n")
+    assert header[:1] and header[:1] in kinds, reply
+    elements = []
+    for _ in range(int(header[1:])):
+        length, _, rest = rest.partition(b"\r\n")
+        n = int(length[1:])
+        elements.append(rest[:n])
+        rest = rest[n + 2:]
+    return elements
+
+
 def encode_command(*args):
     parts = [b"*%d\r\n" % len(args)]
     for a in args:

@@ -14,12 +14,12 @@ Everything talks to 127.0.0.1 only; every wait is bounded.
 """
 import functools
 import os
-import socket
 
 import pytest
 
 import pubsub_support
-from harness import Cluster, RawClient
+from harness import Cluster, RawClient, bulk_elements
+from pubsub_support import quiet  # noqa: F401 (the RESP3 tests import it from here)
 
 MODE = os.environ.get("SHARDIS_RESP3_TARGET", "shardis")
 POOL_OPTIONS = {"hash_tag": "{}", "timeout": 2000}
@@ -148,32 +148,7 @@ def _parse(data, pos):
 def unordered(frame):
     """A flat array or set reply with its elements sorted, the type header kept (Redis 7.0's
     sets of strings come in an order seeded per process)."""
-    header, _, rest = frame.partition(b"\r\n")
-    assert header[:1] in b"*~", frame
-    elements = []
-    for _ in range(int(header[1:])):
-        length, _, rest = rest.partition(b"\r\n")
-        n = int(length[1:])
-        elements.append(rest[:n])
-        rest = rest[n + 2:]
-    return header[:1], sorted(elements)
-
-
-def quiet(client, seconds=0.3):
-    """The bytes that arrive within `seconds` (b"" when nothing does): what a client got beyond
-    what the test expected."""
-    extra, client.buf = client.buf, b""
-    client.sock.settimeout(seconds)
-    try:
-        while True:
-            chunk = client.sock.recv(1 << 16)
-            if not chunk:
-                return extra + b"<EOF>"
-            extra += chunk
-    except socket.timeout:
-        return extra
-    finally:
-        client.sock.settimeout(5.0)
+    return frame[:1], sorted(bulk_elements(frame, kinds=b"*~"))
 
 
 def bulk(x):

@@ -3,6 +3,8 @@ three servers returns byte-identical replies. Multi-key commands use a hash tag 
 that their keys share a server; replies that are random by nature are left out."""
 import pytest
 
+from harness import bulk_elements
+
 STRINGS = [
     ("SET", "{s}a", "hello"), ("GET", "{s}a"), ("APPEND", "{s}a", " world"), ("STRLEN", "{s}a"),
     ("GETRANGE", "{s}a", 0, 4), ("SETRANGE", "{s}a", 6, "WORLD"), ("GET", "{s}a"),
@@ -119,12 +121,4 @@ def test_same_replies_as_one_server(proxy, direct, kind):
 
 def sorted_elements(reply):
     """The bulk elements of a flat array reply, sorted."""
-    header, _, rest = reply.partition(b"\r\n")
-    assert header.startswith(b"*"), reply
-    elements = []
-    for _ in range(int(header[1:])):
-        length, _, rest = rest.partition(b"\r\n")
-        n = int(length[1:])
-        elements.append(rest[:n])
-        rest = rest[n + 2:]
-    return sorted(elements)
+    return sorted(bulk_elements(reply))

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from harness import Cluster, encode_command
+from harness import Cluster, bulk_elements, encode_command
 
 SPLIT_SIZES = [1, 2, 3, 10, 100, 1000]
 
@@ -120,14 +120,7 @@ def test_script_load_exists_flush(cluster, proxy, direct):
 
 def proxy_list(reply):
     """Elements of a flat array of bulk strings."""
-    header, _, rest = reply.partition(b"\r\n")
-    out = []
-    for _ in range(int(header[1:])):
-        length, _, rest = rest.partition(b"\r\n")
-        n = int(length[1:])
-        out.append(rest[:n])
-        rest = rest[n + 2:]
-    return out
+    return bulk_elements(reply)
 
 
 def scan_all(client, *options, limit=100000):
