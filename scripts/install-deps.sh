@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config ccache clang clang-format clang-tidy libclang-rt-14-dev
   libuv1-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libssl-dev zlib1g-dev
   googletest libgmock-dev libgtest-dev libbenchmark-dev
-  redis-server redis-tools
+  redis-server redis-tools redis-sentinel
   python3 python3-redis python3-pytest python3-rq python3-celery ruby-sidekiq
   libhttp-parser-dev prometheus
 )
