@@ -63,18 +63,11 @@ struct World {
   World()
       : config(quietly(config::loadString(kConfig, "fuzz.yml"))),
         shared(config),
-        worker(0, shared, rings(), nullptr),
+        worker(0, shared, TopologyOwner(config).current(), nullptr),
         owner(shared) {}
   static config::Config quietly(config::Config loaded) {
     spdlog::set_level(spdlog::level::off);  // servers going down is the normal case here
     return loaded;
-  }
-  std::vector<std::shared_ptr<const hash::Ring>> rings() {
-    std::vector<hash::RingMember> members;
-    for (const config::Server& server : config.pools[0].servers) {
-      members.push_back(hash::RingMember{server.name, server.weight});
-    }
-    return {hash::Ring::build(config.pools[0].distribution, config.pools[0].hash, members)};
   }
   void runLoop(int rounds) {
     for (int i = 0; i < rounds; ++i) uv_run(worker.loop().raw(), UV_RUN_NOWAIT);

@@ -2,6 +2,7 @@
 // one-shot request (--version, --help, -t, locate) or set up logging, daemonize, write the
 // pid file and hand over to serve().
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include <spdlog/spdlog.h>
@@ -61,6 +62,11 @@ int runServe(const Options& options) {
     return 1;
   }
   applyOverrides(options, config.process);
+  // A reload rereads this file, and -d changes the directory to /.
+  if (options.daemonize) {
+    std::error_code ignored;
+    config.file = std::filesystem::absolute(config.file, ignored).string();
+  }
   std::string error;
   // Logging first, so that a bad log file is reported on the terminal, not lost after -d.
   if (!setupLogging(config.process.log_level, config.process.log_file, error)) {

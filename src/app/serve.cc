@@ -1,8 +1,9 @@
 // serve(): opens the listening sockets, starts one Worker per thread and waits for SIGTERM or
 // SIGINT; then every worker stops accepting, finishes the replies it owes (a few seconds at
-// most) and returns, and serve() returns 0. Meanwhile SIGHUP reopens the log file (logrotate),
-// SIGTTIN/SIGTTOU make the log more or less verbose, as in twemproxy, and SIGUSR1/SIGUSR2 are
-// logged and otherwise ignored.
+// most) and returns, and serve() returns 0. Meanwhile SIGHUP reopens the log file (logrotate)
+// and reloads the configuration, SIGUSR1 reloads it (twemproxy's signal; reload.h), SIGTTIN/
+// SIGTTOU make the log more or less verbose, as in twemproxy, and SIGUSR2 is logged and
+// otherwise ignored.
 //
 // Signals are blocked in every thread and taken synchronously by this one with sigtimedwait(), so
 // no handler runs on a worker thread in the middle of the data path, and the work a signal
@@ -23,9 +24,10 @@
 #include <vector>
 
 #include "app/cpus.h"
+#include "app/listen_sockets.h"
 #include "app/logging.h"
+#include "app/reload.h"
 #include "app/signals.h"
-#include "hash/ring.h"
 #include "net/listener.h"
 #include "proxy/listen_address.h"
 #include "proxy/shared_state.h"
@@ -47,41 +49,23 @@ int threadCount(const config::Config& config, const Options& options) {
   return static_cast<int>(cpus);
 }
 
-std::vector<std::shared_ptr<const hash::Ring>> buildRings(const config::Config& config) {
-  std::vector<std::shared_ptr<const hash::Ring>> rings;
-  for (const config::Pool& pool : config.pools) {
-    std::vector<hash::RingMember> members;
-    for (const config::Server& server : pool.servers) {
-      members.push_back(hash::RingMember{server.name, server.weight});
-    }
-    rings.push_back(hash::Ring::build(pool.distribution, pool.hash, members));
-  }
-  return rings;
-}
-
-// Gives each worker its listening socket for each pool: TCP sockets of their own, bound with
-// SO_REUSEPORT so the kernel spreads connections; for a unix socket, dup()s of one.
+// Gives each worker its listening socket for each pool (listen_sockets.h).
 bool openListeners(const config::Config& config,
                    std::vector<std::unique_ptr<proxy::Worker>>& workers) {
   for (uint32_t p = 0; p < config.pools.size(); ++p) {
     const config::Pool& pool = config.pools[p];
-    bool is_unix = pool.listen.kind == config::ListenAddress::Kind::kUnix;
-    bool reuseport = pool.reuseport || workers.size() > 1;
+    std::vector<int> fds;
     std::string error;
-    int shared_fd = -1;
-    for (auto& worker : workers) {
-      int fd = -1;
-      if (!is_unix || shared_fd < 0) {
-        fd = net::openListenSocket(proxy::listenAddressOf(pool.listen), pool.backlog, reuseport,
-                                   error);
-        if (is_unix) shared_fd = fd;
-      } else {
-        fd = ::dup(shared_fd);
+    bool listening = openPoolSockets(pool, workers.size(), fds, error);
+    for (size_t w = 0; listening && w < workers.size(); ++w) {
+      listening = workers[w]->listen(p, fds[w], error);
+      if (!listening) {
+        for (size_t rest = w + 1; rest < fds.size(); ++rest) ::close(fds[rest]);
       }
-      if (fd < 0 || !worker->listen(p, fd, error)) {
-        spdlog::critical("pool '{}': {}", pool.name, error);
-        return false;
-      }
+    }
+    if (!listening) {
+      spdlog::critical("pool '{}': {}", pool.name, error);
+      return false;
     }
     spdlog::info("pool '{}' listening on {} ({} server(s))", pool.name, pool.listen.text,
                  pool.servers.size());
@@ -108,8 +92,24 @@ stats::Identity identity() {
   return identity;
 }
 
+stats::AdminActions adminActions(Reloader& reloader) {
+  stats::AdminActions actions;
+  actions.reload = [&reloader] {
+    stats::HttpResponse response;
+    ReloadResult result = reloader.reload("POST /reload");
+    if (result.applied) {
+      response.body = "OK\n";
+    } else {
+      response.status = 400;
+      response.body = result.message + "\n";
+    }
+    return response;
+  };
+  return actions;
+}
+
 // Takes the signals serve() blocked, one at a time, until SIGTERM or SIGINT.
-void waitForStop(const sigset_t& signals) {
+void waitForStop(const sigset_t& signals, Reloader& reloader) {
   for (;;) {
     const timespec flush_interval{1, 0};
     int received = sigtimedwait(&signals, nullptr, &flush_interval);
@@ -128,6 +128,7 @@ void waitForStop(const sigset_t& signals) {
           spdlog::error("received SIGHUP; {}; still writing to the file already open", error);
           std::fprintf(stderr, "shardis: %s\n", error.c_str());
         }
+        static_cast<void>(reloader.reload("SIGHUP"));
         break;
       }
       case SIGTTIN:
@@ -136,10 +137,12 @@ void waitForStop(const sigset_t& signals) {
         spdlog::warn("received {}; log level is now {}", signalName(received),
                      stepLogLevel(received == SIGTTIN));
         break;
-      case SIGUSR1:
+      case SIGUSR1:  // twemproxy's reload signal
+        static_cast<void>(reloader.reload("SIGUSR1"));
+        break;
       case SIGUSR2:
-        // Their default action would kill the proxy; SIGUSR1 is kept for a config reload.
-        spdlog::warn("received {}; ignored: shardis gives it no meaning yet", signalName(received));
+        // Its default action would kill the proxy.
+        spdlog::warn("received SIGUSR2; ignored: shardis gives it no meaning");
         break;
       default:
         spdlog::info("received {}; finishing replies in flight", signalName(received));
@@ -160,7 +163,7 @@ int serve(const config::Config& config, const Options& options) {
   const sigset_t signals = controlSignals();
 
   proxy::SharedState shared(config);
-  const auto rings = buildRings(config);
+  proxy::TopologyOwner topology(config);
   const int threads = threadCount(config, options);
   stats::StatsHub hub(config, static_cast<size_t>(threads), identity());
   // --stats off: no worker publishes, and there is nothing to serve on the stats ports.
@@ -168,9 +171,10 @@ int serve(const config::Config& config, const Options& options) {
   std::vector<std::unique_ptr<proxy::Worker>> workers;
   workers.reserve(static_cast<size_t>(threads));
   for (int i = 0; i < threads; ++i) {
-    workers.push_back(
-        std::make_unique<proxy::Worker>(static_cast<uint32_t>(i), shared, rings, publish_to));
+    workers.push_back(std::make_unique<proxy::Worker>(static_cast<uint32_t>(i), shared,
+                                                      topology.current(), publish_to));
   }
+  Reloader reloader(config, topology, workers, hub);
   if (!openListeners(config, workers)) return 1;
   config::Process process = config.process;
   if (options.stats_port >= 0) process.stats_port = options.stats_port;
@@ -178,7 +182,7 @@ int serve(const config::Config& config, const Options& options) {
   std::string stats_error;
   std::unique_ptr<stats::StatsServer> stats_server;
   if (options.stats) {
-    stats_server = stats::StatsServer::start(process, hub, stats_error);
+    stats_server = stats::StatsServer::start(process, hub, stats_error, adminActions(reloader));
     if (!stats_server) {
       spdlog::critical("{}", stats_error);
       return 1;
@@ -194,14 +198,16 @@ int serve(const config::Config& config, const Options& options) {
   }
   spdlog::info("serving with {} worker thread(s)", threads);
 
-  waitForStop(signals);
+  waitForStop(signals, reloader);
+  reloader.stop();
   for (auto& worker : workers) worker->requestStop();
   for (auto& runner : runners) runner.join();
   if (stats_server) stats_server->stop();
   workers.clear();
   // The socket files are ours; a stale one would only confuse the next start's operator.
-  for (const config::Pool& pool : config.pools) {
-    if (pool.listen.kind == config::ListenAddress::Kind::kUnix) ::unlink(pool.listen.path.c_str());
+  for (const auto& pool : topology.current()) {
+    const config::ListenAddress& listen = pool->config->listen;
+    if (listen.kind == config::ListenAddress::Kind::kUnix) ::unlink(listen.path.c_str());
   }
   return 0;
 }

@@ -41,26 +41,84 @@ ServerEndpoint resolveEndpoint(const ServerSpec& server, uint32_t index) {
 }
 
 ConnectionPool::ConnectionPool(net::Loop& loop, const PoolSettings& settings)
-    : loop_(loop), max_leased_(std::max<uint32_t>(1, settings.max_leased_connections)) {
-  for (size_t i = 0; i < settings.servers.size(); ++i) {
-    const ServerSpec& spec = settings.servers[i];
-    auto server = std::make_unique<Server>();
-    server->endpoint = resolveEndpoint(spec, static_cast<uint32_t>(i));
-    server->settings.username = spec.username;
-    server->settings.password = spec.password;
-    server->settings.db = spec.db;
-    server->settings.timeout_ms = settings.connect_timeout_ms;
-    server->settings.keepalive = settings.keepalive;
-    server->settings.queue_limit = settings.queue_limit;
-    // The clients' limits bound what clients send; a reply is as large as the server makes it.
-    server->settings.limits = resp::serverReplyLimits();
-    server->settings3 = server->settings;
-    server->settings3.protocol = resp::Protocol::kResp3;
-    for (uint32_t c = 0; c < std::max<uint32_t>(1, spec.connections); ++c) {
-      server->connections.push_back(makeConnection(*server));
-    }
-    servers_.push_back(std::move(server));
+    : loop_(loop), settings_(settings) {
+  settings_.servers.clear();
+  for (const ServerSpec& spec : settings.servers) addServer(spec);
+}
+
+uint32_t ConnectionPool::addServer(const ServerSpec& spec) {
+  const auto index = static_cast<uint32_t>(servers_.size());
+  auto server = std::make_unique<Server>();
+  server->endpoint = resolveEndpoint(spec, index);
+  server->settings.username = spec.username;
+  server->settings.password = spec.password;
+  server->settings.db = spec.db;
+  // The clients' limits bound what clients send; a reply is as large as the server makes it.
+  server->settings.limits = resp::serverReplyLimits();
+  applyPoolSettings(*server);
+  for (uint32_t c = 0; c < std::max<uint32_t>(1, spec.connections); ++c) {
+    server->connections.push_back(makeConnection(*server));
   }
+  servers_.push_back(std::move(server));
+  return index;
+}
+
+void ConnectionPool::applyPoolSettings(Server& server) const {
+  server.settings.timeout_ms = settings_.connect_timeout_ms;
+  server.settings.keepalive = settings_.keepalive;
+  server.settings.queue_limit = settings_.queue_limit;
+  server.settings3 = server.settings;
+  server.settings3.protocol = resp::Protocol::kResp3;
+}
+
+void ConnectionPool::updateSettings(const PoolSettings& settings) {
+  settings_.connect_timeout_ms = settings.connect_timeout_ms;
+  settings_.keepalive = settings.keepalive;
+  settings_.queue_limit = settings.queue_limit;
+  settings_.max_leased_connections = settings.max_leased_connections;
+  for (auto& server : servers_) applyPoolSettings(*server);
+}
+
+// A retired server gets no new request (the ring no longer names it), but requests in flight
+// on its shared connections finish: each is closed once it has nothing in flight. The
+// objects stay until the pool goes, as the tickets of finished requests still point at them.
+void ConnectionPool::retire(uint32_t index) {
+  Server& server = *servers_[index];
+  if (server.retired) return;
+  server.retired = true;
+  for (auto& connection : server.idle) close(server, std::move(connection));
+  server.idle.clear();
+  if (server.subscriber) server.subscriber->shutdown(retiredMessage(server));
+  drainRetired();
+}
+
+std::string ConnectionPool::retiredMessage(const Server& server) {
+  return "ERR server " + server.endpoint.name + ": removed from the pool";
+}
+
+void ConnectionPool::drainRetired() {
+  bool waiting = false;
+  for (auto& server : servers_) {
+    if (!server->retired || server->drained) continue;
+    bool busy = false;
+    for (auto* list : {&server->connections, &server->connections3}) {
+      for (auto& connection : *list) {
+        if (connection->inFlight() == 0) {
+          connection->shutdown(retiredMessage(*server));
+        } else {
+          busy = true;
+        }
+      }
+    }
+    server->drained = !busy;
+    waiting = waiting || busy;
+  }
+  if (!waiting) {
+    if (drain_timer_) drain_timer_->stop();
+    return;
+  }
+  if (!drain_timer_) drain_timer_ = net::Timer::create(loop_, [this] { drainRetired(); });
+  drain_timer_->start(kDrainCheckMs);
 }
 
 ConnectionPool::~ConnectionPool() {
@@ -90,7 +148,7 @@ ServerConnection& ConnectionPool::connectionFor(uint32_t index, uint64_t client_
 
 Lease ConnectionPool::lease(uint32_t index, resp::Protocol protocol) {
   Server& server = *servers_[index];
-  if (server.leased >= max_leased_) return {};
+  if (server.leased >= maxLeased()) return {};
   std::unique_ptr<ServerConnection> connection;
   // The most recently given back of the protocol asked for: leases rarely mix protocols, so
   // the search stops near the back.
@@ -144,7 +202,7 @@ void ConnectionPool::giveBack(uint32_t index, std::unique_ptr<ServerConnection> 
   --server.leased;
   if (++server.ends >= kIdleWindow) endWindow(server);
   const size_t cap = std::max({kIdleFloor, server.peak, server.peak_before});
-  if (server.idle.size() < cap && keepForReuse(*connection, end)) {
+  if (!server.retired && server.idle.size() < cap && keepForReuse(*connection, end)) {
     server.idle.push_back(std::move(connection));
   } else {
     close(server, std::move(connection));
@@ -205,6 +263,7 @@ size_t ConnectionPool::inFlight() const {
 }
 
 void ConnectionPool::shutdown() {
+  drain_timer_.reset();
   for (auto& server : servers_) {
     const std::string message = "ERR server " + server->endpoint.name + ": proxy shutting down";
     for (auto& connection : server->connections) connection->shutdown(message);

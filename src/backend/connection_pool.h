@@ -19,6 +19,7 @@
 
 #include "backend/server_connection.h"
 #include "backend/server_pool.h"
+#include "net/timer.h"
 
 namespace shardis::net {
 class Loop;
@@ -34,6 +35,16 @@ class ConnectionPool final : public ServerPool, public ServerHealth {
   ~ConnectionPool() override;
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  // A server the pool did not start with (a reload, a failover); returns its index, the
+  // server count before the call.
+  uint32_t addServer(const ServerSpec& spec);
+  // Server `server` is out of the topology: no new connection to it is kept, and its shared
+  // connections close as their requests in flight finish. Leases out stay valid until given
+  // back, and a request routed to it before the change still reaches it.
+  void retire(uint32_t server);
+  // New pool-wide settings (a reload): connects from now on use them.
+  void updateSettings(const PoolSettings& settings);
 
   // Who counts (null = nobody); set before the first request.
   void setObserver(ServerObserver* observer) { observer_ = observer; }
@@ -90,7 +101,9 @@ class ConnectionPool final : public ServerPool, public ServerHealth {
     size_t peak_before = 0;  // and in the window before it
     uint32_t ends = 0;       // lease ends in this window
     uint32_t failures = 0;   // in a row since the server last answered
-    bool down = false;       // logged down and not up since
+    bool down = false;              // logged down and not up since
+    bool retired = false;           // out of the topology (retire())
+    bool drained = false;           // retired, and every shared connection closed
   };
 
   std::unique_ptr<ServerConnection> makeConnection(
@@ -99,12 +112,22 @@ class ConnectionPool final : public ServerPool, public ServerHealth {
   [[nodiscard]] bool keepForReuse(ServerConnection& connection, LeaseEnd end) const;
   void endWindow(Server& server);
   void leasesChanged(uint32_t index);
+  void applyPoolSettings(Server& server) const;
+  void drainRetired();
+  static std::string retiredMessage(const Server& server);
+  [[nodiscard]] size_t maxLeased() const {
+    return std::max<uint32_t>(1, settings_.max_leased_connections);
+  }
+
+  // How often retired servers' shared connections are checked for requests in flight.
+  static constexpr uint64_t kDrainCheckMs = 50;
 
   net::Loop& loop_;
   ServerObserver* observer_ = nullptr;
   FailureListener* failure_listener_ = nullptr;
+  PoolSettings settings_;  // pool-wide settings; `servers` unused (see servers_)
   std::vector<std::unique_ptr<Server>> servers_;
-  size_t max_leased_ = 0;  // per server
+  net::TimerPtr drain_timer_;  // while a retired server has requests in flight
   size_t leases_out_ = 0;  // over every server
 };
 

@@ -53,7 +53,7 @@ ClientSession::ClientSession(net::Loop& loop, net::Stream::Kind kind, uint64_t i
       queue_(*this, pool.worker.pendingFreeList()),
       dispatcher_(*this, *this, pool, shared, client_) {
   client_.id = id;
-  client_.authenticated = pool.config.redis_auth.empty();
+  client_.authenticated = pool.config().redis_auth.empty();
   const config::OutputBufferLimit& limit = shared.config.process.client_output_buffer_limit;
   if (OutputLimit::enabled(limit)) output_limit_ = std::make_unique<OutputLimit>(limit);
 }
@@ -67,7 +67,7 @@ ClientSession::~ClientSession() {
 
 void ClientSession::start() {
   stream_->setNoDelay(true);
-  if (pool_.config.tcpkeepalive) stream_->setKeepAlive(true, 60);
+  if (pool_.config().tcpkeepalive) stream_->setKeepAlive(true, 60);
   noteAddresses();
   if (stream_->startReading() != 0) close();
 }

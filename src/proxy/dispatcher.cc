@@ -115,7 +115,7 @@ void Dispatcher::runLocal(const CommandEntry& entry, Request& request) {
     return reject(request, stats::ProxyError::kUnsupported, notSupportedError(entry.spec->name));
   }
   std::string bytes;
-  CommandCall call{entry, request, pool_.config, client_, bytes, this, &admin_};
+  CommandCall call{entry, request, pool_.config(), client_, bytes, this, &admin_};
   entry.handler(call);
   if (entry.resets_client) {
     if (tracking_) tracking_->reset();
@@ -135,7 +135,7 @@ void Dispatcher::runHandler(const CommandEntry& entry, Request& request) {
     return reject(request, stats::ProxyError::kUnsupported, severalServersError(entry.spec->name));
   }
   std::string unused;
-  CommandCall call{entry, request, pool_.config, client_, unused, this, &admin_};
+  CommandCall call{entry, request, pool_.config(), client_, unused, this, &admin_};
   entry.handler(call);
 }
 
@@ -254,18 +254,21 @@ void Dispatcher::wait(Request& request) {
 
 // SCAN: the client's cursor names the server to ask and that server's own cursor.
 void Dispatcher::scan(Request& request) {
+  ScanCursor at;
   uint32_t server = 0;
-  if (!scanRequest(request.argv, server)) {
+  if (!scanRequest(request.argv, at, server)) {
     request.rejected = true;
     return replyError(request, "ERR invalid cursor");
   }
-  sendParts(request, std::span<const uint32_t>(&server, 1), makeScanMerger(pool_, server),
-            pool_.request_scratch);
+  sendParts(request, std::span<const uint32_t>(&server, 1),
+            makeScanMerger(pool_, server, at, pool_.every_server.size()), pool_.request_scratch);
 }
 
-// Writes into the pool's request scratch the SCAN its cursor's server gets.
-bool Dispatcher::scanRequest(Argv argv, uint32_t& server) {
-  std::optional<ScanCursor> cursor = ScanCursor::decode(argv[1], pool_.serverCount());
+// Writes into the pool's request scratch the SCAN its cursor's server gets; `at` is the
+// cursor and `server` the slot at its position in the live list.
+bool Dispatcher::scanRequest(Argv argv, ScanCursor& at, uint32_t& server) {
+  std::optional<ScanCursor> cursor =
+      ScanCursor::decode(argv[1], pool_.every_server.size(), pool_.listEpoch());
   if (!cursor) return false;
   std::array<char, 24> digits{};
   auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), cursor->cursor);
@@ -274,7 +277,8 @@ bool Dispatcher::scanRequest(Argv argv, uint32_t& server) {
   args[1] = std::string_view(digits.data(), static_cast<size_t>(end - digits.data()));
   pool_.request_scratch.clear();
   resp::appendCommand(pool_.request_scratch, args);
-  server = cursor->server;
+  at = *cursor;
+  server = pool_.every_server[cursor->server];
   return true;
 }
 

@@ -102,7 +102,7 @@ class Dispatcher {
   // The request as the server gets it: an inline one re-encoded as a multibulk.
   std::string_view serverBytes(const Request& request);
   // SCAN's request for the server its cursor names; false for a bad cursor.
-  [[nodiscard]] bool scanRequest(Argv argv, uint32_t& server);
+  [[nodiscard]] bool scanRequest(Argv argv, ScanCursor& at, uint32_t& server);
 
   // Transactions (dispatcher_transaction.cc).
   [[nodiscard]] bool inMulti() const { return transaction_ && transaction_->open; }

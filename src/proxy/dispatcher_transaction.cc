@@ -179,7 +179,7 @@ void Dispatcher::runQueuedLocal(QueuedCommand& command) {
   request.argv = argv;
   request.command_id = command.command_id;
   const CommandEntry& entry = commandEntry(command.command_id);
-  CommandCall call{entry, request, pool_.config, client_, command.reply, this, &admin_};
+  CommandCall call{entry, request, pool_.config(), client_, command.reply, this, &admin_};
   call.in_exec = true;
   entry.handler(call);
   if (entry.changes_client_state) shared_.registry.rename(client_.id, client_.name);
@@ -262,10 +262,11 @@ std::string Dispatcher::planKeyed(const CommandEntry& entry, command::Routing ro
 std::string Dispatcher::planAllServers(const CommandEntry& entry, const Request& request,
                                        QueuedCommand& command) {
   if (entry.handler == scanHandler()) {
+    ScanCursor at;
     uint32_t server = 0;
-    if (!scanRequest(request.argv, server)) return "ERR invalid cursor";
+    if (!scanRequest(request.argv, at, server)) return "ERR invalid cursor";
     command.parts.push_back(QueuedPart{server, pool_.request_scratch});
-    command.merger = makeScanMerger(pool_, server);
+    command.merger = makeScanMerger(pool_, server, at, pool_.every_server.size());
     return {};
   }
   if (!entry.has_merge) return notInMultiError(entry.spec->name);

@@ -77,13 +77,19 @@ void Splitter::releaseLarge() {
   if (buffer_.capacity() > kKeptBufferBytes) std::string().swap(buffer_);
 }
 
-std::optional<ScanCursor> ScanCursor::decode(std::string_view text, size_t server_count) {
+std::optional<ScanCursor> ScanCursor::decode(std::string_view text, size_t server_count,
+                                             uint32_t epoch) {
   uint64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   if (value >> 63 != 0) return std::nullopt;
-  ScanCursor cursor{static_cast<uint32_t>(value & (kMaxServers - 1)), value >> kServerBits};
+  if (value == 0) return ScanCursor{0, 0, epoch};
+  ScanCursor cursor{static_cast<uint32_t>(value & (kMaxServers - 1)),
+                    (value >> kServerBits) & kMaxServerCursor,
+                    static_cast<uint32_t>(value >> (63 - kEpochBits))};
   if (cursor.server >= server_count) return std::nullopt;
+  if (cursor.epoch != (epoch & ((1u << kEpochBits) - 1))) return std::nullopt;
+  cursor.epoch = epoch;
   return cursor;
 }
 

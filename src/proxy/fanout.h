@@ -56,21 +56,34 @@ class Splitter {
 };
 
 // The client-visible SCAN cursor. Redis clients parse a cursor as a signed 64-bit number, so
-// it stays below 2^63: the low kServerBits bits are the server's index in the pool's server
-// list, the bits above are that server's own cursor. 0 is server 0 at its cursor 0: start and
-// end of the whole scan. A server cursor must fit in 63 - kServerBits bits; Redis's cursors
-// are bucket indexes of its hash tables, far below that.
+// it stays below 2^63: the low kServerBits bits are the server's position in the pool's list
+// of live servers, the kEpochBits at the top are that list's epoch (PoolTopology::list_epoch,
+// modulo 16) and the bits between are that server's own cursor. 0 is the first server at its
+// cursor 0: start and end of the whole scan, under any list. A server cursor must fit in
+// 63 - kServerBits - kEpochBits bits; Redis's cursors are bucket indexes of its hash tables,
+// far below that. A cursor of another epoch is refused: the list it walked has changed (a
+// reload, a failover), and going on would skip or repeat servers. Under epoch 0, before any
+// change, the cursor is what it was before epochs existed.
 struct ScanCursor {
   static constexpr unsigned kServerBits = 10;
+  static constexpr unsigned kEpochBits = 4;
   static constexpr uint32_t kMaxServers = 1u << kServerBits;
-  static constexpr uint64_t kMaxServerCursor = (uint64_t{1} << (63 - kServerBits)) - 1;
+  static constexpr uint64_t kMaxServerCursor =
+      (uint64_t{1} << (63 - kServerBits - kEpochBits)) - 1;
 
-  uint32_t server = 0;
+  uint32_t server = 0;  // position in the live list
   uint64_t cursor = 0;
+  uint32_t epoch = 0;
 
-  // nullopt when `text` is not a decimal below 2^63 or names a server past `server_count`.
-  static std::optional<ScanCursor> decode(std::string_view text, size_t server_count);
-  uint64_t encode() const { return (cursor << kServerBits) | server; }
+  // nullopt when `text` is not a decimal below 2^63, names a position past `server_count`, or
+  // (not being 0) was made under another epoch than `epoch`.
+  static std::optional<ScanCursor> decode(std::string_view text, size_t server_count,
+                                          uint32_t epoch = 0);
+  [[nodiscard]] uint64_t encode() const {
+    if (server == 0 && cursor == 0) return 0;
+    const uint64_t epoch_bits = epoch & ((1u << kEpochBits) - 1);
+    return (epoch_bits << (63 - kEpochBits)) | (cursor << kServerBits) | server;
+  }
 };
 
 }  // namespace shardis::proxy

@@ -110,7 +110,7 @@ void serverSection(PoolRuntime& pool, const ServersInfo* servers,
   line(out, "redis_mode", "standalone");
   line(out, "arch_bits", sizeof(void*) * 8);
   line(out, "process_id", static_cast<uint64_t>(::getpid()));
-  line(out, "tcp_port", pool.config.listen.port);
+  line(out, "tcp_port", pool.config().listen.port);
   if (snapshot) {
     line(out, "uptime_in_seconds", static_cast<uint64_t>(snapshot->uptime_s));
     line(out, "uptime_in_days", static_cast<uint64_t>(snapshot->uptime_s / 86400));
@@ -139,13 +139,13 @@ void pubsubLines(PoolRuntime& pool, std::string& out) {
 // The client's pool and its servers, with each server's state as this worker sees it. Other
 // pools are other tenants: their names and servers are on the admin port only.
 void shardisSection(PoolRuntime& pool, std::string& out) {
-  const config::Pool& config = pool.config;
+  const config::Pool& config = pool.config();
   out += "# Shardis\r\n";
   line(out, "client_pool", config.name);
   line(out, "pool_servers", config.servers.size());
   for (size_t s = 0; s < config.servers.size(); ++s) {
     stats::ServerState state =
-        pool.worker.stats().server(pool.index, static_cast<uint32_t>(s)).state;
+        pool.worker.stats().server(pool.index, pool.every_server[s]).state;
     line(out, "pool_server" + std::to_string(s),
          "name=" + config.servers[s].name + ",addr=" + config.servers[s].address_text +
              ",state=" + std::string(stats::serverStateName(state)));

@@ -202,9 +202,11 @@ class AllOnesMerger final : public PartMerger {
 
 class ScanMerger final : public PartMerger {
  public:
-  ScanMerger(const ServerNames& servers, uint32_t server)
+  ScanMerger(const ServerNames& servers, uint32_t server, const ScanCursor& at,
+             size_t server_count)
       : PartMerger(servers, std::span<const uint32_t>(&server, 1)),
-        server_count_(servers.serverCount()) {}
+        at_(at),
+        server_count_(server_count) {}
 
  private:
   void merge(uint32_t part, const resp::Reply& reply) override {
@@ -220,14 +222,15 @@ class ScanMerger final : public PartMerger {
       return unexpected(part);
     }
     // This server is done: the client continues with the next one from its start.
-    ScanCursor next{serverOf(part), cursor};
-    if (cursor == 0) next = ScanCursor{serverOf(part) + 1, 0};
+    ScanCursor next{at_.server, cursor, at_.epoch};
+    if (cursor == 0) next = ScanCursor{at_.server + 1, 0, at_.epoch};
     if (next.server >= server_count_) next = ScanCursor{};
     resp::appendArrayHeader(result_, 2);
     resp::appendBulk(result_, std::to_string(next.encode()));
     result_.append(elements_[1]);
   }
   void build(std::string& reply) override { reply = std::move(result_); }
+  ScanCursor at_;  // the cursor asked for: the server's position, the list's epoch
   size_t server_count_;
   std::vector<std::string_view> elements_;
   std::string result_;
@@ -366,8 +369,9 @@ std::unique_ptr<Merger> makeMerger(MergeKind kind, const ServerNames& servers,
   return nullptr;
 }
 
-std::unique_ptr<Merger> makeScanMerger(const ServerNames& servers, uint32_t server) {
-  return std::make_unique<ScanMerger>(servers, server);
+std::unique_ptr<Merger> makeScanMerger(const ServerNames& servers, uint32_t server,
+                                       const ScanCursor& at, size_t server_count) {
+  return std::make_unique<ScanMerger>(servers, server, at, server_count);
 }
 
 }  // namespace shardis::proxy

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "proxy/fanout.h"
 #include "proxy/pending_queue.h"
 
 namespace shardis::proxy {
@@ -57,9 +58,11 @@ std::unique_ptr<Merger> makeMerger(MergeKind kind, const ServerNames& servers,
                                    std::span<const uint32_t> part_servers,
                                    std::span<const uint32_t> key_parts = {});
 
-// SCAN over one server: rewrites the server's cursor into the client cursor that continues
-// with the next server once this one is done.
-std::unique_ptr<Merger> makeScanMerger(const ServerNames& servers, uint32_t server);
+// SCAN over one server, `server` (a slot) at `at` (its position in a live list of
+// `server_count`): rewrites the server's cursor into the client cursor that continues with the
+// next server of the list once this one is done.
+std::unique_ptr<Merger> makeScanMerger(const ServerNames& servers, uint32_t server,
+                                       const ScanCursor& at, size_t server_count);
 
 // The base of the mergers: records the first failure, hands good replies to merge().
 class PartMerger : public Merger {

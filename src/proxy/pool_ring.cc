@@ -37,30 +37,48 @@ backend::PoolSettings backendSettings(const config::Pool& pool, uint64_t queue_l
   return settings;
 }
 
-PoolRing::PoolRing(net::Loop& loop, const config::Pool& pool,
-                   std::shared_ptr<const hash::Ring> ring, backend::ServerPool& servers)
-    : loop_(loop),
-      pool_(pool),
-      servers_(servers),
-      full_ring_(ring),
-      ring_(std::move(ring)),
-      standing_(pool.servers.size()) {}
+PoolRing::PoolRing(net::Loop& loop, std::shared_ptr<const PoolTopology> topology,
+                   backend::ServerPool& servers)
+    : loop_(loop), servers_(servers) {
+  apply(std::move(topology));
+}
+
+// Slots that left the ring stop being probed and forget their ejection; those still live keep
+// theirs, and the ring over the new members leaves the ejected ones out as before.
+void PoolRing::apply(std::shared_ptr<const PoolTopology> topology) {
+  topology_ = std::move(topology);
+  standing_.resize(topology_->slots.size());
+  for (uint32_t slot = 0; slot < standing_.size(); ++slot) {
+    Standing& standing = standing_[slot];
+    if (!standing.ejected || isLive(slot)) continue;
+    standing.ejected = false;
+    standing.probe_timer.reset();
+    --ejected_count_;
+  }
+  rebuild();
+}
+
+bool PoolRing::isLive(uint32_t server) const {
+  const std::vector<uint32_t>& live = topology_->live;
+  return std::find(live.begin(), live.end(), server) != live.end();
+}
 
 void PoolRing::shutdown() {
   for (Standing& standing : standing_) standing.probe_timer.reset();
 }
 
 void PoolRing::onServerFailure(uint32_t server, std::string_view cause, uint32_t in_a_row) {
-  if (!pool_.auto_eject_hosts) return;
+  if (!pool().auto_eject_hosts || !isLive(server)) return;
   Standing& standing = standing_[server];
   if (standing.ejected) {
     standing.probe_answered = false;
     return;
   }
-  if (in_a_row >= pool_.server_failure_limit) eject(server, cause);
+  if (in_a_row >= pool().server_failure_limit) eject(server, cause);
 }
 
 void PoolRing::onServerRecovered(uint32_t server) {
+  if (server >= standing_.size()) return;
   Standing& standing = standing_[server];
   if (!standing.ejected) return;
   standing.probe_answered = true;
@@ -71,14 +89,14 @@ void PoolRing::eject(uint32_t server, std::string_view cause) {
   Standing& standing = standing_[server];
   standing.ejected = true;
   standing.probe_answered = false;
-  standing.retry_at_ms = loop_.now() + static_cast<uint64_t>(pool_.server_retry_timeout_ms);
+  standing.retry_at_ms = loop_.now() + static_cast<uint64_t>(pool().server_retry_timeout_ms);
   ++ejected_count_;
   rebuild();
   if (observer_ != nullptr) observer_->onEjected(server, true);
   const std::string& name = servers_.serverName(server);
   spdlog::warn(
       "pool {}: server {} ejected for {} ms after {} failure(s) in a row; last: server {}: {}",
-      pool_.name, name, pool_.server_retry_timeout_ms, pool_.server_failure_limit, name, cause);
+      pool().name, name, pool().server_retry_timeout_ms, pool().server_failure_limit, name, cause);
   if (!standing.probe_timer) {
     standing.probe_timer = net::Timer::create(loop_, [this, server] { onProbeTimer(server); });
   }
@@ -114,24 +132,26 @@ void PoolRing::restore(uint32_t server) {
   if (observer_ != nullptr) observer_->onEjected(server, false);
   spdlog::info(
       "pool {}: server {} returned to the ring (server_retry_timeout passed and it answers)",
-      pool_.name, servers_.serverName(server));
+      pool().name, servers_.serverName(server));
 }
 
 void PoolRing::rebuild() {
   if (ejected_count_ == 0) {
-    ring_ = full_ring_;
+    ring_ = topology_->ring;
     return;
   }
+  const config::Pool& pool = this->pool();
   std::vector<hash::RingMember> members;
-  members.reserve(pool_.servers.size());
-  for (const config::Server& server : pool_.servers) {
+  members.reserve(pool.servers.size());
+  for (const config::Server& server : pool.servers) {
     members.push_back(hash::RingMember{server.name, server.weight});
   }
   // std::vector<bool> has no contiguous storage to take a span of.
-  std::unique_ptr<bool[]> live(new bool[standing_.size()]);
-  for (size_t i = 0; i < standing_.size(); ++i) live[i] = !standing_[i].ejected;
-  ring_ = hash::Ring::build(pool_.distribution, pool_.hash, members,
-                            std::span<const bool>(live.get(), standing_.size()));
+  const size_t count = topology_->live.size();
+  std::unique_ptr<bool[]> live(new bool[count]);
+  for (size_t i = 0; i < count; ++i) live[i] = !standing_[topology_->live[i]].ejected;
+  ring_ = hash::Ring::build(pool.distribution, pool.hash, members,
+                            std::span<const bool>(live.get(), count));
 }
 
 }  // namespace shardis::proxy

@@ -6,8 +6,12 @@
 // Meanwhile it is probed with PING; it returns once server_retry_timeout has passed and its
 // last probe was answered, so a server still dead then stays out without failing a request.
 //
+// Servers are slots (topology.h): locate() answers the slot of the ring member that owns a key.
+// A new topology (apply()) keeps the standing of every slot still live: an ejected server
+// stays ejected across a reload that does not change it.
+//
 // Owned by the worker's PoolRuntime, next to the backend pool it listens to; lives as long as
-// the loop. locate() runs on every request: one shared_ptr dereference and the ring's search.
+// the loop. locate() runs on every request: the ring's search and one index into `live`.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +23,7 @@
 #include "config/config.h"
 #include "hash/ring.h"
 #include "net/timer.h"
+#include "proxy/topology.h"
 
 namespace shardis::net {
 class Loop;
@@ -37,23 +42,25 @@ class EjectionObserver {
 
 class PoolRing final : public backend::FailureListener {
  public:
-  // `ring` is the pool's ring over all servers (shared by the workers); `servers` is probed
-  // while a server is ejected.
-  PoolRing(net::Loop& loop, const config::Pool& pool, std::shared_ptr<const hash::Ring> ring,
+  // `servers` is probed while a server is ejected.
+  PoolRing(net::Loop& loop, std::shared_ptr<const PoolTopology> topology,
            backend::ServerPool& servers);
   PoolRing(const PoolRing&) = delete;
   PoolRing& operator=(const PoolRing&) = delete;
 
-  // The server that owns `routing_key` under the current ring, or hash::Ring::kNoLiveMember
+  // Switches to `topology`'s servers and options.
+  void apply(std::shared_ptr<const PoolTopology> topology);
+
+  // The slot that owns `routing_key` under the current ring, or hash::Ring::kNoLiveMember
   // when every server is ejected.
   [[nodiscard]] uint32_t locate(std::string_view routing_key) const {
-    return ring_->locate(routing_key);
+    return slotOf(ring_->locate(routing_key));
   }
-  // The server that owns `routing_key` with every server in the ring, ejected ones too: where
+  // The slot that owns `routing_key` with every server in the ring, ejected ones too: where
   // a pub/sub channel lives, so that an ejection never splits a channel's publishers from
   // its subscribers.
   [[nodiscard]] uint32_t home(std::string_view routing_key) const {
-    return full_ring_->locate(routing_key);
+    return slotOf(topology_->ring->locate(routing_key));
   }
   // Who hears ejections (null = nobody).
   void setObserver(EjectionObserver* observer) { observer_ = observer; }
@@ -72,19 +79,24 @@ class PoolRing final : public backend::FailureListener {
     net::TimerPtr probe_timer;
   };
 
+  [[nodiscard]] uint32_t slotOf(uint32_t member) const {
+    return member == hash::Ring::kNoLiveMember ? member : topology_->live[member];
+  }
+  [[nodiscard]] bool isLive(uint32_t server) const;
   void eject(uint32_t server, std::string_view cause);
   void onProbeTimer(uint32_t server);
   [[nodiscard]] bool mayReturn(const Standing& standing) const;
   void restore(uint32_t server);
   void rebuild();
 
+  [[nodiscard]] const config::Pool& pool() const { return *topology_->config; }
+
   net::Loop& loop_;
-  const config::Pool& pool_;
   backend::ServerPool& servers_;
   EjectionObserver* observer_ = nullptr;
-  std::shared_ptr<const hash::Ring> full_ring_;
-  std::shared_ptr<const hash::Ring> ring_;
-  std::vector<Standing> standing_;
+  std::shared_ptr<const PoolTopology> topology_;
+  std::shared_ptr<const hash::Ring> ring_;  // topology_'s ring, less the ejected servers
+  std::vector<Standing> standing_;          // per slot
   size_t ejected_count_ = 0;
 };
 

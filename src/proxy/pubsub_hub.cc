@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <span>
 #include <utility>
 
 #include "backend/server_pool.h"
@@ -70,7 +71,9 @@ PubSubHub::PubSubHub(net::Loop& loop, ServerPoolRef servers, size_t server_count
       registry_(registry),
       links_(server_count),
       stats_(stats),
-      pool_(pool) {}
+      pool_(pool) {
+  for (uint32_t slot = 0; slot < server_count; ++slot) live_.push_back(slot);
+}
 
 // The pool's subscriber connections outlive the hub: they must not call its links any more.
 PubSubHub::~PubSubHub() {
@@ -112,11 +115,9 @@ void PubSubHub::subscribe(SubKind kind, std::string_view name, uint32_t server,
     topic.unconfirmed = 1;
     return sendOne(linkFor(server), kind, true, key, topic.id);
   }
-  topic.unconfirmed = static_cast<uint32_t>(links_.size());
+  topic.unconfirmed = static_cast<uint32_t>(live_.size());
   const uint64_t id = topic.id;
-  for (uint32_t each = 0; each < links_.size(); ++each) {
-    sendOne(linkFor(each), kind, true, key, id);
-  }
+  for (uint32_t each : live_) sendOne(linkFor(each), kind, true, key, id);
 }
 
 bool PubSubHub::confirming(SubKind kind, std::string_view name) const {
@@ -160,13 +161,11 @@ uint64_t PubSubHub::unsubscribe(SubKind kind, std::string_view name, Subscriber&
   // Counted upstream until the servers have left it (leftOne()); a server whose link is
   // down holds nothing and counts as left at once (sendOne()).
   const bool pattern = kind == SubKind::kPattern;
-  endings_.emplace(id, Ending{kind, key, pattern ? static_cast<uint32_t>(links_.size()) : 1, {}});
+  endings_.emplace(id, Ending{kind, key, pattern ? static_cast<uint32_t>(live_.size()) : 1, {}});
   if (!pattern) {
     sendOne(linkFor(server), kind, false, key, id);
   } else {
-    for (uint32_t each = 0; each < links_.size(); ++each) {
-      sendOne(linkFor(each), kind, false, key, id);
-    }
+    for (uint32_t each : live_) sendOne(linkFor(each), kind, false, key, id);
   }
   return endings_.contains(id) ? id : 0;
 }
@@ -360,6 +359,69 @@ void PubSubHub::handOver() {
     resp::Reply confirmed;
     wait.pending->onReply(wait.part, confirmed);
   }
+}
+
+void PubSubHub::addServer() { links_.emplace_back(); }
+
+// The link's connection is shut down by the pool right after this: what the link still
+// expects is settled now, as if it had dropped, and it is never re-subscribed.
+void PubSubHub::retire(uint32_t server) {
+  std::unique_ptr<Link> link = std::move(links_[server]);
+  if (!link) return;
+  link->timer.reset();
+  if (link->connection != nullptr) link->connection->setPushSink(nullptr);
+  std::deque<Expected> expected;
+  expected.swap(link->expected);
+  for (const Expected& each : expected) {
+    if (!each.subscribe) {
+      leftOne(each.topic_id);
+      continue;
+    }
+    Topic* topic = find(each.kind, each.name);
+    if (topic != nullptr && topic->id == each.topic_id) confirmOne(*topic);
+  }
+  for (size_t k = 0; k < kSubKinds; ++k) {
+    countHeld(*link, static_cast<SubKind>(k), -static_cast<int64_t>(link->held[k]));
+  }
+}
+
+void PubSubHub::setLive(std::span<const uint32_t> live, const HomeOf& home) {
+  std::vector<uint32_t> before = std::move(live_);
+  live_.assign(live.begin(), live.end());
+  if (stopped_) return;
+  for (uint32_t slot : live_) {
+    if (std::find(before.begin(), before.end(), slot) == before.end()) subscribePatternsOn(slot);
+  }
+  for (SubKind kind : {SubKind::kChannel, SubKind::kShard}) {
+    for (auto& [name, topic] : topics(kind)) {
+      const uint32_t now = home(name);
+      if (now != topic.server) move(kind, name, topic, now);
+    }
+  }
+}
+
+void PubSubHub::subscribePatternsOn(uint32_t server) {
+  for (auto& [name, topic] : topics(SubKind::kPattern)) {
+    ++topic.unconfirmed;
+    sendOne(linkFor(server), SubKind::kPattern, true, name, topic.id);
+  }
+}
+
+// A channel whose server changed: subscribed on its new home, and left on the old one if that
+// is still in the pool (a retired server's link is gone already). Until the old server
+// confirms, both count upstream, as the registry's PUBSUB NUMSUB expects of a name in transit.
+void PubSubHub::move(SubKind kind, const std::string& name, Topic& topic, uint32_t home) {
+  const uint32_t old_server = topic.server;
+  topic.server = home;
+  ++topic.unconfirmed;
+  sendOne(linkFor(home), kind, true, name, topic.id);
+  if (!links_[old_server] || std::find(live_.begin(), live_.end(), old_server) == live_.end()) {
+    return;
+  }
+  const uint64_t ending = next_topic_id_++;
+  registry_.addUpstream(kind, name, 1);
+  endings_.emplace(ending, Ending{kind, name, 1, {}});
+  sendOne(*links_[old_server], kind, false, name, ending);
 }
 
 }  // namespace shardis::proxy

@@ -92,6 +92,15 @@ class PubSubHub {
   // The proxy is stopping: links are not re-subscribed any more.
   void stop();
 
+  // A new topology (pubsub_hub_topology.cc). addServer(): one more slot. retire(): `server`
+  // left the pool; its link is dropped (what it owed is settled as when a connection drops).
+  // setLive(): the live slots after the change, and where each channel lives now: patterns
+  // are subscribed on servers new to the list, channels whose home moved follow it.
+  using HomeOf = std::function<uint32_t(std::string_view channel)>;
+  void addServer();
+  void retire(uint32_t server);
+  void setLive(std::span<const uint32_t> live, const HomeOf& home);
+
  private:
   struct Wait {
     Subscriber* client;
@@ -136,11 +145,14 @@ class PubSubHub {
   void leftOne(uint64_t ending);
   void release(std::vector<Wait>& waits);
   void handOver();
+  void subscribePatternsOn(uint32_t server);
+  void move(SubKind kind, const std::string& name, Topic& topic, uint32_t home);
 
   net::Loop& loop_;
   ServerPoolRef servers_;
   PubSubRegistry& registry_;
-  std::vector<std::unique_ptr<Link>> links_;  // one per server, made on first use
+  std::vector<std::unique_ptr<Link>> links_;  // one per slot, made on first use
+  std::vector<uint32_t> live_;                // the slots patterns are subscribed on
   Topics topics_[kSubKinds];
   std::unordered_map<uint64_t, Ending> endings_;  // by the id their topic had
   uint64_t next_topic_id_ = 1;

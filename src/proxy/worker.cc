@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cassert>
@@ -61,20 +62,45 @@ resp::Limits limitsOf(const config::ProtocolLimits& limits) {
 }
 }  // namespace
 
-PoolRuntime::PoolRuntime(Worker& worker_in, uint32_t index_in, const config::Pool& config_in,
-                         std::shared_ptr<const hash::Ring> full_ring)
+PoolRuntime::PoolRuntime(Worker& worker_in, uint32_t index_in,
+                         std::shared_ptr<const PoolTopology> topology_in)
     : worker(worker_in),
       index(index_in),
-      config(config_in),
-      servers(worker_in.loop(),
-              backendSettings(config_in, worker_in.shared().config.process.server_queue_limit)),
-      ring(worker_in.loop(), config_in, std::move(full_ring), servers),
-      router(config_in),
+      topology(std::move(topology_in)),
+      servers(worker_in.loop(), backendSettings(*topology->config, queueLimit())),
+      ring(worker_in.loop(), topology, servers),
+      router(*topology->config),
       pubsub(
           worker_in.loop(), [this]() -> backend::ServerPool& { return serverPool(); },
-          servers.serverCount(), worker_in.shared().pubsub(index_in), worker_in.stats(), index_in) {
-  for (uint32_t i = 0; i < servers.serverCount(); ++i) every_server.push_back(i);
+          servers.serverCount(), worker_in.shared().pubsub(index_in), worker_in.stats(), index_in),
+      every_server(topology->live) {
   servers.setFailureListener(&ring);
+}
+
+uint64_t PoolRuntime::queueLimit() const {
+  return worker.shared().config.process.server_queue_limit;
+}
+
+void PoolRuntime::apply(std::shared_ptr<const PoolTopology> next) {
+  for (auto slot = static_cast<uint32_t>(servers.serverCount()); slot < next->slots.size();
+       ++slot) {
+    servers.addServer(next->slots[slot]);
+    pubsub.addServer();
+  }
+  worker.stats().ensureServers(index, next->slots.size());
+  for (uint32_t slot : topology->live) {
+    if (std::find(next->live.begin(), next->live.end(), slot) != next->live.end()) continue;
+    pubsub.retire(slot);
+    servers.retire(slot);
+  }
+  servers.updateSettings(backendSettings(*next->config, queueLimit()));
+  ring.apply(next);
+  router = Router(*next->config);
+  every_server = next->live;
+  pubsub.setLive(every_server, [this](std::string_view channel) {
+    return ring.home(router.hashTag().routingKey(channel));
+  });
+  topology = std::move(next);
 }
 
 void PoolRuntime::replaceServerPool(backend::ServerPool& fake) {
@@ -162,16 +188,15 @@ void PoolRuntime::onEjected(uint32_t server, bool ejected) {
   ++this->counters().server_ejects;
 }
 
-Worker::Worker(uint32_t index, SharedState& shared,
-               const std::vector<std::shared_ptr<const hash::Ring>>& rings, stats::StatsHub* hub)
+Worker::Worker(uint32_t index, SharedState& shared, const Topology& topology,
+               stats::StatsHub* hub)
     : index_(index),
       shared_(shared),
       limits_(limitsOf(shared.config.process.limits)),
       stats_(shared.config),
       hub_(hub) {
-  const auto& pools = shared.config.pools;
-  for (uint32_t i = 0; i < pools.size(); ++i) {
-    pools_.push_back(std::make_unique<PoolRuntime>(*this, i, pools[i], rings[i]));
+  for (uint32_t i = 0; i < topology.size(); ++i) {
+    pools_.push_back(std::make_unique<PoolRuntime>(*this, i, topology[i]));
     if (counting()) {
       pools_.back()->servers.setObserver(pools_.back().get());
       pools_.back()->ring.setObserver(pools_.back().get());
@@ -181,6 +206,40 @@ Worker::Worker(uint32_t index, SharedState& shared,
     publisher_ = std::make_unique<stats::StatsPublisher>(loop_, *hub, index, stats_);
   stop_wakeup_ = net::Wakeup::create(loop_, [this] { beginStop(); });
   kill_wakeup_ = net::Wakeup::create(loop_, [this] { runKills(); });
+  topology_wakeup_ = net::Wakeup::create(loop_, [this] { applyPosted(); });
+}
+
+void Worker::post(Topology topology, std::vector<int> listen_fds,
+                  std::shared_ptr<Countdown> applied) {
+  {
+    std::lock_guard<std::mutex> hold(post_mutex_);
+    posted_.push_back(Posted{std::move(topology), std::move(listen_fds), std::move(applied)});
+  }
+  topology_wakeup_->send();
+}
+
+// On the loop, between two callbacks: no request is half routed.
+void Worker::applyPosted() {
+  std::vector<Posted> posted;
+  {
+    std::lock_guard<std::mutex> hold(post_mutex_);
+    posted.swap(posted_);
+  }
+  for (Posted& each : posted) {
+    for (uint32_t p = 0; p < pools_.size(); ++p) {
+      pools_[p]->apply(each.topology[p]);
+      const int fd = p < each.listen_fds.size() ? each.listen_fds[p] : -1;
+      std::string error;
+      if (fd < 0) continue;
+      if (stopping_) {
+        ::close(fd);
+      } else if (!listen(p, fd, error)) {
+        spdlog::error("pool '{}': cannot listen on {}: {}", pools_[p]->config().name,
+                      pools_[p]->config().listen.text, error);
+      }
+    }
+    if (each.applied) each.applied->done();
+  }
 }
 
 Worker::~Worker() {
@@ -190,8 +249,8 @@ Worker::~Worker() {
 
 bool Worker::listen(uint32_t pool, int fd, std::string& error) {
   PoolRuntime& runtime = *pools_[pool];
-  runtime.listener = net::Listener::open(loop_, listenAddressOf(runtime.config.listen), fd,
-                                         runtime.config.backlog, &runtime, error);
+  runtime.listener = net::Listener::open(loop_, listenAddressOf(runtime.config().listen), fd,
+                                         runtime.config().backlog, &runtime, error);
   return runtime.listener != nullptr;
 }
 
@@ -200,7 +259,7 @@ void Worker::run() {
   std::string name = "shardis-w" + std::to_string(index_);
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());  // Linux's limit: 15 chars
   for (auto& pool : pools_) {
-    if (pool->config.preconnect) pool->servers.preconnect();
+    if (pool->config().preconnect) pool->servers.preconnect();
   }
   trim_timer_ = net::Timer::create(loop_, [this] { trimWhenIdle(); });
   trim_timer_->start(kTrimCheckMs, kTrimCheckMs);
@@ -230,7 +289,7 @@ void Worker::trimWhenIdle() {
 void Worker::accept(PoolRuntime& pool, net::Listener& listener) {
   if (stopping_) return;
   uint32_t max_clients = shared_.config.process.max_clients;
-  uint32_t pool_limit = pool.config.client_connections;
+  uint32_t pool_limit = pool.config().client_connections;
   uint32_t total = shared_.clients.fetch_add(1, std::memory_order_relaxed) + 1;
   uint32_t in_pool = shared_.pool_clients[pool.index].fetch_add(1, std::memory_order_relaxed) + 1;
   if ((max_clients != 0 && total > max_clients) || (pool_limit != 0 && in_pool > pool_limit)) {
@@ -239,7 +298,7 @@ void Worker::accept(PoolRuntime& pool, net::Listener& listener) {
     reject(pool, listener);
     return;
   }
-  auto kind = pool.config.listen.kind == config::ListenAddress::Kind::kUnix
+  auto kind = pool.config().listen.kind == config::ListenAddress::Kind::kUnix
                   ? net::Stream::Kind::kUnix
                   : net::Stream::Kind::kTcp;
   uint64_t id = shared_.next_client_id.fetch_add(1, std::memory_order_relaxed);
@@ -260,8 +319,8 @@ void Worker::reject(PoolRuntime& pool, net::Listener& listener) {
   if (loop_.now() >= next_reject_log_ms_) {
     next_reject_log_ms_ = loop_.now() + 1000;
     spdlog::warn("pool '{}': refusing clients: max_clients ({}) or client_connections ({}) reached",
-                 pool.config.name, shared_.config.process.max_clients,
-                 pool.config.client_connections);
+                 pool.config().name, shared_.config.process.max_clients,
+                 pool.config().client_connections);
   }
   auto kind = listener.address().kind == net::ListenAddress::Kind::kUnix ? net::Stream::Kind::kUnix
                                                                          : net::Stream::Kind::kTcp;
@@ -347,6 +406,18 @@ void Worker::finish() {
   trim_timer_.reset();
   stop_wakeup_.reset();
   kill_wakeup_.reset();
+  topology_wakeup_.reset();
+  {
+    // Sockets of a listen change that came too late to be used.
+    std::lock_guard<std::mutex> hold(post_mutex_);
+    for (Posted& each : posted_) {
+      for (int fd : each.listen_fds) {
+        if (fd >= 0) ::close(fd);
+      }
+      if (each.applied) each.applied->done();
+    }
+    posted_.clear();
+  }
   // With every handle closing, the loop runs the close callbacks and run() returns.
 }
 

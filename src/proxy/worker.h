@@ -25,6 +25,7 @@
 #include "proxy/pubsub_hub.h"
 #include "proxy/router.h"
 #include "proxy/shared_state.h"
+#include "proxy/topology.h"
 #include "stats/counters.h"
 #include "stats/hub.h"
 
@@ -38,8 +39,15 @@ struct PoolRuntime final : ServerLocator,
                            net::ListenerEvents,
                            backend::ServerObserver,
                            EjectionObserver {
-  PoolRuntime(Worker& worker_in, uint32_t index_in, const config::Pool& config_in,
-              std::shared_ptr<const hash::Ring> full_ring);
+  PoolRuntime(Worker& worker_in, uint32_t index_in, std::shared_ptr<const PoolTopology> topology);
+
+  // The pool's options and servers as of the topology this worker applied last.
+  [[nodiscard]] const config::Pool& config() const { return *topology->config; }
+  // The epoch of the live server list (SCAN cursors carry it).
+  [[nodiscard]] uint32_t listEpoch() const { return topology->list_epoch; }
+  // Switches to `topology` between two requests (topology.h): new servers get a backend
+  // slot, servers no longer live are retired (drained), the ring and options follow.
+  void apply(std::shared_ptr<const PoolTopology> topology);
 
   uint32_t locate(std::string_view routing_key) override { return ring.locate(routing_key); }
   [[nodiscard]] const std::string& serverName(uint32_t server) const override {
@@ -49,13 +57,16 @@ struct PoolRuntime final : ServerLocator,
   // The backend as this pool's requests reach it (one virtual call per send): `servers`, or
   // the fake a unit test put in its place.
   backend::ServerPool& serverPool() { return *server_pool_; }
+  // server_queue_limit, the process's (not reloaded).
+  [[nodiscard]] uint64_t queueLimit() const;
   // Tests: requests go to `fake` from now on (as many servers as the config, and outliving
   // this pool's sessions). Whoever sets it shuts it down; the ring still probes `servers`.
   void replaceServerPool(backend::ServerPool& fake);
   // How long a request to this pool's servers may wait for its reply (0 = no limit): the
   // pool's timeout, plus `hold_ms` the server holds it on purpose (WAIT's timeout).
   uint64_t requestTimeoutMs(uint64_t hold_ms = 0) const {
-    return config.timeout_ms > 0 ? static_cast<uint64_t>(config.timeout_ms) + hold_ms : 0;
+    const int64_t timeout_ms = config().timeout_ms;
+    return timeout_ms > 0 ? static_cast<uint64_t>(timeout_ms) + hold_ms : 0;
   }
   void onConnection(net::Listener& listener) override;
   // backend::ServerObserver: the worker's server counters.
@@ -73,7 +84,8 @@ struct PoolRuntime final : ServerLocator,
 
   Worker& worker;
   uint32_t index;
-  const config::Pool& config;
+  // The topology applied last (apply()); before the members built from it.
+  std::shared_ptr<const PoolTopology> topology;
   // The real backend, which the worker starts (preconnect), observes and shuts down.
   backend::ConnectionPool servers;
   PoolRing ring;  // after `servers`, which it probes
@@ -84,7 +96,8 @@ struct PoolRuntime final : ServerLocator,
   // Scratch for the requests of this pool that become several sub-commands (one request is
   // encoded at a time per worker, so one of each is enough).
   Splitter splitter;
-  std::vector<uint32_t> every_server;  // 0 .. n-1: the parts of a whole-keyspace command
+  // The live slots in ring order: the parts of a whole-keyspace command.
+  std::vector<uint32_t> every_server;
   std::vector<std::string_view> argv_scratch;
   // A request re-encoded for the server (an inline one as multibulk, SCAN with the server's
   // cursor); the connection copies it, so one serves every session of the worker.
@@ -107,10 +120,9 @@ struct PoolRuntime final : ServerLocator,
 
 class Worker final : public SessionOwner, public KillSink {
  public:
-  // `rings`: one per pool, shared by every worker.
+  // `topology`: the first one, shared by every worker.
   // `hub` (may be null) receives this worker's counters once a second.
-  Worker(uint32_t index, SharedState& shared,
-         const std::vector<std::shared_ptr<const hash::Ring>>& rings, stats::StatsHub* hub);
+  Worker(uint32_t index, SharedState& shared, const Topology& topology, stats::StatsHub* hub);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -121,6 +133,10 @@ class Worker final : public SessionOwner, public KillSink {
   void run();
   // Any thread: stop accepting, let replies in flight finish (bounded), then return from run().
   void requestStop();
+  // Any thread: this worker switches to `topology` between two requests, and pool p listens
+  // on `listen_fds[p]` instead of its current socket where that is not -1 (a changed
+  // `listen`: the old listener closes, its clients stay). `applied` is told once it is done.
+  void post(Topology topology, std::vector<int> listen_fds, std::shared_ptr<Countdown> applied);
 
   void accept(PoolRuntime& pool, net::Listener& listener);
   // Pool `index` as this worker runs it (sessions made without a listener: fuzz/).
@@ -152,6 +168,7 @@ class Worker final : public SessionOwner, public KillSink {
  private:
   void beginStop();
   void runKills();
+  void applyPosted();
   void checkDrained();
   void finish();
   void reject(PoolRuntime& pool, net::Listener& listener);
@@ -174,6 +191,14 @@ class Worker final : public SessionOwner, public KillSink {
   uint64_t next_reject_log_ms_ = 0;  // refusals are logged at most once a second per worker
   std::mutex kill_mutex_;
   std::vector<uint64_t> kills_;  // client ids to close, from other threads
+  struct Posted {
+    Topology topology;
+    std::vector<int> listen_fds;
+    std::shared_ptr<Countdown> applied;
+  };
+  std::mutex post_mutex_;
+  std::vector<Posted> posted_;  // topologies from other threads, in the order posted
+  net::WakeupPtr topology_wakeup_;
   net::TimerPtr drain_timer_;
   // Memory returned after a burst: loop_.readBytes() at the last check, and since the last
   // trim.

@@ -135,7 +135,9 @@ void WorkerStats::merge(const WorkerStats& other) {
     PoolStats& mine = pools_[i];
     const PoolStats& theirs = other.pools_[i];
     mine.counters.merge(theirs.counters);
-    for (size_t s = 0; s < mine.servers.size() && s < theirs.servers.size(); ++s) {
+    // Workers apply a topology at different moments: one may have more slots for a while.
+    if (mine.servers.size() < theirs.servers.size()) mine.servers.resize(theirs.servers.size());
+    for (size_t s = 0; s < theirs.servers.size(); ++s) {
       mine.servers[s].merge(theirs.servers[s]);
     }
     if (mine.hot_keys && theirs.hot_keys) mine.hot_keys->merge(*theirs.hot_keys);

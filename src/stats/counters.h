@@ -162,6 +162,10 @@ class WorkerStats {
     if (HotKeys* hot = pools_[pool].hot_keys.get()) hot->record(key);
   }
 
+  // Pool `pool` has `count` server slots (a new topology added some); never shrinks.
+  void ensureServers(size_t pool, size_t count) {
+    if (pools_[pool].servers.size() < count) pools_[pool].servers.resize(count);
+  }
   // Adds `other` (same config) into this one.
   void merge(const WorkerStats& other);
 

@@ -107,16 +107,9 @@ void HttpSession::feed(const char* data, size_t length) {
 void HttpSession::answer() {
   bool keep_alive = http_should_keep_alive(&parser_) != 0 && parser_.upgrade == 0;
   auto method = static_cast<http_method>(parser_.method);
-  HttpResponse response;
-  if (method != HTTP_GET && method != HTTP_HEAD) {
-    response.status = 405;
-    response.body = "only GET and HEAD\n";
-  } else {
-    std::string_view path = url_;
-    path = path.substr(0, path.find('?'));
-    response = handler_(parser_.method, path);
-  }
-  reply(response, method == HTTP_HEAD, keep_alive);
+  std::string_view path = url_;
+  path = path.substr(0, path.find('?'));
+  reply(handler_(parser_.method, path), method == HTTP_HEAD, keep_alive);
 }
 
 void HttpSession::reply(const HttpResponse& response, bool head, bool keep_alive) {
@@ -124,7 +117,7 @@ void HttpSession::reply(const HttpResponse& response, bool head, bool keep_alive
   out.append(reason(response.status));
   out += "\r\nContent-Type: " + response.content_type;
   out += "\r\nContent-Length: " + std::to_string(response.body.size());
-  if (response.status == 405) out += "\r\nAllow: GET, HEAD";
+  if (response.status == 405) out += "\r\nAllow: " + response.allow;
   out += keep_alive ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
   if (!head) out += response.body;
   stream_->write(std::move(out));

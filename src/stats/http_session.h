@@ -36,9 +36,11 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  std::string allow = "GET, HEAD";  // the Allow header of a 405
 };
 
-// Answers one request: method (http_method) and path (without the query string).
+// Answers one request: method (http_method) and path (without the query string). The
+// handler decides which methods a path takes (405 otherwise).
 using HttpHandler = std::function<HttpResponse(int method, std::string_view path)>;
 
 class HttpSession;

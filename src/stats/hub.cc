@@ -34,7 +34,10 @@ Layout layoutOf(const config::Config& config) {
   for (const config::Pool& pool : config.pools) {
     PoolLayout& entry = layout.emplace_back();
     entry.name = pool.name;
-    for (const config::Server& server : pool.servers) entry.servers.push_back(server.name);
+    for (const config::Server& server : pool.servers) {
+      entry.slots.push_back(static_cast<uint32_t>(entry.servers.size()));
+      entry.servers.push_back(server.name);
+    }
   }
   return layout;
 }
@@ -50,6 +53,21 @@ StatsHub::StatsHub(const config::Config& config, size_t workers, Identity identi
   }
 }
 
+std::shared_ptr<const Layout> StatsHub::layout() const {
+  std::lock_guard lock(layout_mutex_);
+  return layout_;
+}
+
+void StatsHub::setLayout(Layout layout) {
+  auto next = std::make_shared<const Layout>(std::move(layout));
+  std::lock_guard lock(layout_mutex_);
+  layout_ = std::move(next);
+}
+
+void StatsHub::countReload(bool applied) {
+  (applied ? config_reloads_ : config_reload_failures_).fetch_add(1, std::memory_order_relaxed);
+}
+
 void StatsHub::publish(size_t worker, const WorkerStats& stats) {
   Slot& slot = *slots_[worker];
   std::lock_guard lock(slot.mutex);
@@ -59,7 +77,12 @@ void StatsHub::publish(size_t worker, const WorkerStats& stats) {
 Snapshot StatsHub::snapshot() const {
   Snapshot snapshot;
   snapshot.identity = identity_;
-  snapshot.layout = layout_;
+  {
+    std::lock_guard lock(layout_mutex_);
+    snapshot.layout = layout_;
+  }
+  snapshot.config_reloads = config_reloads_.load(std::memory_order_relaxed);
+  snapshot.config_reload_failures = config_reload_failures_.load(std::memory_order_relaxed);
   snapshot.timestamp_s = unixSeconds();
   snapshot.uptime_s = snapshot.timestamp_s - started_s_;
   for (const auto& slot : slots_) {

@@ -11,6 +11,7 @@
 // reach is not reported live; server_ejected_at is the latest.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -28,9 +29,12 @@ class Loop;
 namespace shardis::stats {
 
 // Names of the pools and their servers, in config order (pools) and ring order (servers).
+// A pool's servers are its live slots (proxy/topology.h): `slots[i]` is where server i's
+// counters are in PoolStats::servers, which also keeps those of servers gone since.
 struct PoolLayout {
   std::string name;
   std::vector<std::string> servers;
+  std::vector<uint32_t> slots;
 };
 using Layout = std::vector<PoolLayout>;
 
@@ -47,6 +51,8 @@ struct Snapshot {
   int64_t timestamp_s = 0;  // unix seconds
   std::shared_ptr<const Layout> layout;
   WorkerStats totals;
+  uint64_t config_reloads = 0;          // reloads applied
+  uint64_t config_reload_failures = 0;  // reloads refused (an invalid file)
 
   [[nodiscard]] uint64_t totalConnections() const;  // client connections ever accepted
   [[nodiscard]] uint64_t currConnections() const;   // client connections open now
@@ -61,7 +67,12 @@ class StatsHub {
   StatsHub& operator=(const StatsHub&) = delete;
 
   [[nodiscard]] size_t workers() const { return slots_.size(); }
-  [[nodiscard]] const Layout& layout() const { return *layout_; }
+  // Any thread: the pools and servers as listed now.
+  [[nodiscard]] std::shared_ptr<const Layout> layout() const;
+  // Any thread: the servers are listed by `layout` from now on (a new topology).
+  void setLayout(Layout layout);
+  // Any thread: one more reload, applied or refused.
+  void countReload(bool applied);
 
   // Worker `worker`'s thread: replaces its slot with a copy of `stats`.
   void publish(size_t worker, const WorkerStats& stats);
@@ -74,7 +85,10 @@ class StatsHub {
     WorkerStats stats;
   };
   Identity identity_;
+  mutable std::mutex layout_mutex_;  // guards layout_
   std::shared_ptr<const Layout> layout_;
+  std::atomic<uint64_t> config_reloads_{0};
+  std::atomic<uint64_t> config_reload_failures_{0};
   int64_t started_s_;
   std::vector<std::unique_ptr<Slot>> slots_;
 };

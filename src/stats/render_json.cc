@@ -109,8 +109,9 @@ void writePool(TwemproxyWriter& json, const PoolLayout& layout, const PoolStats&
   json.field("server_ejects", counters.server_ejects);
   json.field("forward_error", counters.errors[static_cast<size_t>(ProxyError::kBackendDown)]);
   json.field("fragments", counters.fragments);
-  for (size_t s = 0; s < layout.servers.size() && s < pool.servers.size(); ++s) {
-    writeServer(json, layout.servers[s], pool.servers[s]);
+  for (size_t s = 0; s < layout.servers.size() && s < layout.slots.size(); ++s) {
+    if (layout.slots[s] >= pool.servers.size()) continue;
+    writeServer(json, layout.servers[s], pool.servers[layout.slots[s]]);
   }
   // Ours from here on.
   json.field("client_connections_total", counters.client_connections_total);
@@ -151,6 +152,8 @@ std::string renderTwemproxyJson(const Snapshot& snapshot) {
   json.field("timestamp", snapshot.timestamp_s);
   json.field("total_connections", snapshot.totalConnections());
   json.field("curr_connections", snapshot.currConnections());
+  json.field("config_reloads", snapshot.config_reloads);
+  json.field("config_reload_failures", snapshot.config_reload_failures);
   const auto& pools = snapshot.totals.pools();
   if (snapshot.layout) {
     for (size_t p = 0; p < snapshot.layout->size() && p < pools.size(); ++p) {
@@ -168,14 +171,16 @@ bool renderHealth(const Snapshot& snapshot, std::string& body) {
   const auto& pools = snapshot.totals.pools();
   for (size_t p = 0; snapshot.layout && p < snapshot.layout->size() && p < pools.size(); ++p) {
     uint64_t live = 0;
-    for (const ServerCounters& server : pools[p].servers) {
-      if (server.state == ServerState::kUp) ++live;
+    const PoolLayout& layout = (*snapshot.layout)[p];
+    for (uint32_t slot : layout.slots) {
+      if (slot < pools[p].servers.size() && pools[p].servers[slot].state == ServerState::kUp)
+        ++live;
     }
-    const std::string& name = (*snapshot.layout)[p].name;
+    const std::string& name = layout.name;
     if (!pools_text.empty()) pools_text += ",";
     pools_text += "{\"pool\":\"" + printableKey(name) +
                   "\",\"live_servers\":" + std::to_string(live) +
-                  ",\"servers\":" + std::to_string(pools[p].servers.size()) + "}";
+                  ",\"servers\":" + std::to_string(layout.slots.size()) + "}";
     if (live == 0) {
       healthy = false;
       if (!down_text.empty()) down_text += ",";

@@ -314,9 +314,10 @@ class Exposition {
   template <typename Visit>
   void forEachServer(Visit visit) {
     forEachPool([&](const std::string& pool, const PoolStats& stats) {
-      const auto& names = layout_[static_cast<size_t>(&stats - pools_.data())].servers;
-      for (size_t s = 0; s < names.size() && s < stats.servers.size(); ++s) {
-        visit(pool, names[s], stats.servers[s]);
+      const PoolLayout& layout = layout_[static_cast<size_t>(&stats - pools_.data())];
+      for (size_t s = 0; s < layout.servers.size() && s < layout.slots.size(); ++s) {
+        if (layout.slots[s] < stats.servers.size())
+          visit(pool, layout.servers[s], stats.servers[layout.slots[s]]);
       }
     });
   }
@@ -333,6 +334,13 @@ std::string renderPrometheus(const Snapshot& snapshot) {
   std::string out;
   appendHeader(out, "shardis_uptime_seconds", "gauge", "Seconds since the proxy started.");
   appendSample(out, "shardis_uptime_seconds", {}, std::to_string(snapshot.uptime_s));
+  appendHeader(out, "shardis_config_reloads_total", "counter",
+               "Reloads of the configuration file applied.");
+  appendSample(out, "shardis_config_reloads_total", {}, std::to_string(snapshot.config_reloads));
+  appendHeader(out, "shardis_config_reload_failures_total", "counter",
+               "Reloads refused because the file was invalid; the running config was kept.");
+  appendSample(out, "shardis_config_reload_failures_total", {},
+               std::to_string(snapshot.config_reload_failures));
   if (!snapshot.layout) return out;
   Exposition exposition(snapshot, out);
   exposition.poolFamilies();

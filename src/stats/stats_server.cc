@@ -59,8 +59,8 @@ bool parseAdminListen(const std::string& text, net::ListenAddress& out) {
 
 class StatsServer::Impl final : public net::ListenerEvents, public HttpSessionOwner {
  public:
-  explicit Impl(StatsHub& hub) : hub_(hub) {
-    handler_ = [this](int /*method*/, std::string_view path) { return route(path); };
+  Impl(StatsHub& hub, AdminActions actions) : hub_(hub), actions_(std::move(actions)) {
+    handler_ = [this](int method, std::string_view path) { return route(method, path); };
   }
 
   bool open(const config::Process& process, std::string& error) {
@@ -159,8 +159,20 @@ class StatsServer::Impl final : public net::ListenerEvents, public HttpSessionOw
     loop_.defer([this, session] { sessions_.erase(session); });
   }
 
-  HttpResponse route(std::string_view path) {
+  HttpResponse route(int method, std::string_view path) {
     HttpResponse response;
+    if (path == "/reload" && actions_.reload) {
+      if (method == HTTP_POST) return actions_.reload();
+      response.status = 405;
+      response.allow = "POST";
+      response.body = "only POST\n";
+      return response;
+    }
+    if (method != HTTP_GET && method != HTTP_HEAD) {
+      response.status = 405;
+      response.body = "only GET and HEAD\n";
+      return response;
+    }
     if (path == "/metrics") {
       response.content_type = std::string(kPrometheusContentType);
       response.body = renderPrometheus(hub_.snapshot());
@@ -186,6 +198,7 @@ class StatsServer::Impl final : public net::ListenerEvents, public HttpSessionOw
   }
 
   StatsHub& hub_;
+  AdminActions actions_;
   HttpHandler handler_;
   net::Loop loop_;
   net::ListenAddress stats_address_;
@@ -203,8 +216,8 @@ class StatsServer::Impl final : public net::ListenerEvents, public HttpSessionOw
 };
 
 std::unique_ptr<StatsServer> StatsServer::start(const config::Process& process, StatsHub& hub,
-                                                std::string& error) {
-  auto impl = std::make_unique<Impl>(hub);
+                                                std::string& error, AdminActions actions) {
+  auto impl = std::make_unique<Impl>(hub, std::move(actions));
   if (!impl->open(process, error)) return nullptr;
   impl->run();
   return std::unique_ptr<StatsServer>(new StatsServer(std::move(impl)));

@@ -132,14 +132,6 @@ class Owner final : public SessionOwner {
   SharedState& shared_;
 };
 
-std::vector<std::shared_ptr<const hash::Ring>> ringsOf(const config::Config& config) {
-  std::vector<hash::RingMember> members;
-  for (const config::Server& server : config.pools[0].servers) {
-    members.push_back(hash::RingMember{server.name, server.weight});
-  }
-  return {hash::Ring::build(config.pools[0].distribution, config.pools[0].hash, members)};
-}
-
 std::string multibulk(const std::vector<std::string_view>& argv) {
   std::string out = "*" + std::to_string(argv.size()) + "\r\n";
   for (std::string_view arg : argv) {
@@ -205,7 +197,7 @@ class DispatcherTest : public ::testing::Test {
 
   config::Config config_ = config::loadString(kConfig, "dispatcher_test.yml");
   SharedState shared_{config_};
-  Worker worker_{0, shared_, ringsOf(config_), nullptr};
+  Worker worker_{0, shared_, TopologyOwner(config_).current(), nullptr};
   PoolRuntime& runtime_ = worker_.pool(0);
   FakeServerPool fake_{worker_.loop(), config_.pools[0]};
   Owner owner_{shared_};

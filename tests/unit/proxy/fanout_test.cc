@@ -92,6 +92,26 @@ TEST(ScanCursor, RefusesWhatDoesNotDecode) {
   EXPECT_TRUE(ScanCursor::decode("2", 3));
 }
 
+// A cursor carries the epoch of the server list it walks: another epoch's is refused, and 0
+// (start or end) is taken under any.
+TEST(ScanCursor, CarriesTheServerListEpoch) {
+  ScanCursor before{1, 77, 0};
+  ScanCursor after{1, 77, 1};
+  EXPECT_EQ(before.encode(), (uint64_t{77} << 10) | 1);  // epoch 0: as before epochs existed
+  EXPECT_NE(after.encode(), before.encode());
+  EXPECT_LT(after.encode(), uint64_t{1} << 63);
+  EXPECT_FALSE(ScanCursor::decode(std::to_string(before.encode()), 3, 1));
+  EXPECT_FALSE(ScanCursor::decode(std::to_string(after.encode()), 3, 0));
+  auto decoded = ScanCursor::decode(std::to_string(after.encode()), 3, 17);  // 17 mod 16
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->server, 1u);
+  EXPECT_EQ(decoded->cursor, 77u);
+  EXPECT_EQ(decoded->epoch, 17u);
+  EXPECT_TRUE(ScanCursor::decode("0", 3, 5));
+  ScanCursor end{0, 0, 5};
+  EXPECT_EQ(end.encode(), 0u);
+}
+
 TEST(Merger, MgetPutsElementsBackInKeyOrder) {
   Names names;
   std::vector<uint32_t> part_servers{2, 0};
@@ -164,21 +184,29 @@ TEST(Merger, KeysConcatenatesAndScriptExistsNeedsEveryServer) {
 
 TEST(Merger, ScanMovesToTheNextServerWhenOneIsDone) {
   Names names;
-  auto middle = makeScanMerger(names, 1);
+  auto at = [](uint32_t server) { return ScanCursor{server, 0, 0}; };
+  auto middle = makeScanMerger(names, 1, at(1), 3);
   middle->onPartReply(0, reply(resp::ReplyType::kArray, 2, "*2\r\n$1\r\n0\r\n*1\r\n$1\r\nk\r\n"));
   std::string out;
   middle->finish(out);
   EXPECT_EQ(out, "*2\r\n$1\r\n2\r\n*1\r\n$1\r\nk\r\n");  // server 2, cursor 0
 
-  auto going = makeScanMerger(names, 0);
+  auto going = makeScanMerger(names, 0, at(0), 3);
   going->onPartReply(0, reply(resp::ReplyType::kArray, 2, "*2\r\n$1\r\n5\r\n*0\r\n"));
   going->finish(out);
   EXPECT_EQ(out, "*2\r\n$4\r\n5120\r\n*0\r\n");  // 5 << 10 | 0
 
-  auto last = makeScanMerger(names, 2);
+  auto last = makeScanMerger(names, 2, at(2), 3);
   last->onPartReply(0, reply(resp::ReplyType::kArray, 2, "*2\r\n$1\r\n0\r\n*0\r\n"));
   last->finish(out);
   EXPECT_EQ(out, "*2\r\n$1\r\n0\r\n*0\r\n");
+
+  // Slot 7 at position 1 of a list of epoch 2: the next position, under the same epoch.
+  auto moved = makeScanMerger(names, 7, ScanCursor{1, 0, 2}, 3);
+  moved->onPartReply(0, reply(resp::ReplyType::kArray, 2, "*2\r\n$1\r\n0\r\n*0\r\n"));
+  moved->finish(out);
+  EXPECT_EQ(out, "*2\r\n$" + std::to_string(std::to_string(ScanCursor{2, 0, 2}.encode()).size()) +
+                     "\r\n" + std::to_string(ScanCursor{2, 0, 2}.encode()) + "\r\n*0\r\n");
 }
 
 TEST(InfoSections, DefaultAllAndNamedSections) {

@@ -82,10 +82,10 @@ class PoolRingTest : public ::testing::Test {
     ring_.shutdown();
     loop_.run();
   }
-  static std::shared_ptr<const hash::Ring> fullRing(const config::Pool& pool) {
-    std::vector<hash::RingMember> members;
-    for (const auto& server : pool.servers) members.push_back({server.name, server.weight});
-    return hash::Ring::build(pool.distribution, pool.hash, members);
+  static std::shared_ptr<const PoolTopology> topologyOf(const config::Pool& pool) {
+    config::Config config;
+    config.pools.push_back(pool);
+    return TopologyOwner(config).current()[0];
   }
   // How many of 1000 keys the ring places on `server`.
   int keysOn(uint32_t server) const {
@@ -97,7 +97,7 @@ class PoolRingTest : public ::testing::Test {
   net::Loop loop_;
   config::Pool pool_ = makePool();
   FakePool servers_{pool_};
-  PoolRing ring_{loop_, pool_, fullRing(pool_), servers_};
+  PoolRing ring_{loop_, topologyOf(pool_), servers_};
   RecordingEjections ejections_;
 };
 
@@ -135,6 +135,7 @@ TEST_F(PoolRingTest, ServerThatDoesNotAnswerStaysOutAndIsProbed) {
 
 TEST_F(PoolRingTest, NothingIsEjectedWithoutAutoEjectHosts) {
   pool_.auto_eject_hosts = false;
+  ring_.apply(topologyOf(pool_));
   ring_.onServerFailure(0, "Connection refused", 10);
   EXPECT_GT(keysOn(0), 0);
   EXPECT_TRUE(ejections_.events.empty());

@@ -184,7 +184,7 @@ TEST(StatsHub, PublishReplacesTheWorkersSlot) {
   hub.publish(0, worker);
   EXPECT_EQ(hub.snapshot().totals.pools()[0].counters.requests, 7u);
   EXPECT_EQ(hub.snapshot().identity.source, "h");
-  EXPECT_EQ(hub.layout()[0].servers[0], "alpha-0:6379");
+  EXPECT_EQ((*hub.layout())[0].servers[0], "alpha-0:6379");
 }
 
 TEST(StatsHub, ServerStateIsTheWorstAnyWorkerSees) {

@@ -95,6 +95,7 @@ TEST(TwemproxyJson, GoldenLayout) {
       renderTwemproxyJson(busySnapshot()),
       R"({"service":"shardis", "source":"host-1", "version":"0.1.0", "uptime":42, )"
       R"("timestamp":1700000000, "total_connections":10, "curr_connections":3, )"
+      R"("config_reloads":0, "config_reload_failures":0, )"
       R"("alpha": {"client_eof":1, "client_err":2, "client_connections":3, "server_ejects":4, )"
       R"("forward_error":1, "fragments":6, )"
       R"("alpha-0:6379": {"server_eof":0, "server_err":0, "server_timedout":0, )"

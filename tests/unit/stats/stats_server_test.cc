@@ -94,7 +94,9 @@ TEST_F(StatsServerTest, StatsPortWritesTheJsonThenCloses) {
   ASSERT_FALSE(json.empty());
   EXPECT_EQ(json.rfind(R"({"service":"shardis", "source":"test-host", "version":"0.1.0", )", 0), 0u)
       << json;
-  EXPECT_NE(json.find(R"("curr_connections":1, "alpha": {"client_eof":0)"), std::string::npos);
+  EXPECT_NE(json.find(R"("curr_connections":1, "config_reloads":0, "config_reload_failures":0, )"
+                      R"("alpha": {"client_eof":0)"),
+            std::string::npos);
   EXPECT_TRUE(json.ends_with("}\n"));
 }
 

@@ -1,0 +1,62 @@
+// Reload: rereads the configuration file and applies it to the running proxy without closing
+// a client connection. Triggered by SIGHUP (after the log file is reopened), SIGUSR1
+// (twemproxy's signal) and the admin port's `POST /reload`; any thread may call reload(), and
+// calls are taken one at a time.
+//
+// What a reload may change: each pool's servers (added, removed, changed address or login;
+// through a new topology, topology.h) and its options (they apply to requests from then on);
+// `listen` (the new address is opened, the old listener closed, its clients stay). What it
+// may not: the set of pools (names and order), which a restart changes; process-wide
+// settings (the `shardis:` section) are logged as needing a restart and otherwise ignored.
+// An invalid file, or a new `listen` that cannot be opened, changes nothing.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "proxy/topology.h"
+#include "proxy/worker.h"
+#include "stats/hub.h"
+
+namespace shardis::app {
+
+struct ReloadResult {
+  bool applied = false;
+  std::string message;  // why not, when not applied
+};
+
+class Reloader {
+ public:
+  // `running`: the config the proxy started with (its path is the file reread).
+  Reloader(const config::Config& running, proxy::TopologyOwner& owner,
+           std::vector<std::unique_ptr<proxy::Worker>>& workers, stats::StatsHub& hub);
+
+  // Rereads the file and applies it; `trigger` names what asked ("SIGHUP", "POST /reload").
+  ReloadResult reload(std::string_view trigger);
+  // The workers are stopping: reload() refuses from now on (they take no more topologies).
+  void stop();
+
+ private:
+  [[nodiscard]] std::string checkPools(const config::Config& next) const;
+  [[nodiscard]] bool openChangedListeners(const config::Config& next,
+                                          std::vector<std::vector<int>>& fds,
+                                          std::string& error) const;
+  void publish(proxy::Topology topology, std::vector<std::vector<int>>& fds);
+  void logProcessChanges(const config::Process& next) const;
+  ReloadResult refuse(std::string_view trigger, std::string message);
+
+  std::string path_;
+  config::Process process_;  // as started: process settings are not reloaded
+  proxy::TopologyOwner& owner_;
+  std::vector<std::unique_ptr<proxy::Worker>>& workers_;
+  stats::StatsHub& hub_;
+  bool stopped_ = false;  // guarded by owner_.lock()
+};
+
+// The stats layout of a topology: each pool's live servers and their slots.
+[[nodiscard]] stats::Layout layoutOf(const proxy::Topology& topology);
+
+}  // namespace shardis::app
