@@ -216,20 +216,39 @@ class Shardis:
         self.config_path = os.path.join(workdir, f"shardis-{self.port}.yml")
         self.stderr_path = os.path.join(workdir, f"shardis-{self.port}.stderr")
 
-    def config_text(self):
+    def config_text(self, servers=None, pool_options=None, listen=None):
+        """The YAML file for this proxy; an argument given replaces that part (see
+        rewrite_config)."""
+        servers = self.servers if servers is None else servers
+        pool_options = self.pool_options if pool_options is None else pool_options
+        listen = self.listen if listen is None else listen
         lines = []
         if self.process_options:
             lines.append("shardis:")
             for k, v in self.process_options.items():
                 lines.append(f"  {k}: {yaml_value(v)}")
         lines.append("pool:")
-        lines.append(f"  listen: {yaml_value(self.listen)}")
-        for k, v in self.pool_options.items():
+        lines.append(f"  listen: {yaml_value(listen)}")
+        for k, v in pool_options.items():
             lines.append(f"  {k}: {yaml_value(v)}")
         lines.append("  servers:")
-        for name, server in self.servers:
+        for name, server in servers:
             lines.append(f"    - {HOST}:{server.port}:1 {name}")
         return "\n".join(lines) + "\n"
+
+    def rewrite_config(self, servers=None, pool_options=None, port=None):
+        """Rewrites the file at config_path from the same template, for a reload: `servers`
+        (a list of (name, RedisServer)) and `pool_options` replace the current ones, `port`
+        moves a TCP listen to that loopback port (connect() and client() follow it). The new
+        file replaces the old one in one rename, so a reload never reads half a file."""
+        if servers is not None:
+            self.servers = list(servers)
+        if pool_options is not None:
+            self.pool_options = dict(pool_options)
+        if port is not None:
+            self.port = port
+            self.listen = f"{HOST}:{port}"
+        write_file_atomically(self.config_path, self.config_text())
 
     def start(self):
         with open(self.config_path, "w") as f:
@@ -288,15 +307,25 @@ class Shardis:
     def client(self, timeout=5.0):
         return RawClient(self.port, timeout=timeout)
 
-    def locate(self, *keys):
-        """{key: server name} from `shardis locate` on this config."""
-        out = subprocess.run([SHARDIS_BIN, "locate", "-c", self.config_path, *keys],
+    def locate(self, *keys, config_path=None):
+        """{key: server name} from `shardis locate` on this config (or the file at
+        config_path)."""
+        out = subprocess.run([SHARDIS_BIN, "locate", "-c", config_path or self.config_path,
+                              *keys],
                              check=True, capture_output=True, text=True).stdout
         # One line per key, in argument order: pool, key, routing bytes, hash, server, address.
         # Keys are matched by position because locate escapes bytes that are not printable.
         lines = out.splitlines()
         assert len(lines) == len(keys), out
         return {key: line.split("\t")[4] for key, line in zip(keys, lines)}
+
+
+def write_file_atomically(path, text):
+    """Writes `text` to a temporary file beside `path`, then renames it over `path`."""
+    temporary = path + ".new"
+    with open(temporary, "w") as f:
+        f.write(text)
+    os.replace(temporary, path)
 
 
 def yaml_value(v):
