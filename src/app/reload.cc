@@ -53,12 +53,12 @@ stats::Layout layoutOf(const proxy::Topology& topology) {
   return layout;
 }
 
-Reloader::Reloader(const config::Config& running, proxy::TopologyOwner& owner,
-                   std::vector<std::unique_ptr<proxy::Worker>>& workers, stats::StatsHub& hub)
+Reloader::Reloader(const config::Config& running, TopologyPublisher& publisher,
+                   stats::StatsHub& hub)
     : path_(running.file),
       process_(running.process),
-      owner_(owner),
-      workers_(workers),
+      publisher_(publisher),
+      owner_(publisher.owner()),
       hub_(hub) {}
 
 ReloadResult Reloader::refuse(std::string_view trigger, std::string message) {
@@ -67,14 +67,9 @@ ReloadResult Reloader::refuse(std::string_view trigger, std::string message) {
   return ReloadResult{false, std::move(message)};
 }
 
-void Reloader::stop() {
-  std::lock_guard<std::mutex> hold(owner_.lock());
-  stopped_ = true;
-}
-
 ReloadResult Reloader::reload(std::string_view trigger) {
   std::lock_guard<std::mutex> hold(owner_.lock());
-  if (stopped_) return ReloadResult{false, "shardis is stopping"};
+  if (publisher_.stopped()) return ReloadResult{false, "shardis is stopping"};
   config::Config next;
   try {
     next = config::loadFile(path_);
@@ -88,7 +83,7 @@ ReloadResult Reloader::reload(std::string_view trigger) {
   std::vector<proxy::PoolChange> changes;
   proxy::Topology topology = owner_.build(next, changes);
   const uint64_t generation = topology.empty() ? 0 : topology.front()->generation;
-  publish(std::move(topology), fds);
+  publisher_.publish(std::move(topology), fds);
   logProcessChanges(next.process);
   std::string summary;
   for (const proxy::PoolChange& change : changes) {
@@ -121,7 +116,7 @@ bool Reloader::openChangedListeners(const config::Config& next,
   for (size_t p = 0; p < next.pools.size(); ++p) {
     const config::Pool& pool = next.pools[p];
     if (pool.listen.text == current[p]->config->listen.text) continue;
-    if (openPoolSockets(pool, workers_.size(), fds[p], error)) continue;
+    if (openPoolSockets(pool, publisher_.workers(), fds[p], error)) continue;
     error = "pool '" + pool.name + "': cannot listen on " + pool.listen.text + ": " + error;
     for (auto& opened : fds) {
       for (int fd : opened) ::close(fd);
@@ -133,7 +128,8 @@ bool Reloader::openChangedListeners(const config::Config& next,
 
 // Every worker gets the topology and its own socket of each changed listener; the old unix
 // socket files are removed once no worker listens on them.
-void Reloader::publish(proxy::Topology topology, std::vector<std::vector<int>>& fds) {
+void TopologyPublisher::publish(proxy::Topology topology,
+                                const std::vector<std::vector<int>>& fds) {
   const proxy::Topology before = owner_.current();
   owner_.adopt(topology);
   hub_.setLayout(layoutOf(topology));

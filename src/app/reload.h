@@ -28,32 +28,50 @@ struct ReloadResult {
   std::string message;  // why not, when not applied
 };
 
+// Hands a new topology to every worker and the stats; the caller holds owner.lock().
+class TopologyPublisher {
+ public:
+  TopologyPublisher(proxy::TopologyOwner& owner,
+                    std::vector<std::unique_ptr<proxy::Worker>>& workers, stats::StatsHub& hub)
+      : owner_(owner), workers_(workers), hub_(hub) {}
+
+  // Makes `topology` current; pool p of worker w listens on fds[p][w] where fds[p] is not
+  // empty. Returns once every worker switched, or after a bound.
+  void publish(proxy::Topology topology, const std::vector<std::vector<int>>& fds);
+  [[nodiscard]] proxy::TopologyOwner& owner() { return owner_; }
+  [[nodiscard]] size_t workers() const { return workers_.size(); }
+  // The workers are stopping: nothing is published any more (guarded by owner.lock()).
+  void stop() { stopped_ = true; }
+  [[nodiscard]] bool stopped() const { return stopped_; }
+
+ private:
+  proxy::TopologyOwner& owner_;
+  std::vector<std::unique_ptr<proxy::Worker>>& workers_;
+  stats::StatsHub& hub_;
+  bool stopped_ = false;
+};
+
 class Reloader {
  public:
   // `running`: the config the proxy started with (its path is the file reread).
-  Reloader(const config::Config& running, proxy::TopologyOwner& owner,
-           std::vector<std::unique_ptr<proxy::Worker>>& workers, stats::StatsHub& hub);
+  Reloader(const config::Config& running, TopologyPublisher& publisher, stats::StatsHub& hub);
 
   // Rereads the file and applies it; `trigger` names what asked ("SIGHUP", "POST /reload").
   ReloadResult reload(std::string_view trigger);
-  // The workers are stopping: reload() refuses from now on (they take no more topologies).
-  void stop();
 
  private:
   [[nodiscard]] std::string checkPools(const config::Config& next) const;
   [[nodiscard]] bool openChangedListeners(const config::Config& next,
                                           std::vector<std::vector<int>>& fds,
                                           std::string& error) const;
-  void publish(proxy::Topology topology, std::vector<std::vector<int>>& fds);
   void logProcessChanges(const config::Process& next) const;
   ReloadResult refuse(std::string_view trigger, std::string message);
 
   std::string path_;
   config::Process process_;  // as started: process settings are not reloaded
+  TopologyPublisher& publisher_;
   proxy::TopologyOwner& owner_;
-  std::vector<std::unique_ptr<proxy::Worker>>& workers_;
   stats::StatsHub& hub_;
-  bool stopped_ = false;  // guarded by owner_.lock()
 };
 
 // The stats layout of a topology: each pool's live servers and their slots.

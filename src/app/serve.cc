@@ -174,7 +174,8 @@ int serve(const config::Config& config, const Options& options) {
     workers.push_back(std::make_unique<proxy::Worker>(static_cast<uint32_t>(i), shared,
                                                       topology.current(), publish_to));
   }
-  Reloader reloader(config, topology, workers, hub);
+  TopologyPublisher publisher(topology, workers, hub);
+  Reloader reloader(config, publisher, hub);
   if (!openListeners(config, workers)) return 1;
   config::Process process = config.process;
   if (options.stats_port >= 0) process.stats_port = options.stats_port;
@@ -199,7 +200,10 @@ int serve(const config::Config& config, const Options& options) {
   spdlog::info("serving with {} worker thread(s)", threads);
 
   waitForStop(signals, reloader);
-  reloader.stop();
+  {
+    std::lock_guard<std::mutex> hold(topology.lock());
+    publisher.stop();
+  }
   for (auto& worker : workers) worker->requestStop();
   for (auto& runner : runners) runner.join();
   if (stats_server) stats_server->stop();

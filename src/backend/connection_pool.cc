@@ -53,6 +53,7 @@ uint32_t ConnectionPool::addServer(const ServerSpec& spec) {
   server->settings.username = spec.username;
   server->settings.password = spec.password;
   server->settings.db = spec.db;
+  server->settings.expect_master = spec.expect_master;
   // The clients' limits bound what clients send; a reply is as large as the server makes it.
   server->settings.limits = resp::serverReplyLimits();
   applyPoolSettings(*server);
@@ -325,6 +326,10 @@ void ConnectionPool::onConnectionClosed(uint32_t server, CloseCause cause) {
 
 void ConnectionPool::onRequestFailed(uint32_t server, RequestFailure why) {
   if (observer_ != nullptr) observer_->onRequestFailed(server, why);
+}
+
+void ConnectionPool::onWrongRole(uint32_t server) {
+  if (observer_ != nullptr) observer_->onWrongRole(server);
 }
 
 void ConnectionPool::onQueueChanged(uint32_t server, const QueueDelta& delta) {

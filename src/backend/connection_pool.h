@@ -85,6 +85,7 @@ class ConnectionPool final : public ServerPool, public ServerHealth {
   void onConnectionClosed(uint32_t server, CloseCause cause) override;
   void onRequestFailed(uint32_t server, RequestFailure why) override;
   void onQueueChanged(uint32_t server, const QueueDelta& delta) override;
+  void onWrongRole(uint32_t server) override;
 
  private:
   struct Server {

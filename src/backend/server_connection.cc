@@ -159,6 +159,10 @@ bool ServerConnection::startConnect() {
     queueInternal(Kind::kSelect, command);
     ++handshake_left_;
   }
+  if (settings_.expect_master) {
+    queueInternal(Kind::kRole, "*1\r\n$4\r\nROLE\r\n");
+    ++handshake_left_;
+  }
   // The timer now bounds the connect, or nothing: a pending background redial is moot.
   if (timer_ && settings_.timeout_ms > 0) {
     timer_->start(static_cast<uint64_t>(settings_.timeout_ms));
@@ -452,6 +456,7 @@ bool ServerConnection::handleReply(const resp::Reply& reply) {
     case Kind::kAuth:
     case Kind::kHello:
     case Kind::kSelect:
+    case Kind::kRole:
       if (!handleHandshake(entry, reply)) return false;
       break;
     case Kind::kProbe:
@@ -473,10 +478,25 @@ bool ServerConnection::handleHandshake(const InFlight& entry, const resp::Reply&
   if (resp::isError(reply)) {
     std::string cause(entry.kind == Kind::kAuth    ? "AUTH failed: "
                       : entry.kind == Kind::kHello ? "HELLO 3 failed: "
+                      : entry.kind == Kind::kRole  ? "ROLE failed: "
                                                    : "SELECT failed: ");
     cause.append(reply.raw.substr(1, reply.raw.size() - 3));
     fail(Ending::kNotConnected, cause, causeMessage(cause));
     return false;
+  }
+  if (entry.kind == Kind::kRole) {
+    std::vector<std::string_view> elements;
+    std::optional<std::string_view> role;
+    if (resp::arrayElements(reply.raw, elements) && !elements.empty()) {
+      role = resp::stringValue(elements[0]);
+    }
+    if (role != "master") {
+      const std::string cause =
+          "ROLE says " + std::string(role.value_or("nothing readable")) + ", not master";
+      health_.onWrongRole(endpoint_.index);
+      fail(Ending::kNotConnected, cause, causeMessage(cause));
+      return false;
+    }
   }
   if (--handshake_left_ == 0) becomeReady();
   return true;

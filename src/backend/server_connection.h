@@ -63,6 +63,10 @@ struct ConnectionSettings {
   // RESP3: the connection says HELLO 3 after AUTH, so that RESP3 clients' commands get the
   // server's typed replies.
   resp::Protocol protocol = resp::Protocol::kResp2;
+  // Sentinel's masters: the handshake ends with ROLE, and a server that is not a master (a
+  // demoted one, still reachable at the old address) fails the connection before anything
+  // is written to it.
+  bool expect_master = false;
 };
 
 // Why a connection closed, for the counters (twemproxy's server_timedout/eof/err).
@@ -103,6 +107,8 @@ class ServerHealth {
   virtual void onConnectionClosed(uint32_t server, CloseCause cause) = 0;
   virtual void onRequestFailed(uint32_t /*server*/, RequestFailure /*why*/) {}
   virtual void onQueueChanged(uint32_t /*server*/, const QueueDelta& /*delta*/) {}
+  // A connection found a replica where a master was expected (ConnectionSettings).
+  virtual void onWrongRole(uint32_t /*server*/) {}
 
  protected:
   ~ServerHealth() = default;
@@ -206,7 +212,7 @@ class ServerConnection final : public net::StreamEvents {
 
  private:
   enum class State : uint8_t { kDisconnected, kConnecting, kConnected };
-  enum class Kind : uint8_t { kRequest, kAuth, kHello, kSelect, kProbe, kReset };
+  enum class Kind : uint8_t { kRequest, kAuth, kHello, kSelect, kRole, kProbe, kReset };
   // How a connection ended; decides what the pool hears and what its requests are told.
   enum class Ending : uint8_t {
     kNotConnected,  // the connect or its AUTH/SELECT failed: server down, nothing ran

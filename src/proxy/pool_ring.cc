@@ -38,8 +38,8 @@ backend::PoolSettings backendSettings(const config::Pool& pool, uint64_t queue_l
 }
 
 PoolRing::PoolRing(net::Loop& loop, std::shared_ptr<const PoolTopology> topology,
-                   backend::ServerPool& servers)
-    : loop_(loop), servers_(servers) {
+                   backend::ServerPool& servers, EjectionBoard* board)
+    : loop_(loop), servers_(servers), board_(board != nullptr ? board : &own_board_) {
   apply(std::move(topology));
 }
 
@@ -49,11 +49,10 @@ void PoolRing::apply(std::shared_ptr<const PoolTopology> topology) {
   topology_ = std::move(topology);
   standing_.resize(topology_->slots.size());
   for (uint32_t slot = 0; slot < standing_.size(); ++slot) {
-    Standing& standing = standing_[slot];
-    if (!standing.ejected || isLive(slot)) continue;
-    standing.ejected = false;
-    standing.probe_timer.reset();
-    --ejected_count_;
+    if (!isLive(slot)) {
+      if (standing_[slot].ejected) markRestored(slot);
+      board_->restore(slot);
+    }
   }
   rebuild();
 }
@@ -67,8 +66,29 @@ void PoolRing::shutdown() {
   for (Standing& standing : standing_) standing.probe_timer.reset();
 }
 
+// Another worker ejected or brought back a server: this one follows, so that every worker
+// places a key alike.
+void PoolRing::sync() {
+  EjectionBoard::Ejected ejected;
+  seen_version_ = board_->read(ejected);
+  bool changed = false;
+  for (uint32_t slot : topology_->live) {
+    auto it = ejected.find(slot);
+    const bool out = it != ejected.end();
+    if (out == standing_[slot].ejected) continue;
+    changed = true;
+    if (out) {
+      markEjected(slot, it->second, false);
+    } else {
+      markRestored(slot);
+    }
+  }
+  if (changed) rebuild();
+}
+
 void PoolRing::onServerFailure(uint32_t server, std::string_view cause, uint32_t in_a_row) {
   if (!pool().auto_eject_hosts || !isLive(server)) return;
+  refresh();
   Standing& standing = standing_[server];
   if (standing.ejected) {
     standing.probe_answered = false;
@@ -79,6 +99,7 @@ void PoolRing::onServerFailure(uint32_t server, std::string_view cause, uint32_t
 
 void PoolRing::onServerRecovered(uint32_t server) {
   if (server >= standing_.size()) return;
+  refresh();
   Standing& standing = standing_[server];
   if (!standing.ejected) return;
   standing.probe_answered = true;
@@ -86,17 +107,24 @@ void PoolRing::onServerRecovered(uint32_t server) {
 }
 
 void PoolRing::eject(uint32_t server, std::string_view cause) {
-  Standing& standing = standing_[server];
-  standing.ejected = true;
-  standing.probe_answered = false;
-  standing.retry_at_ms = loop_.now() + static_cast<uint64_t>(pool().server_retry_timeout_ms);
-  ++ejected_count_;
+  const uint64_t retry_at = loop_.now() + static_cast<uint64_t>(pool().server_retry_timeout_ms);
+  const bool first = board_->eject(server, retry_at);
+  markEjected(server, retry_at, first);
   rebuild();
-  if (observer_ != nullptr) observer_->onEjected(server, true);
+  if (!first) return;
   const std::string& name = servers_.serverName(server);
   spdlog::warn(
       "pool {}: server {} ejected for {} ms after {} failure(s) in a row; last: server {}: {}",
       pool().name, name, pool().server_retry_timeout_ms, pool().server_failure_limit, name, cause);
+}
+
+void PoolRing::markEjected(uint32_t server, uint64_t retry_at_ms, bool decided_here) {
+  Standing& standing = standing_[server];
+  standing.ejected = true;
+  standing.probe_answered = false;
+  standing.retry_at_ms = retry_at_ms;
+  ++ejected_count_;
+  if (observer_ != nullptr) observer_->onEjected(server, true, decided_here);
   if (!standing.probe_timer) {
     standing.probe_timer = net::Timer::create(loop_, [this, server] { onProbeTimer(server); });
   }
@@ -107,7 +135,9 @@ void PoolRing::eject(uint32_t server, std::string_view cause) {
 // whether the server answers. twemproxy returns a server on the first request after its
 // retry time; this one returns at that time, or at the first answer after it.
 void PoolRing::onProbeTimer(uint32_t server) {
+  refresh();
   Standing& standing = standing_[server];
+  if (!standing.ejected) return;
   if (mayReturn(standing)) {
     restore(server);
     return;
@@ -124,15 +154,21 @@ bool PoolRing::mayReturn(const Standing& standing) const {
 }
 
 void PoolRing::restore(uint32_t server) {
+  const bool first = board_->restore(server);
+  markRestored(server);
+  rebuild();
+  if (!first) return;
+  spdlog::info(
+      "pool {}: server {} returned to the ring (server_retry_timeout passed and it answers)",
+      pool().name, servers_.serverName(server));
+}
+
+void PoolRing::markRestored(uint32_t server) {
   Standing& standing = standing_[server];
   standing.ejected = false;
   --ejected_count_;
   if (standing.probe_timer) standing.probe_timer->stop();
-  rebuild();
-  if (observer_ != nullptr) observer_->onEjected(server, false);
-  spdlog::info(
-      "pool {}: server {} returned to the ring (server_retry_timeout passed and it answers)",
-      pool().name, servers_.serverName(server));
+  if (observer_ != nullptr) observer_->onEjected(server, false, false);
 }
 
 void PoolRing::rebuild() {

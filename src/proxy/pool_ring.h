@@ -1,8 +1,9 @@
 // PoolRing: one worker's view of which servers of a pool are live, and the ring over them.
 //
 // With auto_eject_hosts, a server that fails server_failure_limit times in a row (connections
-// refused or lost, timeouts, as the backend reports them) is taken out of this worker's ring
-// for server_retry_timeout (twemproxy's rule: the ring is rebuilt from the live servers).
+// refused or lost, timeouts, as this worker's backend reports them) is taken out of the ring
+// of every worker for server_retry_timeout (twemproxy's rule: the ring is rebuilt from the
+// live servers; EjectionBoard makes it one decision for the process).
 // Meanwhile it is probed with PING; it returns once server_retry_timeout has passed and its
 // last probe was answered, so a server still dead then stays out without failing a request.
 //
@@ -23,6 +24,7 @@
 #include "config/config.h"
 #include "hash/ring.h"
 #include "net/timer.h"
+#include "proxy/ejection_board.h"
 #include "proxy/topology.h"
 
 namespace shardis::net {
@@ -34,7 +36,8 @@ namespace shardis::proxy {
 // Told when a server leaves the ring or returns to it (the stats' ejected state).
 class EjectionObserver {
  public:
-  virtual void onEjected(uint32_t server, bool ejected) = 0;
+  // `decided_here`: this worker ejected it (the process counts each ejection once).
+  virtual void onEjected(uint32_t server, bool ejected, bool decided_here) = 0;
 
  protected:
   ~EjectionObserver() = default;
@@ -42,17 +45,22 @@ class EjectionObserver {
 
 class PoolRing final : public backend::FailureListener {
  public:
-  // `servers` is probed while a server is ejected.
+  // `servers` is probed while a server is ejected. `board` is shared by the workers (null:
+  // a board of its own, for tests).
   PoolRing(net::Loop& loop, std::shared_ptr<const PoolTopology> topology,
-           backend::ServerPool& servers);
+           backend::ServerPool& servers, EjectionBoard* board = nullptr);
   PoolRing(const PoolRing&) = delete;
   PoolRing& operator=(const PoolRing&) = delete;
 
   // Switches to `topology`'s servers and options.
   void apply(std::shared_ptr<const PoolTopology> topology);
 
+  // Takes the ejections other workers decided since the last call (cheap when none).
+  void refresh() {
+    if (board_->version() != seen_version_) sync();
+  }
   // The slot that owns `routing_key` under the current ring, or hash::Ring::kNoLiveMember
-  // when every server is ejected.
+  // when every server is ejected (call refresh() first).
   [[nodiscard]] uint32_t locate(std::string_view routing_key) const {
     return slotOf(ring_->locate(routing_key));
   }
@@ -83,7 +91,10 @@ class PoolRing final : public backend::FailureListener {
     return member == hash::Ring::kNoLiveMember ? member : topology_->live[member];
   }
   [[nodiscard]] bool isLive(uint32_t server) const;
+  void sync();
   void eject(uint32_t server, std::string_view cause);
+  void markEjected(uint32_t server, uint64_t retry_at_ms, bool decided_here);
+  void markRestored(uint32_t server);
   void onProbeTimer(uint32_t server);
   [[nodiscard]] bool mayReturn(const Standing& standing) const;
   void restore(uint32_t server);
@@ -97,6 +108,9 @@ class PoolRing final : public backend::FailureListener {
   std::shared_ptr<const PoolTopology> topology_;
   std::shared_ptr<const hash::Ring> ring_;  // topology_'s ring, less the ejected servers
   std::vector<Standing> standing_;          // per slot
+  EjectionBoard own_board_;                 // when none is shared
+  EjectionBoard* board_;
+  uint64_t seen_version_ = 0;
   size_t ejected_count_ = 0;
 };
 

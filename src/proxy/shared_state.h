@@ -1,5 +1,5 @@
 // SharedState: the little the workers share that changes while serving: client counts, the
-// client id sequence, a few counters, the slow logs and the pub/sub counts. Atomics, a slow
+// client id sequence, a few counters, the slow logs, the pub/sub counts and the ejections. Atomics, a slow
 // log's lock, taken only for a command slow enough to be logged, and the pub/sub registry's,
 // taken as clients subscribe and leave and as a count is corrected.
 // Built by serve() before the workers start and destroyed after they stop.
@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "proxy/client_registry.h"
+#include "proxy/ejection_board.h"
 #include "proxy/pubsub_registry.h"
 #include "stats/slow_log.h"
 
@@ -25,6 +26,7 @@ struct SharedState {
       slowlogs.push_back(std::make_unique<stats::SlowLog>(
           config_in.process.slowlog_log_slower_than_us, config_in.process.slowlog_max_len));
       pubsub_registries.push_back(std::make_unique<PubSubRegistry>());
+      ejections.push_back(std::make_unique<EjectionBoard>());
     }
   }
 
@@ -41,10 +43,14 @@ struct SharedState {
   std::atomic<uint64_t> rejected_clients{0};       // over max_clients / client_connections
   std::atomic<uint64_t> output_limit_closes{0};    // closed over client_output_buffer_limit
   std::atomic<uint64_t> protocol_error_closes{0};  // closed after a protocol error
+  // Connections that found a replica where Sentinel's master was expected; the Sentinel
+  // monitor asks again when this moves.
+  std::atomic<uint64_t> wrong_roles{0};
   // Locks only when a command is slow enough to log. One per pool, in config order.
   std::vector<std::unique_ptr<stats::SlowLog>> slowlogs;
   ClientRegistry registry;  // CLIENT LIST / KILL across workers, pool by pool
   std::vector<std::unique_ptr<PubSubRegistry>> pubsub_registries;  // one per pool
+  std::vector<std::unique_ptr<EjectionBoard>> ejections;           // one per pool
 };
 
 }  // namespace shardis::proxy

@@ -77,7 +77,7 @@ std::string identityOf(const backend::ServerSpec& spec) {
     identity += '\0';
   }
   identity += std::to_string(spec.port) + '\0' + std::to_string(spec.db) + '\0' +
-              std::to_string(spec.connections);
+              std::to_string(spec.connections) + (spec.expect_master ? "\0master" : "");
   return identity;
 }
 

@@ -68,7 +68,7 @@ PoolRuntime::PoolRuntime(Worker& worker_in, uint32_t index_in,
       index(index_in),
       topology(std::move(topology_in)),
       servers(worker_in.loop(), backendSettings(*topology->config, queueLimit())),
-      ring(worker_in.loop(), topology, servers),
+      ring(worker_in.loop(), topology, servers, worker_in.shared().ejections[index_in].get()),
       router(*topology->config),
       pubsub(
           worker_in.loop(), [this]() -> backend::ServerPool& { return serverPool(); },
@@ -175,7 +175,12 @@ void PoolRuntime::onLeasesChanged(uint32_t server, size_t in_use, size_t idle) {
   counters.leases_idle = idle;
 }
 
-void PoolRuntime::onEjected(uint32_t server, bool ejected) {
+// Sentinel has not told us of a failover yet (or we missed it): ask it again now.
+void PoolRuntime::onWrongRole(uint32_t /*server*/) {
+  worker.shared().wrong_roles.fetch_add(1, std::memory_order_relaxed);
+}
+
+void PoolRuntime::onEjected(uint32_t server, bool ejected, bool decided_here) {
   stats::ServerCounters& counters = worker.stats().server(index, server);
   if (!ejected) {
     counters.state = stats::ServerState::kUp;
@@ -185,7 +190,7 @@ void PoolRuntime::onEjected(uint32_t server, bool ejected) {
   timespec now{};
   clock_gettime(CLOCK_REALTIME, &now);
   counters.server_ejected_at_us = now.tv_sec * 1000000 + now.tv_nsec / 1000;
-  ++this->counters().server_ejects;
+  if (decided_here) ++this->counters().server_ejects;
 }
 
 Worker::Worker(uint32_t index, SharedState& shared, const Topology& topology,

@@ -49,7 +49,10 @@ struct PoolRuntime final : ServerLocator,
   // slot, servers no longer live are retired (drained), the ring and options follow.
   void apply(std::shared_ptr<const PoolTopology> topology);
 
-  uint32_t locate(std::string_view routing_key) override { return ring.locate(routing_key); }
+  uint32_t locate(std::string_view routing_key) override {
+    ring.refresh();
+    return ring.locate(routing_key);
+  }
   [[nodiscard]] const std::string& serverName(uint32_t server) const override {
     return server_pool_->serverName(server);
   }
@@ -78,8 +81,9 @@ struct PoolRuntime final : ServerLocator,
   void onRequestFailed(uint32_t server, backend::RequestFailure why) override;
   void onQueueChanged(uint32_t server, const backend::QueueDelta& delta) override;
   void onLeasesChanged(uint32_t server, size_t in_use, size_t idle) override;
+  void onWrongRole(uint32_t server) override;
   // EjectionObserver
-  void onEjected(uint32_t server, bool ejected) override;
+  void onEjected(uint32_t server, bool ejected, bool decided_here) override;
   stats::PoolCounters& counters();
 
   Worker& worker;

@@ -200,14 +200,17 @@ def test_timeout_answers_nil_in_time(cluster, proxy, direct, name, layout):
     command, keys = COMMANDS[name], layout_keys(cluster, layout, name.lower())
     for c in command.setup(keys):
         assert direct.call(*c) == proxy.call(*c) == OK
-    want, _ = timed(direct, command.argv(keys, 0.2))
+    want, direct_elapsed = timed(direct, command.argv(keys, 0.2))
     got, elapsed = timed(proxy, command.argv(keys, 0.2))
     assert want == NIL
     compare(got, want, f"{name} on {keys} timing out")
     # Redis checks timeouts when its event loop wakes, at least every 100 ms (hz 10): one
     # direct redis-server answers a 0.2 s timeout after 0.2 to 0.3 s. The 100 ms is on
-    # top of the timeout; 50 ms more is the proxy's share when the server's own timer runs.
-    assert 0.19 <= elapsed <= 0.35, f"{name} answered after {elapsed:.3f} s, timeout 0.2 s"
+    # top of the timeout; 50 ms more is the proxy's share when the server's own timer runs. On
+    # a machine so loaded that the direct answer itself came late, the proxy gets the same
+    # delay on top of its share (a busy CI runner once took 0.55 s for BRPOP through shardis).
+    bound = max(0.35, direct_elapsed + 0.15)
+    assert 0.19 <= elapsed <= bound, f"{name} answered after {elapsed:.3f} s, timeout 0.2 s"
     # Every server let go of the command: data pushed now stays where it is pushed.
     ports = backend_ports(cluster, keys)
     nothing_blocked(ports)

@@ -50,7 +50,11 @@ class FakePool final : public backend::ServerPool {
 
 struct RecordingEjections final : EjectionObserver {
   std::vector<std::pair<uint32_t, bool>> events;
-  void onEjected(uint32_t server, bool ejected) override { events.emplace_back(server, ejected); }
+  int decided_here = 0;
+  void onEjected(uint32_t server, bool ejected, bool here) override {
+    events.emplace_back(server, ejected);
+    decided_here += here ? 1 : 0;
+  }
 };
 
 bool runUntil(net::Loop& loop, const std::function<bool()>& done, int ms) {
@@ -139,6 +143,42 @@ TEST_F(PoolRingTest, NothingIsEjectedWithoutAutoEjectHosts) {
   ring_.onServerFailure(0, "Connection refused", 10);
   EXPECT_GT(keysOn(0), 0);
   EXPECT_TRUE(ejections_.events.empty());
+}
+
+// Two workers share the pool's board: one's ejection takes the server out of the other's
+// ring too (counted once, by the one that decided), and one's return brings it back to both.
+TEST_F(PoolRingTest, EjectionIsOneDecisionForEveryWorker) {
+  EjectionBoard board;
+  FakePool other_servers{pool_};
+  PoolRing first{loop_, topologyOf(pool_), servers_, &board};
+  PoolRing second{loop_, topologyOf(pool_), other_servers, &board};
+  RecordingEjections first_events;
+  RecordingEjections second_events;
+  first.setObserver(&first_events);
+  second.setObserver(&second_events);
+  auto keysOnIn = [](PoolRing& ring, uint32_t server) {
+    ring.refresh();
+    int count = 0;
+    for (int i = 0; i < 1000; ++i) count += ring.locate("key:" + std::to_string(i)) == server;
+    return count;
+  };
+  ASSERT_GT(keysOnIn(second, 1), 0);
+  first.onServerFailure(1, "Connection refused", 2);
+  EXPECT_EQ(keysOnIn(first, 1), 0);
+  EXPECT_EQ(keysOnIn(second, 1), 0);  // without a failure of its own
+  EXPECT_EQ(first_events.decided_here, 1);
+  EXPECT_EQ(second_events.decided_here, 0);
+  ASSERT_EQ(second_events.events.size(), 1u);
+  // The second worker's probe is answered after the retry time: back for both.
+  ASSERT_TRUE(runUntil(
+      loop_, [&] { return other_servers.probes[1] > 0; }, 2000));
+  ::usleep(200 * 1000);  // past server_retry_timeout (150 ms)
+  uv_run(loop_.raw(), UV_RUN_NOWAIT);
+  second.onServerRecovered(1);
+  EXPECT_GT(keysOnIn(second, 1), 0);
+  EXPECT_GT(keysOnIn(first, 1), 0);
+  first.shutdown();
+  second.shutdown();
 }
 
 }  // namespace
