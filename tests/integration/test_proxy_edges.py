@@ -72,6 +72,52 @@ def test_auto_eject_moves_keys_then_brings_server_back():
                            timeout=5, what="s1 to return to the ring")
 
 
+def test_ejection_is_one_decision_for_every_worker_thread():
+    """One worker thread's failures eject the server for all of them: a client on another
+    thread is served by the other servers at once, with no failure of its own first, and the
+    ejection counts once."""
+    options = {"auto_eject_hosts": True, "server_failure_limit": 1,
+               "server_retry_timeout": 30000, "timeout": 500}
+    with Cluster(3, pool_options=options, args=("--threads", "2")) as cluster:
+        keys = [f"ej:{i * 7919}:{i}" for i in range(60)]
+        placement = cluster.proxy.locate(*keys)
+        victim = [k for k in keys if placement[k] == "s1"]
+        cluster.by_name["s1"].kill()
+        with cluster.proxy.client() as c:
+            wait_until(lambda: c.call("SET", victim[0], "x") == b"+OK\r\n", timeout=5,
+                       what="s1 to be ejected and its keys remapped")
+        # Fresh connections land on either thread (SO_REUSEPORT spreads them); every one is
+        # served on its first request.
+        for i in range(12):
+            with cluster.proxy.client() as fresh:
+                reply = fresh.call("SET", victim[i % len(victim)], "y")
+                assert reply == b"+OK\r\n", (i, reply)
+        doc = wait_until_stats(cluster.proxy.stats_port,
+                               lambda d: d["pool"]["s1"]["server_ejected_at"] > 0)
+        assert doc["pool"]["server_ejects"] == 1, doc["pool"]
+
+
+def wait_until_stats(port, predicate):
+    import json
+    import socket as sock
+
+    def read():
+        with sock.create_connection(("127.0.0.1", port), timeout=5) as s:
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        return json.loads(data)
+
+    found = {}
+
+    def check():
+        found["doc"] = read()
+        return predicate(found["doc"])
+
+    wait_until(check, timeout=5, interval=0.2, what="a stats snapshot")
+    return found["doc"]
+
+
 class HalfReplyServer:
     """A fake redis that answers the first command with the start of a 30 MB bulk string and
     then closes the connection."""
