@@ -62,6 +62,7 @@ class ConnectionPool final : public ServerPool, public ServerHealth {
   void giveBack(uint32_t server, std::unique_ptr<ServerConnection> connection,
                 LeaseEnd end) override;
   ServerConnection& subscriber(uint32_t server, PushSink& sink) override;
+  [[nodiscard]] bool serverDown(uint32_t server) const override { return servers_[server]->down; }
   void probe(uint32_t server) override;
   void preconnect() override;
   [[nodiscard]] size_t inFlight() const override;

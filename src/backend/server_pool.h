@@ -149,6 +149,8 @@ class ServerPool {
   // `sink` (which replaces any earlier sink, and hears until the pool shuts down).
   virtual ServerConnection& subscriber(uint32_t server, PushSink& sink) = 0;
 
+  // Whether `server` is down: its last connection attempt failed and none succeeded since.
+  [[nodiscard]] virtual bool serverDown(uint32_t /*server*/) const { return false; }
   // Sends a PING to `server`, connecting first if need be (health probe of an ejected server).
   virtual void probe(uint32_t server) = 0;
   // Opens every shared connection now (preconnect).

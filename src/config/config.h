@@ -45,6 +45,21 @@ struct Server {
   std::optional<std::string> username;
   std::optional<std::string> password;
   std::optional<uint32_t> max_connections;
+  // Read replicas of this server (`replicas: [host:port, ...]`, without Sentinel), in the
+  // order written; each inherits the server's login and db.
+  struct Replica {
+    std::string host;
+    uint16_t port = 0;
+    std::string address_text;  // as written
+  };
+  std::vector<Replica> replicas;
+};
+
+// Where a pool's read-only commands go (`read_from`).
+enum class ReadFrom : uint8_t {
+  kMaster,         // every command to the server itself (the default)
+  kReplica,        // reads to the server's replicas
+  kPreferReplica,  // reads to a replica that is up, else to the server itself
 };
 
 // One pool: a listen address in front of a ring of servers. Defaults are twemproxy's.
@@ -71,6 +86,7 @@ struct Pool {
   uint32_t client_connections = 0;  // 0 = unlimited (the process-wide maximum still holds)
   bool tcpkeepalive = false;
   bool reuseport = false;
+  ReadFrom read_from = ReadFrom::kMaster;
   // In ring order: sorted by name (shorter first, then bytes) for ketama, modula and random,
   // as twemproxy sorts them; in the listed order for redis_shard.
   std::vector<Server> servers;

@@ -27,6 +27,15 @@ struct PoolDraft {
 
 using Setter = void (*)(const Context&, const YAML::Node&, PoolDraft&);
 
+ReadFrom parseReadFrom(const Context& context, const YAML::Node& value) {
+  const std::string text = context.text(value, "read_from");
+  if (text == "master") return ReadFrom::kMaster;
+  if (text == "replica") return ReadFrom::kReplica;
+  if (text == "prefer_replica") return ReadFrom::kPreferReplica;
+  context.fail(value.Mark(),
+               "read_from '" + text + "' is not one of master, replica, prefer_replica");
+}
+
 struct PoolKey {
   std::string_view name;
   Setter set;
@@ -42,7 +51,7 @@ void setRedis(const Context& c, const YAML::Node& v, PoolDraft&) {
   }
 }
 
-constexpr std::array<PoolKey, 19> kPoolKeys = {{
+constexpr std::array<PoolKey, 20> kPoolKeys = {{
     {"listen", [](const Context&, const YAML::Node& v, PoolDraft& d) { d.listen.emplace(v); }},
     {"hash", [](const Context&, const YAML::Node& v, PoolDraft& d) { d.hash.emplace(v); }},
     {"hash_tag", [](const Context&, const YAML::Node& v, PoolDraft& d) { d.hash_tag.emplace(v); }},
@@ -92,6 +101,8 @@ constexpr std::array<PoolKey, 19> kPoolKeys = {{
                         PoolDraft& d) { d.pool.tcpkeepalive = c.boolean(v, "tcpkeepalive"); }},
     {"reuseport", [](const Context& c, const YAML::Node& v,
                      PoolDraft& d) { d.pool.reuseport = c.boolean(v, "reuseport"); }},
+    {"read_from", [](const Context& c, const YAML::Node& v,
+                     PoolDraft& d) { d.pool.read_from = parseReadFrom(c, v); }},
 }};
 
 void readKeys(const Context& context, const YAML::Node& body, PoolDraft& draft) {

@@ -10,6 +10,24 @@ namespace shardis::config::detail {
 
 namespace {
 
+// `replicas: [host:port, ...]`: read replicas (read_from), each inheriting the server's login.
+std::vector<Server::Replica> loadReplicas(const Context& context, const YAML::Node& value) {
+  if (!value.IsSequence()) {
+    context.fail(value.Mark(), "server replicas must be a list of host:port, got " +
+                                   describe(value));
+  }
+  std::vector<Server::Replica> replicas;
+  for (const YAML::Node& item : value) {
+    Server::Replica replica;
+    replica.address_text = context.text(item, "a replica address");
+    if (!parseHostAndPort(replica.address_text, replica.host, replica.port)) {
+      context.fail(item.Mark(), "replica '" + replica.address_text + "' is not host:port");
+    }
+    replicas.push_back(std::move(replica));
+  }
+  return replicas;
+}
+
 void loadMappingKey(const Context& context, const std::string& key, const YAML::Node& value,
                     Server& server) {
   if (key == "name") {
@@ -29,13 +47,16 @@ void loadMappingKey(const Context& context, const std::string& key, const YAML::
   } else if (key == "max_connections") {
     server.max_connections =
         static_cast<uint32_t>(context.integer(value, "server max_connections", 1, UINT32_MAX));
+  } else if (key == "replicas") {
+    server.replicas = loadReplicas(context, value);
   }
 }
 
 // redis-shard's dict form: {name, host, port, db, password, weight, max_connections}.
 Server loadServerMapping(const Context& context, const YAML::Node& entry) {
-  static constexpr std::string_view kKeys[] = {"name",     "host",     "port",   "db",
-                                               "username", "password", "weight", "max_connections"};
+  static constexpr std::string_view kKeys[] = {"name",     "host",     "port",
+                                               "db",       "username", "password",
+                                               "weight",   "max_connections", "replicas"};
   Server server;
   server.port = kRedisDefaultPort;
   bool has_host = false;
@@ -45,7 +66,7 @@ Server loadServerMapping(const Context& context, const YAML::Node& entry) {
       context.fail(item.first.Mark(),
                    "unknown server key '" + key +
                        "' (known: name, host, port, db, username, password, weight, "
-                       "max_connections)");
+                       "max_connections, replicas)");
     }
     has_host = has_host || key == "host";
     loadMappingKey(context, key, item.second, server);

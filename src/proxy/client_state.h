@@ -34,6 +34,9 @@ struct ClientState {
   // HELLO 2 / HELLO 3: the protocol of the replies the proxy builds and of the backend
   // connections the client's commands ride.
   resp::Protocol protocol = resp::Protocol::kResp2;
+  // The client sent something other than a read to a server: with read_from, its reads stay
+  // on the servers from then on (RESET included), so that it reads its own writes.
+  bool wrote = false;
 
   // Whether the reply of the request about to run is dropped; a SKIP covers that one only.
   [[nodiscard]] bool takeReplySilence() {

@@ -89,6 +89,11 @@ void Dispatcher::rejectArity(const CommandEntry& entry, Request& request) {
 }
 
 void Dispatcher::route(const CommandEntry& entry, command::Routing routing, Request& request) {
+  // Anything but a read that reaches a server (a write, a script, a transaction, a blocking
+  // command) keeps this client's later reads on the servers themselves (read_from).
+  if (entry.route != RouteClass::kLocal && (entry.spec->flags & command::kReadonly) == 0) {
+    client_.wrote = true;
+  }
   // XREAD and XREADGROUP with BLOCK block whatever their entry says.
   if (routing == command::Routing::kPinned && entry.route != RouteClass::kPinned) {
     return block(entry, request);
@@ -152,7 +157,17 @@ void Dispatcher::forward(const CommandEntry& entry, command::Routing routing, Re
       pool_.worker.stats().recordKey(pool_.index, request.argv[i]);
   }
   if (route.kind == Route::Kind::kSeveralServers) return runHandler(entry, request);
-  sendTo(request, route.server, serverBytes(request));
+  uint32_t server = route.server;
+  if (readsFromReplica(entry)) server = pool_.readSlot(server);
+  sendTo(request, server, serverBytes(request));
+}
+
+// read_from: a read-only command goes to a replica unless this client has sent a write on
+// this connection (it reads its own writes from the server that took them) or tracks keys
+// (its invalidations come from the servers it reads from).
+bool Dispatcher::readsFromReplica(const CommandEntry& entry) const {
+  return pool_.readsFromReplicas() && !client_.wrote && !tracking_ &&
+         (entry.spec->flags & command::kReadonly) != 0;
 }
 
 PendingRequest& Dispatcher::awaitReply(const Request& request, uint32_t parts,

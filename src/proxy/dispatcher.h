@@ -103,6 +103,7 @@ class Dispatcher {
   std::string_view serverBytes(const Request& request);
   // SCAN's request for the server its cursor names; false for a bad cursor.
   [[nodiscard]] bool scanRequest(Argv argv, ScanCursor& at, uint32_t& server);
+  [[nodiscard]] bool readsFromReplica(const CommandEntry& entry) const;
 
   // Transactions (dispatcher_transaction.cc).
   [[nodiscard]] bool inMulti() const { return transaction_ && transaction_->open; }

@@ -1,5 +1,6 @@
 #include "proxy/topology.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "proxy/pool_ring.h"
@@ -48,7 +49,9 @@ void diffServers(const PoolTopology& old_pool, const PoolTopology& next, PoolCha
       change.added.push_back(server.name);
       continue;
     }
-    if (it->second.first != next.live[i] || it->second.second != server.weight) {
+    const uint32_t old_slot = it->second.first;
+    if (old_slot != next.live[i] || it->second.second != server.weight ||
+        old_pool.replicas[old_slot] != next.replicas[next.live[i]]) {
       change.changed.push_back(server.name);
     }
     old_by_name.erase(it);
@@ -87,22 +90,48 @@ TopologyOwner::TopologyOwner(const config::Config& config) : slots_(config.pools
   current_ = std::move(first);
 }
 
+bool PoolTopology::inUse(uint32_t slot) const {
+  if (std::find(live.begin(), live.end(), slot) != live.end()) return true;
+  for (const std::vector<uint32_t>& of_server : replicas) {
+    if (std::find(of_server.begin(), of_server.end(), slot) != of_server.end()) return true;
+  }
+  return false;
+}
+
+uint32_t TopologyOwner::slotOf(PoolSlots& slots, backend::ServerSpec spec) {
+  auto [it, added] =
+      slots.by_identity.emplace(identityOf(spec), static_cast<uint32_t>(slots.specs.size()));
+  if (added) slots.specs.push_back(std::move(spec));
+  return it->second;
+}
+
 std::shared_ptr<PoolTopology> TopologyOwner::buildPool(size_t pool, const config::Pool& next) {
   auto topology = std::make_shared<PoolTopology>();
   topology->generation = generation_;
   topology->config = std::make_shared<const config::Pool>(next);
   PoolSlots& slots = slots_[pool];
   std::vector<hash::RingMember> members;
-  for (backend::ServerSpec& spec : backendSettings(next, 0).servers) {
-    auto [it, added] =
-        slots.by_identity.emplace(identityOf(spec), static_cast<uint32_t>(slots.specs.size()));
-    if (added) slots.specs.push_back(std::move(spec));
-    topology->live.push_back(it->second);
+  std::vector<std::pair<uint32_t, uint32_t>> replica_of;  // (server slot, replica slot)
+  const std::vector<backend::ServerSpec> specs = backendSettings(next, 0).servers;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const uint32_t slot = slotOf(slots, specs[i]);
+    topology->live.push_back(slot);
+    for (const config::Server::Replica& replica : next.servers[i].replicas) {
+      backend::ServerSpec spec = specs[i];
+      spec.name += "@" + replica.address_text;
+      spec.host = replica.host;
+      spec.port = replica.port;
+      spec.unix_path.clear();
+      spec.expect_master = false;
+      replica_of.emplace_back(slot, slotOf(slots, std::move(spec)));
+    }
   }
   for (const config::Server& server : next.servers) {
     members.push_back(hash::RingMember{server.name, server.weight});
   }
   topology->slots = slots.specs;
+  topology->replicas.resize(slots.specs.size());
+  for (const auto& [server, replica] : replica_of) topology->replicas[server].push_back(replica);
   topology->ring = hash::Ring::build(next.distribution, next.hash, members);
   return topology;
 }

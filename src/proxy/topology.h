@@ -37,6 +37,12 @@ struct PoolTopology {
   std::vector<backend::ServerSpec> slots;      // every slot so far; index = slot
   std::vector<uint32_t> live;                  // ring member i is slot live[i]
   std::shared_ptr<const hash::Ring> ring;      // over config->servers, all live
+  // By slot: the read replicas of a live server (empty for the rest). Replicas are slots of
+  // their own, never ring members.
+  std::vector<std::vector<uint32_t>> replicas;
+
+  // Every slot in use: the live servers and their replicas.
+  [[nodiscard]] bool inUse(uint32_t slot) const;
 };
 
 using Topology = std::vector<std::shared_ptr<const PoolTopology>>;  // one per pool
@@ -85,6 +91,7 @@ class TopologyOwner {
     std::vector<backend::ServerSpec> specs;
   };
   std::shared_ptr<PoolTopology> buildPool(size_t pool, const config::Pool& next);
+  uint32_t slotOf(PoolSlots& slots, backend::ServerSpec spec);
 
   mutable std::mutex mutex_;  // guards the fields below
   std::vector<PoolSlots> slots_;

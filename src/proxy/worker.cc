@@ -77,6 +77,21 @@ PoolRuntime::PoolRuntime(Worker& worker_in, uint32_t index_in,
   servers.setFailureListener(&ring);
 }
 
+// Replicas in turn, each up one taken; none up: `replica` still picks one in turn (the request
+// dials it, and gets its error if it cannot), `prefer_replica` reads from the server itself.
+uint32_t PoolRuntime::readSlot(uint32_t server) {
+  if (server >= topology->replicas.size()) return server;
+  const std::vector<uint32_t>& replicas = topology->replicas[server];
+  if (replicas.empty()) return server;
+  const uint32_t start = next_replica++;
+  for (size_t i = 0; i < replicas.size(); ++i) {
+    const uint32_t replica = replicas[(start + i) % replicas.size()];
+    if (!serverPool().serverDown(replica)) return replica;
+  }
+  if (config().read_from == config::ReadFrom::kPreferReplica) return server;
+  return replicas[start % replicas.size()];
+}
+
 uint64_t PoolRuntime::queueLimit() const {
   return worker.shared().config.process.server_queue_limit;
 }
@@ -88,8 +103,8 @@ void PoolRuntime::apply(std::shared_ptr<const PoolTopology> next) {
     pubsub.addServer();
   }
   worker.stats().ensureServers(index, next->slots.size());
-  for (uint32_t slot : topology->live) {
-    if (std::find(next->live.begin(), next->live.end(), slot) != next->live.end()) continue;
+  for (uint32_t slot = 0; slot < topology->slots.size(); ++slot) {
+    if (!topology->inUse(slot) || next->inUse(slot)) continue;
     pubsub.retire(slot);
     servers.retire(slot);
   }

@@ -43,6 +43,12 @@ struct PoolRuntime final : ServerLocator,
 
   // The pool's options and servers as of the topology this worker applied last.
   [[nodiscard]] const config::Pool& config() const { return *topology->config; }
+  // Where a read-only command for `server` goes under `read_from` (topology.h's replicas):
+  // one of its replicas in turn, skipping those down, or `server` itself.
+  uint32_t readSlot(uint32_t server);
+  [[nodiscard]] bool readsFromReplicas() const {
+    return config().read_from != config::ReadFrom::kMaster;
+  }
   // The epoch of the live server list (SCAN cursors carry it).
   [[nodiscard]] uint32_t listEpoch() const { return topology->list_epoch; }
   // Switches to `topology` between two requests (topology.h): new servers get a backend
@@ -110,6 +116,7 @@ struct PoolRuntime final : ServerLocator,
   // The lowest version the servers gave when last asked (INFO, HELLO): what a HELLO run by
   // EXEC reports. Empty until asked.
   std::string servers_version;
+  uint32_t next_replica = 0;  // readSlot()'s turn
 
   // A blocking command whose client has gone, or that is still giving its connections back
   // after answering: kept until every connection is back (BlockRun::settled()).

@@ -470,7 +470,7 @@ alpha:
     - {host: 127.0.0.1, prot: 7001}
 )"),
             "conf/t.yml:5:25: pool 'alpha': unknown server key 'prot' (known: name, host, port, "
-            "db, username, password, weight, max_connections)");
+            "db, username, password, weight, max_connections, replicas)");
 }
 
 TEST(ConfigError, PoolNotAMapping) {
@@ -491,6 +491,32 @@ alpha: {listen: 127.0.0.1:6380, servers: [127.0.0.1:7001:1]}
 alpha: {listen: 127.0.0.1:6381, servers: [127.0.0.1:7001:1]}
 )"),
             "conf/t.yml:3:1: pool 'alpha' is defined twice");
+}
+
+TEST(ConfigError, ReadFromAndReplicas) {
+  EXPECT_EQ(loadError(R"(
+alpha:
+  listen: 127.0.0.1:6380
+  read_from: slaves
+  servers: [127.0.0.1:7001:1 s1]
+)"),
+            "conf/t.yml:4:14: pool 'alpha': read_from 'slaves' is not one of master, replica, "
+            "prefer_replica");
+  EXPECT_EQ(loadError(R"(
+alpha:
+  listen: 127.0.0.1:6380
+  servers:
+    - {host: 127.0.0.1, port: 7001, replicas: [127.0.0.1]}
+)"),
+            "conf/t.yml:5:48: pool 'alpha': replica '127.0.0.1' is not host:port");
+  EXPECT_EQ(loadError(R"(
+alpha:
+  listen: 127.0.0.1:6380
+  servers:
+    - {host: 127.0.0.1, port: 7001, replicas: 127.0.0.1:7002}
+)"),
+            "conf/t.yml:5:47: pool 'alpha': server replicas must be a list of host:port, got "
+            "'127.0.0.1:7002'");
 }
 
 }  // namespace

@@ -295,5 +295,29 @@ TEST(LoadFile, MissingFileNamesThePath) {
   }
 }
 
+TEST(ConfigLoad, ReadFromAndStaticReplicas) {
+  const Config config = loadString(R"(
+alpha:
+  listen: 127.0.0.1:6380
+  read_from: prefer_replica
+  servers:
+    - {name: s1, host: 127.0.0.1, port: 7001, replicas: ["127.0.0.1:7101", "[::1]:7102"]}
+    - 127.0.0.1:7002:1 s2
+)",
+                                   "conf/t.yml");
+  const Pool& pool = config.pools[0];
+  EXPECT_EQ(pool.read_from, ReadFrom::kPreferReplica);
+  ASSERT_EQ(pool.servers[0].replicas.size(), 2u);
+  EXPECT_EQ(pool.servers[0].replicas[0].host, "127.0.0.1");
+  EXPECT_EQ(pool.servers[0].replicas[0].port, 7101);
+  EXPECT_EQ(pool.servers[0].replicas[1].host, "::1");
+  EXPECT_EQ(pool.servers[0].replicas[1].address_text, "[::1]:7102");
+  EXPECT_TRUE(pool.servers[1].replicas.empty());
+  EXPECT_EQ(loadString("b:\n  listen: 127.0.0.1:1\n  servers: [127.0.0.1:2:1 s]\n", "x")
+                .pools[0]
+                .read_from,
+            ReadFrom::kMaster);
+}
+
 }  // namespace
 }  // namespace shardis::config
