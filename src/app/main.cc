@@ -12,6 +12,7 @@
 #include "app/locate_diff.h"
 #include "app/logging.h"
 #include "app/options.h"
+#include "app/sentinel_client.h"
 #include "app/serve.h"
 #include "app/signals.h"
 #include "config/config.h"
@@ -65,6 +66,11 @@ int runServe(const Options& options) {
   // Logging first, so that a bad log file is reported on the terminal, not lost after -d.
   if (!setupLogging(config.process.log_level, config.process.log_file, error)) {
     std::cerr << "shardis: " << error << '\n';
+    return 1;
+  }
+  // Sentinel pools' masters, before anything is built on their addresses; a master no
+  // Sentinel knows stops the start here, on the terminal, before -d detaches.
+  if (!discoverMasters(config)) {
     return 1;
   }
   if (options.daemonize && !daemonize(error)) {
