@@ -24,6 +24,7 @@
 
 #include "app/cpus.h"
 #include "app/logging.h"
+#include "app/sentinel_monitor.h"
 #include "app/signals.h"
 #include "hash/ring.h"
 #include "net/listener.h"
@@ -187,6 +188,12 @@ int serve(const config::Config& config, const Options& options) {
     spdlog::info("statistics off (--stats off): no stats port, no admin port");
   }
 
+  // Follows the sentinel pools' masters; the callback (the topology owner) is issue 18's.
+  SentinelMonitor sentinel_monitor;
+  if (std::string error; !sentinel_monitor.start(config, {}, error)) {
+    spdlog::critical("{}", error);
+    return 1;
+  }
   std::vector<std::thread> runners;
   runners.reserve(workers.size());
   for (auto& worker : workers) {
@@ -195,6 +202,7 @@ int serve(const config::Config& config, const Options& options) {
   spdlog::info("serving with {} worker thread(s)", threads);
 
   waitForStop(signals);
+  sentinel_monitor.stop();
   for (auto& worker : workers) worker->requestStop();
   for (auto& runner : runners) runner.join();
   if (stats_server) stats_server->stop();
