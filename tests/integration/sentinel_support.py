@@ -148,14 +148,16 @@ class SentinelSetup:
         wait_until(switched, timeout=timeout, interval=0.1, what=f"a new master for {master}")
         return self.master_address(master)
 
-    def failover(self, master, timeout=15.0):
+    # Sentinel's own time: a failover whose leader election is split is retried after twice
+    # failover-timeout (10 s here), so the wait allows for one retry.
+    def failover(self, master, timeout=25.0):
         """SENTINEL FAILOVER; returns (old, new) addresses once the new master is master."""
         old = self.master_address(master)
         with self.live_sentinels()[0].client() as c:
             c.sentinel_failover(master)
         return old, self._wait_new_master(master, old, timeout)
 
-    def kill_master(self, master, timeout=15.0):
+    def kill_master(self, master, timeout=25.0):
         """SIGKILL of the master; returns (old, new) once the sentinels promoted the replica."""
         old = self.master_address(master)
         self.server_at(old[1]).kill(signal.SIGKILL)
