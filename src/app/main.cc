@@ -112,7 +112,14 @@ int locateDiff(const Options& options) {
   }
   const ServerScanner scanner = [](const config::Pool& pool, const config::Server& server,
                                    const KeyVisitor& visit, std::string& error) {
-    return scanServerKeys(pool, server, kScanTimeoutMs, visit, error);
+    if (!pool.sentinel) return scanServerKeys(pool, server, kScanTimeoutMs, visit, error);
+    // A sentinel pool's server is scanned where Sentinel says its master is now.
+    MasterAddress master;
+    if (!findMaster(*pool.sentinel, server.master_name, master, error)) return false;
+    config::Server found = server;
+    found.host = master.host;
+    found.port = master.port;
+    return scanServerKeys(pool, found, kScanTimeoutMs, visit, error);
   };
   return runLocateDiff(old_config, new_config, options, scanner, std::cout, std::cerr);
 }

@@ -134,6 +134,21 @@ AskStatus SentinelConnection::askMaster(std::string_view master_name, MasterAddr
   return status;
 }
 
+bool findMaster(const config::Sentinel& sentinel, std::string_view master_name,
+                MasterAddress& address, std::string& said) {
+  said.clear();
+  for (const config::SentinelHost& host : sentinel.hosts) {
+    SentinelConnection link(sentinel, host);
+    std::string error;
+    if (link.askMaster(master_name, address, error) == AskStatus::kFound) {
+      return true;
+    }
+    said += (said.empty() ? "" : "; ") + link.name() + ": " + error;
+  }
+  said = "no sentinel gave the address of master '" + std::string(master_name) + "' (" + said + ")";
+  return false;
+}
+
 namespace {
 
 // One pool's Sentinels during discovery: each opened once; one that failed is not asked

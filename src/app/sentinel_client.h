@@ -58,6 +58,11 @@ class SentinelConnection {
   BlockingClient client_;
 };
 
+// Asks the Sentinels in order for one master, first answer wins, logging nothing: for the
+// one-shot tools. False with what each Sentinel said.
+[[nodiscard]] bool findMaster(const config::Sentinel& sentinel, std::string_view master_name,
+                              MasterAddress& address, std::string& said);
+
 // Asks each sentinel pool's Sentinels, in order, for every server's master (first answer
 // wins) and fills in the server's host, port and address_text. False, after logging which
 // pool and master and what each Sentinel said, when a master has no address.

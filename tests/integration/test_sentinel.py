@@ -176,3 +176,19 @@ def test_wrong_or_missing_sentinel_password_refuses_to_start(guarded):
     code, log = start_failing(sentinel_proxy(guarded, master_prefix="cache-"))
     assert code != 0, log
     assert f"{HOST}:{guarded.sentinels[0].port}: NOAUTH" in log
+
+
+def test_locate_diff_scan_reads_the_masters_sentinel_names(clean):
+    # --scan counts the keys on the servers: for a sentinel pool, on the masters Sentinel
+    # names now, since the file has no address.
+    proxy = sentinel_proxy(clean).start()
+    try:
+        with proxy.client() as c:
+            assert pipeline(c, [("SET", f"k{i}", "v") for i in range(90)]) == [b"+OK\r\n"] * 90
+        done = subprocess.run([SHARDIS_BIN, "locate", "--diff", proxy.config_path,
+                               proxy.config_path, "--scan"],
+                              capture_output=True, text=True, timeout=60)
+        assert (done.returncode, done.stdout) == (0, "pool\tpool\tscan\t90\t0\t0.00\n"), \
+            done.stderr
+    finally:
+        proxy.stop()
