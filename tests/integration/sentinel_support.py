@@ -7,7 +7,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 
 import redis
 
@@ -170,18 +169,6 @@ class SentinelSetup:
             for server in pair:
                 server.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def wait_gone(proc, timeout=10.0):
-    """The exit code of `proc` once it exits (bounded)."""
-    deadline = time.monotonic() + timeout
-    while proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
-        raise AssertionError(f"process did not exit within {timeout} s")
-    return proc.returncode
 
 
 def sentinel_proxy(setup, names=None, pool_options=None, **sentinel):

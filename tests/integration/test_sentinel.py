@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from harness import HOST, SHARDIS_BIN, RawClient, encode_command, free_port
+from harness import HOST, SHARDIS_BIN, encode_command, free_port
 from sentinel_support import SentinelSetup, sentinel_proxy
 
 VECTORS = os.path.join(os.path.dirname(__file__), "..", "data", "redis_shard.tsv")
