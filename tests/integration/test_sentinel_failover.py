@@ -123,6 +123,15 @@ def keys_per_shard(proxy, names):
 
 def check_writes_follow(deployment, move):
     proxy = sentinel_proxy(deployment).start()
+    try:
+        check_writes_follow_through(proxy, deployment, move)
+    finally:
+        if proxy.proc is not None and proxy.proc.poll() is None:
+            proxy.proc.kill()  # a failed check leaves no proxy behind
+            proxy.proc.wait()
+
+
+def check_writes_follow_through(proxy, deployment, move):
     keys = keys_per_shard(proxy, deployment.names)
     writer = Writer(proxy, list(keys.values()))
     writer.start()
