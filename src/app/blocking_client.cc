@@ -20,20 +20,21 @@ std::string systemError(std::string_view what, int code) {
   return std::string(what) + ": " + std::strerror(code);
 }
 
-// Waits until `fd` is ready for `events`; false on timeout (errno ETIMEDOUT) or error.
-bool waitFor(int fd, short events, int timeout_ms) {
-  pollfd entry{fd, events, 0};
+// Waits until `fd` is ready for `events`, or `wake_fd` (if >= 0) is readable. 1 when ready,
+// 0 on timeout, -1 when woken, -2 on error (errno set).
+int pollFor(int fd, short events, int wake_fd, int timeout_ms) {
+  pollfd entries[2] = {{fd, events, 0}, {wake_fd, POLLIN, 0}};
+  const nfds_t count = wake_fd >= 0 ? 2 : 1;
   for (;;) {
-    const int ready = ::poll(&entry, 1, timeout_ms);
+    const int ready = ::poll(entries, count, timeout_ms);
     if (ready > 0) {
-      return true;
+      return count == 2 && entries[1].revents != 0 ? -1 : 1;
     }
     if (ready == 0) {
-      errno = ETIMEDOUT;
-      return false;
+      return 0;
     }
     if (errno != EINTR) {
-      return false;
+      return -2;
     }
   }
 }
@@ -52,9 +53,28 @@ void BlockingClient::close() {
   decoder_.reset();
 }
 
+bool BlockingClient::waitFor(short events, std::string_view what, std::string& error) {
+  switch (pollFor(fd_, events, wake_fd_, timeout_ms_)) {
+    case 1:
+      return true;
+    case 0:
+      error = systemError(what, ETIMEDOUT);
+      return false;
+    case -1:
+      error = "stopped";
+      return false;
+    default:
+      error = systemError(what, errno);
+      return false;
+  }
+}
+
 bool BlockingClient::connect(const config::Server& server, std::string& error) {
+  if (server.unix_path.empty()) {
+    return connect(server.host, server.port, error);
+  }
   close();
-  if (!server.unix_path.empty()) {
+  {
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     if (server.unix_path.size() >= sizeof(address.sun_path)) {
@@ -64,14 +84,18 @@ bool BlockingClient::connect(const config::Server& server, std::string& error) {
     std::memcpy(address.sun_path, server.unix_path.data(), server.unix_path.size());
     return connectTo(reinterpret_cast<const sockaddr*>(&address), sizeof(address), error);
   }
+}
+
+bool BlockingClient::connect(const std::string& host, uint16_t port, std::string& error) {
+  close();
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
-  const std::string port = std::to_string(server.port);
-  const int status = ::getaddrinfo(server.host.c_str(), port.c_str(), &hints, &found);
+  const std::string port_text = std::to_string(port);
+  const int status = ::getaddrinfo(host.c_str(), port_text.c_str(), &hints, &found);
   if (status != 0) {
-    error = "cannot resolve " + server.host + ": " + ::gai_strerror(status);
+    error = "cannot resolve " + host + ": " + ::gai_strerror(status);
     return false;
   }
   bool connected = false;
@@ -89,34 +113,56 @@ bool BlockingClient::connectTo(const sockaddr* address, socklen_t length, std::s
     return false;
   }
   // Non-blocking connect, so that the timeout bounds it too.
-  if (::connect(fd_, address, length) != 0) {
-    int code = errno;
-    if (code == EINPROGRESS && waitFor(fd_, POLLOUT, timeout_ms_)) {
-      socklen_t size = sizeof(code);
-      code = ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &code, &size) == 0 ? code : errno;
-    } else if (code == EINPROGRESS) {
-      code = errno;
-    }
-    if (code != 0) {
-      close();
-      error = systemError("connect", code);
-      return false;
-    }
+  if (::connect(fd_, address, length) == 0) {
+    return true;
+  }
+  int code = errno;
+  if (code != EINPROGRESS) {
+    close();
+    error = systemError("connect", code);
+    return false;
+  }
+  if (!waitFor(POLLOUT, "connect", error)) {
+    close();
+    return false;
+  }
+  socklen_t size = sizeof(code);
+  code = ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &code, &size) == 0 ? code : errno;
+  if (code != 0) {
+    close();
+    error = systemError("connect", code);
+    return false;
   }
   return true;
 }
 
 bool BlockingClient::call(std::span<const std::string_view> argv, std::string_view& reply,
                           std::string& error) {
+  return send(argv, error) && receive(reply, error);
+}
+
+bool BlockingClient::send(std::span<const std::string_view> argv, std::string& error) {
+  if (fd_ < 0) {
+    error = "not connected";
+    return false;
+  }
+  std::string request;
+  resp::appendCommand(request, argv);
+  if (!sendAll(request, error)) {
+    close();
+    return false;
+  }
+  return true;
+}
+
+bool BlockingClient::receive(std::string_view& reply, std::string& error) {
   if (fd_ < 0) {
     error = "not connected";
     return false;
   }
   buffer_.erase(0, returned_);
   returned_ = 0;
-  std::string request;
-  resp::appendCommand(request, argv);
-  if (!sendAll(request, error) || !readReply(reply, error)) {
+  if (!readReply(reply, error)) {
     close();
     return false;
   }
@@ -131,10 +177,14 @@ bool BlockingClient::sendAll(std::string_view bytes, std::string& error) {
       continue;
     }
     // The socket is non-blocking: a full send buffer waits, bounded by the timeout.
-    const bool retry =
-        sent < 0 && (errno == EINTR || (errno == EAGAIN && waitFor(fd_, POLLOUT, timeout_ms_)));
-    if (!retry) {
+    if (sent < 0 && errno == EINTR) {
+      continue;
+    }
+    if (sent < 0 && errno != EAGAIN) {
       error = systemError("send", errno);
+      return false;
+    }
+    if (!waitFor(POLLOUT, "send", error)) {
       return false;
     }
   }
@@ -154,8 +204,7 @@ bool BlockingClient::readReply(std::string_view& reply, std::string& error) {
       error = "protocol error: " + std::string(decoder_.errorMessage());
       return false;
     }
-    if (!waitFor(fd_, POLLIN, timeout_ms_)) {
-      error = systemError("read", errno);
+    if (!waitFor(POLLIN, "read", error)) {
       return false;
     }
     const ssize_t received = ::recv(fd_, chunk, sizeof(chunk), 0);

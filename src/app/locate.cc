@@ -19,8 +19,12 @@ void locateInPool(const config::Pool& pool, const std::vector<std::string>& keys
     const std::string_view routing = tag.routingKey(key);
     const uint32_t index = ring->locate(routing);
     const config::Server& server = pool.servers.at(index);
+    // locate asks no Sentinel: a sentinel pool's server is shown by its master name.
+    const std::string address = server.address_text.empty() && !server.master_name.empty()
+                                    ? "sentinel:" + server.master_name
+                                    : server.address_text;
     out << pool.name << '\t' << escapeBytes(key) << '\t' << escapeBytes(routing) << '\t'
-        << ring->hashText(routing) << '\t' << server.name << '\t' << server.address_text << '\n';
+        << ring->hashText(routing) << '\t' << server.name << '\t' << address << '\n';
   }
 }
 

@@ -13,6 +13,7 @@
 #include "app/locate_diff.h"
 #include "app/logging.h"
 #include "app/options.h"
+#include "app/sentinel_client.h"
 #include "app/serve.h"
 #include "app/signals.h"
 #include "config/config.h"
@@ -73,6 +74,11 @@ int runServe(const Options& options) {
     std::cerr << "shardis: " << error << '\n';
     return 1;
   }
+  // Sentinel pools' masters, before anything is built on their addresses; a master no
+  // Sentinel knows stops the start here, on the terminal, before -d detaches.
+  if (!discoverMasters(config)) {
+    return 1;
+  }
   if (options.daemonize && !daemonize(error)) {
     spdlog::critical("cannot daemonize: {}", error);
     return 1;
@@ -112,7 +118,14 @@ int locateDiff(const Options& options) {
   }
   const ServerScanner scanner = [](const config::Pool& pool, const config::Server& server,
                                    const KeyVisitor& visit, std::string& error) {
-    return scanServerKeys(pool, server, kScanTimeoutMs, visit, error);
+    if (!pool.sentinel) return scanServerKeys(pool, server, kScanTimeoutMs, visit, error);
+    // A sentinel pool's server is scanned where Sentinel says its master is now.
+    MasterAddress master;
+    if (!findMaster(*pool.sentinel, server.master_name, master, error)) return false;
+    config::Server found = server;
+    found.host = master.host;
+    found.port = master.port;
+    return scanServerKeys(pool, found, kScanTimeoutMs, visit, error);
   };
   return runLocateDiff(old_config, new_config, options, scanner, std::cout, std::cerr);
 }

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "app/listen_sockets.h"
+#include "app/sentinel_client.h"
 
 namespace shardis::app {
 
@@ -77,6 +78,10 @@ ReloadResult Reloader::reload(std::string_view trigger) {
     return refuse(trigger, error.what());
   }
   if (std::string wrong = checkPools(next); !wrong.empty()) return refuse(trigger, wrong);
+  // A sentinel pool's file has names only: Sentinel gives the masters' addresses now.
+  if (!discoverMasters(next)) {
+    return refuse(trigger, "a sentinel pool's master has no address (see the line above)");
+  }
   std::vector<std::vector<int>> fds;
   std::string error;
   if (!openChangedListeners(next, fds, error)) return refuse(trigger, error);

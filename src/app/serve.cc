@@ -26,7 +26,9 @@
 #include "app/cpus.h"
 #include "app/listen_sockets.h"
 #include "app/logging.h"
+#include "app/master_follower.h"
 #include "app/reload.h"
+#include "app/sentinel_monitor.h"
 #include "app/signals.h"
 #include "net/listener.h"
 #include "proxy/listen_address.h"
@@ -192,6 +194,16 @@ int serve(const config::Config& config, const Options& options) {
     spdlog::info("statistics off (--stats off): no stats port, no admin port");
   }
 
+  // Follows the sentinel pools' masters into new topologies.
+  MasterFollower follower(config, publisher);
+  SentinelMonitor sentinel_monitor;
+  auto follow = [&follower](uint32_t pool, uint32_t server, std::string host, uint16_t port) {
+    follower.onMasterChanged(pool, server, host, port);
+  };
+  if (std::string error; !sentinel_monitor.start(config, follow, error)) {
+    spdlog::critical("{}", error);
+    return 1;
+  }
   std::vector<std::thread> runners;
   runners.reserve(workers.size());
   for (auto& worker : workers) {
@@ -200,6 +212,7 @@ int serve(const config::Config& config, const Options& options) {
   spdlog::info("serving with {} worker thread(s)", threads);
 
   waitForStop(signals, reloader);
+  sentinel_monitor.stop();
   {
     std::lock_guard<std::mutex> hold(topology.lock());
     publisher.stop();

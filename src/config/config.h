@@ -45,14 +45,35 @@ struct Server {
   std::optional<std::string> username;
   std::optional<std::string> password;
   std::optional<uint32_t> max_connections;
-  // Read replicas of this server (`replicas: [host:port, ...]`, without Sentinel), in the
-  // order written; each inherits the server's login and db.
+  // Read replicas of this server (`replicas: [host:port, ...]`, without Sentinel; with one,
+  // those Sentinel lists), in order; each inherits the server's login and db.
   struct Replica {
     std::string host;
     uint16_t port = 0;
     std::string address_text;  // as written
   };
   std::vector<Replica> replicas;
+  // In a pool with a sentinel: the Sentinel master name (master_prefix + name), whose address
+  // Sentinel gives at start and after each failover; host, port and address_text stay empty
+  // until then. Empty without a sentinel.
+  std::string master_name;
+};
+
+// One Sentinel instance a pool asks for its masters' addresses.
+struct SentinelHost {
+  std::string host;
+  uint16_t port = 0;
+  bool operator==(const SentinelHost&) const = default;
+};
+
+// A pool's `sentinel:` section, in redis-shard's shape ({hosts, socket_timeout}) plus the
+// credentials and master name prefix a shared Sentinel deployment needs.
+struct Sentinel {
+  std::vector<SentinelHost> hosts;  // asked in this order; at least one
+  int64_t timeout_ms = 1000;        // socket_timeout: bounds each connect, send and reply
+  std::optional<std::string> username;
+  std::optional<std::string> password;  // AUTH [username] password before anything else
+  std::string master_prefix;            // prepended to each server name
 };
 
 // Where a pool's read-only commands go (`read_from`).
@@ -87,6 +108,8 @@ struct Pool {
   bool tcpkeepalive = false;
   bool reuseport = false;
   ReadFrom read_from = ReadFrom::kMaster;
+  // Set: servers are names only and Sentinel gives their masters' addresses.
+  std::optional<Sentinel> sentinel;
   // In ring order: sorted by name (shorter first, then bytes) for ketama, modula and random,
   // as twemproxy sorts them; in the listed order for redis_shard.
   std::vector<Server> servers;

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "config/address.h"
+#include "config/sentinel_loader.h"
 #include "config/server_list.h"
 #include "config/yaml_context.h"
 
@@ -23,6 +24,7 @@ struct PoolDraft {
   std::optional<YAML::Node> hash_tag;
   std::optional<YAML::Node> distribution;
   std::optional<YAML::Node> servers;
+  std::optional<YAML::Node> sentinel;
 };
 
 using Setter = void (*)(const Context&, const YAML::Node&, PoolDraft&);
@@ -51,13 +53,14 @@ void setRedis(const Context& c, const YAML::Node& v, PoolDraft&) {
   }
 }
 
-constexpr std::array<PoolKey, 20> kPoolKeys = {{
+constexpr std::array<PoolKey, 21> kPoolKeys = {{
     {"listen", [](const Context&, const YAML::Node& v, PoolDraft& d) { d.listen.emplace(v); }},
     {"hash", [](const Context&, const YAML::Node& v, PoolDraft& d) { d.hash.emplace(v); }},
     {"hash_tag", [](const Context&, const YAML::Node& v, PoolDraft& d) { d.hash_tag.emplace(v); }},
     {"distribution",
      [](const Context&, const YAML::Node& v, PoolDraft& d) { d.distribution.emplace(v); }},
     {"servers", [](const Context&, const YAML::Node& v, PoolDraft& d) { d.servers.emplace(v); }},
+    {"sentinel", [](const Context&, const YAML::Node& v, PoolDraft& d) { d.sentinel.emplace(v); }},
     {"redis", setRedis},
     {"timeout", [](const Context& c, const YAML::Node& v,
                    PoolDraft& d) { d.pool.timeout_ms = c.integer(v, "timeout", 1, INT32_MAX); }},
@@ -205,7 +208,12 @@ Pool loadPool(std::string_view file, const YAML::Node& name, const YAML::Node& b
   resolveDistribution(context, draft);
   resolveHash(context, draft);
   resolveHashTag(context, draft);
-  draft.pool.servers = loadServers(context, *draft.servers, draft.pool.distribution);
+  // The servers' form depends on it: names only with a sentinel, addresses without.
+  if (draft.sentinel) {
+    draft.pool.sentinel = loadSentinel(context, *draft.sentinel);
+  }
+  draft.pool.servers = loadServers(context, *draft.servers, draft.pool.distribution,
+                                   draft.pool.sentinel ? &*draft.pool.sentinel : nullptr);
   return draft.pool;
 }
 

@@ -28,6 +28,10 @@ std::vector<Server::Replica> loadReplicas(const Context& context, const YAML::No
   return replicas;
 }
 
+constexpr const char* kNamesOnly =
+    "a pool with a 'sentinel' takes each server by name only (its Sentinel master name); "
+    "Sentinel gives the address";
+
 void loadMappingKey(const Context& context, const std::string& key, const YAML::Node& value,
                     Server& server) {
   if (key == "name") {
@@ -52,13 +56,12 @@ void loadMappingKey(const Context& context, const std::string& key, const YAML::
   }
 }
 
-// redis-shard's dict form: {name, host, port, db, password, weight, max_connections}.
-Server loadServerMapping(const Context& context, const YAML::Node& entry) {
+// Reads every key of a server mapping into `server`; false when it has no 'host'.
+bool readMappingKeys(const Context& context, const YAML::Node& entry, bool sentinel,
+                     Server& server) {
   static constexpr std::string_view kKeys[] = {"name",     "host",     "port",
                                                "db",       "username", "password",
                                                "weight",   "max_connections", "replicas"};
-  Server server;
-  server.port = kRedisDefaultPort;
   bool has_host = false;
   for (const auto& item : entry) {
     const std::string key = context.text(item.first, "a server mapping key");
@@ -68,11 +71,33 @@ Server loadServerMapping(const Context& context, const YAML::Node& entry) {
                        "' (known: name, host, port, db, username, password, weight, "
                        "max_connections, replicas)");
     }
+    if (sentinel && (key == "host" || key == "port")) {
+      context.fail(item.first.Mark(), "server key '" + key + "': " + kNamesOnly);
+    }
     has_host = has_host || key == "host";
     loadMappingKey(context, key, item.second, server);
   }
-  if (!has_host) {
-    context.fail(entry.Mark(), "server mapping has no 'host'");
+  return has_host;
+}
+
+// redis-shard's sentinel form: {name} (plus db, password ... for the master's connections).
+Server loadNamedMapping(const Context& context, const YAML::Node& entry) {
+  Server server;
+  readMappingKeys(context, entry, true, server);
+  if (server.name.empty()) {
+    context.fail(entry.Mark(),
+                 "server mapping has no 'name' (with a sentinel, the name is the master's)");
+  }
+  return server;
+}
+
+// redis-shard's dict form: {name, host, port, db, password, weight, max_connections}.
+Server loadServerMapping(const Context& context, const YAML::Node& entry) {
+  Server server;
+  server.port = kRedisDefaultPort;
+  if (!readMappingKeys(context, entry, false, server)) {
+    context.fail(entry.Mark(),
+                 "server mapping has no 'host' (only a pool with a 'sentinel' takes names alone)");
   }
   HostPort parts;
   const std::string address = server.host.find(':') != std::string::npos
@@ -90,6 +115,28 @@ Server loadServerMapping(const Context& context, const YAML::Node& entry) {
   return server;
 }
 
+// A name alone, as a pool with a sentinel takes it: nothing that reads as an address.
+bool isBareName(std::string_view text) {
+  return !text.empty() && text.find_first_of(": \t/") == std::string_view::npos;
+}
+
+// With a sentinel: "name" or {name: ...}; the address comes from Sentinel.
+Server loadNamedEntry(const Context& context, const YAML::Node& entry, const Sentinel& sentinel) {
+  Server server;
+  if (entry.IsMap()) {
+    server = loadNamedMapping(context, entry);
+  } else if (entry.IsScalar() && isBareName(entry.Scalar())) {
+    server.name = entry.Scalar();
+  } else if (entry.IsScalar()) {
+    context.fail(entry.Mark(), "server '" + redactUrl(entry.Scalar()) + "': " + kNamesOnly);
+  } else {
+    context.fail(entry.Mark(),
+                 "a server must be a name or a mapping with a 'name', got " + describe(entry));
+  }
+  server.master_name = sentinel.master_prefix + server.name;
+  return server;
+}
+
 Server loadServerEntry(const Context& context, const YAML::Node& entry) {
   if (entry.IsMap()) {
     return loadServerMapping(context, entry);
@@ -99,6 +146,12 @@ Server loadServerEntry(const Context& context, const YAML::Node& entry) {
                  "a server must be a string, a redis:// URL or a mapping, got " + describe(entry));
   }
   const std::string& text = entry.Scalar();
+  if (isBareName(text)) {
+    context.fail(entry.Mark(), "server '" + text +
+                                   "' is not host:port:weight [name], /path.sock:weight [name] "
+                                   "or a redis:// URL (only a pool with a 'sentinel' takes "
+                                   "names alone)");
+  }
   Server server;
   const bool is_url = text.find("://") != std::string::npos;
   // Messages quote the entry without its password (a config error lands in logs).
@@ -129,7 +182,7 @@ bool serverNameLess(const Server& a, const Server& b) {
 }
 
 std::vector<Server> loadServers(const Context& context, const YAML::Node& servers,
-                                hash::Distribution distribution) {
+                                hash::Distribution distribution, const Sentinel* sentinel) {
   if (!servers.IsSequence()) {
     context.fail(servers.Mark(), "servers must be a sequence of servers, got " + describe(servers));
   }
@@ -139,7 +192,8 @@ std::vector<Server> loadServers(const Context& context, const YAML::Node& server
   std::vector<Server> result;
   std::map<std::string, YAML::Mark> seen;
   for (const auto& entry : servers) {
-    Server server = loadServerEntry(context, entry);
+    Server server = sentinel != nullptr ? loadNamedEntry(context, entry, *sentinel)
+                                        : loadServerEntry(context, entry);
     auto [it, inserted] = seen.emplace(server.name, entry.Mark());
     if (!inserted) {
       context.fail(entry.Mark(), "server name '" + server.name +

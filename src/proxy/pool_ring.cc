@@ -32,6 +32,8 @@ backend::PoolSettings backendSettings(const config::Pool& pool, uint64_t queue_l
     spec.db = server.db.value_or(pool.redis_db);
     spec.connections =
         std::max<uint32_t>(1, server.max_connections.value_or(pool.server_connections));
+    // Sentinel's masters are checked with ROLE: a demoted one is never written to.
+    spec.expect_master = pool.sentinel.has_value();
     settings.servers.push_back(std::move(spec));
   }
   return settings;

@@ -3,6 +3,7 @@ shardis binary in front of them, and a raw RESP client that returns replies byte
 
 Everything here talks to 127.0.0.1 only, and every wait is bounded.
 """
+import json
 import os
 import shutil
 import signal
@@ -202,13 +203,16 @@ class Shardis:
     """The real shardis binary with a generated YAML config."""
 
     def __init__(self, workdir, servers, pool_options=None, process_options=None,
-                 args=(), port=None, stats_port=None, listen=None):
+                 args=(), port=None, stats_port=None, listen=None, sentinel=None):
         self.workdir = workdir
         self.port = port or free_port()
         # Where clients connect: HOST:port unless a test asks for a unix socket or [::1].
         self.listen = (listen or f"{HOST}:{{port}}").replace("{port}", str(self.port))
         self.stats_port = stats_port or free_port()
-        self.servers = servers  # list of (name, RedisServer)
+        # list of (name, RedisServer); with a `sentinel` section ({"hosts": [[host, port]],
+        # ...}), (name, None) for a name alone or (name, {settings}) for a mapping.
+        self.servers = servers
+        self.sentinel = sentinel
         self.pool_options = dict(pool_options or {})
         self.process_options = dict(process_options or {})
         self.args = list(args)
@@ -231,9 +235,18 @@ class Shardis:
         lines.append(f"  listen: {yaml_value(listen)}")
         for k, v in pool_options.items():
             lines.append(f"  {k}: {yaml_value(v)}")
+        if self.sentinel:
+            lines.append("  sentinel:")
+            for k, v in self.sentinel.items():
+                lines.append(f"    {k}: {json.dumps(v) if isinstance(v, list) else yaml_value(v)}")
         lines.append("  servers:")
         for name, server in servers:
-            lines.append(f"    - {HOST}:{server.port}:1 {name}")
+            if server is None:
+                lines.append(f"    - {name}")
+            elif isinstance(server, dict):
+                lines.append(f"    - {json.dumps({'name': name, **server})}")
+            else:
+                lines.append(f"    - {HOST}:{server.port}:1 {name}")
         return "\n".join(lines) + "\n"
 
     def rewrite_config(self, servers=None, pool_options=None, port=None):

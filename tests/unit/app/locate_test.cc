@@ -80,6 +80,25 @@ TEST(RunLocate, PoolFilterAndUnknownPool) {
   EXPECT_EQ(err.str(), "shardis: no pool 'nope' in two.yml (pools: tw, one)\n");
 }
 
+TEST(RunLocate, SentinelPoolShowsTheMasterName) {
+  // No Sentinel is asked; the server's place comes from its name alone.
+  const config::Config config = config::loadString(R"(
+ha:
+  listen: 127.0.0.1:6380
+  distribution: redis_shard
+  sentinel: {hosts: [[127.0.0.1, 1]], master_prefix: "cache-"}
+  servers: [only]
+)",
+                                                   "ha.yml");
+  Options options;
+  options.locate_keys = {"k"};
+  std::ostringstream out;
+  std::ostringstream err;
+  ASSERT_EQ(runLocate(config, options, out, err), 0);
+  EXPECT_EQ(out.str().substr(out.str().rfind("\tonly\t")), "\tonly\tsentinel:cache-only\n");
+  EXPECT_EQ(err.str(), "");
+}
+
 TEST(RunLocate, Ketama3ServersMatchesTheRing) {
   // The demo pool: three servers, fnv1a_64, ketama. Keys sharing a tag share a server.
   const config::Config config =

@@ -135,7 +135,8 @@ alpha:
     - cache
 )"),
             "conf/t.yml:5:7: pool 'alpha': server 'cache' is not host:port:weight [name], "
-            "/path.sock:weight [name] or a redis:// URL");
+            "/path.sock:weight [name] or a redis:// URL (only a pool with a 'sentinel' takes "
+            "names alone)");
 }
 
 TEST(ConfigError, ZeroWeight) {
@@ -403,7 +404,8 @@ alpha:
   servers:
     - {name: s1, port: 7001}
 )"),
-            "conf/t.yml:5:7: pool 'alpha': server mapping has no 'host'");
+            "conf/t.yml:5:7: pool 'alpha': server mapping has no 'host' (only a pool with a "
+            "'sentinel' takes names alone)");
 }
 
 TEST(ConfigError, UnknownShardisKey) {

@@ -1,0 +1,68 @@
+// PoolWatch: SentinelMonitor's state for one pool with a sentinel: the Sentinel it listens
+// to, its two connections to it (subscribed to +switch-master, and one for questions), and
+// the last address known of each master. Runs only on the monitor's thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "app/sentinel_client.h"
+#include "config/config.h"
+
+namespace shardis::app {
+
+class PoolWatch {
+ public:
+  using Callback =
+      std::function<void(uint32_t pool, uint32_t server, const MasterAddress& address)>;
+  using Clock = std::chrono::steady_clock;
+
+  // Copies what it needs of `pool`: the monitor outlives no config, and holds none.
+  PoolWatch(uint32_t pool_index, const config::Pool& pool);
+  PoolWatch(const PoolWatch&) = delete;
+  PoolWatch& operator=(const PoolWatch&) = delete;
+
+  void setWakeFd(int fd) { wake_fd_ = fd; }
+  // When tick() wants to run next: the next re-ask, or the next try to reach a Sentinel.
+  [[nodiscard]] Clock::time_point due() const { return due_; }
+  // Connects if not connected (each Sentinel in turn from the current one), then re-asks
+  // every master; drops the link, to try the next Sentinel, when anything fails.
+  void tick(Clock::time_point now, const Callback& report);
+  // The subscribed connection's descriptor, -1 while not connected.
+  [[nodiscard]] int subscriberFd() const;
+  // Reads what the subscribed connection has: +switch-master messages.
+  void readMessages(const Callback& report);
+
+ private:
+  struct Master {
+    uint32_t server;
+    std::string name;
+    MasterAddress address;
+    bool unknown_logged = false;  // one warning while a Sentinel does not know it
+  };
+
+  bool connect();
+  bool connectTo(size_t host, std::string& error);
+  bool reask(const Callback& report);
+  void onSwitchMaster(std::string_view payload, const Callback& report);
+  void update(Master& master, const MasterAddress& address, const Callback& report);
+  void drop(const std::string& why);
+
+  uint32_t pool_index_;
+  std::string pool_name_;
+  config::Sentinel sentinel_;  // SentinelConnection keeps a reference: PoolWatch never moves
+  std::vector<Master> masters_;
+  size_t current_ = 0;  // index in sentinel_.hosts of the Sentinel listened to (or next tried)
+  std::unique_ptr<SentinelConnection> subscriber_;
+  std::unique_ptr<SentinelConnection> query_;
+  int wake_fd_ = -1;
+  Clock::time_point due_{};
+  bool unreachable_logged_ = false;  // one warning per outage, not one per retry
+};
+
+}  // namespace shardis::app

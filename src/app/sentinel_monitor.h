@@ -1,0 +1,53 @@
+// SentinelMonitor: follows the masters of every pool with a sentinel once the proxy runs.
+// One thread for all such pools. Per pool it holds two connections to one of its Sentinels
+// (the next in the list when that one fails): one SUBSCRIBEd to +switch-master, and one that
+// re-asks SENTINEL get-master-addr-by-name for every master every 2 seconds and right after
+// each (re)connect, so a missed message or a dropped link cannot leave a stale address.
+// Whenever a master's address differs from the last one known, it logs one line and calls
+// back, on its own thread. serve() owns it; the callback's receiver must be thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/config.h"
+
+namespace shardis::app {
+
+class PoolWatch;
+
+class SentinelMonitor {
+ public:
+  // `pool` and `server` index config.pools and its servers.
+  using Callback =
+      std::function<void(uint32_t pool, uint32_t server, std::string host, uint16_t port)>;
+
+  SentinelMonitor();
+  ~SentinelMonitor();
+  SentinelMonitor(const SentinelMonitor&) = delete;
+  SentinelMonitor& operator=(const SentinelMonitor&) = delete;
+
+  // Starts watching every pool of `config` with a sentinel, from the addresses `config`
+  // holds (discoverMasters() filled them), so only later changes call back. Starts no thread
+  // when no pool has a sentinel. False with `error` when the thread cannot be set up.
+  [[nodiscard]] bool start(const config::Config& config, Callback on_change, std::string& error);
+  // Wakes the thread out of any wait (poll, connect, a Sentinel's reply) and joins it: returns
+  // within milliseconds whatever socket_timeout is. Safe to call twice, or without start().
+  void stop();
+
+ private:
+  void run();
+
+  int wake_fd_ = -1;  // eventfd: written by stop(), watched by every wait of the thread
+  std::atomic<bool> stopping_{false};
+  Callback on_change_;
+  std::vector<std::unique_ptr<PoolWatch>> watches_;
+  std::thread thread_;
+};
+
+}  // namespace shardis::app
