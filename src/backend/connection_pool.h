@@ -103,9 +103,9 @@ class ConnectionPool final : public ServerPool, public ServerHealth {
     size_t peak_before = 0;  // and in the window before it
     uint32_t ends = 0;       // lease ends in this window
     uint32_t failures = 0;   // in a row since the server last answered
-    bool down = false;              // logged down and not up since
-    bool retired = false;           // out of the topology (retire())
-    bool drained = false;           // retired, and every shared connection closed
+    bool down = false;       // logged down and not up since
+    bool retired = false;    // out of the topology (retire())
+    bool drained = false;    // retired, and every shared connection closed
   };
 
   std::unique_ptr<ServerConnection> makeConnection(
@@ -130,7 +130,7 @@ class ConnectionPool final : public ServerPool, public ServerHealth {
   PoolSettings settings_;  // pool-wide settings; `servers` unused (see servers_)
   std::vector<std::unique_ptr<Server>> servers_;
   net::TimerPtr drain_timer_;  // while a retired server has requests in flight
-  size_t leases_out_ = 0;  // over every server
+  size_t leases_out_ = 0;      // over every server
 };
 
 // Resolves a server's address (blocking getaddrinfo).

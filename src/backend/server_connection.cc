@@ -53,7 +53,12 @@ bool ServerConnection::send(std::string_view request, ReplyTarget* target, uint3
   // progress), as twemproxy does, so a server that is back serves it at once. The backoff
   // paces only the redials that no request asked for.
   if (state_ == State::kDisconnected && !startConnect()) return false;
-  stream_->write(request);
+  // A server that must prove it is a master gets no request before its ROLE answer.
+  if (settings_.expect_master && !ready_) {
+    held_.append(request);
+  } else {
+    stream_->write(request);
+  }
   const auto bytes = static_cast<int64_t>(request.size());
   push(InFlight{target, part, Kind::kRequest, 0, timeout_ms, 0, request.size()});
   // A connected stream flushes its batch at the end of this loop iteration, so the request
@@ -118,6 +123,7 @@ bool ServerConnection::startConnect() {
   answered_ = false;
   ready_ = false;
   handshake_left_ = 0;
+  held_.clear();  // what a failed attempt held was failed with it
   read_.clear();
   decoder_.reset();
   if (!endpoint_.resolve_error.empty()) {
@@ -505,6 +511,11 @@ bool ServerConnection::handleHandshake(const InFlight& entry, const resp::Reply&
 // The connection can serve: counted open, and the server is up again if it was down.
 void ServerConnection::becomeReady() {
   ready_ = true;
+  if (!held_.empty()) {
+    stream_->write(held_);
+    held_.clear();
+    held_.shrink_to_fit();
+  }
   health_.onConnectionOpen(endpoint_.index, true);
 }
 

@@ -265,6 +265,9 @@ class ServerConnection final : public net::StreamEvents {
   net::ReadBuffer read_;
   std::deque<InFlight> in_flight_;
   uint64_t first_sequence_ = 0;  // sequence number of in_flight_.front()
+  // expect_master: requests sent before the handshake's ROLE answer, written once it says
+  // master (their in-flight entries are queued already, behind the handshake's).
+  std::string held_;
   Backoff backoff_;
   uint64_t retry_at_ms_ = 0;  // the next background redial of a down server
   const std::string not_connected_;

@@ -31,11 +31,11 @@ struct ServerSpec {
   std::string name;
   std::string host;  // empty for a unix socket
   uint16_t port = 0;
-  std::string unix_path;     // non-empty for a unix socket server
-  std::string username;      // AUTH username password when set
-  std::string password;      // empty: no AUTH
-  int db = 0;                // SELECT when non-zero
-  uint32_t connections = 1;  // shared connections per worker, at least one
+  std::string unix_path;       // non-empty for a unix socket server
+  std::string username;        // AUTH username password when set
+  std::string password;        // empty: no AUTH
+  int db = 0;                  // SELECT when non-zero
+  uint32_t connections = 1;    // shared connections per worker, at least one
   bool expect_master = false;  // ROLE checked on connect (a Sentinel master)
 };
 

@@ -98,6 +98,7 @@ struct RecordingHealth final : ServerHealth {
   int open = 0;
   int not_connected = 0;
   int timed_out = 0;
+  int wrong_roles = 0;
   std::vector<CloseCause> closes;
 
   void onServerDown(uint32_t /*server*/, std::string_view /*cause*/) override { ++downs; }
@@ -112,6 +113,7 @@ struct RecordingHealth final : ServerHealth {
   void onRequestFailed(uint32_t /*server*/, RequestFailure why) override {
     ++(why == RequestFailure::kTimeout ? timed_out : not_connected);
   }
+  void onWrongRole(uint32_t /*server*/) override { ++wrong_roles; }
   void onQueueChanged(uint32_t /*server*/, const QueueDelta& delta) override {
     sum.in_queue += delta.in_queue;
     sum.in_queue_bytes += delta.in_queue_bytes;

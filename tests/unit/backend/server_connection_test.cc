@@ -179,6 +179,47 @@ TEST_F(ServerConnectionTest, ProtocolErrorFromTheServerStaysOnItsConnection) {
   }
 }
 
+// A server that must be a master (Sentinel's) is asked ROLE before any request: a replica
+// fails the connection, and the request queued behind is never written to it.
+TEST_F(ServerConnectionTest, RoleCheckKeepsRequestsOffAReplica) {
+  constexpr std::string_view kRole = "*1\r\n$4\r\nROLE\r\n";
+  settings_.expect_master = true;
+  RecordingTarget refused;
+  RecordingTarget served;
+  {
+    ServerConnection connection(loop_, server_.endpoint, settings_, health_);
+    Ticket ticket;
+    ASSERT_TRUE(connection.send(kGet, &refused, 0, ticket, kTimeoutMs));
+    int fd = server_.accept(loop_);
+    ASSERT_GE(fd, 0);
+    // Only ROLE comes; it is answered as a replica would.
+    EXPECT_EQ(readWhileRunning(loop_, fd, kRole.size()), kRole);
+    sendAll(fd, "*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:6379\r\n$9\r\nconnected\r\n:1\r\n");
+    ASSERT_TRUE(runUntil(loop_, [&] { return refused.done() == 1; }));
+    EXPECT_EQ(refused.failures.at(0), "ERR server s1: ROLE says slave, not master");
+    EXPECT_EQ(health_.wrong_roles, 1);
+    EXPECT_EQ(health_.open, 0);  // never ready
+    char byte = 0;               // and the GET never reached the replica
+    EXPECT_LE(::recv(fd, &byte, 1, MSG_DONTWAIT), 0);
+
+    // A master: the request is sent after ROLE's answer.
+    ASSERT_TRUE(connection.send(kGet, &served, 0, ticket, kTimeoutMs));
+    int again = server_.accept(loop_);
+    ASSERT_GE(again, 0);
+    EXPECT_EQ(readWhileRunning(loop_, again, kRole.size()), kRole);
+    sendAll(again, "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n");
+    EXPECT_EQ(readWhileRunning(loop_, again, kGet.size()), kGet);
+    sendAll(again, "$1\r\nv\r\n");
+    ASSERT_TRUE(runUntil(loop_, [&] { return served.done() == 1; }));
+    EXPECT_EQ(served.replies.at(0), "$1\r\nv\r\n");
+    EXPECT_EQ(health_.wrong_roles, 1);
+    ::close(fd);
+    ::close(again);
+    connection.shutdown("ERR proxy shutting down");
+    loop_.run();
+  }
+}
+
 TEST_F(ServerConnectionTest, RepliesBeyondTheClientLimitsAreNotProtocolErrors) {
   // The pool decodes replies with serverReplyLimits(); a client's array limit is 2^20.
   settings_.limits = resp::serverReplyLimits();
