@@ -93,6 +93,12 @@ void ConnectionPool::retire(uint32_t index) {
   drainRetired();
 }
 
+void ConnectionPool::revive(uint32_t index) {
+  Server& server = *servers_[index];
+  server.retired = false;
+  server.drained = false;  // its connections reconnect on their next request
+}
+
 std::string ConnectionPool::retiredMessage(const Server& server) {
   return "ERR server " + server.endpoint.name + ": removed from the pool";
 }

@@ -43,6 +43,8 @@ class ConnectionPool final : public ServerPool, public ServerHealth {
   // connections close as their requests in flight finish. Leases out stay valid until given
   // back, and a request routed to it before the change still reaches it.
   void retire(uint32_t server);
+  // A retired server back in the topology (a reload restored it as it was): kept again.
+  void revive(uint32_t server);
   // New pool-wide settings (a reload): connects from now on use them.
   void updateSettings(const PoolSettings& settings);
 

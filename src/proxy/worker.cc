@@ -104,7 +104,10 @@ void PoolRuntime::apply(std::shared_ptr<const PoolTopology> next) {
   }
   worker.stats().ensureServers(index, next->slots.size());
   for (uint32_t slot = 0; slot < topology->slots.size(); ++slot) {
-    if (!topology->inUse(slot) || next->inUse(slot)) continue;
+    const bool was = topology->inUse(slot);
+    const bool is = next->inUse(slot);
+    if (!was && is) servers.revive(slot);
+    if (!was || is) continue;
     pubsub.retire(slot);
     servers.retire(slot);
   }
