@@ -12,7 +12,7 @@
 namespace shardis::app {
 
 // `workers` descriptors for `pool` in `fds`; false with `error` (and none left open) on failure.
-[[nodiscard]] bool openPoolSockets(const config::Pool& pool, size_t workers,
-                                   std::vector<int>& fds, std::string& error);
+[[nodiscard]] bool openPoolSockets(const config::Pool& pool, size_t workers, std::vector<int>& fds,
+                                   std::string& error);
 
 }  // namespace shardis::app

@@ -41,8 +41,8 @@ void MasterFollower::onMasterChanged(uint32_t pool, uint32_t server, const std::
   proxy::Topology topology = publisher_.owner().build(next, changes);
   const uint64_t generation = topology.front()->generation;
   publisher_.publish(std::move(topology), {});
-  spdlog::warn("pool '{}': server {} follows its master to {} (generation {})", changed.name,
-               name, address, generation);
+  spdlog::warn("pool '{}': server {} follows its master to {} (generation {})", changed.name, name,
+               address, generation);
 }
 
 }  // namespace shardis::app

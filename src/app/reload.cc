@@ -113,8 +113,7 @@ std::string Reloader::checkPools(const config::Config& next) const {
 
 // Per pool, the new sockets of a changed `listen` (none when unchanged), opened before
 // anything is applied so that an address in use fails the reload as a whole.
-bool Reloader::openChangedListeners(const config::Config& next,
-                                    std::vector<std::vector<int>>& fds,
+bool Reloader::openChangedListeners(const config::Config& next, std::vector<std::vector<int>>& fds,
                                     std::string& error) const {
   const proxy::Topology current = owner_.current();
   fds.assign(next.pools.size(), {});

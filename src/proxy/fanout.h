@@ -68,8 +68,7 @@ struct ScanCursor {
   static constexpr unsigned kServerBits = 10;
   static constexpr unsigned kEpochBits = 4;
   static constexpr uint32_t kMaxServers = 1u << kServerBits;
-  static constexpr uint64_t kMaxServerCursor =
-      (uint64_t{1} << (63 - kServerBits - kEpochBits)) - 1;
+  static constexpr uint64_t kMaxServerCursor = (uint64_t{1} << (63 - kServerBits - kEpochBits)) - 1;
 
   uint32_t server = 0;  // position in the live list
   uint64_t cursor = 0;

@@ -144,8 +144,7 @@ void shardisSection(PoolRuntime& pool, std::string& out) {
   line(out, "client_pool", config.name);
   line(out, "pool_servers", config.servers.size());
   for (size_t s = 0; s < config.servers.size(); ++s) {
-    stats::ServerState state =
-        pool.worker.stats().server(pool.index, pool.every_server[s]).state;
+    stats::ServerState state = pool.worker.stats().server(pool.index, pool.every_server[s]).state;
     line(out, "pool_server" + std::to_string(s),
          "name=" + config.servers[s].name + ",addr=" + config.servers[s].address_text +
              ",state=" + std::string(stats::serverStateName(state)));

@@ -202,8 +202,7 @@ class AllOnesMerger final : public PartMerger {
 
 class ScanMerger final : public PartMerger {
  public:
-  ScanMerger(const ServerNames& servers, uint32_t server, const ScanCursor& at,
-             size_t server_count)
+  ScanMerger(const ServerNames& servers, uint32_t server, const ScanCursor& at, size_t server_count)
       : PartMerger(servers, std::span<const uint32_t>(&server, 1)),
         at_(at),
         server_count_(server_count) {}

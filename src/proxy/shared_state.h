@@ -1,6 +1,6 @@
 // SharedState: the little the workers share that changes while serving: client counts, the
-// client id sequence, a few counters, the slow logs, the pub/sub counts and the ejections. Atomics, a slow
-// log's lock, taken only for a command slow enough to be logged, and the pub/sub registry's,
+// client id sequence, a few counters, the slow logs, the pub/sub counts and the ejections. Atomics,
+// a slow log's lock, taken only for a command slow enough to be logged, and the pub/sub registry's,
 // taken as clients subscribe and leave and as a count is corrected.
 // Built by serve() before the workers start and destroyed after they stop.
 #pragma once

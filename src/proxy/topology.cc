@@ -25,8 +25,7 @@ void diffOptions(const config::Pool& old_pool, const config::Pool& next,
   check(old_pool.redis_auth != next.redis_auth, "redis_auth");
   check(old_pool.redis_db != next.redis_db, "redis_db");
   check(old_pool.server_connections != next.server_connections, "server_connections");
-  check(old_pool.max_leased_connections != next.max_leased_connections,
-        "max_leased_connections");
+  check(old_pool.max_leased_connections != next.max_leased_connections, "max_leased_connections");
   check(old_pool.auto_eject_hosts != next.auto_eject_hosts, "auto_eject_hosts");
   check(old_pool.server_retry_timeout_ms != next.server_retry_timeout_ms, "server_retry_timeout");
   check(old_pool.server_failure_limit != next.server_failure_limit, "server_failure_limit");

@@ -211,8 +211,7 @@ void PoolRuntime::onEjected(uint32_t server, bool ejected, bool decided_here) {
   if (decided_here) ++this->counters().server_ejects;
 }
 
-Worker::Worker(uint32_t index, SharedState& shared, const Topology& topology,
-               stats::StatsHub* hub)
+Worker::Worker(uint32_t index, SharedState& shared, const Topology& topology, stats::StatsHub* hub)
     : index_(index),
       shared_(shared),
       limits_(limitsOf(shared.config.process.limits)),

@@ -38,8 +38,8 @@ TEST(TopologyOwner, SlotsKeepTheirServerAndAreNeverReused) {
 
   // s2 moves (a failover), s3 is added: s1 keeps slot 0, s2's new address is a new slot.
   std::vector<PoolChange> changes;
-  Topology next = owner.build(
-      configOf({server("s1", 7001), server("s2", 7012), server("s3", 7003)}), changes);
+  Topology next =
+      owner.build(configOf({server("s1", 7001), server("s2", 7012), server("s3", 7003)}), changes);
   owner.adopt(next);
   EXPECT_EQ(next[0]->live, (std::vector<uint32_t>{0, 2, 3}));
   EXPECT_EQ(next[0]->slots.size(), 4u);
@@ -68,8 +68,7 @@ TEST(TopologyOwner, OptionsOnlyKeepTheListEpoch) {
   Topology topology = owner.build(next, changes);
   EXPECT_EQ(topology[0]->list_epoch, 0u);
   EXPECT_EQ(changes[0].options, (std::vector<std::string>{"listen", "timeout"}));
-  EXPECT_TRUE(changes[0].added.empty() && changes[0].removed.empty() &&
-              changes[0].changed.empty());
+  EXPECT_TRUE(changes[0].added.empty() && changes[0].removed.empty() && changes[0].changed.empty());
 }
 
 TEST(TopologyOwner, ReplicasAreSlotsOfTheirOwnOutsideTheRing) {
