@@ -261,8 +261,15 @@ void PubSubHub::onLinkClosed(Link& link, std::string_view message) {
     spdlog::warn("pub/sub: {}; re-subscribing its {} channels and patterns once it is back",
                  message.starts_with("ERR ") ? message.substr(4) : message, held);
   }
-  // What was waiting for this server is answered now: a subscription stands, and comes back
-  // with the connection; one being given up is gone with it.
+  settleExpected(link);
+  link.lost = true;
+  if (link.timer) link.timer->start(link.backoff.nextDelayMs());
+}
+
+// What was waiting for the link's server is answered now: a subscription stands (and comes
+// back with the connection, or on the channel's new server); one being given up is gone with
+// it.
+void PubSubHub::settleExpected(Link& link) {
   std::deque<Expected> expected;
   expected.swap(link.expected);
   for (const Expected& each : expected) {
@@ -273,8 +280,6 @@ void PubSubHub::onLinkClosed(Link& link, std::string_view message) {
     Topic* topic = find(each.kind, each.name);
     if (topic != nullptr && topic->id == each.topic_id) confirmOne(*topic);
   }
-  link.lost = true;
-  if (link.timer) link.timer->start(link.backoff.nextDelayMs());
 }
 
 void PubSubHub::onPush(Link& link, const resp::Reply& push) {
@@ -370,16 +375,7 @@ void PubSubHub::retire(uint32_t server) {
   if (!link) return;
   link->timer.reset();
   if (link->connection != nullptr) link->connection->setPushSink(nullptr);
-  std::deque<Expected> expected;
-  expected.swap(link->expected);
-  for (const Expected& each : expected) {
-    if (!each.subscribe) {
-      leftOne(each.topic_id);
-      continue;
-    }
-    Topic* topic = find(each.kind, each.name);
-    if (topic != nullptr && topic->id == each.topic_id) confirmOne(*topic);
-  }
+  settleExpected(*link);
   for (size_t k = 0; k < kSubKinds; ++k) {
     countHeld(*link, static_cast<SubKind>(k), -static_cast<int64_t>(link->held[k]));
   }

@@ -140,6 +140,7 @@ class PubSubHub {
   void onConfirmation(Link& link, bool subscribe);
   void fanOut(SubKind kind, std::string_view name, std::string_view frame);
   void onLinkClosed(Link& link, std::string_view message);
+  void settleExpected(Link& link);
   void resubscribe(Link& link);
   void confirmOne(Topic& topic);
   void leftOne(uint64_t ending);

@@ -98,20 +98,12 @@ def test_ejection_is_one_decision_for_every_worker_thread():
 
 
 def wait_until_stats(port, predicate):
-    import json
-    import socket as sock
-
-    def read():
-        with sock.create_connection(("127.0.0.1", port), timeout=5) as s:
-            data = b""
-            while chunk := s.recv(65536):
-                data += chunk
-        return json.loads(data)
+    from test_stats import stats_json
 
     found = {}
 
     def check():
-        found["doc"] = read()
+        found["doc"] = stats_json(port)
         return predicate(found["doc"])
 
     wait_until(check, timeout=5, interval=0.2, what="a stats snapshot")
