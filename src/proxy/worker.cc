@@ -75,6 +75,13 @@ PoolRuntime::PoolRuntime(Worker& worker_in, uint32_t index_in,
           servers.serverCount(), worker_in.shared().pubsub(index_in), worker_in.stats(), index_in),
       every_server(topology->live) {
   servers.setFailureListener(&ring);
+  // The first topology's replicas (read_from) are the slots after its servers (topology.cc).
+  for (auto slot = static_cast<uint32_t>(servers.serverCount()); slot < topology->slots.size();
+       ++slot) {
+    servers.addServer(topology->slots[slot]);
+    pubsub.addServer();
+  }
+  worker.stats().ensureServers(index, topology->slots.size());
 }
 
 // Replicas in turn, each up one taken; none up: `replica` still picks one in turn (the request
@@ -208,8 +215,7 @@ void PoolRuntime::onEjected(uint32_t server, bool ejected, bool decided_here) {
   if (decided_here) ++this->counters().server_ejects;
 }
 
-Worker::Worker(uint32_t index, SharedState& shared, const Topology& topology,
-               stats::StatsHub* hub)
+Worker::Worker(uint32_t index, SharedState& shared, const Topology& topology, stats::StatsHub* hub)
     : index_(index),
       shared_(shared),
       limits_(limitsOf(shared.config.process.limits)),
