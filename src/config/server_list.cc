@@ -13,8 +13,8 @@ namespace {
 // `replicas: [host:port, ...]`: read replicas (read_from), each inheriting the server's login.
 std::vector<Server::Replica> loadReplicas(const Context& context, const YAML::Node& value) {
   if (!value.IsSequence()) {
-    context.fail(value.Mark(), "server replicas must be a list of host:port, got " +
-                                   describe(value));
+    context.fail(value.Mark(),
+                 "server replicas must be a list of host:port, got " + describe(value));
   }
   std::vector<Server::Replica> replicas;
   for (const YAML::Node& item : value) {
@@ -59,9 +59,9 @@ void loadMappingKey(const Context& context, const std::string& key, const YAML::
 // Reads every key of a server mapping into `server`; false when it has no 'host'.
 bool readMappingKeys(const Context& context, const YAML::Node& entry, bool sentinel,
                      Server& server) {
-  static constexpr std::string_view kKeys[] = {"name",     "host",     "port",
-                                               "db",       "username", "password",
-                                               "weight",   "max_connections", "replicas"};
+  static constexpr std::string_view kKeys[] = {"name",     "host",     "port",   "db",
+                                               "username", "password", "weight", "max_connections",
+                                               "replicas"};
   bool has_host = false;
   for (const auto& item : entry) {
     const std::string key = context.text(item.first, "a server mapping key");
@@ -73,6 +73,11 @@ bool readMappingKeys(const Context& context, const YAML::Node& entry, bool senti
     }
     if (sentinel && (key == "host" || key == "port")) {
       context.fail(item.first.Mark(), "server key '" + key + "': " + kNamesOnly);
+    }
+    if (sentinel && key == "replicas") {
+      context.fail(item.first.Mark(),
+                   "server key 'replicas': in a pool with a 'sentinel', Sentinel gives each "
+                   "server's replicas (SENTINEL REPLICAS)");
     }
     has_host = has_host || key == "host";
     loadMappingKey(context, key, item.second, server);
