@@ -31,8 +31,10 @@ SentinelMonitor::SentinelMonitor() = default;
 
 SentinelMonitor::~SentinelMonitor() { stop(); }
 
-bool SentinelMonitor::start(const config::Config& config, Callback on_change, std::string& error) {
+bool SentinelMonitor::start(const config::Config& config, Callback on_change,
+                            ReplicasCallback on_replicas, std::string& error) {
   on_change_ = std::move(on_change);
+  on_replicas_ = std::move(on_replicas);
   for (uint32_t p = 0; p < config.pools.size(); ++p) {
     if (config.pools[p].sentinel) {
       watches_.push_back(std::make_unique<PoolWatch>(p, config.pools[p]));
@@ -66,9 +68,13 @@ void SentinelMonitor::stop() {
 }
 
 void SentinelMonitor::run() {
-  const PoolWatch::Callback report = [this](uint32_t pool, uint32_t server,
-                                            const MasterAddress& address) {
+  PoolWatch::Reports report;
+  report.master = [this](uint32_t pool, uint32_t server, const MasterAddress& address) {
     if (on_change_) on_change_(pool, server, address.host, address.port);
+  };
+  report.replicas = [this](uint32_t pool, uint32_t server,
+                           const std::vector<config::Server::Replica>& replicas) {
+    if (on_replicas_) on_replicas_(pool, server, replicas);
   };
   std::vector<pollfd> entries;
   std::vector<PoolWatch*> polled;
