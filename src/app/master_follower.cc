@@ -17,32 +17,63 @@ MasterFollower::MasterFollower(const config::Config& started, TopologyPublisher&
 }
 
 // By name, since a reload may have added or removed servers since the monitor started.
-void MasterFollower::onMasterChanged(uint32_t pool, uint32_t server, const std::string& host,
-                                     uint16_t port) {
-  if (pool >= names_.size() || server >= names_[pool].size()) return;
+uint64_t MasterFollower::republish(uint32_t pool, uint32_t server,
+                                   const std::function<bool(config::Server&)>& edit,
+                                   std::string& pool_name) {
+  if (pool >= names_.size() || server >= names_[pool].size()) return 0;
   const std::string& name = names_[pool][server];
   std::lock_guard<std::mutex> hold(publisher_.owner().lock());
-  if (publisher_.stopped()) return;
+  if (publisher_.stopped()) return 0;
   const proxy::Topology current = publisher_.owner().current();
   config::Config next;
   for (const auto& each : current) next.pools.push_back(*each->config);
-  config::Pool& changed = next.pools[pool];
-  const std::string address = MasterAddress{host, port}.text();
-  bool found = false;
-  for (config::Server& each : changed.servers) {
-    if (each.name != name) continue;
-    found = each.address_text != address;
-    each.host = host;
-    each.port = port;
-    each.address_text = address;
+  bool changed = false;
+  for (config::Server& each : next.pools[pool].servers) {
+    if (each.name == name) changed = edit(each);
   }
-  if (!found) return;  // removed by a reload since, or already there
+  if (!changed) return 0;  // removed by a reload since, or already there
+  pool_name = next.pools[pool].name;
   std::vector<proxy::PoolChange> changes;
   proxy::Topology topology = publisher_.owner().build(next, changes);
   const uint64_t generation = topology.front()->generation;
   publisher_.publish(std::move(topology), {});
-  spdlog::warn("pool '{}': server {} follows its master to {} (generation {})", changed.name, name,
-               address, generation);
+  return generation;
+}
+
+void MasterFollower::onMasterChanged(uint32_t pool, uint32_t server, const std::string& host,
+                                     uint16_t port) {
+  const std::string address = MasterAddress{host, port}.text();
+  std::string pool_name;
+  const uint64_t generation = republish(
+      pool, server,
+      [&](config::Server& each) {
+        const bool moved = each.address_text != address;
+        each.host = host;
+        each.port = port;
+        each.address_text = address;
+        return moved;
+      },
+      pool_name);
+  if (generation == 0) return;
+  spdlog::warn("pool '{}': server {} follows its master to {} (generation {})", pool_name,
+               names_[pool][server], address, generation);
+}
+
+void MasterFollower::onReplicasChanged(uint32_t pool, uint32_t server,
+                                       std::vector<config::Server::Replica> replicas) {
+  const std::string text = replicasText(replicas);
+  std::string pool_name;
+  const uint64_t generation = republish(
+      pool, server,
+      [&](config::Server& each) {
+        if (each.replicas == replicas) return false;
+        each.replicas = std::move(replicas);
+        return true;
+      },
+      pool_name);
+  if (generation == 0) return;
+  spdlog::info("pool '{}': server {} reads from {} (generation {})", pool_name,
+               names_[pool][server], text, generation);
 }
 
 }  // namespace shardis::app

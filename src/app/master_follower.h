@@ -2,10 +2,13 @@
 // the monitor's thread) into a new topology: the server keeps its name and place on the ring,
 // its new address is a new slot, and the old one is drained (topology.h). Requests from then
 // on go to the new master; nothing more is written to the old address, and a connection that
-// reaches a demoted master anyway fails its ROLE check.
+// reaches a demoted master anyway fails its ROLE check. A server's new list of healthy
+// replicas is a new topology too: its reads (read_from) go to those replicas from then on, and
+// a replica no longer listed is drained like a moved master.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,8 +24,17 @@ class MasterFollower {
 
   // Server `server` of pool `pool` (as in `started`) has its master at host:port now.
   void onMasterChanged(uint32_t pool, uint32_t server, const std::string& host, uint16_t port);
+  // Server `server` of pool `pool` (as in `started`) has these healthy replicas now.
+  void onReplicasChanged(uint32_t pool, uint32_t server,
+                         std::vector<config::Server::Replica> replicas);
 
  private:
+  // Under the owner's lock: the current config with `edit` applied to the server named as
+  // `server` was at start; publishes it when `edit` says it changed something. The generation
+  // published (and the pool's name), or 0 when nothing was.
+  uint64_t republish(uint32_t pool, uint32_t server,
+                     const std::function<bool(config::Server&)>& edit, std::string& pool_name);
+
   std::vector<std::vector<std::string>> names_;  // per pool, the servers' names in `started`
   TopologyPublisher& publisher_;
 };

@@ -14,6 +14,8 @@ constexpr auto kReaskInterval = std::chrono::seconds(2);
 // Between rounds over every Sentinel of a pool when none could be reached.
 constexpr auto kRetryInterval = std::chrono::seconds(1);
 constexpr std::string_view kSwitchMaster = "+switch-master";
+// What a replica's coming and going looks like on Sentinel's channels.
+constexpr std::array<std::string_view, 3> kReplicaEvents = {"+sdown", "-sdown", "+slave"};
 
 }  // namespace
 
@@ -21,8 +23,8 @@ PoolWatch::PoolWatch(uint32_t pool_index, const config::Pool& pool)
     : pool_index_(pool_index), pool_name_(pool.name), sentinel_(*pool.sentinel) {
   for (uint32_t s = 0; s < pool.servers.size(); ++s) {
     const config::Server& server = pool.servers[s];
-    masters_.push_back(
-        Master{s, server.master_name, MasterAddress{server.host, server.port}, false});
+    masters_.push_back(Master{s, server.master_name, MasterAddress{server.host, server.port},
+                              server.replicas, false});
   }
 }
 
@@ -30,7 +32,7 @@ int PoolWatch::subscriberFd() const {
   return subscriber_ && subscriber_->client().connected() ? subscriber_->client().fd() : -1;
 }
 
-void PoolWatch::tick(Clock::time_point now, const Callback& report) {
+void PoolWatch::tick(Clock::time_point now, const Reports& report) {
   if (subscriberFd() < 0 && !connect()) {
     due_ = now + kRetryInterval;
     return;
@@ -68,27 +70,33 @@ bool PoolWatch::connect() {
 bool PoolWatch::connectTo(size_t host, std::string& error) {
   subscriber_ = std::make_unique<SentinelConnection>(sentinel_, sentinel_.hosts[host], wake_fd_);
   query_ = std::make_unique<SentinelConnection>(sentinel_, sentinel_.hosts[host], wake_fd_);
-  const std::array<std::string_view, 2> subscribe = {"SUBSCRIBE", kSwitchMaster};
+  const std::array<std::string_view, 5> subscribe = {"SUBSCRIBE", kSwitchMaster, kReplicaEvents[0],
+                                                     kReplicaEvents[1], kReplicaEvents[2]};
   std::string_view reply;
   if (!subscriber_->open(error) || !subscriber_->client().call(subscribe, reply, error)) {
     return false;
   }
-  if (!reply.starts_with("*3\r\n$9\r\nsubscribe\r\n")) {
-    error = "SUBSCRIBE answered " + std::string(reply.substr(0, 60));
-    subscriber_->client().close();
-    return false;
+  // One confirmation per channel.
+  for (size_t channel = 1; channel < subscribe.size(); ++channel) {
+    if (channel > 1 && !subscriber_->client().receive(reply, error)) return false;
+    if (!reply.starts_with("*3\r\n$9\r\nsubscribe\r\n")) {
+      error = "SUBSCRIBE answered " + std::string(reply.substr(0, 60));
+      subscriber_->client().close();
+      return false;
+    }
   }
   return query_->open(error);
 }
 
-bool PoolWatch::reask(const Callback& report) {
+bool PoolWatch::reask(const Reports& report) {
   for (Master& master : masters_) {
     MasterAddress address;
     std::string said;
     switch (query_->askMaster(master.name, address, said)) {
       case AskStatus::kFound:
         master.unknown_logged = false;
-        update(master, address, report);
+        update(master, address, report.master);
+        if (!reaskReplicas(master, report)) return false;
         break;
       case AskStatus::kUnknownMaster:
         // Keep the last address: one Sentinel forgetting a master is no reason to move it.
@@ -106,7 +114,7 @@ bool PoolWatch::reask(const Callback& report) {
   return true;
 }
 
-void PoolWatch::readMessages(const Callback& report) {
+void PoolWatch::readMessages(const Reports& report) {
   do {
     std::string_view reply;
     std::string error;
@@ -120,8 +128,12 @@ void PoolWatch::readMessages(const Callback& report) {
     const auto kind = resp::stringValue(elements[0]);
     const auto channel = resp::stringValue(elements[1]);
     const auto payload = resp::stringValue(elements[2]);
-    if (kind == "message" && channel == kSwitchMaster && payload) {
-      onSwitchMaster(*payload, report);
+    if (kind != "message" || !channel || !payload) continue;
+    if (*channel == kSwitchMaster) {
+      onSwitchMaster(*payload, report.master);
+      due_ = Clock::now();  // the old master is a replica now, the new one no longer is
+    } else {
+      onReplicaEvent(*payload);
     }
   } while (subscriber_->client().buffered());
 }
@@ -138,6 +150,36 @@ void PoolWatch::onSwitchMaster(std::string_view payload, const Callback& report)
   }
   for (Master& master : masters_) {
     if (master.name == name) update(master, to, report);
+  }
+}
+
+// Asked right after the master, on the same Sentinel. A master the Sentinel forgot keeps its
+// replicas, as it keeps its address.
+bool PoolWatch::reaskReplicas(Master& master, const Reports& report) {
+  std::vector<config::Server::Replica> healthy;
+  std::string said;
+  switch (query_->askReplicas(master.name, healthy, said)) {
+    case AskStatus::kFound:
+      break;
+    case AskStatus::kUnknownMaster:
+      return true;
+    case AskStatus::kFailed:
+      drop(said);
+      return false;
+  }
+  if (healthy == master.replicas) return true;
+  spdlog::info("pool '{}': master '{}' has {} (sentinel {})", pool_name_, master.name,
+               replicasText(healthy), query_->name());
+  master.replicas = std::move(healthy);
+  if (report.replicas) report.replicas(pool_index_, master.server, master.replicas);
+  return true;
+}
+
+void PoolWatch::onReplicaEvent(std::string_view payload) {
+  std::string_view name;
+  if (!parseReplicaEvent(payload, name)) return;
+  for (const Master& master : masters_) {
+    if (master.name == name) due_ = Clock::now();
   }
 }
 

@@ -1,6 +1,7 @@
 // PoolWatch: SentinelMonitor's state for one pool with a sentinel: the Sentinel it listens
-// to, its two connections to it (subscribed to +switch-master, and one for questions), and
-// the last address known of each master. Runs only on the monitor's thread.
+// to, its two connections to it (subscribed to +switch-master and to the replicas' +sdown,
+// -sdown and +slave, and one for questions), and the last address and healthy replicas known
+// of each master. Runs only on the monitor's thread.
 #pragma once
 
 #include <chrono>
@@ -20,6 +21,13 @@ class PoolWatch {
  public:
   using Callback =
       std::function<void(uint32_t pool, uint32_t server, const MasterAddress& address)>;
+  using ReplicasCallback = std::function<void(uint32_t pool, uint32_t server,
+                                              const std::vector<config::Server::Replica>&)>;
+  // Who hears of a change: a master's new address, a master's new list of healthy replicas.
+  struct Reports {
+    Callback master;
+    ReplicasCallback replicas;
+  };
   using Clock = std::chrono::steady_clock;
 
   // Copies what it needs of `pool`: the monitor outlives no config, and holds none.
@@ -30,26 +38,34 @@ class PoolWatch {
   void setWakeFd(int fd) { wake_fd_ = fd; }
   // When tick() wants to run next: the next re-ask, or the next try to reach a Sentinel.
   [[nodiscard]] Clock::time_point due() const { return due_; }
+  // Makes the next tick() due now.
+  void askNow() { due_ = Clock::time_point{}; }
   // Connects if not connected (each Sentinel in turn from the current one), then re-asks
-  // every master; drops the link, to try the next Sentinel, when anything fails.
-  void tick(Clock::time_point now, const Callback& report);
+  // every master and its replicas; drops the link, to try the next Sentinel, when anything
+  // fails.
+  void tick(Clock::time_point now, const Reports& report);
   // The subscribed connection's descriptor, -1 while not connected.
   [[nodiscard]] int subscriberFd() const;
-  // Reads what the subscribed connection has: +switch-master messages.
-  void readMessages(const Callback& report);
+  // Reads what the subscribed connection has: +switch-master, which moves a master at once;
+  // any of these messages about one of the pool's masters or replicas makes the next tick()
+  // due now, to ask for the replicas (a failover or a replica going down changes them).
+  void readMessages(const Reports& report);
 
  private:
   struct Master {
     uint32_t server;
     std::string name;
     MasterAddress address;
-    bool unknown_logged = false;  // one warning while a Sentinel does not know it
+    std::vector<config::Server::Replica> replicas;  // healthy ones, sorted (sentinel_client.h)
+    bool unknown_logged = false;                    // one warning while a Sentinel does not know it
   };
 
   bool connect();
   bool connectTo(size_t host, std::string& error);
-  bool reask(const Callback& report);
+  bool reask(const Reports& report);
+  bool reaskReplicas(Master& master, const Reports& report);
   void onSwitchMaster(std::string_view payload, const Callback& report);
+  void onReplicaEvent(std::string_view payload);
   void update(Master& master, const MasterAddress& address, const Callback& report);
   void drop(const std::string& why);
 

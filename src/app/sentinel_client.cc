@@ -2,10 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <memory>
 #include <optional>
+#include <tuple>
 #include <vector>
 
 #include "resp/reply_decoder.h"
@@ -86,6 +88,93 @@ bool parseSwitchMaster(std::string_view payload, std::string_view& name, MasterA
   return true;
 }
 
+namespace {
+
+// Whether one replica's fields (name, value, name, value ...) say it can serve reads; its
+// address in `replica`.
+bool healthyReplica(const std::vector<std::string_view>& fields, config::Server::Replica& replica) {
+  bool link_ok = false;
+  bool down = false;
+  std::optional<std::string_view> ip;
+  uint16_t port = 0;
+  for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+    const auto name = resp::stringValue(fields[i]);
+    const auto value = resp::stringValue(fields[i + 1]);
+    if (!name || !value) continue;
+    if (*name == "ip") {
+      ip = value;
+    } else if (*name == "port") {
+      if (!parsePort(*value, port)) return false;
+    } else if (*name == "master-link-status") {
+      link_ok = *value == "ok";
+    } else if (*name == "flags") {
+      for (std::string_view rest = *value; !rest.empty();) {
+        const size_t comma = rest.find(',');
+        const std::string_view flag = rest.substr(0, comma);
+        down = down || flag == "s_down" || flag == "o_down" || flag == "disconnected";
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      }
+    }
+  }
+  if (!ip || ip->empty() || port == 0 || down || !link_ok) return false;
+  replica.host = std::string(*ip);
+  replica.port = port;
+  replica.address_text = hostPortText(replica.host, port);
+  return true;
+}
+
+}  // namespace
+
+AskStatus parseReplicasReply(std::string_view reply, std::vector<config::Server::Replica>& healthy,
+                             std::string& said) {
+  resp::ReplyDecoder decoder(resp::serverReplyLimits());
+  if (decoder.decode(reply) != resp::Status::kFrame) {
+    said = "a reply that is not RESP";
+    return AskStatus::kFailed;
+  }
+  if (resp::isError(decoder.reply())) {
+    said = errorText(reply);
+    return said.find("No such master") != std::string::npos ? AskStatus::kUnknownMaster
+                                                            : AskStatus::kFailed;
+  }
+  std::vector<std::string_view> replicas;
+  if (!resp::arrayElements(reply, replicas)) {
+    said = "an answer that is not a list of replicas: " + std::string(reply.substr(0, 80));
+    return AskStatus::kFailed;
+  }
+  healthy.clear();
+  std::vector<std::string_view> fields;
+  for (std::string_view each : replicas) {
+    config::Server::Replica replica;
+    if (resp::arrayElements(each, fields) && healthyReplica(fields, replica)) {
+      healthy.push_back(std::move(replica));
+    }
+  }
+  std::sort(healthy.begin(), healthy.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.host, a.port) < std::tie(b.host, b.port);
+  });
+  return AskStatus::kFound;
+}
+
+std::string replicasText(const std::vector<config::Server::Replica>& replicas) {
+  if (replicas.empty()) return "no replica";
+  std::string text = "replicas ";
+  for (const config::Server::Replica& replica : replicas) {
+    if (&replica != &replicas.front()) text += ", ";
+    text += replica.address_text;
+  }
+  return text;
+}
+
+bool parseReplicaEvent(std::string_view payload, std::string_view& master_name) {
+  if (!payload.starts_with("slave ")) return false;
+  const size_t at = payload.find(" @ ");
+  if (at == std::string_view::npos) return false;
+  const std::string_view master = payload.substr(at + 3);
+  master_name = master.substr(0, master.find(' '));
+  return !master_name.empty();
+}
+
 SentinelConnection::SentinelConnection(const config::Sentinel& sentinel,
                                        const config::SentinelHost& host, int wake_fd)
     : sentinel_(sentinel),
@@ -134,6 +223,31 @@ AskStatus SentinelConnection::askMaster(std::string_view master_name, MasterAddr
   return status;
 }
 
+AskStatus SentinelConnection::askReplicas(std::string_view master_name,
+                                          std::vector<config::Server::Replica>& healthy,
+                                          std::string& said) {
+  if (!client_.connected() && !open(said)) {
+    return AskStatus::kFailed;
+  }
+  for (;;) {
+    const std::array<std::string_view, 3> argv = {"SENTINEL", replicas_command_, master_name};
+    std::string_view reply;
+    if (!client_.call(argv, reply, said)) {
+      return AskStatus::kFailed;
+    }
+    const AskStatus status = parseReplicasReply(reply, healthy, said);
+    // A Sentinel before 5.0 knows the command by its old name only.
+    if (status == AskStatus::kFailed && reply.starts_with("-") && replicas_command_ != "SLAVES") {
+      replicas_command_ = "SLAVES";
+      continue;
+    }
+    if (status == AskStatus::kFailed) {
+      client_.close();
+    }
+    return status;
+  }
+}
+
 bool findMaster(const config::Sentinel& sentinel, std::string_view master_name,
                 MasterAddress& address, std::string& said) {
   said.clear();
@@ -164,6 +278,24 @@ struct DiscoveryLinks {
   }
 };
 
+// The replicas of a master just found, from the Sentinel that found it. Reads can wait for
+// them: without an answer the server starts with none and SentinelMonitor asks again.
+void discoverReplicas(const config::Pool& pool, SentinelConnection& link, config::Server& server) {
+  std::string said;
+  std::vector<config::Server::Replica> replicas;
+  if (link.askReplicas(server.master_name, replicas, said) != AskStatus::kFound) {
+    spdlog::warn(
+        "pool '{}': sentinel {} did not list the replicas of master '{}' ({}); it starts "
+        "with none",
+        pool.name, link.name(), server.master_name, said);
+    server.replicas.clear();
+    return;
+  }
+  server.replicas = std::move(replicas);
+  spdlog::info("pool '{}': master '{}' has {}", pool.name, server.master_name,
+               replicasText(server.replicas));
+}
+
 bool discoverServer(const config::Pool& pool, DiscoveryLinks& links, config::Server& server) {
   std::string said_by_all;
   for (size_t i = 0; i < links.links.size(); ++i) {
@@ -178,6 +310,7 @@ bool discoverServer(const config::Pool& pool, DiscoveryLinks& links, config::Ser
         server.address_text = address.text();
         spdlog::info("pool '{}': master '{}' is at {} (sentinel {})", pool.name, server.master_name,
                      server.address_text, link.name());
+        discoverReplicas(pool, link, server);
         return true;
       }
       if (status == AskStatus::kFailed) links.failures[i] = said;

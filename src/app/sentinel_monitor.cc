@@ -29,10 +29,15 @@ int millisecondsUntil(Clock::time_point when, Clock::time_point now) {
 
 SentinelMonitor::SentinelMonitor() = default;
 
-SentinelMonitor::~SentinelMonitor() { stop(); }
+SentinelMonitor::~SentinelMonitor() {
+  stop();
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
 
-bool SentinelMonitor::start(const config::Config& config, Callback on_change, std::string& error) {
+bool SentinelMonitor::start(const config::Config& config, Callback on_change,
+                            ReplicasCallback on_replicas, std::string& error) {
   on_change_ = std::move(on_change);
+  on_replicas_ = std::move(on_replicas);
   for (uint32_t p = 0; p < config.pools.size(); ++p) {
     if (config.pools[p].sentinel) {
       watches_.push_back(std::make_unique<PoolWatch>(p, config.pools[p]));
@@ -59,16 +64,24 @@ void SentinelMonitor::stop() {
     thread_.join();
   }
   watches_.clear();
-  if (wake_fd_ >= 0) {
-    ::close(wake_fd_);
-    wake_fd_ = -1;
-  }
+  // wake_fd_ stays open until the destructor: a worker may still call recheck().
+}
+
+void SentinelMonitor::recheck() {
+  if (wake_fd_ < 0 || stopping_) return;
+  recheck_ = true;
+  const uint64_t one = 1;
+  [[maybe_unused]] const ssize_t written = ::write(wake_fd_, &one, sizeof one);
 }
 
 void SentinelMonitor::run() {
-  const PoolWatch::Callback report = [this](uint32_t pool, uint32_t server,
-                                            const MasterAddress& address) {
+  PoolWatch::Reports report;
+  report.master = [this](uint32_t pool, uint32_t server, const MasterAddress& address) {
     if (on_change_) on_change_(pool, server, address.host, address.port);
+  };
+  report.replicas = [this](uint32_t pool, uint32_t server,
+                           const std::vector<config::Server::Replica>& replicas) {
+    if (on_replicas_) on_replicas_(pool, server, replicas);
   };
   std::vector<pollfd> entries;
   std::vector<PoolWatch*> polled;
@@ -87,7 +100,15 @@ void SentinelMonitor::run() {
       polled.push_back(watch.get());
     }
     const int ready = ::poll(entries.data(), entries.size(), millisecondsUntil(next, Clock::now()));
-    if (ready <= 0 || entries[0].revents != 0) continue;  // timeout, EINTR, or stop()
+    if (ready > 0 && entries[0].revents != 0) {  // stop() or recheck()
+      uint64_t count = 0;
+      [[maybe_unused]] const ssize_t read = ::read(wake_fd_, &count, sizeof count);
+      if (recheck_.exchange(false)) {
+        for (auto& watch : watches_) watch->askNow();
+      }
+      continue;
+    }
+    if (ready <= 0) continue;  // timeout or EINTR
     for (size_t i = 0; i < polled.size() && !stopping_; ++i) {
       if (entries[i + 1].revents != 0) polled[i]->readMessages(report);
     }

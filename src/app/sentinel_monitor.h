@@ -4,7 +4,11 @@
 // re-asks SENTINEL get-master-addr-by-name for every master every 2 seconds and right after
 // each (re)connect, so a missed message or a dropped link cannot leave a stale address.
 // Whenever a master's address differs from the last one known, it logs one line and calls
-// back, on its own thread. serve() owns it; the callback's receiver must be thread-safe.
+// back, on its own thread. It asks for each master's healthy replicas (SENTINEL REPLICAS)
+// with the master, and at once when a replica of the pool is flagged down or up (+sdown,
+// -sdown), a replica appears (+slave) or a master moves; when a master's list of healthy
+// replicas changes it calls its second callback. serve() owns it; the callbacks' receiver
+// must be thread-safe.
 #pragma once
 
 #include <atomic>
@@ -26,26 +30,35 @@ class SentinelMonitor {
   // `pool` and `server` index config.pools and its servers.
   using Callback =
       std::function<void(uint32_t pool, uint32_t server, std::string host, uint16_t port)>;
+  using ReplicasCallback = std::function<void(uint32_t pool, uint32_t server,
+                                              std::vector<config::Server::Replica> replicas)>;
 
   SentinelMonitor();
   ~SentinelMonitor();
   SentinelMonitor(const SentinelMonitor&) = delete;
   SentinelMonitor& operator=(const SentinelMonitor&) = delete;
 
-  // Starts watching every pool of `config` with a sentinel, from the addresses `config`
-  // holds (discoverMasters() filled them), so only later changes call back. Starts no thread
-  // when no pool has a sentinel. False with `error` when the thread cannot be set up.
-  [[nodiscard]] bool start(const config::Config& config, Callback on_change, std::string& error);
+  // Starts watching every pool of `config` with a sentinel, from the addresses and replicas
+  // `config` holds (discoverMasters() filled them), so only later changes call back. Starts
+  // no thread when no pool has a sentinel. False with `error` when the thread cannot be set
+  // up.
+  [[nodiscard]] bool start(const config::Config& config, Callback on_change,
+                           ReplicasCallback on_replicas, std::string& error);
   // Wakes the thread out of any wait (poll, connect, a Sentinel's reply) and joins it: returns
   // within milliseconds whatever socket_timeout is. Safe to call twice, or without start().
   void stop();
+  // Any thread: ask every master again now (a connection found a replica where a master was
+  // expected: a failover this monitor has not heard of). Harmless after stop().
+  void recheck();
 
  private:
   void run();
 
   int wake_fd_ = -1;  // eventfd: written by stop(), watched by every wait of the thread
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> recheck_{false};
   Callback on_change_;
+  ReplicasCallback on_replicas_;
   std::vector<std::unique_ptr<PoolWatch>> watches_;
   std::thread thread_;
 };

@@ -194,16 +194,21 @@ int serve(const config::Config& config, const Options& options) {
     spdlog::info("statistics off (--stats off): no stats port, no admin port");
   }
 
-  // Follows the sentinel pools' masters into new topologies.
+  // Follows the sentinel pools' masters and their healthy replicas into new topologies.
   MasterFollower follower(config, publisher);
   SentinelMonitor sentinel_monitor;
   auto follow = [&follower](uint32_t pool, uint32_t server, std::string host, uint16_t port) {
     follower.onMasterChanged(pool, server, host, port);
   };
-  if (std::string error; !sentinel_monitor.start(config, follow, error)) {
+  auto follow_replicas = [&follower](uint32_t pool, uint32_t server,
+                                     std::vector<config::Server::Replica> replicas) {
+    follower.onReplicasChanged(pool, server, std::move(replicas));
+  };
+  if (std::string error; !sentinel_monitor.start(config, follow, follow_replicas, error)) {
     spdlog::critical("{}", error);
     return 1;
   }
+  shared.on_wrong_role = [&sentinel_monitor] { sentinel_monitor.recheck(); };
   std::vector<std::thread> runners;
   runners.reserve(workers.size());
   for (auto& worker : workers) {

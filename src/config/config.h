@@ -45,12 +45,14 @@ struct Server {
   std::optional<std::string> username;
   std::optional<std::string> password;
   std::optional<uint32_t> max_connections;
-  // Read replicas of this server (`replicas: [host:port, ...]`, without Sentinel; with one,
-  // those Sentinel lists), in order; each inherits the server's login and db.
+  // Read replicas of this server: `replicas: [host:port, ...]` in order, without Sentinel;
+  // with one, those Sentinel calls healthy (the key is refused), sorted by address. Each
+  // inherits the server's login and db.
   struct Replica {
     std::string host;
     uint16_t port = 0;
     std::string address_text;  // as written
+    bool operator==(const Replica&) const = default;
   };
   std::vector<Replica> replicas;
   // In a pool with a sentinel: the Sentinel master name (master_prefix + name), whose address

@@ -74,6 +74,11 @@ bool readMappingKeys(const Context& context, const YAML::Node& entry, bool senti
     if (sentinel && (key == "host" || key == "port")) {
       context.fail(item.first.Mark(), "server key '" + key + "': " + kNamesOnly);
     }
+    if (sentinel && key == "replicas") {
+      context.fail(item.first.Mark(),
+                   "server key 'replicas': in a pool with a 'sentinel', Sentinel gives each "
+                   "server's replicas (SENTINEL REPLICAS)");
+    }
     has_host = has_host || key == "host";
     loadMappingKey(context, key, item.second, server);
   }

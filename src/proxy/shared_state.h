@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -43,9 +44,9 @@ struct SharedState {
   std::atomic<uint64_t> rejected_clients{0};       // over max_clients / client_connections
   std::atomic<uint64_t> output_limit_closes{0};    // closed over client_output_buffer_limit
   std::atomic<uint64_t> protocol_error_closes{0};  // closed after a protocol error
-  // Connections that found a replica where Sentinel's master was expected; the Sentinel
-  // monitor asks again when this moves.
-  std::atomic<uint64_t> wrong_roles{0};
+  // Called (on a worker's thread) when a connection found a replica where Sentinel's master
+  // was expected: the Sentinel monitor asks again at once. Set before the workers start.
+  std::function<void()> on_wrong_role;
   // Locks only when a command is slow enough to log. One per pool, in config order.
   std::vector<std::unique_ptr<stats::SlowLog>> slowlogs;
   ClientRegistry registry;  // CLIENT LIST / KILL across workers, pool by pool

@@ -112,9 +112,11 @@ std::shared_ptr<PoolTopology> TopologyOwner::buildPool(size_t pool, const config
   std::vector<hash::RingMember> members;
   std::vector<std::pair<uint32_t, uint32_t>> replica_of;  // (server slot, replica slot)
   const std::vector<backend::ServerSpec> specs = backendSettings(next, 0).servers;
+  // Every server before any replica: the first topology's servers are then slots 0..n-1, the
+  // indexes of config.servers that the workers' first ConnectionPool and the stats use.
+  for (const backend::ServerSpec& spec : specs) topology->live.push_back(slotOf(slots, spec));
   for (size_t i = 0; i < specs.size(); ++i) {
-    const uint32_t slot = slotOf(slots, specs[i]);
-    topology->live.push_back(slot);
+    const uint32_t slot = topology->live[i];
     for (const config::Server::Replica& replica : next.servers[i].replicas) {
       backend::ServerSpec spec = specs[i];
       spec.name += "@" + replica.address_text;

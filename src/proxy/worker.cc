@@ -75,6 +75,13 @@ PoolRuntime::PoolRuntime(Worker& worker_in, uint32_t index_in,
           servers.serverCount(), worker_in.shared().pubsub(index_in), worker_in.stats(), index_in),
       every_server(topology->live) {
   servers.setFailureListener(&ring);
+  // The first topology's replicas (read_from) are the slots after its servers (topology.cc).
+  for (auto slot = static_cast<uint32_t>(servers.serverCount()); slot < topology->slots.size();
+       ++slot) {
+    servers.addServer(topology->slots[slot]);
+    pubsub.addServer();
+  }
+  worker.stats().ensureServers(index, topology->slots.size());
 }
 
 // Replicas in turn, each up one taken; none up: `replica` still picks one in turn (the request
@@ -195,7 +202,7 @@ void PoolRuntime::onLeasesChanged(uint32_t server, size_t in_use, size_t idle) {
 
 // Sentinel has not told us of a failover yet (or we missed it): ask it again now.
 void PoolRuntime::onWrongRole(uint32_t /*server*/) {
-  worker.shared().wrong_roles.fetch_add(1, std::memory_order_relaxed);
+  if (worker.shared().on_wrong_role) worker.shared().on_wrong_role();
 }
 
 void PoolRuntime::onEjected(uint32_t server, bool ejected, bool decided_here) {

@@ -167,6 +167,19 @@ alpha:
             "each server by name only (its Sentinel master name); Sentinel gives the address");
 }
 
+TEST(SentinelConfigError, ServerMappingWithReplicas) {
+  // Sentinel lists each master's replicas; a second list in the file could only disagree.
+  EXPECT_EQ(loadError(R"(
+alpha:
+  listen: 127.0.0.1:6380
+  sentinel: {hosts: ["127.0.0.1:26379"]}
+  servers:
+    - {name: node1, replicas: ["127.0.0.1:7002"]}
+)"),
+            "conf/t.yml:6:21: pool 'alpha': server key 'replicas': in a pool with a 'sentinel', "
+            "Sentinel gives each server's replicas (SENTINEL REPLICAS)");
+}
+
 TEST(SentinelConfigError, ServerMappingWithoutName) {
   EXPECT_EQ(loadError(R"(
 alpha:
