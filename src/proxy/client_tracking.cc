@@ -25,11 +25,12 @@ ClientTracking::~ClientTracking() {
   }
 }
 
-bool ClientTracking::leaseAll(backend::ServerPool& pool, resp::Protocol protocol,
-                              std::string& error) {
+bool ClientTracking::leaseAll(backend::ServerPool& pool, std::span<const uint32_t> live,
+                              resp::Protocol protocol, std::string& error) {
   if (!links_.empty() && protocol == protocol_) return true;
+  // By slot; only the live servers' links hold a lease.
   std::vector<Link> links(pool.serverCount());
-  for (uint32_t server = 0; server < links.size(); ++server) {
+  for (uint32_t server : live) {
     links[server].lease = pool.lease(server, protocol);
     if (!links[server].lease) {
       error = "ERR max_leased_connections reached for server " + pool.serverName(server);
@@ -41,6 +42,7 @@ bool ClientTracking::leaseAll(backend::ServerPool& pool, resp::Protocol protocol
     }
   }
   for (Link& link : links) {
+    if (!link.lease) continue;
     link.lease.connection().setPushSink(this);
     link.closes = link.lease.connection().closes();
   }
@@ -48,6 +50,7 @@ bool ClientTracking::leaseAll(backend::ServerPool& pool, resp::Protocol protocol
   // until nothing is owed, so no request is on them).
   links_.swap(links);
   for (Link& link : links) {
+    if (!link.lease) continue;
     link.lease.connection().setPushSink(nullptr);
     link.lease.release(backend::LeaseEnd::kAbandoned);
   }
@@ -57,6 +60,9 @@ bool ClientTracking::leaseAll(backend::ServerPool& pool, resp::Protocol protocol
 
 backend::ServerConnection* ClientTracking::connection(uint32_t server, resp::Protocol protocol) {
   if (links_.empty() || protocol != protocol_) return nullptr;
+  // A server that joined the pool after CLIENT TRACKING (a reload): its keys ride the shared
+  // connections, untracked, until the client turns tracking on again.
+  if (server >= links_.size() || !links_[server].lease) return nullptr;
   Link& link = links_[server];
   backend::ServerConnection& connection = link.lease.connection();
   if (link.closes != connection.closes()) {
@@ -74,7 +80,9 @@ void ClientTracking::accepted(std::string_view command, bool on, bool bcast) {
 
 void ClientTracking::reset() {
   if (!on_) return;
-  for (Link& link : links_) static_cast<void>(link.lease.connection().sendDropped(kTrackingOff));
+  for (Link& link : links_) {
+    if (link.lease) static_cast<void>(link.lease.connection().sendDropped(kTrackingOff));
+  }
   on_ = false;
   bcast_ = false;
 }

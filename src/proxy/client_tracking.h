@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,10 +36,11 @@ class ClientTracking final : public backend::PushSink {
   ClientTracking(const ClientTracking&) = delete;
   ClientTracking& operator=(const ClientTracking&) = delete;
 
-  // Leases a connection to every server of `pool` in `protocol` (once; later calls keep the
-  // leases). False, with Redis-style `error`, when a lease is refused: none is kept then.
-  [[nodiscard]] bool leaseAll(backend::ServerPool& pool, resp::Protocol protocol,
-                              std::string& error);
+  // Leases a connection to every live server (slot) of `pool` in `protocol` (once; later
+  // calls keep the leases). False, with Redis-style `error`, when a lease is refused: none is
+  // kept then.
+  [[nodiscard]] bool leaseAll(backend::ServerPool& pool, std::span<const uint32_t> live,
+                              resp::Protocol protocol, std::string& error);
   // The client's connection to `server` for a command in `protocol`; null when it has none
   // in that protocol (the shared connections serve it then).
   backend::ServerConnection* connection(uint32_t server, resp::Protocol protocol);

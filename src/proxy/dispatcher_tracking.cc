@@ -94,7 +94,7 @@ void Dispatcher::clientTracking(CommandCall& call) {
   if (!on && !tracking_) return askTrackingState(call);
   if (!tracking_) tracking_ = std::make_unique<ClientTracking>(session_);
   std::string error;
-  if (!tracking_->leaseAll(pool_.serverPool(), client_.protocol, error)) {
+  if (!tracking_->leaseAll(pool_.serverPool(), pool_.every_server, client_.protocol, error)) {
     return resp::appendError(call.out, error);
   }
   call.answered = true;
@@ -105,7 +105,7 @@ void Dispatcher::clientTracking(CommandCall& call) {
 
 void Dispatcher::askTrackingState(CommandCall& call) {
   call.answered = true;
-  sendTo(call.request, 0, serverBytes(call.request));
+  sendTo(call.request, pool_.every_server.front(), serverBytes(call.request));
 }
 
 struct Dispatcher::TrackingHandlers {

@@ -13,7 +13,8 @@
 namespace shardis::proxy {
 
 WaitRun::WaitRun(PoolRuntime& pool, PendingRequest& pending, ClientState& client)
-    : pool_(pool), pending_(&pending), client_(client), slots_(pool.serverCount()) {
+    : pool_(pool), pending_(&pending), client_(client), slots_(pool.every_server.size()) {
+  for (size_t i = 0; i < slots_.size(); ++i) slots_[i].server = pool.every_server[i];
   // Redis shows a client in WAIT as blocked.
   client_.mode = SessionMode::kBlocked;
   ++pool_.counters().blocked_clients;
@@ -28,10 +29,11 @@ WaitRun::~WaitRun() {
 }
 
 void WaitRun::start(std::string_view wait, uint64_t timeout_ms) {
-  for (uint32_t server = 0; server < slots_.size(); ++server) {
+  for (Slot& each : slots_) {
+    const uint32_t server = each.server;
     // WAIT answers an integer in either protocol.
-    slots_[server].lease = pool_.serverPool().lease(server, resp::Protocol::kResp2);
-    if (!slots_[server].lease) {
+    each.lease = pool_.serverPool().lease(server, resp::Protocol::kResp2);
+    if (!each.lease) {
       // Nothing was sent on the leases already taken: they serve the next holder.
       for (Slot& slot : slots_) {
         if (slot.lease) slot.lease.release(backend::LeaseEnd::kClean);
@@ -44,15 +46,15 @@ void WaitRun::start(std::string_view wait, uint64_t timeout_ms) {
   // A WAIT that never times out has no deadline here either; a bounded one may take its
   // timeout plus the pool's.
   const uint64_t wait_timeout = timeout_ms == 0 ? 0 : pool_.requestTimeoutMs(timeout_ms);
-  for (uint32_t server = 0; server < slots_.size() && !answered(); ++server) {
-    send(server, kWaitMarker, kMarker, pool_.requestTimeoutMs());
-    send(server, wait, kWait, wait_timeout);
+  for (uint32_t index = 0; index < slots_.size() && !answered(); ++index) {
+    send(index, kWaitMarker, kMarker, pool_.requestTimeoutMs());
+    send(index, wait, kWait, wait_timeout);
   }
 }
 
-void WaitRun::send(uint32_t server, std::string_view bytes, Step step, uint64_t timeout_ms) {
-  Slot& slot = slots_[server];
-  const uint32_t part = server * kSteps + step;
+void WaitRun::send(uint32_t index, std::string_view bytes, Step step, uint64_t timeout_ms) {
+  Slot& slot = slots_[index];
+  const uint32_t part = index * kSteps + step;
   ++slot.owed;
   // The marker failed: its connection is gone, and the WAIT fails with it.
   if (slot.broken || !slot.lease) return onFailure(part, error_);
@@ -64,7 +66,7 @@ void WaitRun::send(uint32_t server, std::string_view bytes, Step step, uint64_t 
 void WaitRun::onReply(uint32_t part, const resp::Reply& reply) {
   Slot& slot = slots_[part / kSteps];
   slot.tickets[part % kSteps].connection = nullptr;
-  const std::string& name = pool_.serverName(part / kSteps);
+  const std::string& name = pool_.serverName(slot.server);
   if (resp::isError(reply)) {
     if (error_.empty()) error_ = serverError(name, reply.raw);
   } else if (part % kSteps == kWait) {

@@ -50,12 +50,14 @@ class WaitRun final : public backend::ReplyTarget {
  private:
   enum Step : uint32_t { kMarker = 0, kWait = 1, kSteps = 2 };
   struct Slot {
+    uint32_t server = 0;  // the pool's server (a live slot of the topology) this one waits on
     backend::Lease lease;
     backend::Ticket tickets[kSteps];
     uint32_t owed = 0;
     bool broken = false;
   };
-  void send(uint32_t server, std::string_view bytes, Step step, uint64_t timeout_ms);
+  // `index` is the position in slots_; parts are index * kSteps + step.
+  void send(uint32_t index, std::string_view bytes, Step step, uint64_t timeout_ms);
   void partDone(uint32_t part);
   void answer(std::string_view raw);
 

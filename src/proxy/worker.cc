@@ -76,12 +76,17 @@ PoolRuntime::PoolRuntime(Worker& worker_in, uint32_t index_in,
       every_server(topology->live) {
   servers.setFailureListener(&ring);
   // The first topology's replicas (read_from) are the slots after its servers (topology.cc).
-  for (auto slot = static_cast<uint32_t>(servers.serverCount()); slot < topology->slots.size();
+  addSlots(*topology);
+}
+
+// Slots `topology` has and this worker does not yet: new servers, replicas.
+void PoolRuntime::addSlots(const PoolTopology& topology_in) {
+  for (auto slot = static_cast<uint32_t>(servers.serverCount()); slot < topology_in.slots.size();
        ++slot) {
-    servers.addServer(topology->slots[slot]);
+    servers.addServer(topology_in.slots[slot]);
     pubsub.addServer();
   }
-  worker.stats().ensureServers(index, topology->slots.size());
+  worker.stats().ensureServers(index, topology_in.slots.size());
 }
 
 // Replicas in turn, each up one taken; none up: `replica` still picks one in turn (the request
@@ -104,12 +109,7 @@ uint64_t PoolRuntime::queueLimit() const {
 }
 
 void PoolRuntime::apply(std::shared_ptr<const PoolTopology> next) {
-  for (auto slot = static_cast<uint32_t>(servers.serverCount()); slot < next->slots.size();
-       ++slot) {
-    servers.addServer(next->slots[slot]);
-    pubsub.addServer();
-  }
-  worker.stats().ensureServers(index, next->slots.size());
+  addSlots(*next);
   for (uint32_t slot = 0; slot < topology->slots.size(); ++slot) {
     const bool was = topology->inUse(slot);
     const bool is = next->inUse(slot);

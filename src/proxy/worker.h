@@ -118,6 +118,8 @@ struct PoolRuntime final : ServerLocator,
   std::string servers_version;
   uint32_t next_replica = 0;  // readSlot()'s turn
 
+  // Gives the backend, the hub and the counters the slots `topology` adds.
+  void addSlots(const PoolTopology& topology);
   // A blocking command whose client has gone, or that is still giving its connections back
   // after answering: kept until every connection is back (BlockRun::settled()).
   void adopt(std::unique_ptr<BlockRun> run);

@@ -1,6 +1,8 @@
-"""Pub/sub across a reload (issue 18): a channel whose server changes is subscribed on its
-new server and left on the old one, and patterns are subscribed on added servers, so that
-subscribers keep getting what is published after the reload, exactly once."""
+"""What spans the servers across a reload (issue 18). Pub/sub: a channel whose server changes
+is subscribed on its new server and left on the old one, and patterns are subscribed on added
+servers, so that subscribers keep getting what is published after the reload, exactly once.
+Commands sent to every server (WAIT, CLIENT TRACKING) reach the servers of the new file, not
+one the reload removed."""
 from harness import RawClient
 from pubsub_support import message, pmessage, quiet, subscribe
 from test_reload import (OK, ReloadCluster, http, post_reload, servers, write_file_atomically)
@@ -51,3 +53,17 @@ def test_subscribers_follow_their_channels_across_a_reload():
         assert http(c.admin_port, "GET", "/healthz")[0] == 200
         with RawClient(c.proxy.port) as cl:
             assert cl.call("SET", "k", "v") == OK
+
+
+def test_commands_on_every_server_skip_a_removed_dead_server():
+    with ReloadCluster(3) as c:
+        c.by_name["s3"].kill()
+        c.proxy.rewrite_config(servers=servers(c, "s1", "s2"))
+        assert post_reload(c) == (200, "OK\n")
+        with RawClient(c.proxy.port) as cl:
+            # No replica anywhere: 0, where the dead s3 would have failed the WAIT.
+            assert cl.call("WAIT", "0", "100") == b":0\r\n"
+            assert cl.call("DBSIZE") == b":0\r\n"
+            assert cl.call("HELLO", "3").startswith(b"%")
+            assert cl.call("CLIENT", "TRACKING", "on") == b"+OK\r\n"
+            assert cl.call("CLIENT", "TRACKINGINFO").startswith(b"%")
