@@ -161,6 +161,7 @@ uint64_t PubSubHub::unsubscribe(SubKind kind, std::string_view name, Subscriber&
   // Counted upstream until the servers have left it (leftOne()); a server whose link is
   // down holds nothing and counts as left at once (sendOne()).
   const bool pattern = kind == SubKind::kPattern;
+  registry_.addLeaving(kind, key, 1);
   endings_.emplace(id, Ending{kind, key, pattern ? static_cast<uint32_t>(live_.size()) : 1, {}});
   if (!pattern) {
     sendOne(linkFor(server), kind, false, key, id);
@@ -329,6 +330,7 @@ void PubSubHub::leftOne(uint64_t ending) {
   auto it = endings_.find(ending);
   if (it == endings_.end() || --it->second.unconfirmed > 0) return;
   registry_.addUpstream(it->second.kind, it->second.name, -1);
+  registry_.addLeaving(it->second.kind, it->second.name, -1);
   release(it->second.waits);
   endings_.erase(it);
 }
@@ -416,6 +418,7 @@ void PubSubHub::move(SubKind kind, const std::string& name, Topic& topic, uint32
   }
   const uint64_t ending = next_topic_id_++;
   registry_.addUpstream(kind, name, 1);
+  registry_.addLeaving(kind, name, 1);
   endings_.emplace(ending, Ending{kind, name, 1, {}});
   sendOne(*links_[old_server], kind, false, name, ending);
 }

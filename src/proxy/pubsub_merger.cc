@@ -25,10 +25,12 @@ class PublishMerger final : public PartMerger {
     receivers_ = *value;
   }
   void build(std::string& reply) override {
-    int64_t correction = kind_ == SubKind::kChannel ? registry_.publishCorrection(channel_)
-                                                    : registry_.correction(kind_, channel_);
+    if (kind_ == SubKind::kChannel) {
+      return resp::appendInteger(reply, registry_.publishReceivers(channel_, receivers_));
+    }
     // Never below zero, whatever a subscription changing meanwhile did to the figures.
-    resp::appendInteger(reply, std::max<int64_t>(0, receivers_ + correction));
+    resp::appendInteger(reply,
+                        std::max<int64_t>(0, receivers_ + registry_.correction(kind_, channel_)));
   }
 
   PubSubRegistry& registry_;

@@ -1,26 +1,34 @@
 #include "proxy/pubsub_registry.h"
 
+#include <algorithm>
+
 #include "proxy/glob_match.h"
 
 namespace shardis::proxy {
 
 void PubSubRegistry::addClients(SubKind kind, std::string_view name, int64_t delta) {
-  add(kind, name, delta, 0);
+  add(kind, name, Count{delta, 0, 0});
 }
 
 void PubSubRegistry::addUpstream(SubKind kind, std::string_view name, int64_t delta) {
-  add(kind, name, 0, delta);
+  add(kind, name, Count{0, delta, 0});
+}
+
+void PubSubRegistry::addLeaving(SubKind kind, std::string_view name, int64_t delta) {
+  add(kind, name, Count{0, 0, delta});
 }
 
 // An entry lives while anything counts it, so the maps hold only live subscriptions.
-void PubSubRegistry::add(SubKind kind, std::string_view name, int64_t clients, int64_t upstream) {
+void PubSubRegistry::add(SubKind kind, std::string_view name, Count delta) {
   std::lock_guard lock(mutex_);
   Counts& counts = counts_[static_cast<size_t>(kind)];
   auto it = counts.find(name);
   if (it == counts.end()) it = counts.emplace(std::string(name), Count{}).first;
-  it->second.clients += clients;
-  it->second.upstream += upstream;
-  if (it->second.clients == 0 && it->second.upstream == 0) counts.erase(it);
+  Count& count = it->second;
+  count.clients += delta.clients;
+  count.upstream += delta.upstream;
+  count.leaving += delta.leaving;
+  if (count.clients == 0 && count.upstream == 0 && count.leaving == 0) counts.erase(it);
 }
 
 int64_t PubSubRegistry::correctionOf(const Counts& counts, std::string_view name) {
@@ -33,13 +41,25 @@ int64_t PubSubRegistry::correction(SubKind kind, std::string_view name) {
   return correctionOf(counts_[static_cast<size_t>(kind)], name);
 }
 
-int64_t PubSubRegistry::publishCorrection(std::string_view channel) {
-  std::lock_guard lock(mutex_);
-  int64_t total = correctionOf(counts_[static_cast<size_t>(SubKind::kChannel)], channel);
-  for (const auto& [pattern, count] : counts_[static_cast<size_t>(SubKind::kPattern)]) {
-    if (globMatch(pattern, channel)) total += count.clients - count.upstream;
+int64_t PubSubRegistry::publishReceivers(std::string_view channel, int64_t receivers) {
+  Count total;
+  {
+    std::lock_guard lock(mutex_);
+    auto addUp = [&total](const Count& count) {
+      total.clients += count.clients;
+      total.upstream += count.upstream;
+      total.leaving += count.leaving;
+    };
+    const Counts& channels = counts_[static_cast<size_t>(SubKind::kChannel)];
+    if (auto it = channels.find(channel); it != channels.end()) addUp(it->second);
+    for (const auto& [pattern, count] : counts_[static_cast<size_t>(SubKind::kPattern)]) {
+      if (globMatch(pattern, channel)) addUp(count);
+    }
   }
-  return total;
+  const int64_t standing = total.upstream - total.leaving;
+  const int64_t leaving_counted = std::clamp<int64_t>(receivers - standing, 0, total.leaving);
+  // Never below zero, whatever a subscription changing meanwhile did to the figures.
+  return std::max<int64_t>(0, receivers - standing - leaving_counted + total.clients);
 }
 
 size_t PubSubRegistry::active(SubKind kind) {

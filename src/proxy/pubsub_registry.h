@@ -52,12 +52,18 @@ class PubSubRegistry {
   // every server it was on has confirmed leaving it, or dropped the connection meanwhile (a
   // server still counts it until it has read the UNSUBSCRIBE).
   void addUpstream(SubKind kind, std::string_view name, int64_t delta);
+  // Of those, the ones being given up: +1 as the UNSUBSCRIBE is sent, -1 with the upstream
+  // one, once every server confirmed leaving. A server may or may not count them meanwhile.
+  void addLeaving(SubKind kind, std::string_view name, int64_t delta);
   // What to add to a server's subscriber count of `name` (PUBSUB NUMSUB, SHARDNUMSUB,
   // SPUBLISH's receivers).
   [[nodiscard]] int64_t correction(SubKind kind, std::string_view name);
-  // What to add to PUBLISH's receivers on `channel`: its correction and that of every pattern
-  // matching it.
-  [[nodiscard]] int64_t publishCorrection(std::string_view channel);
+  // PUBLISH's answer on `channel` when its server said `receivers`: the proxy's clients that
+  // get the message (the channel's and the matching patterns'), less what the server misses
+  // of the upstream subscriptions that stand. Those being given up count as the server counts
+  // them: all when it says enough, none when it says only the standing ones (it already read
+  // their UNSUBSCRIBE), whatever this worker has read of its confirmation.
+  [[nodiscard]] int64_t publishReceivers(std::string_view channel, int64_t receivers);
   // Names of `kind` some client subscribes to (INFO's pubsub_channels ...).
   [[nodiscard]] size_t active(SubKind kind);
 
@@ -65,9 +71,10 @@ class PubSubRegistry {
   struct Count {
     int64_t clients = 0;
     int64_t upstream = 0;
+    int64_t leaving = 0;  // of `upstream`
   };
   using Counts = std::unordered_map<std::string, Count, NameHash, std::equal_to<>>;
-  void add(SubKind kind, std::string_view name, int64_t clients, int64_t upstream);
+  void add(SubKind kind, std::string_view name, Count delta);
   static int64_t correctionOf(const Counts& counts, std::string_view name);
 
   std::mutex mutex_;
