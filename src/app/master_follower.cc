@@ -36,7 +36,7 @@ uint64_t MasterFollower::republish(uint32_t pool, uint32_t server,
   std::vector<proxy::PoolChange> changes;
   proxy::Topology topology = publisher_.owner().build(next, changes);
   const uint64_t generation = topology.front()->generation;
-  publisher_.publish(std::move(topology), {});
+  publisher_.publish(topology, {});
   return generation;
 }
 

@@ -88,7 +88,7 @@ ReloadResult Reloader::reload(std::string_view trigger) {
   std::vector<proxy::PoolChange> changes;
   proxy::Topology topology = owner_.build(next, changes);
   const uint64_t generation = topology.empty() ? 0 : topology.front()->generation;
-  publisher_.publish(std::move(topology), fds);
+  publisher_.publish(topology, fds);
   logProcessChanges(next.process);
   std::string summary;
   for (const proxy::PoolChange& change : changes) {
@@ -121,7 +121,7 @@ bool Reloader::openChangedListeners(const config::Config& next, std::vector<std:
     const config::Pool& pool = next.pools[p];
     if (pool.listen.text == current[p]->config->listen.text) continue;
     if (openPoolSockets(pool, publisher_.workers(), fds[p], error)) continue;
-    error = "pool '" + pool.name + "': cannot listen on " + pool.listen.text + ": " + error;
+    error = fmt::format("pool '{}': cannot listen on {}: {}", pool.name, pool.listen.text, error);
     for (auto& opened : fds) {
       for (int fd : opened) ::close(fd);
     }
@@ -132,7 +132,7 @@ bool Reloader::openChangedListeners(const config::Config& next, std::vector<std:
 
 // Every worker gets the topology and its own socket of each changed listener; the old unix
 // socket files are removed once no worker listens on them.
-void TopologyPublisher::publish(proxy::Topology topology,
+void TopologyPublisher::publish(const proxy::Topology& topology,
                                 const std::vector<std::vector<int>>& fds) {
   const proxy::Topology before = owner_.current();
   owner_.adopt(topology);

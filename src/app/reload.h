@@ -37,7 +37,7 @@ class TopologyPublisher {
 
   // Makes `topology` current; pool p of worker w listens on fds[p][w] where fds[p] is not
   // empty. Returns once every worker switched, or after a bound.
-  void publish(proxy::Topology topology, const std::vector<std::vector<int>>& fds);
+  void publish(const proxy::Topology& topology, const std::vector<std::vector<int>>& fds);
   [[nodiscard]] proxy::TopologyOwner& owner() { return owner_; }
   [[nodiscard]] size_t workers() const { return workers_.size(); }
   // The workers are stopping: nothing is published any more (guarded by owner.lock()).

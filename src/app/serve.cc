@@ -197,9 +197,8 @@ int serve(const config::Config& config, const Options& options) {
   // Follows the sentinel pools' masters and their healthy replicas into new topologies.
   MasterFollower follower(config, publisher);
   SentinelMonitor sentinel_monitor;
-  auto follow = [&follower](uint32_t pool, uint32_t server, std::string host, uint16_t port) {
-    follower.onMasterChanged(pool, server, host, port);
-  };
+  auto follow = [&follower](uint32_t pool, uint32_t server, const std::string& host,
+                            uint16_t port) { follower.onMasterChanged(pool, server, host, port); };
   auto follow_replicas = [&follower](uint32_t pool, uint32_t server,
                                      std::vector<config::Server::Replica> replicas) {
     follower.onReplicasChanged(pool, server, std::move(replicas));
