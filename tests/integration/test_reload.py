@@ -24,6 +24,8 @@ import time
 
 from harness import (HOST, SHARDIS_BIN, Cluster, RawClient, free_port, wait_until,
                      write_file_atomically)
+from test_signals import read
+from test_stats import read_all as stats_read_all
 
 OK = b"+OK\r\n"
 REDIS_BENCHMARK = "redis-benchmark"
@@ -34,26 +36,11 @@ def bulk(text):
     return b"$%d\r\n%s\r\n" % (len(data), data)
 
 
-def read(path):
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read()
-    except FileNotFoundError:
-        return ""
-
-
 # --- the admin port and the stats port ---------------------------------------------------
 
 def read_all(port, request=b""):
-    with socket.create_connection((HOST, port), timeout=10) as s:
-        if request:
-            s.sendall(request)
-        chunks = []
-        while True:
-            data = s.recv(65536)
-            if not data:
-                return b"".join(chunks)
-            chunks.append(data)
+    # The stats test's reader, with more time: reloads run on a busy machine here.
+    return stats_read_all(port, request, timeout=10)
 
 
 def http(port, method, path):

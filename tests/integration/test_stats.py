@@ -22,8 +22,8 @@ SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
-def read_all(port, request=b""):
-    with socket.create_connection((HOST, port), timeout=5) as s:
+def read_all(port, request=b"", timeout=5):
+    with socket.create_connection((HOST, port), timeout=timeout) as s:
         if request:
             s.sendall(request)
         chunks = []
