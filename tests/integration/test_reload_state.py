@@ -3,7 +3,7 @@ is subscribed on its new server and left on the old one, and patterns are subscr
 servers, so that subscribers keep getting what is published after the reload, exactly once.
 Commands sent to every server (WAIT, CLIENT TRACKING) reach the servers of the new file, not
 one the reload removed."""
-from harness import RawClient
+from harness import RawClient, wait_until
 from pubsub_support import message, pmessage, quiet, subscribe
 from test_reload import (OK, ReloadCluster, http, post_reload, servers, write_file_atomically)
 
@@ -33,6 +33,12 @@ def test_subscribers_follow_their_channels_across_a_reload():
             assert len(subscribe(psub, "PSUBSCRIBE", "news:*")) == 1
             c.proxy.rewrite_config(servers=new_servers)
             assert post_reload(c) == (200, "OK\n")
+            # The move's SUBSCRIBE and PSUBSCRIBE reach s3 just after the reload; what is
+            # published before s3 has read them is not delivered (README, Reload).
+            with c.by_name["s3"].client() as s3:
+                wait_until(lambda: s3.call("PUBSUB", "NUMPAT") != b":0\r\n" and all(
+                    f"${len(n)}\r\n{n}\r\n".encode() in s3.call("PUBSUB", "CHANNELS")
+                    for n in moved), timeout=5, what="s3 to hold the moved subscriptions")
             with RawClient(c.proxy.port) as pub:
                 for name in names:
                     # One subscriber on this worker and one pattern: each hears it once.
