@@ -5,6 +5,7 @@ Everything here talks to 127.0.0.1 only, and every wait is bounded.
 """
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -18,11 +19,45 @@ REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
 HOST = "127.0.0.1"
 
 
-def free_port():
-    """A TCP port nothing listens on right now (the kernel's pick)."""
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+# Ports are drawn below the kernel's ephemeral range: a port the kernel picks for bind(0) is
+# free again once the probe closes, and any outgoing connection (this test's or a parallel
+# test's, to Redis or to shardis) may take it as its local port before the server binds it.
+# Below the range only a listener can take it, and the probe sees listeners.
+_PORT_LOW = 10000
+_PORT_HIGH = _ephemeral_low() - 1
+_handed_out = set()
+_random = random.SystemRandom()
+
+
+def _bindable(port):
     with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port():
+    """A TCP port nothing listens on right now, never handed out before in this process."""
+    if _PORT_HIGH - _PORT_LOW < 1000:
+        with socket.socket() as s:  # an unusual ephemeral range: the kernel's pick
+            s.bind((HOST, 0))
+            return s.getsockname()[1]
+    for _ in range(1000):
+        port = _random.randint(_PORT_LOW, _PORT_HIGH)
+        if port not in _handed_out and _bindable(port):
+            _handed_out.add(port)
+            return port
+    raise RuntimeError(f"no free port in {_PORT_LOW}-{_PORT_HIGH}")
 
 
 def wait_until(predicate, timeout=10.0, interval=0.02, what="condition"):
