@@ -335,7 +335,7 @@ void ConnectionPool::onRequestFailed(uint32_t server, RequestFailure why) {
 }
 
 void ConnectionPool::onWrongRole(uint32_t server) {
-  if (observer_ != nullptr) observer_->onWrongRole(server);
+  if (on_wrong_role_) on_wrong_role_(server);
 }
 
 void ConnectionPool::onQueueChanged(uint32_t server, const QueueDelta& delta) {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -52,6 +53,10 @@ class ConnectionPool final : public ServerPool, public ServerHealth {
   void setObserver(ServerObserver* observer) { observer_ = observer; }
   // Who decides on ejection (null = nobody); set before the first request.
   void setFailureListener(FailureListener* listener) { failure_listener_ = listener; }
+  // Who hears that a connection found a replica where a master was expected (a failover not
+  // heard of yet); told whether or not anybody counts. Set before the first request.
+  using WrongRoleHandler = std::function<void(uint32_t server)>;
+  void setWrongRoleHandler(WrongRoleHandler handler) { on_wrong_role_ = std::move(handler); }
 
   // ServerPool
   [[nodiscard]] size_t serverCount() const override { return servers_.size(); }
@@ -129,6 +134,7 @@ class ConnectionPool final : public ServerPool, public ServerHealth {
   net::Loop& loop_;
   ServerObserver* observer_ = nullptr;
   FailureListener* failure_listener_ = nullptr;
+  WrongRoleHandler on_wrong_role_;
   PoolSettings settings_;  // pool-wide settings; `servers` unused (see servers_)
   std::vector<std::unique_ptr<Server>> servers_;
   net::TimerPtr drain_timer_;  // while a retired server has requests in flight

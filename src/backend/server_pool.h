@@ -62,9 +62,6 @@ class ServerObserver {
   virtual void onRequestFailed(uint32_t /*server*/, RequestFailure /*why*/) {}
   // The server's in_queue/out_queue gauges moved by `delta` (summed over its connections).
   virtual void onQueueChanged(uint32_t /*server*/, const QueueDelta& /*delta*/) {}
-  // A connection found a replica where a master was expected (a failover the proxy has not
-  // heard of yet): the connection failed, nothing was written to it.
-  virtual void onWrongRole(uint32_t /*server*/) {}
   // The server's leased connections on this worker: held by a client now, and kept idle for
   // the next lease. Absolute values (this worker's), told whenever either changes.
   virtual void onLeasesChanged(uint32_t /*server*/, size_t /*in_use*/, size_t /*idle*/) {}

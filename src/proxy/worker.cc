@@ -75,6 +75,11 @@ PoolRuntime::PoolRuntime(Worker& worker_in, uint32_t index_in,
           servers.serverCount(), worker_in.shared().pubsub(index_in), worker_in.stats(), index_in),
       every_server(topology->live) {
   servers.setFailureListener(&ring);
+  // Sentinel has not told us of a failover yet (or we missed it): ask it again now, with
+  // statistics on or off.
+  servers.setWrongRoleHandler([&shared = worker_in.shared()](uint32_t /*server*/) {
+    if (shared.on_wrong_role) shared.on_wrong_role();
+  });
   // The first topology's replicas (read_from) are the slots after its servers (topology.cc).
   addSlots(*topology);
 }
@@ -198,11 +203,6 @@ void PoolRuntime::onLeasesChanged(uint32_t server, size_t in_use, size_t idle) {
   stats::ServerCounters& counters = worker.stats().server(index, server);
   counters.leases_in_use = in_use;
   counters.leases_idle = idle;
-}
-
-// Sentinel has not told us of a failover yet (or we missed it): ask it again now.
-void PoolRuntime::onWrongRole(uint32_t /*server*/) {
-  if (worker.shared().on_wrong_role) worker.shared().on_wrong_role();
 }
 
 void PoolRuntime::onEjected(uint32_t server, bool ejected, bool decided_here) {

@@ -87,7 +87,6 @@ struct PoolRuntime final : ServerLocator,
   void onRequestFailed(uint32_t server, backend::RequestFailure why) override;
   void onQueueChanged(uint32_t server, const backend::QueueDelta& delta) override;
   void onLeasesChanged(uint32_t server, size_t in_use, size_t idle) override;
-  void onWrongRole(uint32_t server) override;
   // EjectionObserver
   void onEjected(uint32_t server, bool ejected, bool decided_here) override;
   stats::PoolCounters& counters();

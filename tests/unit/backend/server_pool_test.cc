@@ -314,6 +314,29 @@ struct CountingSink final : PushSink {
 
 // SUBSCRIBE and the rest are sent with no request waiting: the connection dials for them, and
 // every frame the server answers with goes to the sink, confirmations too.
+// A connection that finds a replica where a master was expected is told to the handler whether
+// or not anybody counts (no observer here, as with --stats off): the proxy asks Sentinel again.
+TEST_F(ServerPoolTest, WrongRoleIsToldWithoutAnObserver) {
+  PoolSettings settings = settingsFor(server_);
+  settings.servers[0].expect_master = true;
+  ConnectionPool pool(loop_, settings);
+  std::vector<uint32_t> told;
+  pool.setWrongRoleHandler([&told](uint32_t server) { told.push_back(server); });
+  RecordingTarget target;
+  Ticket ticket;
+  ASSERT_TRUE(
+      pool.connectionFor(0, 1, resp::Protocol::kResp2).send(kGet, &target, 0, ticket, 1000));
+  int fd = accept();
+  ASSERT_GE(fd, 0);
+  constexpr std::string_view kRole = "*1\r\n$4\r\nROLE\r\n";
+  EXPECT_EQ(readWhileRunning(loop_, fd, kRole.size()), kRole);
+  sendAll(fd, "*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:6379\r\n$9\r\nconnected\r\n:1\r\n");
+  ASSERT_TRUE(runUntil(loop_, [&] { return target.done() == 1; }));
+  EXPECT_EQ(told, std::vector<uint32_t>{0});
+  pool.shutdown();
+  loop_.run();
+}
+
 TEST_F(ServerPoolTest, SendPushedConnectsAndItsAnswersArePushes) {
   CountingSink sink;
   ServerConnection& subscriber = pool_.subscriber(0, sink);
