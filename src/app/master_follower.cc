@@ -8,28 +8,19 @@
 
 namespace shardis::app {
 
-MasterFollower::MasterFollower(const config::Config& started, TopologyPublisher& publisher)
-    : publisher_(publisher) {
-  for (const config::Pool& pool : started.pools) {
-    std::vector<std::string>& names = names_.emplace_back();
-    for (const config::Server& server : pool.servers) names.push_back(server.name);
-  }
-}
-
-// By name, since a reload may have added or removed servers since the monitor started.
-uint64_t MasterFollower::republish(uint32_t pool, uint32_t server,
+// By name: a reload may have added or removed servers since the monitor asked.
+uint64_t MasterFollower::republish(uint32_t pool, const std::string& server,
                                    const std::function<bool(config::Server&)>& edit,
                                    std::string& pool_name) {
-  if (pool >= names_.size() || server >= names_[pool].size()) return 0;
-  const std::string& name = names_[pool][server];
   std::lock_guard<std::mutex> hold(publisher_.owner().lock());
   if (publisher_.stopped()) return 0;
   const proxy::Topology current = publisher_.owner().current();
+  if (pool >= current.size()) return 0;
   config::Config next;
   for (const auto& each : current) next.pools.push_back(*each->config);
   bool changed = false;
   for (config::Server& each : next.pools[pool].servers) {
-    if (each.name == name) changed = edit(each);
+    if (each.name == server) changed = edit(each);
   }
   if (!changed) return 0;  // removed by a reload since, or already there
   pool_name = next.pools[pool].name;
@@ -40,8 +31,8 @@ uint64_t MasterFollower::republish(uint32_t pool, uint32_t server,
   return generation;
 }
 
-void MasterFollower::onMasterChanged(uint32_t pool, uint32_t server, const std::string& host,
-                                     uint16_t port) {
+void MasterFollower::onMasterChanged(uint32_t pool, const std::string& server,
+                                     const std::string& host, uint16_t port) {
   const std::string address = MasterAddress{host, port}.text();
   std::string pool_name;
   const uint64_t generation = republish(
@@ -55,11 +46,11 @@ void MasterFollower::onMasterChanged(uint32_t pool, uint32_t server, const std::
       },
       pool_name);
   if (generation == 0) return;
-  spdlog::warn("pool '{}': server {} follows its master to {} (generation {})", pool_name,
-               names_[pool][server], address, generation);
+  spdlog::warn("pool '{}': server {} follows its master to {} (generation {})", pool_name, server,
+               address, generation);
 }
 
-void MasterFollower::onReplicasChanged(uint32_t pool, uint32_t server,
+void MasterFollower::onReplicasChanged(uint32_t pool, const std::string& server,
                                        std::vector<config::Server::Replica> replicas) {
   const std::string text = replicasText(replicas);
   std::string pool_name;
@@ -72,8 +63,8 @@ void MasterFollower::onReplicasChanged(uint32_t pool, uint32_t server,
       },
       pool_name);
   if (generation == 0) return;
-  spdlog::info("pool '{}': server {} reads from {} (generation {})", pool_name,
-               names_[pool][server], text, generation);
+  spdlog::info("pool '{}': server {} reads from {} (generation {})", pool_name, server, text,
+               generation);
 }
 
 }  // namespace shardis::app

@@ -19,23 +19,22 @@ namespace shardis::app {
 
 class MasterFollower {
  public:
-  // `started`: the config SentinelMonitor was started with (its server indexes).
-  MasterFollower(const config::Config& started, TopologyPublisher& publisher);
+  explicit MasterFollower(TopologyPublisher& publisher) : publisher_(publisher) {}
 
-  // Server `server` of pool `pool` (as in `started`) has its master at host:port now.
-  void onMasterChanged(uint32_t pool, uint32_t server, const std::string& host, uint16_t port);
-  // Server `server` of pool `pool` (as in `started`) has these healthy replicas now.
-  void onReplicasChanged(uint32_t pool, uint32_t server,
+  // The server named `server` in pool `pool` has its master at host:port now.
+  void onMasterChanged(uint32_t pool, const std::string& server, const std::string& host,
+                       uint16_t port);
+  // The server named `server` in pool `pool` has these healthy replicas now.
+  void onReplicasChanged(uint32_t pool, const std::string& server,
                          std::vector<config::Server::Replica> replicas);
 
  private:
-  // Under the owner's lock: the current config with `edit` applied to the server named as
-  // `server` was at start; publishes it when `edit` says it changed something. The generation
-  // published (and the pool's name), or 0 when nothing was.
-  uint64_t republish(uint32_t pool, uint32_t server,
+  // Under the owner's lock: the current config with `edit` applied to the server named
+  // `server`; publishes it when `edit` says it changed something. The generation published
+  // (and the pool's name), or 0 when nothing was.
+  uint64_t republish(uint32_t pool, const std::string& server,
                      const std::function<bool(config::Server&)>& edit, std::string& pool_name);
 
-  std::vector<std::vector<std::string>> names_;  // per pool, the servers' names in `started`
   TopologyPublisher& publisher_;
 };
 

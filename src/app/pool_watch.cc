@@ -21,10 +21,14 @@ constexpr std::array<std::string_view, 3> kReplicaEvents = {"+sdown", "-sdown", 
 
 PoolWatch::PoolWatch(uint32_t pool_index, const config::Pool& pool)
     : pool_index_(pool_index), pool_name_(pool.name), sentinel_(*pool.sentinel) {
-  for (uint32_t s = 0; s < pool.servers.size(); ++s) {
-    const config::Server& server = pool.servers[s];
-    masters_.push_back(Master{s, server.master_name, MasterAddress{server.host, server.port},
-                              server.replicas, false});
+  setServers(pool);
+}
+
+void PoolWatch::setServers(const config::Pool& pool) {
+  masters_.clear();
+  for (const config::Server& server : pool.servers) {
+    masters_.push_back(Master{server.name, server.master_name,
+                              MasterAddress{server.host, server.port}, server.replicas, false});
   }
 }
 

@@ -1,7 +1,8 @@
 // PoolWatch: SentinelMonitor's state for one pool with a sentinel: the Sentinel it listens
 // to, its two connections to it (subscribed to +switch-master and to the replicas' +sdown,
 // -sdown and +slave, and one for questions), and the last address and healthy replicas known
-// of each master. Runs only on the monitor's thread.
+// of each master. Runs only on the monitor's thread. A server is reported by its name in the
+// pool (the ring's, not Sentinel's master name), which a reload never renumbers.
 #pragma once
 
 #include <chrono>
@@ -20,8 +21,8 @@ namespace shardis::app {
 class PoolWatch {
  public:
   using Callback =
-      std::function<void(uint32_t pool, uint32_t server, const MasterAddress& address)>;
-  using ReplicasCallback = std::function<void(uint32_t pool, uint32_t server,
+      std::function<void(uint32_t pool, const std::string& server, const MasterAddress& address)>;
+  using ReplicasCallback = std::function<void(uint32_t pool, const std::string& server,
                                               const std::vector<config::Server::Replica>&)>;
   // Who hears of a change: a master's new address, a master's new list of healthy replicas.
   struct Reports {
@@ -34,6 +35,12 @@ class PoolWatch {
   PoolWatch(uint32_t pool_index, const config::Pool& pool);
   PoolWatch(const PoolWatch&) = delete;
   PoolWatch& operator=(const PoolWatch&) = delete;
+
+  [[nodiscard]] uint32_t poolIndex() const { return pool_index_; }
+  [[nodiscard]] const config::Sentinel& sentinel() const { return sentinel_; }
+  // The pool's servers after a reload (its sentinel section unchanged): the masters followed
+  // from now on, at the addresses and with the replicas the reload found.
+  void setServers(const config::Pool& pool);
 
   void setWakeFd(int fd) { wake_fd_ = fd; }
   // When tick() wants to run next: the next re-ask, or the next try to reach a Sentinel.
@@ -53,8 +60,8 @@ class PoolWatch {
 
  private:
   struct Master {
-    uint32_t server;
-    std::string name;
+    std::string server;  // its name in the pool
+    std::string name;    // Sentinel's (master_prefix + server)
     MasterAddress address;
     std::vector<config::Server::Replica> replicas;  // healthy ones, sorted (sentinel_client.h)
     bool unknown_logged = false;                    // one warning while a Sentinel does not know it

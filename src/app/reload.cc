@@ -55,12 +55,13 @@ stats::Layout layoutOf(const proxy::Topology& topology) {
 }
 
 Reloader::Reloader(const config::Config& running, TopologyPublisher& publisher,
-                   stats::StatsHub& hub)
+                   stats::StatsHub& hub, Applied applied)
     : path_(running.file),
       process_(running.process),
       publisher_(publisher),
       owner_(publisher.owner()),
-      hub_(hub) {}
+      hub_(hub),
+      applied_(std::move(applied)) {}
 
 ReloadResult Reloader::refuse(std::string_view trigger, std::string message) {
   spdlog::error("{}: reload failed, the running configuration is kept: {}", trigger, message);
@@ -89,6 +90,7 @@ ReloadResult Reloader::reload(std::string_view trigger) {
   proxy::Topology topology = owner_.build(next, changes);
   const uint64_t generation = topology.empty() ? 0 : topology.front()->generation;
   publisher_.publish(topology, fds);
+  if (applied_) applied_(next);
   logProcessChanges(next.process);
   std::string summary;
   for (const proxy::PoolChange& change : changes) {

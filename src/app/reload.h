@@ -11,6 +11,7 @@
 // An invalid file, or a new `listen` that cannot be opened, changes nothing.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -53,8 +54,12 @@ class TopologyPublisher {
 
 class Reloader {
  public:
+  // Told each configuration applied (its sentinel pools' addresses discovered), under the
+  // owner's lock: the Sentinel monitor follows it.
+  using Applied = std::function<void(const config::Config&)>;
   // `running`: the config the proxy started with (its path is the file reread).
-  Reloader(const config::Config& running, TopologyPublisher& publisher, stats::StatsHub& hub);
+  Reloader(const config::Config& running, TopologyPublisher& publisher, stats::StatsHub& hub,
+           Applied applied = {});
 
   // Rereads the file and applies it; `trigger` names what asked ("SIGHUP", "POST /reload").
   ReloadResult reload(std::string_view trigger);
@@ -72,6 +77,7 @@ class Reloader {
   TopologyPublisher& publisher_;
   proxy::TopologyOwner& owner_;
   stats::StatsHub& hub_;
+  Applied applied_;
 };
 
 // The stats layout of a topology: each pool's live servers and their slots.

@@ -177,7 +177,24 @@ int serve(const config::Config& config, const Options& options) {
                                                       topology.current(), publish_to));
   }
   TopologyPublisher publisher(topology, workers, hub);
-  Reloader reloader(config, publisher, hub);
+  // Follows the sentinel pools' masters and their healthy replicas into new topologies, and
+  // the pools a reload changes; started before anything can ask for a reload.
+  MasterFollower follower(publisher);
+  SentinelMonitor sentinel_monitor;
+  Reloader reloader(config, publisher, hub, [&sentinel_monitor](const config::Config& applied) {
+    sentinel_monitor.follow(applied);
+  });
+  auto follow = [&follower](uint32_t pool, const std::string& server, const std::string& host,
+                            uint16_t port) { follower.onMasterChanged(pool, server, host, port); };
+  auto follow_replicas = [&follower](uint32_t pool, const std::string& server,
+                                     std::vector<config::Server::Replica> replicas) {
+    follower.onReplicasChanged(pool, server, std::move(replicas));
+  };
+  if (std::string error; !sentinel_monitor.start(config, follow, follow_replicas, error)) {
+    spdlog::critical("{}", error);
+    return 1;
+  }
+  shared.on_wrong_role = [&sentinel_monitor] { sentinel_monitor.recheck(); };
   if (!openListeners(config, workers)) return 1;
   config::Process process = config.process;
   if (options.stats_port >= 0) process.stats_port = options.stats_port;
@@ -194,20 +211,6 @@ int serve(const config::Config& config, const Options& options) {
     spdlog::info("statistics off (--stats off): no stats port, no admin port");
   }
 
-  // Follows the sentinel pools' masters and their healthy replicas into new topologies.
-  MasterFollower follower(config, publisher);
-  SentinelMonitor sentinel_monitor;
-  auto follow = [&follower](uint32_t pool, uint32_t server, const std::string& host,
-                            uint16_t port) { follower.onMasterChanged(pool, server, host, port); };
-  auto follow_replicas = [&follower](uint32_t pool, uint32_t server,
-                                     std::vector<config::Server::Replica> replicas) {
-    follower.onReplicasChanged(pool, server, std::move(replicas));
-  };
-  if (std::string error; !sentinel_monitor.start(config, follow, follow_replicas, error)) {
-    spdlog::critical("{}", error);
-    return 1;
-  }
-  shared.on_wrong_role = [&sentinel_monitor] { sentinel_monitor.recheck(); };
   std::vector<std::thread> runners;
   runners.reserve(workers.size());
   for (auto& worker : workers) {

@@ -76,6 +76,7 @@ struct Sentinel {
   std::optional<std::string> username;
   std::optional<std::string> password;  // AUTH [username] password before anything else
   std::string master_prefix;            // prepended to each server name
+  bool operator==(const Sentinel&) const = default;
 };
 
 // Where a pool's read-only commands go (`read_from`).

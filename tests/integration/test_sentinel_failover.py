@@ -129,34 +129,34 @@ def check_writes_follow(deployment, move):
             proxy.proc.wait()
 
 
-def check_writes_follow_through(proxy, deployment, move):
+def check_writes_follow_through(proxy, deployment, move, moved="shard1"):
+    other = next(name for name in deployment.names if name != moved)
     keys = keys_per_shard(proxy, deployment.names)
     writer = Writer(proxy, list(keys.values()))
     writer.start()
     try:
         time.sleep(0.5)
-        old, new = move("shard1")
-        # Within 15 s of Sentinel naming the new master, writes to shard1 work again and keep
+        old, new = move(moved)
+        # Within 15 s of Sentinel naming the new master, writes to `moved` work again and keep
         # working. The first 3 s give Sentinel time to turn a live old master into a replica,
         # so that writes still going there would fail (READONLY) inside the window checked.
         time.sleep(3)
-        last_failure = lambda: (writer.failures[keys["shard1"]] or [0])[-1]  # noqa: E731
+        last_failure = lambda: (writer.failures[keys[moved]] or [0])[-1]  # noqa: E731
         wait_until(lambda: time.monotonic() - last_failure() > 2, timeout=12,
-                   what="writes to shard1 to succeed again")
-        assert writer.failures[keys["shard2"]] == [], "writes to the other shard failed"
+                   what=f"writes to {moved} to succeed again")
+        assert writer.failures[keys[other]] == [], "writes to the other shard failed"
     finally:
         writer.halt.set()
         writer.join(timeout=10)
-    # The last write acknowledged for each shard is on its master now (shard1's new one), and
+    # The last write acknowledged for each shard is on its master now (`moved`'s new one), and
     # shardis keeps no connection to the demoted one (only the sentinels and its replication
     # link remain).
     for name, key in keys.items():
-        port = new[1] if name == "shard1" else deployment.master_address(name)[1]
+        port = new[1] if name == moved else deployment.master_address(name)[1]
         value = writer.acked[key]
         with deployment.server_at(port).client() as direct:
             assert direct.call("GET", key) == b"$%d\r\n%s\r\n" % (len(value), value.encode())
-    demoted = deployment.servers["shard1"][0 if deployment.servers["shard1"][0].port == old[1]
-                                           else 1]
+    demoted = next(server for server in deployment.servers[moved] if server.port == old[1])
     if demoted.proc.poll() is None:
         with demoted.client() as direct:
             raw = direct.call("CLIENT", "LIST", "TYPE", "normal").decode()
@@ -174,3 +174,17 @@ def test_writes_follow_a_sentinel_failover(deployment):
 
 def test_writes_follow_a_killed_master(deployment):
     check_writes_follow(deployment, deployment.kill_master)
+
+
+def test_writes_follow_a_failover_of_a_server_added_by_reload(deployment):
+    # The monitor follows the servers a reload adds, not only those it started with.
+    proxy = sentinel_proxy(deployment, names=["shard1"]).start()
+    try:
+        proxy.rewrite_config(servers=[(name, None) for name in deployment.names])
+        proxy.proc.send_signal(signal.SIGUSR1)
+        wait_logged(proxy, "pool 'pool': added shard2", timeout=10)
+        check_writes_follow_through(proxy, deployment, deployment.failover, moved="shard2")
+    finally:
+        if proxy.proc is not None and proxy.proc.poll() is None:
+            proxy.proc.kill()
+            proxy.proc.wait()
