@@ -139,24 +139,32 @@ void TopologyPublisher::publish(const proxy::Topology& topology,
   const proxy::Topology before = owner_.current();
   owner_.adopt(topology);
   hub_.setLayout(layoutOf(topology));
-  auto applied = std::make_shared<proxy::Countdown>(workers_.size());
-  for (size_t w = 0; w < workers_.size(); ++w) {
-    std::vector<int> mine(fds.size(), -1);
-    for (size_t p = 0; p < fds.size(); ++p) {
-      if (!fds[p].empty()) mine[p] = fds[p][w];
-    }
-    workers_[w]->post(topology, std::move(mine), applied);
-  }
-  if (!applied->wait(kApplyWaitMs)) {
-    spdlog::warn("reload: a worker has not switched after {} ms; it will when it is free",
-                 kApplyWaitMs);
-  }
+  step(proxy::TopologyStep::kPrepare, topology, {});
+  step(proxy::TopologyStep::kSwitch, topology, fds);
+  step(proxy::TopologyStep::kFinish, topology, {});
   for (size_t p = 0; p < fds.size(); ++p) {
     const config::ListenAddress& old_listen = before[p]->config->listen;
     if (!fds[p].empty() && old_listen.kind == config::ListenAddress::Kind::kUnix) {
       ::unlink(old_listen.path.c_str());
     }
   }
+}
+
+void TopologyPublisher::step(proxy::TopologyStep step, const proxy::Topology& topology,
+                             const std::vector<std::vector<int>>& fds) {
+  auto done = std::make_shared<proxy::Countdown>(workers_.size());
+  for (size_t w = 0; w < workers_.size(); ++w) {
+    std::vector<int> mine(fds.size(), -1);
+    for (size_t p = 0; p < fds.size(); ++p) {
+      if (!fds[p].empty()) mine[p] = fds[p][w];
+    }
+    workers_[w]->post(step, topology, std::move(mine), done);
+  }
+  if (done->wait(kApplyWaitMs)) return;
+  static constexpr const char* kNames[] = {"subscribed where channels move to", "switched",
+                                           "left the old servers"};
+  spdlog::warn("reload: a worker has not {} after {} ms; it will when it is free",
+               kNames[static_cast<size_t>(step)], kApplyWaitMs);
 }
 
 // Settings of the `shardis:` section that have no command-line flag (those with one would

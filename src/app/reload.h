@@ -36,8 +36,9 @@ class TopologyPublisher {
                     std::vector<std::unique_ptr<proxy::Worker>>& workers, stats::StatsHub& hub)
       : owner_(owner), workers_(workers), hub_(hub) {}
 
-  // Makes `topology` current; pool p of worker w listens on fds[p][w] where fds[p] is not
-  // empty. Returns once every worker switched, or after a bound.
+  // Makes `topology` current in TopologyStep's three steps; pool p of worker w listens on
+  // fds[p][w] where fds[p] is not empty. Returns once every worker took every step, each
+  // waited for at most a bound.
   void publish(const proxy::Topology& topology, const std::vector<std::vector<int>>& fds);
   [[nodiscard]] proxy::TopologyOwner& owner() { return owner_; }
   [[nodiscard]] size_t workers() const { return workers_.size(); }
@@ -46,6 +47,10 @@ class TopologyPublisher {
   [[nodiscard]] bool stopped() const { return stopped_; }
 
  private:
+  // Posts `step` to every worker and waits (bounded) until each has taken it.
+  void step(proxy::TopologyStep step, const proxy::Topology& topology,
+            const std::vector<std::vector<int>>& fds);
+
   proxy::TopologyOwner& owner_;
   std::vector<std::unique_ptr<proxy::Worker>>& workers_;
   stats::StatsHub& hub_;

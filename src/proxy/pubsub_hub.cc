@@ -59,6 +59,8 @@ class PubSubHub::Link final : public backend::PushSink {
   net::TimerPtr timer;
   std::array<uint64_t, kSubKinds> held{};  // upstream subscriptions, by kind
   bool lost = false;                       // the connection dropped: a re-subscription is due
+  std::function<void()> on_quiet;          // whenQuiet()'s, until called
+  net::TimerPtr quiet_bound;
 
  private:
   PubSubHub& hub_;
@@ -168,6 +170,7 @@ uint64_t PubSubHub::unsubscribe(SubKind kind, std::string_view name, Subscriber&
   } else {
     for (uint32_t each : live_) sendOne(linkFor(each), kind, false, key, id);
   }
+  checkPrepared();
   return endings_.contains(id) ? id : 0;
 }
 
@@ -264,6 +267,7 @@ void PubSubHub::onLinkClosed(Link& link, std::string_view message) {
   }
   settleExpected(link);
   link.lost = true;
+  fireQuiet(link);
   if (link.timer) link.timer->start(link.backoff.nextDelayMs());
 }
 
@@ -281,6 +285,7 @@ void PubSubHub::settleExpected(Link& link) {
     Topic* topic = find(each.kind, each.name);
     if (topic != nullptr && topic->id == each.topic_id) confirmOne(*topic);
   }
+  checkPrepared();
 }
 
 void PubSubHub::onPush(Link& link, const resp::Reply& push) {
@@ -313,10 +318,12 @@ void PubSubHub::onConfirmation(Link& link, bool subscribe) {
   Expected front = std::move(link.expected.front());
   link.expected.pop_front();
   link.backoff.reset();
+  if (link.expected.empty()) fireQuiet(link);
   if (!front.subscribe) return leftOne(front.topic_id);
   if (!subscribe) return;
   Topic* topic = find(front.kind, front.name);
   if (topic != nullptr && topic->id == front.topic_id) confirmOne(*topic);
+  checkPrepared();
 }
 
 void PubSubHub::confirmOne(Topic& topic) {
@@ -383,6 +390,32 @@ void PubSubHub::retire(uint32_t server) {
   }
 }
 
+// Publishers still use the old topology: what they publish meanwhile reaches the old homes,
+// which keep their subscriptions until finishMoves().
+void PubSubHub::prepare(std::span<const uint32_t> live, const HomeOf& home,
+                        std::function<void()> prepared) {
+  if (prepared_) std::exchange(prepared_, nullptr)();  // an earlier wait was given up (reload.cc)
+  preparing_.clear();
+  if (!stopped_) {
+    for (uint32_t slot : live) {
+      if (std::find(live_.begin(), live_.end(), slot) != live_.end()) continue;
+      live_.push_back(slot);  // until setLive(): the old list and the new servers
+      subscribePatternsOn(slot);
+    }
+    for (SubKind kind : {SubKind::kChannel, SubKind::kShard}) {
+      for (auto& [name, topic] : topics(kind)) {
+        const uint32_t now = home(name);
+        if (now == topic.server) continue;
+        move(kind, name, topic, now, false);
+        preparing_.push_back(Preparing{kind, topic.id, name});
+      }
+    }
+  }
+  // Only now: a link that fails at once settles its subscriptions during the loops above.
+  prepared_ = std::move(prepared);
+  checkPrepared();
+}
+
 void PubSubHub::setLive(std::span<const uint32_t> live, const HomeOf& home) {
   std::vector<uint32_t> before = std::move(live_);
   live_.assign(live.begin(), live.end());
@@ -393,7 +426,19 @@ void PubSubHub::setLive(std::span<const uint32_t> live, const HomeOf& home) {
   for (SubKind kind : {SubKind::kChannel, SubKind::kShard}) {
     for (auto& [name, topic] : topics(kind)) {
       const uint32_t now = home(name);
-      if (now != topic.server) move(kind, name, topic, now);
+      if (now != topic.server) move(kind, name, topic, now, true);
+    }
+  }
+}
+
+void PubSubHub::finishMoves() {
+  std::vector<Left> leaving;
+  leaving.swap(to_leave_);
+  for (const Left& each : leaving) {
+    if (links_[each.server]) {
+      sendOne(*links_[each.server], each.kind, false, each.name, each.ending);
+    } else {
+      leftOne(each.ending);
     }
   }
 }
@@ -402,13 +447,16 @@ void PubSubHub::subscribePatternsOn(uint32_t server) {
   for (auto& [name, topic] : topics(SubKind::kPattern)) {
     ++topic.unconfirmed;
     sendOne(linkFor(server), SubKind::kPattern, true, name, topic.id);
+    preparing_.push_back(Preparing{SubKind::kPattern, topic.id, name});
   }
 }
 
 // A channel whose server changed: subscribed on its new home, and left on the old one if that
-// is still in the pool (a retired server's link is gone already). Until the old server
+// is still in the pool (a retired server's link is gone already): at once, or (`leave_now`
+// false) once every worker routes by the new topology (finishMoves()). Until the old server
 // confirms, both count upstream, as the registry's PUBSUB NUMSUB expects of a name in transit.
-void PubSubHub::move(SubKind kind, const std::string& name, Topic& topic, uint32_t home) {
+void PubSubHub::move(SubKind kind, const std::string& name, Topic& topic, uint32_t home,
+                     bool leave_now) {
   const uint32_t old_server = topic.server;
   topic.server = home;
   ++topic.unconfirmed;
@@ -420,7 +468,44 @@ void PubSubHub::move(SubKind kind, const std::string& name, Topic& topic, uint32
   registry_.addUpstream(kind, name, 1);
   registry_.addLeaving(kind, name, 1);
   endings_.emplace(ending, Ending{kind, name, 1, {}});
-  sendOne(*links_[old_server], kind, false, name, ending);
+  if (leave_now) return sendOne(*links_[old_server], kind, false, name, ending);
+  to_leave_.push_back(Left{ending, old_server, kind, name});
+}
+
+void PubSubHub::whenQuiet(uint32_t server, uint64_t bound_ms, std::function<void()> quiet) {
+  Link* link = server < links_.size() ? links_[server].get() : nullptr;
+  if (link == nullptr || link->lost || link->expected.empty()) {
+    loop_.defer([alive = alive_, quiet = std::move(quiet)] {
+      if (*alive) quiet();
+    });
+    return;
+  }
+  link->on_quiet = std::move(quiet);
+  if (!link->quiet_bound) {
+    link->quiet_bound = net::Timer::create(loop_, [this, link] { fireQuiet(*link); });
+  }
+  link->quiet_bound->start(bound_ms);
+}
+
+// Deferred: the callback may retire the link, which is on the stack here.
+void PubSubHub::fireQuiet(Link& link) {
+  if (!link.on_quiet) return;
+  if (link.quiet_bound) link.quiet_bound->stop();
+  loop_.defer([alive = alive_, quiet = std::exchange(link.on_quiet, nullptr)] {
+    if (*alive) quiet();
+  });
+}
+
+// prepare()'s callback once none of its subscriptions waits for a server (each confirmed,
+// settled by a dropped link, or its topic gone).
+void PubSubHub::checkPrepared() {
+  if (!prepared_) return;
+  std::erase_if(preparing_, [this](const Preparing& each) {
+    const Topic* topic = find(each.kind, each.name);
+    return topic == nullptr || topic->id != each.topic_id || topic->unconfirmed == 0;
+  });
+  if (!preparing_.empty()) return;
+  std::exchange(prepared_, nullptr)();
 }
 
 }  // namespace shardis::proxy

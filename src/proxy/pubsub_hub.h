@@ -92,14 +92,25 @@ class PubSubHub {
   // The proxy is stopping: links are not re-subscribed any more.
   void stop();
 
-  // A new topology (pubsub_hub_topology.cc). addServer(): one more slot. retire(): `server`
-  // left the pool; its link is dropped (what it owed is settled as when a connection drops).
-  // setLive(): the live slots after the change, and where each channel lives now: patterns
-  // are subscribed on servers new to the list, channels whose home moved follow it.
+  // A new topology, in the steps of worker.h's TopologyStep. addServer(): one more slot.
+  // prepare() (before any worker routes by the new topology): patterns are subscribed on the
+  // servers new to `live`, and each channel whose home moves is subscribed on its new home
+  // as well as its old one; `prepared` is called once every server has confirmed (or its
+  // link dropped). setLive() (the switch): the live slots now; a channel whose home moved
+  // without a prepare (a subscription made meanwhile) follows it at once. finishMoves() (every
+  // worker has switched): the old homes are left. retire(): `server` left the pool; its link
+  // is dropped (what it owed is settled as when a connection drops).
   using HomeOf = std::function<uint32_t(std::string_view channel)>;
   void addServer();
-  void retire(uint32_t server);
+  void prepare(std::span<const uint32_t> live, const HomeOf& home, std::function<void()> prepared);
   void setLive(std::span<const uint32_t> live, const HomeOf& home);
+  void finishMoves();
+  // Calls `quiet` once the link to `server` owes no confirmation (the UNSUBSCRIBEs
+  // finishMoves() sent are answered, so every message the server pushed before them has been
+  // delivered), or its connection dropped, or `bound_ms` passed; on the loop's next turn,
+  // and not after the hub is gone. A later call for the same server replaces it.
+  void whenQuiet(uint32_t server, uint64_t bound_ms, std::function<void()> quiet);
+  void retire(uint32_t server);
 
  private:
   struct Wait {
@@ -119,6 +130,17 @@ class PubSubHub {
     std::string name;
     uint32_t unconfirmed = 0;  // servers whose confirmation is still to come
     std::vector<Wait> waits;
+  };
+  struct Left {  // an old home a prepared channel leaves once every worker has switched
+    uint64_t ending;
+    uint32_t server;
+    SubKind kind;
+    std::string name;
+  };
+  struct Preparing {  // a subscription prepare() sent, until confirmed
+    SubKind kind;
+    uint64_t topic_id;
+    std::string name;
   };
   struct Expected {  // a confirmation frame a link is owed
     SubKind kind;
@@ -147,7 +169,9 @@ class PubSubHub {
   void release(std::vector<Wait>& waits);
   void handOver();
   void subscribePatternsOn(uint32_t server);
-  void move(SubKind kind, const std::string& name, Topic& topic, uint32_t home);
+  void move(SubKind kind, const std::string& name, Topic& topic, uint32_t home, bool leave_now);
+  void checkPrepared();
+  void fireQuiet(Link& link);
 
   net::Loop& loop_;
   ServerPoolRef servers_;
@@ -156,6 +180,9 @@ class PubSubHub {
   std::vector<uint32_t> live_;                // the slots patterns are subscribed on
   Topics topics_[kSubKinds];
   std::unordered_map<uint64_t, Ending> endings_;  // by the id their topic had
+  std::vector<Left> to_leave_;                    // prepared moves' old homes (finishMoves())
+  std::vector<Preparing> preparing_;              // prepare()'s subscriptions not yet confirmed
+  std::function<void()> prepared_;                // prepare()'s callback, until it is called
   uint64_t next_topic_id_ = 1;
   std::vector<Wait> ready_;  // confirmations to hand over on the loop's next turn
   bool handover_scheduled_ = false;

@@ -58,6 +58,15 @@ struct PoolChange {
 };
 
 // Counts down to zero as workers apply a topology; the publisher waits for it (bounded).
+// The steps of one topology change, each taken by every worker before the next is posted
+// (app/reload.cc). kPrepare: pub/sub channels whose home moves are subscribed on the new home
+// too, while every worker still routes PUBLISH to the old one; done once the new homes
+// confirmed. kSwitch: each worker routes by the new topology. kFinish: the old homes are left
+// and servers no longer used retired. So whichever topology a publisher's worker uses while
+// the workers switch one by one, the server it publishes to holds every worker's
+// subscription.
+enum class TopologyStep : uint8_t { kPrepare, kSwitch, kFinish };
+
 class Countdown {
  public:
   explicit Countdown(size_t count) : left_(count) {}

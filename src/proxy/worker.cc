@@ -62,6 +62,10 @@ resp::Limits limitsOf(const config::ProtocolLimits& limits) {
 }
 }  // namespace
 
+// How long a server out of use waits for the answers to its UNSUBSCRIBEs before it is retired
+// anyway (it does not answer: what it still had to push is lost with it).
+constexpr uint64_t kRetireWaitMs = 5000;
+
 PoolRuntime::PoolRuntime(Worker& worker_in, uint32_t index_in,
                          std::shared_ptr<const PoolTopology> topology_in)
     : worker(worker_in),
@@ -113,15 +117,29 @@ uint64_t PoolRuntime::queueLimit() const {
   return worker.shared().config.process.server_queue_limit;
 }
 
-void PoolRuntime::apply(std::shared_ptr<const PoolTopology> next) {
+void PoolRuntime::prepare(const std::shared_ptr<const PoolTopology>& next,
+                          std::function<void()> prepared) {
   addSlots(*next);
+  for (uint32_t slot = 0; slot < topology->slots.size(); ++slot) {
+    if (!topology->inUse(slot) && next->inUse(slot)) servers.revive(slot);
+  }
+  const Router next_router(*next->config);
+  pubsub.prepare(
+      next->live,
+      [&next, &next_router](std::string_view channel) {
+        const uint32_t member = next->ring->locate(next_router.hashTag().routingKey(channel));
+        return member == hash::Ring::kNoLiveMember ? member : next->live[member];
+      },
+      std::move(prepared));
+}
+
+void PoolRuntime::apply(std::shared_ptr<const PoolTopology> next) {
+  addSlots(*next);  // a switch posted without its prepare (a unit test)
   for (uint32_t slot = 0; slot < topology->slots.size(); ++slot) {
     const bool was = topology->inUse(slot);
     const bool is = next->inUse(slot);
     if (!was && is) servers.revive(slot);
-    if (!was || is) continue;
-    pubsub.retire(slot);
-    servers.retire(slot);
+    if (was && !is) retiring.push_back(slot);
   }
   servers.updateSettings(backendSettings(*next->config, queueLimit()));
   ring.apply(next);
@@ -131,6 +149,20 @@ void PoolRuntime::apply(std::shared_ptr<const PoolTopology> next) {
     return ring.home(router.hashTag().routingKey(channel));
   });
   topology = std::move(next);
+}
+
+// A server out of use is retired once it answered the UNSUBSCRIBEs finishMoves() sent it:
+// what it pushed before them (messages published while the workers switched) is delivered.
+void PoolRuntime::finish() {
+  pubsub.finishMoves();
+  for (uint32_t slot : retiring) {
+    pubsub.whenQuiet(slot, kRetireWaitMs, [this, slot] {
+      if (topology->inUse(slot)) return;  // back in use since (a later change)
+      pubsub.retire(slot);
+      servers.retire(slot);
+    });
+  }
+  retiring.clear();
 }
 
 void PoolRuntime::replaceServerPool(backend::ServerPool& fake) {
@@ -238,11 +270,11 @@ Worker::Worker(uint32_t index, SharedState& shared, const Topology& topology, st
   topology_wakeup_ = net::Wakeup::create(loop_, [this] { applyPosted(); });
 }
 
-void Worker::post(Topology topology, std::vector<int> listen_fds,
+void Worker::post(TopologyStep step, Topology topology, std::vector<int> listen_fds,
                   std::shared_ptr<Countdown> applied) {
   {
     std::lock_guard<std::mutex> hold(post_mutex_);
-    posted_.push_back(Posted{std::move(topology), std::move(listen_fds), std::move(applied)});
+    posted_.push_back(Posted{step, std::move(topology), std::move(listen_fds), std::move(applied)});
   }
   topology_wakeup_->send();
 }
@@ -255,19 +287,42 @@ void Worker::applyPosted() {
     posted.swap(posted_);
   }
   for (Posted& each : posted) {
-    for (uint32_t p = 0; p < pools_.size(); ++p) {
-      pools_[p]->apply(each.topology[p]);
-      const int fd = p < each.listen_fds.size() ? each.listen_fds[p] : -1;
-      std::string error;
-      if (fd < 0) continue;
-      if (stopping_) {
-        ::close(fd);
-      } else if (!listen(p, fd, error)) {
-        spdlog::error("pool '{}': cannot listen on {}: {}", pools_[p]->config().name,
-                      pools_[p]->config().listen.text, error);
-      }
+    switch (each.step) {
+      case TopologyStep::kPrepare:
+        prepare(each.topology, each.applied);
+        continue;  // `applied` is told once the servers confirmed
+      case TopologyStep::kSwitch:
+        switchTo(each.topology, each.listen_fds);
+        break;
+      case TopologyStep::kFinish:
+        for (auto& pool : pools_) pool->finish();
+        break;
     }
     if (each.applied) each.applied->done();
+  }
+}
+
+// Told once, when every pool's pub/sub has its new subscriptions confirmed.
+void Worker::prepare(const Topology& topology, const std::shared_ptr<Countdown>& applied) {
+  auto left = std::make_shared<size_t>(pools_.size());
+  auto one_prepared = [left, applied] {
+    if (--*left == 0 && applied) applied->done();
+  };
+  for (uint32_t p = 0; p < pools_.size(); ++p) pools_[p]->prepare(topology[p], one_prepared);
+}
+
+void Worker::switchTo(const Topology& topology, const std::vector<int>& listen_fds) {
+  for (uint32_t p = 0; p < pools_.size(); ++p) {
+    pools_[p]->apply(topology[p]);
+    const int fd = p < listen_fds.size() ? listen_fds[p] : -1;
+    std::string error;
+    if (fd < 0) continue;
+    if (stopping_) {
+      ::close(fd);
+    } else if (!listen(p, fd, error)) {
+      spdlog::error("pool '{}': cannot listen on {}: {}", pools_[p]->config().name,
+                    pools_[p]->config().listen.text, error);
+    }
   }
 }
 

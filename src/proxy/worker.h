@@ -51,9 +51,13 @@ struct PoolRuntime final : ServerLocator,
   }
   // The epoch of the live server list (SCAN cursors carry it).
   [[nodiscard]] uint32_t listEpoch() const { return topology->list_epoch; }
-  // Switches to `topology` between two requests (topology.h): new servers get a backend
-  // slot, servers no longer live are retired (drained), the ring and options follow.
+  // A new topology, in TopologyStep's order. prepare(): new servers get a backend slot, and
+  // pub/sub subscribes where the new topology will need it; `prepared` is called once the
+  // servers confirmed. apply(): switches between two requests (the ring, options, router).
+  // finish(): servers no longer in use are retired (drained), and pub/sub leaves old homes.
+  void prepare(const std::shared_ptr<const PoolTopology>& next, std::function<void()> prepared);
   void apply(std::shared_ptr<const PoolTopology> topology);
+  void finish();
 
   uint32_t locate(std::string_view routing_key) override {
     ring.refresh();
@@ -107,6 +111,8 @@ struct PoolRuntime final : ServerLocator,
   Splitter splitter;
   // The live slots in ring order: the parts of a whole-keyspace command.
   std::vector<uint32_t> every_server;
+  // Slots the switch took out of use, retired by finish().
+  std::vector<uint32_t> retiring;
   std::vector<std::string_view> argv_scratch;
   // A request re-encoded for the server (an inline one as multibulk, SCAN with the server's
   // cursor); the connection copies it, so one serves every session of the worker.
@@ -145,10 +151,12 @@ class Worker final : public SessionOwner, public KillSink {
   void run();
   // Any thread: stop accepting, let replies in flight finish (bounded), then return from run().
   void requestStop();
-  // Any thread: this worker switches to `topology` between two requests, and pool p listens
-  // on `listen_fds[p]` instead of its current socket where that is not -1 (a changed
-  // `listen`: the old listener closes, its clients stay). `applied` is told once it is done.
-  void post(Topology topology, std::vector<int> listen_fds, std::shared_ptr<Countdown> applied);
+  // Any thread: this worker takes `step` of the change to `topology` between two requests;
+  // at kSwitch pool p also listens on `listen_fds[p]` instead of its current socket where
+  // that is not -1 (a changed `listen`: the old listener closes, its clients stay). `applied`
+  // is told once the step is done.
+  void post(TopologyStep step, Topology topology, std::vector<int> listen_fds,
+            std::shared_ptr<Countdown> applied);
 
   void accept(PoolRuntime& pool, net::Listener& listener);
   // Pool `index` as this worker runs it (sessions made without a listener: fuzz/).
@@ -181,6 +189,8 @@ class Worker final : public SessionOwner, public KillSink {
   void beginStop();
   void runKills();
   void applyPosted();
+  void prepare(const Topology& topology, const std::shared_ptr<Countdown>& applied);
+  void switchTo(const Topology& topology, const std::vector<int>& listen_fds);
   void checkDrained();
   void finish();
   void reject(PoolRuntime& pool, net::Listener& listener);
@@ -204,6 +214,7 @@ class Worker final : public SessionOwner, public KillSink {
   std::mutex kill_mutex_;
   std::vector<uint64_t> kills_;  // client ids to close, from other threads
   struct Posted {
+    TopologyStep step;
     Topology topology;
     std::vector<int> listen_fds;
     std::shared_ptr<Countdown> applied;
