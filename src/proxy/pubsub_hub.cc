@@ -115,7 +115,15 @@ void PubSubHub::subscribe(SubKind kind, std::string_view name, uint32_t server,
   topic.clients.push_back(&client);
   if (kind != SubKind::kPattern) {
     topic.unconfirmed = 1;
-    return sendOne(linkFor(server), kind, true, key, topic.id);
+    sendOne(linkFor(server), kind, true, key, topic.id);
+    // A change is under way (prepare() done, no switch yet): on the home after it too, as
+    // prepare() did for the channels it found.
+    if (next_home_ && !stopped_) {
+      if (const uint32_t later = next_home_(key); later != server && later < links_.size()) {
+        move(kind, key, topic, later, false);
+      }
+    }
+    return;
   }
   topic.unconfirmed = static_cast<uint32_t>(live_.size());
   const uint64_t id = topic.id;
@@ -392,7 +400,7 @@ void PubSubHub::retire(uint32_t server) {
 
 // Publishers still use the old topology: what they publish meanwhile reaches the old homes,
 // which keep their subscriptions until finishMoves().
-void PubSubHub::prepare(std::span<const uint32_t> live, const HomeOf& home,
+void PubSubHub::prepare(std::span<const uint32_t> live, HomeOf home,
                         std::function<void()> prepared) {
   if (prepared_) std::exchange(prepared_, nullptr)();  // an earlier wait was given up (reload.cc)
   preparing_.clear();
@@ -405,7 +413,7 @@ void PubSubHub::prepare(std::span<const uint32_t> live, const HomeOf& home,
     for (SubKind kind : {SubKind::kChannel, SubKind::kShard}) {
       for (auto& [name, topic] : topics(kind)) {
         const uint32_t now = home(name);
-        if (now == topic.server) continue;
+        if (now == topic.server || now >= links_.size()) continue;
         move(kind, name, topic, now, false);
         preparing_.push_back(Preparing{kind, topic.id, name});
       }
@@ -413,10 +421,12 @@ void PubSubHub::prepare(std::span<const uint32_t> live, const HomeOf& home,
   }
   // Only now: a link that fails at once settles its subscriptions during the loops above.
   prepared_ = std::move(prepared);
+  next_home_ = std::move(home);
   checkPrepared();
 }
 
 void PubSubHub::setLive(std::span<const uint32_t> live, const HomeOf& home) {
+  next_home_ = nullptr;
   std::vector<uint32_t> before = std::move(live_);
   live_.assign(live.begin(), live.end());
   if (stopped_) return;

@@ -92,17 +92,17 @@ class PubSubHub {
   // The proxy is stopping: links are not re-subscribed any more.
   void stop();
 
-  // A new topology, in the steps of worker.h's TopologyStep. addServer(): one more slot.
+  // A new topology, in the steps of topology.h's TopologyStep. addServer(): one more slot.
   // prepare() (before any worker routes by the new topology): patterns are subscribed on the
   // servers new to `live`, and each channel whose home moves is subscribed on its new home
   // as well as its old one; `prepared` is called once every server has confirmed (or its
-  // link dropped). setLive() (the switch): the live slots now; a channel whose home moved
-  // without a prepare (a subscription made meanwhile) follows it at once. finishMoves() (every
-  // worker has switched): the old homes are left. retire(): `server` left the pool; its link
-  // is dropped (what it owed is settled as when a connection drops).
+  // link dropped). Until the switch, a channel first subscribed is subscribed on both homes
+  // too (`home` is kept until then). setLive() (the switch): the live slots now.
+  // finishMoves() (every worker has switched): the old homes are left. retire(): `server`
+  // left the pool; its link is dropped (what it owed is settled as when a connection drops).
   using HomeOf = std::function<uint32_t(std::string_view channel)>;
   void addServer();
-  void prepare(std::span<const uint32_t> live, const HomeOf& home, std::function<void()> prepared);
+  void prepare(std::span<const uint32_t> live, HomeOf home, std::function<void()> prepared);
   void setLive(std::span<const uint32_t> live, const HomeOf& home);
   void finishMoves();
   // Calls `quiet` once the link to `server` owes no confirmation (the UNSUBSCRIBEs
@@ -183,6 +183,7 @@ class PubSubHub {
   std::vector<Left> to_leave_;                    // prepared moves' old homes (finishMoves())
   std::vector<Preparing> preparing_;              // prepare()'s subscriptions not yet confirmed
   std::function<void()> prepared_;                // prepare()'s callback, until it is called
+  HomeOf next_home_;  // from prepare() to the switch: where channels live after it
   uint64_t next_topic_id_ = 1;
   std::vector<Wait> ready_;  // confirmations to hand over on the loop's next turn
   bool handover_scheduled_ = false;

@@ -123,11 +123,12 @@ void PoolRuntime::prepare(const std::shared_ptr<const PoolTopology>& next,
   for (uint32_t slot = 0; slot < topology->slots.size(); ++slot) {
     if (!topology->inUse(slot) && next->inUse(slot)) servers.revive(slot);
   }
-  const Router next_router(*next->config);
+  // Kept by the hub until the switch: it owns what it uses.
+  auto next_router = std::make_shared<const Router>(*next->config);
   pubsub.prepare(
       next->live,
-      [&next, &next_router](std::string_view channel) {
-        const uint32_t member = next->ring->locate(next_router.hashTag().routingKey(channel));
+      [next, next_router](std::string_view channel) {
+        const uint32_t member = next->ring->locate(next_router->hashTag().routingKey(channel));
         return member == hash::Ring::kNoLiveMember ? member : next->live[member];
       },
       std::move(prepared));

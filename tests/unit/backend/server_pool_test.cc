@@ -312,8 +312,6 @@ struct CountingSink final : PushSink {
   void onSubscriberClosed(std::string_view message) override { closes.emplace_back(message); }
 };
 
-// SUBSCRIBE and the rest are sent with no request waiting: the connection dials for them, and
-// every frame the server answers with goes to the sink, confirmations too.
 // A connection that finds a replica where a master was expected is told to the handler whether
 // or not anybody counts (no observer here, as with --stats off): the proxy asks Sentinel again.
 TEST_F(ServerPoolTest, WrongRoleIsToldWithoutAnObserver) {
@@ -337,6 +335,8 @@ TEST_F(ServerPoolTest, WrongRoleIsToldWithoutAnObserver) {
   loop_.run();
 }
 
+// SUBSCRIBE and the rest are sent with no request waiting: the connection dials for them, and
+// every frame the server answers with goes to the sink, confirmations too.
 TEST_F(ServerPoolTest, SendPushedConnectsAndItsAnswersArePushes) {
   CountingSink sink;
   ServerConnection& subscriber = pool_.subscriber(0, sink);
