@@ -144,6 +144,7 @@ CommandEntry makeEntry(const command::CommandSpec& spec) {
       } else if (const NamedHandler* pubsub = findHandler(pubsubHandlers(), spec.name)) {
         setHandler(entry, *pubsub, true);
         entry.publishes = spec.name == "publish" || spec.name == "spublish";
+        entry.queries_pubsub = spec.name.starts_with("pubsub|");
       } else if (const NamedHandler* tracking = findHandler(trackingHandlers(), spec.name)) {
         setHandler(entry, *tracking, true);
         // Its connections leased and the command sent only once every earlier reply is in,

@@ -78,6 +78,8 @@ struct CommandEntry {
   bool allowed_when_subscribed = false;
   // PUBLISH, SPUBLISH: routed by their channel, their receivers corrected (pubsub_merger.h).
   bool publishes = false;
+  // PUBSUB's subcommands that ask every server (not HELP): merged (pubsub_merger.h).
+  bool queries_pubsub = false;
   std::string refusal;  // kRefused, kPinned: the error reply without its '-'
 };
 

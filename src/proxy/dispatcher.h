@@ -132,15 +132,20 @@ class Dispatcher {
   void subscribe(CommandCall& call, SubKind kind);
   void unsubscribe(CommandCall& call, SubKind kind);
   void publish(CommandCall& call, SubKind kind);
-  void numsub(CommandCall& call, SubKind kind);
-  void channels(CommandCall& call);
-  void numpat(CommandCall& call);
+  // PUBSUB NUMSUB, SHARDNUMSUB, CHANNELS, SHARDCHANNELS, NUMPAT.
+  void pubsubQuery(CommandCall& call);
   // The server a channel lives on: where a key of the same name would, ejections aside.
   [[nodiscard]] uint32_t channelServer(std::string_view channel);
   // Leaves every subscription (RESET, the client gone).
   void leaveSubscriptions(bool client_gone);
   // PUBLISH and SPUBLISH inside MULTI: queued for their channel's server.
   [[nodiscard]] std::string planPublish(const Request& request, QueuedCommand& command);
+  // PUBSUB's queries ask every server; the merger that answers from their replies, outside
+  // MULTI and in EXEC's array alike. `subcommand` is the table's name ("pubsub|numsub").
+  std::unique_ptr<Merger> pubsubQueryMerger(std::string_view subcommand, Argv argv);
+  // PUBSUB's queries inside MULTI: queued for every server, merged as outside.
+  [[nodiscard]] std::string planPubsubQuery(const CommandEntry& entry, const Request& request,
+                                            QueuedCommand& command);
 
   // Client-side caching (dispatcher_tracking.cc).
   void clientTracking(CommandCall& call);

@@ -181,37 +181,55 @@ std::string Dispatcher::planPublish(const Request& request, QueuedCommand& comma
   return {};
 }
 
-// Every server gets the whole list; each channel's count is taken from its own server.
-void Dispatcher::numsub(CommandCall& call, SubKind kind) {
-  Request& request = call.request;
-  call.answered = true;
-  Argv names = request.argv.subspan(2);
-  std::vector<std::string> channels(names.begin(), names.end());
-  std::vector<uint32_t> owners;
-  owners.reserve(names.size());
-  for (std::string_view name : names) owners.push_back(channelServer(name));
-  sendParts(request, pool_.every_server,
-            makeNumsubMerger(pool_, pool_.every_server, shared_.pubsub(pool_.index), kind,
-                             std::move(channels), std::move(owners)),
-            serverBytes(request));
+// NUMSUB: every server gets the whole list; each channel's count is taken from its own server.
+std::unique_ptr<Merger> Dispatcher::pubsubQueryMerger(std::string_view subcommand, Argv argv) {
+  const bool numsub = subcommand == "pubsub|numsub";
+  if (numsub || subcommand == "pubsub|shardnumsub") {
+    Argv names = argv.subspan(2);
+    std::vector<std::string> channels(names.begin(), names.end());
+    std::vector<uint32_t> owners;
+    owners.reserve(names.size());
+    for (std::string_view name : names) owners.push_back(channelServer(name));
+    return makeNumsubMerger(pool_, pool_.every_server, shared_.pubsub(pool_.index),
+                            numsub ? SubKind::kChannel : SubKind::kShard, std::move(channels),
+                            std::move(owners));
+  }
+  if (subcommand == "pubsub|numpat") return makeNumpatMerger(pool_, pool_.every_server);
+  return makeChannelsMerger(pool_, pool_.every_server);
 }
 
-void Dispatcher::channels(CommandCall& call) {
-  // The table allows any count; Redis's PUBSUB takes at most a pattern.
-  if (call.request.argv.size() > 3) {
+namespace {
+// The table allows any count; Redis's PUBSUB CHANNELS takes at most a pattern.
+bool tooManyPatterns(const CommandEntry& entry, std::span<const std::string_view> argv) {
+  return entry.spec->name.ends_with("channels") && argv.size() > 3;
+}
+}  // namespace
+
+void Dispatcher::pubsubQuery(CommandCall& call) {
+  if (tooManyPatterns(call.entry, call.request.argv)) {
     return resp::appendError(call.out, "ERR unknown subcommand or wrong number of arguments for '" +
                                            std::string(call.request.argv[1]) +
                                            "'. Try PUBSUB HELP.");
   }
   call.answered = true;
-  sendParts(call.request, pool_.every_server, makeChannelsMerger(pool_, pool_.every_server),
-            serverBytes(call.request));
+  sendParts(call.request, pool_.every_server,
+            pubsubQueryMerger(call.entry.spec->name, call.request.argv), serverBytes(call.request));
 }
 
-void Dispatcher::numpat(CommandCall& call) {
-  call.answered = true;
-  sendParts(call.request, pool_.every_server, makeNumpatMerger(pool_, pool_.every_server),
-            serverBytes(call.request));
+std::string Dispatcher::planPubsubQuery(const CommandEntry& entry, const Request& request,
+                                        QueuedCommand& command) {
+  if (tooManyPatterns(entry, request.argv)) {
+    // Queued, as in Redis; its error takes its place in EXEC's array (pubsubQuery()).
+    command.local = true;
+    command.argv.assign(request.argv.begin(), request.argv.end());
+    return {};
+  }
+  const std::string_view bytes = serverBytes(request);
+  for (uint32_t server : pool_.every_server) {
+    command.parts.push_back(QueuedPart{server, std::string(bytes)});
+  }
+  command.merger = pubsubQueryMerger(entry.spec->name, request.argv);
+  return {};
 }
 
 struct Dispatcher::PubSubHandlers {
@@ -227,18 +245,13 @@ struct Dispatcher::PubSubHandlers {
   static void publish(CommandCall& call) {
     call.dispatcher->publish(call, kKind);
   }
-  template <SubKind kKind>
-  static void numsub(CommandCall& call) {
-    call.dispatcher->numsub(call, kKind);
-  }
-  static void channels(CommandCall& call) { call.dispatcher->channels(call); }
-  static void numpat(CommandCall& call) { call.dispatcher->numpat(call); }
+  static void query(CommandCall& call) { call.dispatcher->pubsubQuery(call); }
 };
 
 namespace {
 using Handlers = Dispatcher::PubSubHandlers;
 // (P|S)(UN)SUBSCRIBE queue in MULTI, as in Redis, and run with EXEC; the others send to
-// servers and answer later: refused in MULTI (PUBLISH is planned there: planPublish()).
+// servers and answer later, and are planned for EXEC there (planPublish(), planPubsubQuery()).
 constexpr NamedHandler kPubSubHandlers[] = {
     {"subscribe", Handlers::subscribe<SubKind::kChannel>},
     {"psubscribe", Handlers::subscribe<SubKind::kPattern>},
@@ -248,11 +261,11 @@ constexpr NamedHandler kPubSubHandlers[] = {
     {"sunsubscribe", Handlers::unsubscribe<SubKind::kShard>},
     {"publish", Handlers::publish<SubKind::kChannel>, false, true},
     {"spublish", Handlers::publish<SubKind::kShard>, false, true},
-    {"pubsub|numsub", Handlers::numsub<SubKind::kChannel>, false, true},
-    {"pubsub|shardnumsub", Handlers::numsub<SubKind::kShard>, false, true},
-    {"pubsub|channels", Handlers::channels, false, true},
-    {"pubsub|shardchannels", Handlers::channels, false, true},
-    {"pubsub|numpat", Handlers::numpat, false, true},
+    {"pubsub|numsub", Handlers::query, false, true},
+    {"pubsub|shardnumsub", Handlers::query, false, true},
+    {"pubsub|channels", Handlers::query, false, true},
+    {"pubsub|shardchannels", Handlers::query, false, true},
+    {"pubsub|numpat", Handlers::query, false, true},
 };
 }  // namespace
 

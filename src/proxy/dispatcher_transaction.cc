@@ -214,6 +214,7 @@ std::string Dispatcher::planQueued(const CommandEntry& entry, command::Routing r
     case RouteClass::kLocal:
     case RouteClass::kPinned:
       if (entry.publishes) return planPublish(request, command);
+      if (entry.queries_pubsub) return planPubsubQuery(entry, request, command);
       // Blocking commands do not block inside MULTI: queued on their keys' server.
       if (entry.route == RouteClass::kPinned && spec.hasFlag(command::kBlocking)) {
         return planKeyed(entry, routing, request, command);

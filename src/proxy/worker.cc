@@ -119,6 +119,7 @@ uint64_t PoolRuntime::queueLimit() const {
 
 void PoolRuntime::prepare(const std::shared_ptr<const PoolTopology>& next,
                           std::function<void()> prepared) {
+  preparing = next;
   addSlots(*next);
   for (uint32_t slot = 0; slot < topology->slots.size(); ++slot) {
     if (!topology->inUse(slot) && next->inUse(slot)) servers.revive(slot);
@@ -135,6 +136,7 @@ void PoolRuntime::prepare(const std::shared_ptr<const PoolTopology>& next,
 }
 
 void PoolRuntime::apply(std::shared_ptr<const PoolTopology> next) {
+  preparing.reset();
   addSlots(*next);  // a switch posted without its prepare (a unit test)
   for (uint32_t slot = 0; slot < topology->slots.size(); ++slot) {
     const bool was = topology->inUse(slot);
@@ -158,7 +160,9 @@ void PoolRuntime::finish() {
   pubsub.finishMoves();
   for (uint32_t slot : retiring) {
     pubsub.whenQuiet(slot, kRetireWaitMs, [this, slot] {
-      if (topology->inUse(slot)) return;  // back in use since (a later change)
+      // Back in use since, or about to be: a later change prepared with it (revived, its
+      // link subscribing again) must not lose it at its switch.
+      if (topology->inUse(slot) || (preparing && preparing->inUse(slot))) return;
       pubsub.retire(slot);
       servers.retire(slot);
     });

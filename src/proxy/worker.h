@@ -113,6 +113,8 @@ struct PoolRuntime final : ServerLocator,
   std::vector<uint32_t> every_server;
   // Slots the switch took out of use, retired by finish().
   std::vector<uint32_t> retiring;
+  // The topology prepare() took and apply() has not yet: from kPrepare to kSwitch.
+  std::shared_ptr<const PoolTopology> preparing;
   std::vector<std::string_view> argv_scratch;
   // A request re-encoded for the server (an inline one as multibulk, SCAN with the server's
   // cursor); the connection copies it, so one serves every session of the worker.

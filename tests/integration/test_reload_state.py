@@ -3,7 +3,9 @@ is subscribed on its new server and left on the old one, and patterns are subscr
 servers, so that subscribers keep getting what is published after the reload, exactly once.
 Commands sent to every server (WAIT, CLIENT TRACKING) reach the servers of the new file, not
 one the reload removed."""
+import signal
 import threading
+import time
 
 from harness import RawClient, wait_until
 from pubsub_support import drain, message, parse, pmessage, quiet, subscribe
@@ -112,6 +114,37 @@ def test_no_message_is_lost_while_channels_move():
             got = [parse(frame) for frame in drain([sub], len(sent))[0]]
         assert [p.wrong for p in publishers] == [[], []]
         assert sorted(got) == sorted([b"message", channel, payload] for channel, payload in sent)
+
+
+def test_a_server_removed_and_added_back_at_once_keeps_its_subscriptions():
+    # s3 is frozen while a reload removes it, so its answers to the UNSUBSCRIBEs the proxy
+    # sends it come only after the next reload has brought it back and subscribed there
+    # again. Its retirement, which waited for those answers, must then not drop it.
+    with ReloadCluster(2) as c:
+        two, three = servers(c, "s1", "s2"), servers(c, "s1", "s2", "s3")
+        moved, _, _ = channels_that_move(c, three, 3)
+        with RawClient(c.proxy.port) as sub:
+            assert len(subscribe(sub, "SUBSCRIBE", *moved)) == len(moved)
+            c.proxy.rewrite_config(servers=three)
+            assert post_reload(c) == (200, "OK\n")
+            s3 = c.by_name["s3"].proc
+            s3.send_signal(signal.SIGSTOP)
+            thaw = threading.Timer(0.5, s3.send_signal, (signal.SIGCONT,))
+            try:
+                c.proxy.rewrite_config(servers=two)
+                assert post_reload(c) == (200, "OK\n")
+                thaw.start()
+                c.proxy.rewrite_config(servers=three)
+                assert post_reload(c) == (200, "OK\n")
+            finally:
+                thaw.join()
+                s3.send_signal(signal.SIGCONT)
+            time.sleep(0.2)  # past the answers that ended s3's retirement wait
+            with RawClient(c.proxy.port) as pub:
+                for name in moved:
+                    assert pub.call("PUBLISH", name, "back") == b":1\r\n", name
+            got = quiet(sub, 0.5)
+            assert got == b"".join(message(name, "back") for name in moved), got
 
 
 def test_commands_on_every_server_skip_a_removed_dead_server():

@@ -386,6 +386,30 @@ def test_split_commands_inside_multi_merge_as_outside(cluster, proxy, direct):
             assert server.call("EXISTS", key) == b":1\r\n", (key, placed[key])
 
 
+def test_pubsub_queries_inside_multi_merge_as_outside(cluster, proxy, direct):
+    """PUBSUB's queries are queued and run at EXEC, each merged over the servers and corrected
+    to the clients behind the proxy's subscriptions, as outside a transaction; CHANNELS with
+    two patterns is queued too, its error in its slot."""
+    channels = spread_keys(cluster, "chan", 3)
+    subscribers = []
+    try:
+        for target in (proxy, direct):
+            subscriber = other_client(target)
+            subscribers.append(subscriber)
+            subscriber.send_command("SUBSCRIBE", *channels)
+            assert len(subscriber.read_replies(len(channels))) == len(channels)
+            subscriber.send_command("PSUBSCRIBE", "txpattern.*")
+            assert subscriber.read_reply().startswith(b"*3\r\n")
+        assert_same(proxy, direct, transaction(
+            ("PUBSUB", "NUMSUB", *channels, "nobody"), ("PUBSUB", "NUMPAT"),
+            ("PUBSUB", "CHANNELS", channels[1]), ("PUBSUB", "SHARDNUMSUB", channels[0]),
+            ("PUBSUB", "SHARDCHANNELS", "none*"), ("PUBSUB", "CHANNELS", "a", "b"),
+            ("PUBLISH", channels[2], "hi")))
+    finally:
+        for subscriber in subscribers:
+            subscriber.close()
+
+
 def test_exec_array_in_client_order_across_servers(cluster, proxy, direct):
     k = spread_keys(cluster, "order", 3)
     commands = []
