@@ -137,7 +137,7 @@ void PoolRuntime::prepare(const std::shared_ptr<const PoolTopology>& next,
 
 void PoolRuntime::apply(std::shared_ptr<const PoolTopology> next) {
   preparing.reset();
-  addSlots(*next);  // a switch posted without its prepare (a unit test)
+  addSlots(*next);  // prepare() added them; a no-op then
   for (uint32_t slot = 0; slot < topology->slots.size(); ++slot) {
     const bool was = topology->inUse(slot);
     const bool is = next->inUse(slot);
