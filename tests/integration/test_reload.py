@@ -145,14 +145,19 @@ def servers(c, *names):
     return [(name, c.by_name[name]) for name in names]
 
 
-def keys_that_move(c, new_servers, count=12):
-    """Keys placed differently by the file in place and by the same file with `new_servers`,
-    with the server each goes to under the new one."""
-    candidates = [f"place:{i}" for i in range(400)]
+def placements(c, new_servers, prefix):
+    """400 names starting with `prefix`, with the server `shardis locate` gives each under the
+    file in place and under the same file with `new_servers`: (names, old, new)."""
+    candidates = [f"{prefix}{i}" for i in range(400)]
     new_path = os.path.join(c.dir, "candidate.yml")
     write_file_atomically(new_path, c.proxy.config_text(servers=new_servers))
-    old = c.proxy.locate(*candidates)
-    new = c.proxy.locate(*candidates, config_path=new_path)
+    return (candidates, c.proxy.locate(*candidates),
+            c.proxy.locate(*candidates, config_path=new_path))
+
+
+def keys_that_move(c, new_servers, count=12):
+    """Keys placed differently by the file in place and by the same file with `new_servers`."""
+    candidates, old, new = placements(c, new_servers, "place:")
     moved = [k for k in candidates if old[k] != new[k]][:count]
     assert len(moved) == count, (old, new)
     return moved

@@ -9,18 +9,13 @@ import time
 
 from harness import RawClient, wait_until
 from pubsub_support import drain, message, parse, pmessage, quiet, subscribe
-from test_reload import (OK, ReloadCluster, http, post_reload, servers, write_file_atomically)
+from test_reload import OK, ReloadCluster, http, placements, post_reload, servers
 
 
 def channels_that_move(c, new_servers, count):
-    """Channel names whose server changes between the file in place and `new_servers`."""
-    import os
-
-    candidates = [f"news:{i}" for i in range(400)]
-    new_path = os.path.join(c.dir, "pubsub-candidate.yml")
-    write_file_atomically(new_path, c.proxy.config_text(servers=new_servers))
-    old = c.proxy.locate(*candidates)
-    new = c.proxy.locate(*candidates, config_path=new_path)
+    """Channel names whose server changes between the file in place and `new_servers`, as many
+    that keep theirs, and where each lives under `new_servers`."""
+    candidates, old, new = placements(c, new_servers, "news:")
     moved = [k for k in candidates if old[k] != new[k]][:count]
     stayed = [k for k in candidates if old[k] == new[k]][:count]
     assert len(moved) == count and len(stayed) == count, (old, new)
@@ -61,6 +56,15 @@ def test_subscribers_follow_their_channels_across_a_reload():
             assert cl.call("SET", "k", "v") == OK
 
 
+def subscribed_to_moving(c, sub, count):
+    """Subscribes `sub` to `count` channels whose server changes when s3 joins s1 and s2:
+    (the two-server list, the three-server list, the channels)."""
+    two, three = servers(c, "s1", "s2"), servers(c, "s1", "s2", "s3")
+    moved, _, _ = channels_that_move(c, three, count)
+    assert len(subscribe(sub, "SUBSCRIBE", *moved)) == len(moved)
+    return two, three, moved
+
+
 class Publisher(threading.Thread):
     """PUBLISHes "seq" on each channel in turn until stopped (at most `limit` messages),
     keeping what it sent and every answer that was not :1 (one subscriber)."""
@@ -90,10 +94,8 @@ def test_no_message_is_lost_while_channels_move():
     # message reaches the subscriber, once: the new home holds each worker's subscription
     # before any worker publishes there, and the old one keeps them until none does.
     with ReloadCluster(2) as c:
-        two, three = servers(c, "s1", "s2"), servers(c, "s1", "s2", "s3")
-        moved, _, _ = channels_that_move(c, three, 12)
         with RawClient(c.proxy.port) as sub:
-            assert len(subscribe(sub, "SUBSCRIBE", *moved)) == len(moved)
+            two, three, moved = subscribed_to_moving(c, sub, 12)
             publishers = [Publisher(c.proxy.port, moved, tag) for tag in ("a", "b")]
             for publisher in publishers:
                 publisher.start()
@@ -121,10 +123,8 @@ def test_a_server_removed_and_added_back_at_once_keeps_its_subscriptions():
     # sends it come only after the next reload has brought it back and subscribed there
     # again. Its retirement, which waited for those answers, must then not drop it.
     with ReloadCluster(2) as c:
-        two, three = servers(c, "s1", "s2"), servers(c, "s1", "s2", "s3")
-        moved, _, _ = channels_that_move(c, three, 3)
         with RawClient(c.proxy.port) as sub:
-            assert len(subscribe(sub, "SUBSCRIBE", *moved)) == len(moved)
+            two, three, moved = subscribed_to_moving(c, sub, 3)
             c.proxy.rewrite_config(servers=three)
             assert post_reload(c) == (200, "OK\n")
             s3 = c.by_name["s3"].proc

@@ -22,6 +22,11 @@
 
 namespace shardis::backend::testing {
 
+// ROLE as a connection that expects a master asks it, and a replica's answer.
+inline constexpr std::string_view kRoleRequest = "*1\r\n$4\r\nROLE\r\n";
+inline constexpr std::string_view kReplicaRole =
+    "*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:6379\r\n$9\r\nconnected\r\n:1\r\n";
+
 // Turns the loop without blocking until `done` holds (bounded: about `ms` milliseconds).
 inline bool runUntil(net::Loop& loop, const std::function<bool()>& done, int ms = 2000) {
   for (int i = 0; i < ms && !done(); ++i) {

@@ -18,6 +18,8 @@ namespace shardis::backend {
 namespace {
 
 using testing::FakeServer;
+using testing::kReplicaRole;
+using testing::kRoleRequest;
 using testing::readWhileRunning;
 using testing::RecordingHealth;
 using testing::RecordingTarget;
@@ -182,7 +184,6 @@ TEST_F(ServerConnectionTest, ProtocolErrorFromTheServerStaysOnItsConnection) {
 // A server that must be a master (Sentinel's) is asked ROLE before any request: a replica
 // fails the connection, and the request queued behind is never written to it.
 TEST_F(ServerConnectionTest, RoleCheckKeepsRequestsOffAReplica) {
-  constexpr std::string_view kRole = "*1\r\n$4\r\nROLE\r\n";
   settings_.expect_master = true;
   RecordingTarget refused;
   RecordingTarget served;
@@ -193,8 +194,8 @@ TEST_F(ServerConnectionTest, RoleCheckKeepsRequestsOffAReplica) {
     int fd = server_.accept(loop_);
     ASSERT_GE(fd, 0);
     // Only ROLE comes; it is answered as a replica would.
-    EXPECT_EQ(readWhileRunning(loop_, fd, kRole.size()), kRole);
-    sendAll(fd, "*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:6379\r\n$9\r\nconnected\r\n:1\r\n");
+    EXPECT_EQ(readWhileRunning(loop_, fd, kRoleRequest.size()), kRoleRequest);
+    sendAll(fd, kReplicaRole);
     ASSERT_TRUE(runUntil(loop_, [&] { return refused.done() == 1; }));
     EXPECT_EQ(refused.failures.at(0), "ERR server s1: ROLE says slave, not master");
     EXPECT_EQ(health_.wrong_roles, 1);
@@ -206,7 +207,7 @@ TEST_F(ServerConnectionTest, RoleCheckKeepsRequestsOffAReplica) {
     ASSERT_TRUE(connection.send(kGet, &served, 0, ticket, kTimeoutMs));
     int again = server_.accept(loop_);
     ASSERT_GE(again, 0);
-    EXPECT_EQ(readWhileRunning(loop_, again, kRole.size()), kRole);
+    EXPECT_EQ(readWhileRunning(loop_, again, kRoleRequest.size()), kRoleRequest);
     sendAll(again, "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n");
     EXPECT_EQ(readWhileRunning(loop_, again, kGet.size()), kGet);
     sendAll(again, "$1\r\nv\r\n");

@@ -22,6 +22,8 @@ namespace shardis::backend {
 namespace {
 
 using testing::FakeServer;
+using testing::kReplicaRole;
+using testing::kRoleRequest;
 using testing::readWhileRunning;
 using testing::RecordingTarget;
 using testing::runUntil;
@@ -326,9 +328,8 @@ TEST_F(ServerPoolTest, WrongRoleIsToldWithoutAnObserver) {
       pool.connectionFor(0, 1, resp::Protocol::kResp2).send(kGet, &target, 0, ticket, 1000));
   int fd = accept();
   ASSERT_GE(fd, 0);
-  constexpr std::string_view kRole = "*1\r\n$4\r\nROLE\r\n";
-  EXPECT_EQ(readWhileRunning(loop_, fd, kRole.size()), kRole);
-  sendAll(fd, "*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:6379\r\n$9\r\nconnected\r\n:1\r\n");
+  EXPECT_EQ(readWhileRunning(loop_, fd, kRoleRequest.size()), kRoleRequest);
+  sendAll(fd, kReplicaRole);
   ASSERT_TRUE(runUntil(loop_, [&] { return target.done() == 1; }));
   EXPECT_EQ(told, std::vector<uint32_t>{0});
   pool.shutdown();
