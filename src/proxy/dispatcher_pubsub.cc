@@ -168,7 +168,8 @@ void Dispatcher::publish(CommandCall& call, SubKind kind) {
   call.answered = true;
   uint32_t server = channelServer(request.argv[1]);
   sendParts(request, std::span<const uint32_t>(&server, 1),
-            makePublishMerger(pool_, server, shared_.pubsub(pool_.index), kind, request.argv[1]),
+            makePublishMerger(pool_, server, shared_.pubsub(pool_.index), kind, request.argv[1],
+                              pool_.publishes.pass()),
             serverBytes(request));
 }
 
@@ -177,7 +178,7 @@ std::string Dispatcher::planPublish(const Request& request, QueuedCommand& comma
   uint32_t server = channelServer(request.argv[1]);
   command.parts.push_back(QueuedPart{server, std::string(serverBytes(request))});
   command.merger =
-      makePublishMerger(pool_, server, shared_.pubsub(pool_.index), kind, request.argv[1]);
+      makePublishMerger(pool_, server, shared_.pubsub(pool_.index), kind, request.argv[1], {});
   return {};
 }
 

@@ -35,7 +35,8 @@ ExecRun::ExecRun(PoolRuntime& pool, std::vector<QueuedCommand> commands, backend
       watch_(std::move(watch)),
       watch_lost_(watch_lost),
       pending_(&pending),
-      protocol_(protocol) {}
+      protocol_(protocol),
+      publishing_(pool.publishes.pass()) {}
 
 ExecRun::~ExecRun() { abandon(); }
 
@@ -276,6 +277,7 @@ void ExecRun::finishError(std::string_view message) {
 // of this run before the loop's next turn (see Transaction), but touches nothing here after.
 void ExecRun::finish(const std::string& reply, TransactionEnd end) {
   phase_ = Phase::kFinished;
+  publishing_.reset();
   for (Slot& slot : slots_) giveBack(slot);
   stats::PoolCounters& counters = pool_.counters();
   if (end == TransactionEnd::kCommitted) ++counters.transactions_committed;
@@ -293,6 +295,7 @@ void ExecRun::finish(const std::string& reply, TransactionEnd end) {
 void ExecRun::abandon() {
   if (finished()) return;
   phase_ = Phase::kFinished;
+  publishing_.reset();
   pending_ = nullptr;
   for (Slot& slot : slots_) giveBack(slot);
   ++pool_.counters().transactions_discarded;

@@ -27,6 +27,7 @@
 
 #include "backend/reply_target.h"
 #include "backend/server_pool.h"
+#include "proxy/publish_fence.h"
 #include "proxy/transaction.h"
 
 namespace shardis::proxy {
@@ -104,6 +105,8 @@ class ExecRun final : public backend::ReplyTarget {
   bool needs_rebuild_ = false;  // a local or merged command: EXEC's array is rebuilt
   Phase phase_ = Phase::kQueue;
   std::string queue_error_;  // the first error a server gave at queue time
+  // Held until the run ends: a PUBLISH in it is one in flight (publish_fence.h).
+  PublishFence::Pass publishing_;
 };
 
 }  // namespace shardis::proxy

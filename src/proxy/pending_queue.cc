@@ -79,7 +79,12 @@ void PendingRequest::partDone(uint32_t part) {
   // The connection has forgotten this request; a later cancel() must not touch its slot.
   ticket(part).connection = nullptr;
   if (parts_waiting_ == 0 || --parts_waiting_ > 0) return;
-  if (merger_) merger_->finish(reply_);
+  if (merger_) {
+    merger_->finish(reply_);
+    // Freed now, not when the reply is written: what it holds (copies of the parts, a
+    // PUBLISH's pass of publish_fence.h) may wait behind earlier replies for long.
+    merger_.reset();
+  }
   listener_->onRequestComplete(*this);
 }
 

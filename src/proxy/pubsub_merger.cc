@@ -15,8 +15,13 @@ namespace {
 class PublishMerger final : public PartMerger {
  public:
   PublishMerger(const ServerNames& servers, std::span<const uint32_t> part_servers,
-                PubSubRegistry& registry, SubKind kind, std::string_view channel)
-      : PartMerger(servers, part_servers), registry_(registry), kind_(kind), channel_(channel) {}
+                PubSubRegistry& registry, SubKind kind, std::string_view channel,
+                PublishFence::Pass pass)
+      : PartMerger(servers, part_servers),
+        registry_(registry),
+        kind_(kind),
+        channel_(channel),
+        pass_(std::move(pass)) {}
 
  private:
   void merge(uint32_t part, const resp::Reply& reply) override {
@@ -37,6 +42,7 @@ class PublishMerger final : public PartMerger {
   SubKind kind_;
   std::string channel_;
   int64_t receivers_ = 0;
+  PublishFence::Pass pass_;
 };
 
 // [channel, count, channel, count ...] from each server; each channel's count is taken from
@@ -128,9 +134,9 @@ class NumpatMerger final : public PartMerger {
 
 std::unique_ptr<Merger> makePublishMerger(const ServerNames& servers, uint32_t server,
                                           PubSubRegistry& registry, SubKind kind,
-                                          std::string_view channel) {
+                                          std::string_view channel, PublishFence::Pass pass) {
   return std::make_unique<PublishMerger>(servers, std::span<const uint32_t>(&server, 1), registry,
-                                         kind, channel);
+                                         kind, channel, std::move(pass));
 }
 
 std::unique_ptr<Merger> makeNumsubMerger(const ServerNames& servers,

@@ -14,14 +14,16 @@
 #include <vector>
 
 #include "proxy/merger.h"
+#include "proxy/publish_fence.h"
 #include "proxy/pubsub_registry.h"
 
 namespace shardis::proxy {
 
-// PUBLISH (kChannel) or SPUBLISH (kShard) on `channel`, sent to `server` alone.
+// PUBLISH (kChannel) or SPUBLISH (kShard) on `channel`, sent to `server` alone; the merger
+// holds `pass` until it is freed (publish_fence.h; empty inside a transaction).
 std::unique_ptr<Merger> makePublishMerger(const ServerNames& servers, uint32_t server,
                                           PubSubRegistry& registry, SubKind kind,
-                                          std::string_view channel);
+                                          std::string_view channel, PublishFence::Pass pass);
 // NUMSUB (kChannel) or SHARDNUMSUB (kShard) sent to every server (part p = server p);
 // `owners[i]` is the server of `channels[i]`.
 std::unique_ptr<Merger> makeNumsubMerger(const ServerNames& servers,

@@ -135,7 +135,7 @@ void PoolRuntime::prepare(const std::shared_ptr<const PoolTopology>& next,
       std::move(prepared));
 }
 
-void PoolRuntime::apply(std::shared_ptr<const PoolTopology> next) {
+void PoolRuntime::apply(std::shared_ptr<const PoolTopology> next, std::function<void()> drained) {
   preparing.reset();
   addSlots(*next);  // prepare() added them; a no-op then
   for (uint32_t slot = 0; slot < topology->slots.size(); ++slot) {
@@ -152,6 +152,7 @@ void PoolRuntime::apply(std::shared_ptr<const PoolTopology> next) {
     return ring.home(router.hashTag().routingKey(channel));
   });
   topology = std::move(next);
+  publishes.close(std::move(drained));
 }
 
 // A server out of use is retired once it answered the UNSUBSCRIBEs finishMoves() sent it:
@@ -297,8 +298,8 @@ void Worker::applyPosted() {
         prepare(each.topology, each.applied);
         continue;  // `applied` is told once the servers confirmed
       case TopologyStep::kSwitch:
-        switchTo(each.topology, each.listen_fds);
-        break;
+        switchTo(each.topology, each.listen_fds, each.applied);
+        continue;  // told once the PUBLISHes routed by the old topology are answered
       case TopologyStep::kFinish:
         for (auto& pool : pools_) pool->finish();
         break;
@@ -307,18 +308,29 @@ void Worker::applyPosted() {
   }
 }
 
-// Told once, when every pool's pub/sub has its new subscriptions confirmed.
-void Worker::prepare(const Topology& topology, const std::shared_ptr<Countdown>& applied) {
-  auto left = std::make_shared<size_t>(pools_.size());
-  auto one_prepared = [left, applied] {
+namespace {
+// What each of `pools` pools calls once its part of a step is done; `applied` (may be null) is
+// told when the last one has.
+std::function<void()> eachPoolDone(size_t pools, const std::shared_ptr<Countdown>& applied) {
+  auto left = std::make_shared<size_t>(pools);
+  return [left, applied] {
     if (--*left == 0 && applied) applied->done();
   };
+}
+}  // namespace
+
+// Told once, when every pool's pub/sub has its new subscriptions confirmed.
+void Worker::prepare(const Topology& topology, const std::shared_ptr<Countdown>& applied) {
+  auto one_prepared = eachPoolDone(pools_.size(), applied);
   for (uint32_t p = 0; p < pools_.size(); ++p) pools_[p]->prepare(topology[p], one_prepared);
 }
 
-void Worker::switchTo(const Topology& topology, const std::vector<int>& listen_fds) {
+// Told once, when no PUBLISH routed by the old topology is still on its way (publish_fence.h).
+void Worker::switchTo(const Topology& topology, const std::vector<int>& listen_fds,
+                      const std::shared_ptr<Countdown>& applied) {
+  auto one_drained = eachPoolDone(pools_.size(), applied);
   for (uint32_t p = 0; p < pools_.size(); ++p) {
-    pools_[p]->apply(topology[p]);
+    pools_[p]->apply(topology[p], one_drained);
     const int fd = p < listen_fds.size() ? listen_fds[p] : -1;
     std::string error;
     if (fd < 0) continue;

@@ -22,6 +22,7 @@
 #include "proxy/fanout.h"
 #include "proxy/merger.h"
 #include "proxy/pool_ring.h"
+#include "proxy/publish_fence.h"
 #include "proxy/pubsub_hub.h"
 #include "proxy/router.h"
 #include "proxy/shared_state.h"
@@ -54,9 +55,10 @@ struct PoolRuntime final : ServerLocator,
   // A new topology, in TopologyStep's order. prepare(): new servers get a backend slot, and
   // pub/sub subscribes where the new topology will need it; `prepared` is called once the
   // servers confirmed. apply(): switches between two requests (the ring, options, router).
+  // `drained` is called once every PUBLISH routed before it is answered (publish_fence.h).
   // finish(): servers no longer in use are retired (drained), and pub/sub leaves old homes.
   void prepare(const std::shared_ptr<const PoolTopology>& next, std::function<void()> prepared);
-  void apply(std::shared_ptr<const PoolTopology> topology);
+  void apply(std::shared_ptr<const PoolTopology> topology, std::function<void()> drained);
   void finish();
 
   uint32_t locate(std::string_view routing_key) override {
@@ -106,6 +108,8 @@ struct PoolRuntime final : ServerLocator,
   // The worker's subscriptions to this pool's servers (after `servers`, whose subscriber
   // connections it uses).
   PubSubHub pubsub;
+  // The PUBLISHes in flight, by the topology that routed them.
+  PublishFence publishes;
   // Scratch for the requests of this pool that become several sub-commands (one request is
   // encoded at a time per worker, so one of each is enough).
   Splitter splitter;
@@ -192,7 +196,8 @@ class Worker final : public SessionOwner, public KillSink {
   void runKills();
   void applyPosted();
   void prepare(const Topology& topology, const std::shared_ptr<Countdown>& applied);
-  void switchTo(const Topology& topology, const std::vector<int>& listen_fds);
+  void switchTo(const Topology& topology, const std::vector<int>& listen_fds,
+                const std::shared_ptr<Countdown>& applied);
   void checkDrained();
   void finish();
   void reject(PoolRuntime& pool, net::Listener& listener);

@@ -380,5 +380,35 @@ TEST_F(DispatcherTest, CrossServerExecQueuesEverywhereFirstThenExecsInCommandOrd
   EXPECT_EQ(fake_.given_back.size(), 2u);
 }
 
+// A topology switch is reported done only once the PUBLISHes routed before it are answered
+// (publish_fence.h): the next step leaves the channels' old homes, which such a PUBLISH may
+// not have reached yet. One sent after the switch belongs to the next change.
+TEST_F(DispatcherTest, SwitchIsDrainedOnceThePublishesRoutedBeforeItAreAnswered) {
+  const std::string before = multibulk({"PUBLISH", "news", "before"});
+  const std::string after = multibulk({"PUBLISH", "news", "after"});
+  clientSends(before);
+  int fd = serverSide(runtime_.ring.home("news"));
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(readWhileRunning(loop(), fd, before.size()), before);
+  auto topology = [this] { return TopologyOwner(config_).current()[0]; };
+  bool first_drained = false;
+  runtime_.apply(topology(), [&first_drained] { first_drained = true; });
+  EXPECT_FALSE(first_drained);
+  clientSends(after);
+  EXPECT_EQ(readWhileRunning(loop(), fd, after.size()), after);
+  serverReplies(fd, ":0\r\n");
+  EXPECT_EQ(clientReads(4), ":0\r\n");
+  EXPECT_TRUE(first_drained);  // the PUBLISH sent after the switch does not hold it
+  bool second_drained = false;
+  runtime_.apply(topology(), [&second_drained] { second_drained = true; });
+  EXPECT_FALSE(second_drained);
+  serverReplies(fd, ":0\r\n");
+  EXPECT_EQ(clientReads(4), ":0\r\n");
+  EXPECT_TRUE(second_drained);
+  bool idle_drained = false;
+  runtime_.apply(topology(), [&idle_drained] { idle_drained = true; });
+  EXPECT_TRUE(idle_drained);  // nothing in flight: at once
+}
+
 }  // namespace
 }  // namespace shardis::proxy
