@@ -344,8 +344,7 @@ void PubSubHub::confirmOne(Topic& topic) {
 void PubSubHub::leftOne(uint64_t ending) {
   auto it = endings_.find(ending);
   if (it == endings_.end() || --it->second.unconfirmed > 0) return;
-  registry_.addUpstream(it->second.kind, it->second.name, -1);
-  registry_.addLeaving(it->second.kind, it->second.name, -1);
+  registry_.addUpstreamLeaving(it->second.kind, it->second.name, -1);
   release(it->second.waits);
   endings_.erase(it);
 }
@@ -475,8 +474,7 @@ void PubSubHub::move(SubKind kind, const std::string& name, Topic& topic, uint32
     return;
   }
   const uint64_t ending = next_topic_id_++;
-  registry_.addUpstream(kind, name, 1);
-  registry_.addLeaving(kind, name, 1);
+  registry_.addUpstreamLeaving(kind, name, 1);
   endings_.emplace(ending, Ending{kind, name, 1, {}});
   if (leave_now) return sendOne(*links_[old_server], kind, false, name, ending);
   to_leave_.push_back(Left{ending, old_server, kind, name});

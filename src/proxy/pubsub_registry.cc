@@ -18,6 +18,10 @@ void PubSubRegistry::addLeaving(SubKind kind, std::string_view name, int64_t del
   add(kind, name, Count{0, 0, delta});
 }
 
+void PubSubRegistry::addUpstreamLeaving(SubKind kind, std::string_view name, int64_t delta) {
+  add(kind, name, Count{0, delta, delta});
+}
+
 // An entry lives while anything counts it, so the maps hold only live subscriptions.
 void PubSubRegistry::add(SubKind kind, std::string_view name, Count delta) {
   std::lock_guard lock(mutex_);

@@ -55,6 +55,10 @@ class PubSubRegistry {
   // Of those, the ones being given up: +1 as the UNSUBSCRIBE is sent, -1 with the upstream
   // one, once every server confirmed leaving. A server may or may not count them meanwhile.
   void addLeaving(SubKind kind, std::string_view name, int64_t delta);
+  // Both at once, for a subscription counted upstream only while it is given up (a moved
+  // channel's old home), and for one that has been left: a PUBLISH corrected between two
+  // separate calls would count one standing subscription too many or too few.
+  void addUpstreamLeaving(SubKind kind, std::string_view name, int64_t delta);
   // What to add to a server's subscriber count of `name` (PUBSUB NUMSUB, SHARDNUMSUB,
   // SPUBLISH's receivers).
   [[nodiscard]] int64_t correction(SubKind kind, std::string_view name);
