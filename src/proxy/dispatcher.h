@@ -121,6 +121,8 @@ class Dispatcher {
   [[nodiscard]] std::string planAllServers(const CommandEntry& entry, const Request& request,
                                            QueuedCommand& command);
   void runQueuedLocal(QueuedCommand& command);
+  // The placement the transaction was routed by is no longer the pool's (Transaction::routed_by).
+  [[nodiscard]] bool placementChanged(const Transaction& tx) const;
   // A blocking command, on a connection leased while it blocks (dispatcher_blocking.cc).
   void block(const CommandEntry& entry, Request& request);
   // The last blocking command goes: freed when settled, else left to the pool to finish.

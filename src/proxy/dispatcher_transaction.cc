@@ -1,5 +1,6 @@
 // The Dispatcher's transactions: MULTI, the queueing of what follows it, EXEC, DISCARD, WATCH
 // and UNWATCH (transaction.h says how a transaction is kept, exec_run.h how EXEC runs).
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,6 +18,11 @@ namespace {
 
 constexpr std::string_view kExecAbort =
     "EXECABORT Transaction discarded because of previous errors.";
+// Sharding's own reason (README, "Transactions"): the queued commands went to servers that
+// no longer hold their keys.
+constexpr std::string_view kExecAbortMoved =
+    "EXECABORT Transaction discarded because the pool's servers changed while it was queued "
+    "(a reload or a failover); nothing ran";
 
 std::string notInMultiError(std::string_view name) {
   return "ERR '" + std::string(name) + "' inside MULTI is not supported by this proxy";
@@ -29,6 +35,7 @@ Transaction::~Transaction() = default;
 void Transaction::closeQueue() {
   open = false;
   dirty = false;
+  routed_by.reset();
   queued.clear();
   queued_bytes = 0;
 }
@@ -81,7 +88,9 @@ void Dispatcher::endTransaction() {
 
 void Dispatcher::multi(CommandCall& call) {
   if (inMulti()) return resp::appendError(call.out, "ERR MULTI calls can not be nested");
-  transaction().open = true;
+  Transaction& tx = transaction();
+  tx.open = true;
+  tx.routed_by = pool_.topology;
   client_.mode = SessionMode::kTransaction;
   ++pool_.counters().transactions_started;
   resp::appendStatus(call.out, "OK");
@@ -146,6 +155,10 @@ void Dispatcher::exec(CommandCall& call) {
     endTransaction();
     return resp::appendError(call.out, kExecAbort);
   }
+  if (placementChanged(tx)) {
+    endTransaction();
+    return resp::appendError(call.out, kExecAbortMoved);
+  }
   std::vector<QueuedCommand> commands = std::move(tx.queued);
   tx.closeQueue();
   // The watch was checked when EXEC began, in Redis: a queued UNWATCH does not undo it.
@@ -170,6 +183,14 @@ void Dispatcher::exec(CommandCall& call) {
                                          pending, client_.protocol);
   session_.holdInput();
   tx.running->start();
+}
+
+// Only what goes to servers can be misplaced: a transaction of local commands still runs.
+bool Dispatcher::placementChanged(const Transaction& tx) const {
+  if (!tx.routed_by || tx.routed_by->samePlacement(*pool_.topology)) return false;
+  if (tx.watch) return true;
+  return std::any_of(tx.queued.begin(), tx.queued.end(),
+                     [](const QueuedCommand& command) { return !command.parts.empty(); });
 }
 
 // A local command queued in MULTI runs when EXEC does, its reply taking its place.

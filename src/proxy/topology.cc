@@ -97,6 +97,25 @@ bool PoolTopology::inUse(uint32_t slot) const {
   return false;
 }
 
+bool PoolTopology::samePlacement(const PoolTopology& other) const {
+  if (this == &other) return true;
+  if (live != other.live || config->hash != other.config->hash ||
+      config->distribution != other.config->distribution ||
+      config->hash_tag != other.config->hash_tag) {
+    return false;
+  }
+  // Same live slots: the same names and addresses in ring order (a slot is a server's
+  // identity); the ring also weighs them, and reads go to their replicas.
+  for (size_t i = 0; i < live.size(); ++i) {
+    if (config->servers[i].weight != other.config->servers[i].weight) return false;
+    const uint32_t slot = live[i];
+    const bool has = slot < replicas.size() && !replicas[slot].empty();
+    const bool other_has = slot < other.replicas.size() && !other.replicas[slot].empty();
+    if (has != other_has || (has && replicas[slot] != other.replicas[slot])) return false;
+  }
+  return true;
+}
+
 uint32_t TopologyOwner::slotOf(PoolSlots& slots, backend::ServerSpec spec) {
   auto [it, added] =
       slots.by_identity.emplace(identityOf(spec), static_cast<uint32_t>(slots.specs.size()));

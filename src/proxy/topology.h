@@ -43,6 +43,9 @@ struct PoolTopology {
 
   // Every slot in use: the live servers and their replicas.
   [[nodiscard]] bool inUse(uint32_t slot) const;
+  // Whether every key, channel and whole-keyspace command goes to the same slots under
+  // `other`: the same live servers and replicas, weights, hash, distribution and hash tag.
+  [[nodiscard]] bool samePlacement(const PoolTopology& other) const;
 };
 
 using Topology = std::vector<std::shared_ptr<const PoolTopology>>;  // one per pool

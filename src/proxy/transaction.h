@@ -26,6 +26,7 @@
 namespace shardis::proxy {
 
 class ExecRun;
+struct PoolTopology;
 
 // One server's share of a queued command: the bytes it sends there.
 struct QueuedPart {
@@ -55,6 +56,9 @@ struct Transaction {
 
   bool open = false;   // between MULTI and EXEC/DISCARD/RESET
   bool dirty = false;  // a command was refused at queue time: EXEC answers EXECABORT
+  // The topology its commands were routed by (from MULTI): EXEC refuses to run them on the
+  // servers of an older placement once a reload or failover has changed it.
+  std::shared_ptr<const PoolTopology> routed_by;
   std::vector<QueuedCommand> queued;
   uint64_t queued_bytes = 0;  // counted against client_queue_limit
   // WATCH's connection, kept until the transaction ends, and the server's key count on it.

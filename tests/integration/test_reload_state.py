@@ -2,14 +2,16 @@
 is subscribed on its new server and left on the old one, and patterns are subscribed on added
 servers, so that subscribers keep getting what is published after the reload, exactly once.
 Commands sent to every server (WAIT, CLIENT TRACKING) reach the servers of the new file, not
-one the reload removed."""
+one the reload removed. A transaction queued across a change of placement is refused at EXEC
+rather than run on servers that no longer hold its keys."""
 import signal
 import threading
 import time
 
 from harness import RawClient, wait_until
 from pubsub_support import drain, message, parse, pmessage, quiet, subscribe
-from test_reload import OK, ReloadCluster, http, placements, post_reload, servers
+from test_reload import (OK, ReloadCluster, http, keys_that_move, placements, post_reload,
+                         servers)
 
 
 def channels_that_move(c, new_servers, count):
@@ -158,3 +160,42 @@ def test_commands_on_every_server_skip_a_removed_dead_server():
             assert cl.call("HELLO", "3").startswith(b"%")
             assert cl.call("CLIENT", "TRACKING", "on") == b"+OK\r\n"
             assert cl.call("CLIENT", "TRACKINGINFO").startswith(b"%")
+
+
+EXEC_MOVED = (b"-EXECABORT Transaction discarded because the pool's servers changed while it "
+              b"was queued (a reload or a failover); nothing ran\r\n")
+
+
+def test_exec_after_a_reload_that_moves_keys_runs_nothing():
+    # SET was routed to the key's server before the reload; run after it, it would write
+    # where nobody reads the key any more.
+    with ReloadCluster(2) as c:
+        three = servers(c, "s1", "s2", "s3")
+        [key] = keys_that_move(c, three, count=1)
+        with c.proxy.client() as cl, c.proxy.client() as lone:
+            assert cl.call("MULTI") == OK
+            assert cl.call("SET", key, "queued") == b"+QUEUED\r\n"
+            assert lone.call("MULTI") == OK
+            assert lone.call("PING") == b"+QUEUED\r\n"
+            c.proxy.rewrite_config(servers=three)
+            assert post_reload(c) == (200, "OK\n")
+            assert cl.call("EXEC") == EXEC_MOVED
+            # The transaction is over, as after any EXECABORT; nothing reached a server.
+            assert cl.call("EXEC") == b"-ERR EXEC without MULTI\r\n"
+            assert cl.call("GET", key) == b"$-1\r\n"
+            # Only local commands: nothing can be misplaced, so it runs.
+            assert lone.call("EXEC") == b"*1\r\n+PONG\r\n"
+        for name in ("s1", "s2", "s3"):
+            with c.by_name[name].client() as direct:
+                assert direct.call("EXISTS", key) == b":0\r\n", name
+
+
+def test_exec_after_a_reload_of_options_only_runs():
+    with ReloadCluster(2) as c:
+        with c.proxy.client() as cl:
+            assert cl.call("MULTI") == OK
+            assert cl.call("SET", "k", "v") == b"+QUEUED\r\n"
+            c.proxy.rewrite_config(pool_options=dict(c.proxy.pool_options, timeout=4321))
+            assert post_reload(c) == (200, "OK\n")
+            assert cl.call("EXEC") == b"*1\r\n+OK\r\n"
+            assert cl.call("GET", "k") == b"$1\r\nv\r\n"

@@ -95,5 +95,31 @@ TEST(TopologyOwner, ReplicasAreSlotsOfTheirOwnOutsideTheRing) {
   EXPECT_EQ(changes[0].changed, (std::vector<std::string>{"s1"}));
 }
 
+// What a transaction queued before a change may still run under (Transaction::routed_by).
+TEST(TopologyOwner, SamePlacementOnlyWhenKeysGoWhereTheyWent) {
+  const config::Config base = configOf({server("s1", 7001), server("s2", 7002)});
+  TopologyOwner owner(base);
+  const auto first = owner.current()[0];
+  std::vector<PoolChange> changes;
+  auto placedLike = [&](const config::Config& next) {
+    return owner.build(next, changes)[0]->samePlacement(*first);
+  };
+  config::Config timeout = base;
+  timeout.pools[0].timeout_ms = 1234;
+  EXPECT_TRUE(placedLike(timeout));
+  EXPECT_TRUE(placedLike(base));
+  EXPECT_FALSE(placedLike(configOf({server("s1", 7001), server("s2", 7002), server("s3", 7003)})));
+  EXPECT_FALSE(placedLike(configOf({server("s1", 7001), server("s2", 7012)})));  // a failover
+  config::Config weight = base;
+  weight.pools[0].servers[1].weight = 3;
+  EXPECT_FALSE(placedLike(weight));
+  config::Config tag = base;
+  tag.pools[0].hash_tag = "{}";
+  EXPECT_FALSE(placedLike(tag));
+  config::Config hash = base;
+  hash.pools[0].hash = hash::HashKind::kMurmur;
+  EXPECT_FALSE(placedLike(hash));
+}
+
 }  // namespace
 }  // namespace shardis::proxy
