@@ -100,12 +100,12 @@ PubSubHub::Topic* PubSubHub::find(SubKind kind, std::string_view name) {
 
 void PubSubHub::subscribe(SubKind kind, std::string_view name, uint32_t server,
                           Subscriber& client) {
-  registry_.addClients(kind, name, 1);
   if (Topic* topic = find(kind, name)) {
+    registry_.addClients(kind, name, 1);
     topic->clients.push_back(&client);
     return;
   }
-  registry_.addUpstream(kind, name, 1);
+  registry_.addClientsUpstream(kind, name, 1);
   auto placed = topics(kind).emplace(std::string(name), Topic{}).first;
   // References to the map's elements stay valid while other names come and go.
   const std::string& key = placed->first;

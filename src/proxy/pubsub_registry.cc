@@ -22,6 +22,10 @@ void PubSubRegistry::addUpstreamLeaving(SubKind kind, std::string_view name, int
   add(kind, name, Count{0, delta, delta});
 }
 
+void PubSubRegistry::addClientsUpstream(SubKind kind, std::string_view name, int64_t delta) {
+  add(kind, name, Count{delta, delta, 0});
+}
+
 // An entry lives while anything counts it, so the maps hold only live subscriptions.
 void PubSubRegistry::add(SubKind kind, std::string_view name, Count delta) {
   std::lock_guard lock(mutex_);

@@ -59,6 +59,9 @@ class PubSubRegistry {
   // channel's old home), and for one that has been left: a PUBLISH corrected between two
   // separate calls would count one standing subscription too many or too few.
   void addUpstreamLeaving(SubKind kind, std::string_view name, int64_t delta);
+  // A client and the upstream subscription it is the first to need, at once: between two
+  // calls, a PUBLISH the server answered without it would count the client as a receiver.
+  void addClientsUpstream(SubKind kind, std::string_view name, int64_t delta);
   // What to add to a server's subscriber count of `name` (PUBSUB NUMSUB, SHARDNUMSUB,
   // SPUBLISH's receivers).
   [[nodiscard]] int64_t correction(SubKind kind, std::string_view name);

@@ -77,6 +77,27 @@ TEST(PubSubRegistry, PublishNeverSeesHalfAMove) {
   EXPECT_EQ(wrong, 0);
 }
 
+// A worker's first client of a channel subscribes (its SUBSCRIBE not yet read by the server)
+// while another worker corrects a PUBLISH that server answered without it: nobody received
+// the message, and the answer is 0 at every moment.
+TEST(PubSubRegistry, PublishNeverCountsAClientWithoutItsSubscription) {
+  PubSubRegistry registry;
+  std::atomic<bool> subscribing{true};
+  std::thread subscriber([&] {
+    for (int i = 0; i < 20000; ++i) {
+      registry.addClientsUpstream(SubKind::kChannel, "news", 1);
+      registry.addClientsUpstream(SubKind::kChannel, "news", -1);
+    }
+    subscribing = false;
+  });
+  int64_t wrong = 0;
+  for (int i = 0; i < 2000000 && subscribing; ++i) {
+    wrong += registry.publishReceivers("news", 0) != 0;
+  }
+  subscriber.join();
+  EXPECT_EQ(wrong, 0);
+}
+
 TEST(PubSubRegistry, EntriesGoWhenNothingCountsThem) {
   PubSubRegistry registry;
   registry.addUpstream(SubKind::kShard, "s", 1);
