@@ -3,6 +3,7 @@ shardis binary in front of them, and a raw RESP client that returns replies byte
 
 Everything here talks to 127.0.0.1 only, and every wait is bounded.
 """
+import fcntl
 import json
 import os
 import random
@@ -37,6 +38,27 @@ _handed_out = set()
 _random = random.SystemRandom()
 
 
+def _reservations():
+    """One file shared by every test process of this user, where a process holds a lock on
+    byte N while port N is its own. Test files run in parallel, and a port one of them freed
+    for a moment (a server killed, to be restarted on the same port; an address kept closed
+    on purpose) looks free to the others: the lock says it is not. POSIX record locks go
+    with the process, so a test that dies leaves nothing behind."""
+    path = os.path.join(tempfile.gettempdir(), f"shardis-test-ports-{os.getuid()}")
+    return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+
+
+_reserved = _reservations()
+
+
+def _reserve(port):
+    try:
+        fcntl.lockf(_reserved, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, port)
+    except OSError:
+        return False  # another test process holds it
+    return True
+
+
 def _bindable(port):
     with socket.socket() as s:
         try:
@@ -47,15 +69,18 @@ def _bindable(port):
 
 
 def free_port():
-    """A TCP port nothing listens on right now, never handed out before in this process."""
+    """A TCP port nothing listens on right now, never handed out before in this process and
+    held by no other test process (see _reservations)."""
     if _PORT_HIGH - _PORT_LOW < 1000:
         with socket.socket() as s:  # an unusual ephemeral range: the kernel's pick
             s.bind((HOST, 0))
             return s.getsockname()[1]
     for _ in range(1000):
         port = _random.randint(_PORT_LOW, _PORT_HIGH)
-        if port not in _handed_out and _bindable(port):
-            _handed_out.add(port)
+        if port in _handed_out or not _reserve(port):
+            continue
+        _handed_out.add(port)  # this process keeps its lock until it exits
+        if _bindable(port):
             return port
     raise RuntimeError(f"no free port in {_PORT_LOW}-{_PORT_HIGH}")
 
