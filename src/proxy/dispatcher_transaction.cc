@@ -90,7 +90,8 @@ void Dispatcher::multi(CommandCall& call) {
   if (inMulti()) return resp::appendError(call.out, "ERR MULTI calls can not be nested");
   Transaction& tx = transaction();
   tx.open = true;
-  tx.routed_by = pool_.topology;
+  // A watched transaction is bound to the placement its WATCH was routed by.
+  if (!tx.watch) tx.routed_by = pool_.topology;
   client_.mode = SessionMode::kTransaction;
   ++pool_.counters().transactions_started;
   resp::appendStatus(call.out, "OK");
@@ -132,6 +133,7 @@ void Dispatcher::watch(CommandCall& call) {
                                              pool_.serverName(route.server));
     }
     tx.watch_closes = tx.watch.connection().closes();
+    tx.routed_by = pool_.topology;
   }
   call.answered = true;
   PendingRequest& pending = awaitReply(request);

@@ -56,8 +56,9 @@ struct Transaction {
 
   bool open = false;   // between MULTI and EXEC/DISCARD/RESET
   bool dirty = false;  // a command was refused at queue time: EXEC answers EXECABORT
-  // The topology its commands were routed by (from MULTI): EXEC refuses to run them on the
-  // servers of an older placement once a reload or failover has changed it.
+  // The topology its commands were routed by (from its first WATCH, else from MULTI): EXEC
+  // refuses to run them, or to trust a watch, on the servers of an older placement once a
+  // reload or failover has changed it.
   std::shared_ptr<const PoolTopology> routed_by;
   std::vector<QueuedCommand> queued;
   uint64_t queued_bytes = 0;  // counted against client_queue_limit

@@ -190,6 +190,29 @@ def test_exec_after_a_reload_that_moves_keys_runs_nothing():
                 assert direct.call("EXISTS", key) == b":0\r\n", name
 
 
+def test_a_watch_made_before_a_reload_that_moves_keys_guards_nothing_after_it():
+    # The watch stays on the key's old server while MULTI routes by the new placement: the
+    # old server would check a watch on a key it no longer holds, and another client's write
+    # at the key's new home would be overwritten.
+    with ReloadCluster(2) as c:
+        three = servers(c, "s1", "s2", "s3")
+        [key] = keys_that_move(c, three, count=1)
+        with c.proxy.client() as cl, c.proxy.client() as other:
+            assert cl.call("WATCH", key) == OK
+            c.proxy.rewrite_config(servers=three)
+            assert post_reload(c) == (200, "OK\n")
+            assert other.call("SET", key, "theirs") == OK
+            assert cl.call("MULTI") == OK
+            assert cl.call("SET", key, "mine") == b"+QUEUED\r\n"
+            assert cl.call("EXEC") == EXEC_MOVED
+            assert cl.call("GET", key) == b"$6\r\ntheirs\r\n"
+            # The watch went with the transaction: the next one runs by the new placement.
+            assert cl.call("WATCH", key) == OK
+            assert cl.call("MULTI") == OK
+            assert cl.call("SET", key, "mine") == b"+QUEUED\r\n"
+            assert cl.call("EXEC") == b"*1\r\n+OK\r\n"
+
+
 def test_exec_after_a_reload_of_options_only_runs():
     with ReloadCluster(2) as c:
         with c.proxy.client() as cl:
