@@ -15,18 +15,10 @@ import time
 
 import pytest
 
-from harness import HOST, Cluster, free_port, wait_until
+from harness import HOST, Cluster, free_port, rss_bytes, wait_until
 from test_stats import http_get
 
 REQUEST = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
-
-
-def rss_bytes(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
 
 
 def push(sock, data, seconds):
