@@ -5,7 +5,6 @@ Everything here talks to 127.0.0.1 only, and every wait is bounded.
 """
 import fcntl
 import json
-import mmap
 import os
 import random
 import shutil
@@ -90,22 +89,6 @@ def rss_bytes(pid):
     """The resident set of process `pid`, from /proc/PID/status."""
     with open(f"/proc/{pid}/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) * 1024
-
-
-def _thread_sanitized(binary):
-    try:
-        with open(binary, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
-            return m.find(b"__tsan_init") >= 0
-    except (OSError, ValueError):
-        return False
-
-
-# Whether the proxy's RSS follows what its heap holds closely. Under ThreadSanitizer it does
-# not: every byte touched has shadow memory beside it, and TSan's allocator gives memory back
-# to the system on its own schedule, so how soon RSS comes back after a burst, and tight bounds
-# on its peak, measure TSan there (seen failing under load: +111 MiB against a 72 MiB bound,
-# and 12 s without a return). The ASan stage runs those checks; loose bounds run under both.
-RSS_FOLLOWS_THE_HEAP = not _thread_sanitized(SHARDIS_BIN)
 
 
 def wait_until(predicate, timeout=10.0, interval=0.02, what="condition"):

@@ -10,10 +10,7 @@ import signal
 import socket
 import time
 
-import pytest
-
-from harness import (RSS_FOLLOWS_THE_HEAP, Cluster, RawClient, encode_command, rss_bytes,
-                     wait_until)
+from harness import Cluster, RawClient, encode_command, rss_bytes, wait_until
 
 MIB = 1 << 20
 
@@ -220,7 +217,6 @@ def test_slow_clients_holding_half_sent_requests_keep_only_their_bytes():
             assert c.call("GET", "slow:00007") == b"$100\r\nabc" + b"d" * 97 + b"\r\n"
 
 
-@pytest.mark.skipif(not RSS_FOLLOWS_THE_HEAP, reason="RSS under ThreadSanitizer is TSan's")
 def test_memory_comes_back_after_a_burst():
     """Many clients pipelining 10 KB SETs, then nothing: within seconds the proxy gives the
     memory back (idle buffers returned, the allocator trimmed)."""

@@ -14,8 +14,7 @@ import time
 
 import pytest
 
-from harness import (HOST, RSS_FOLLOWS_THE_HEAP, RawClient, encode_command, rss_bytes,
-                     wait_until)
+from harness import HOST, RawClient, encode_command, rss_bytes, wait_until
 from test_admin_limits import small_quarantine  # noqa: F401 (a fixture)
 from pubsub_support import (MODE, PONG, Target, confirm, message, pmessage, quiet, subscribe,
                             wait_idle)
@@ -106,18 +105,6 @@ def first_difference(a, b):
     return f"first difference at byte {i} of {len(a)}/{len(b)}: {bytes(a[i:i + 60])!r}"
 
 
-def check_rss_bounds(pid, baseline, peak, peak_bound, settle_bound):
-    """The slow subscriber's buffer was bounded (peak) and went with it (settle)."""
-    grown = peak - baseline
-    assert grown < peak_bound, f"RSS grew by {grown / MIB:.0f} MiB at its peak"
-    try:
-        wait_until(lambda: rss_bytes(pid) - baseline < settle_bound, timeout=12,
-                   interval=0.25, what="RSS back near its baseline")
-    except TimeoutError:
-        raise AssertionError(f"RSS {(rss_bytes(pid) - baseline) / MIB:.0f} MiB above "
-                             f"baseline 12 s after (peak +{grown / MIB:.0f} MiB)")
-
-
 def run_slow_subscriber(limit, messages, value_bytes, peak_bound, settle_bound):
     options = {"client_output_buffer_limit_pubsub": limit} if limit else {}
     with Target(process_options=options) as target:
@@ -151,8 +138,14 @@ def run_slow_subscriber(limit, messages, value_bytes, peak_bound, settle_bound):
             assert slow.closed_by_peer(timeout=10), "the slow subscriber is still connected"
             assert expected.startswith(slow.buf), first_difference(slow.buf, expected)
             assert len(slow.buf) < len(expected) // 2, len(slow.buf)
-            if RSS_FOLLOWS_THE_HEAP:
-                check_rss_bounds(pid, baseline, peak, peak_bound, settle_bound)
+            grown = peak - baseline
+            assert grown < peak_bound, f"RSS grew by {grown / MIB:.0f} MiB at its peak"
+            try:
+                wait_until(lambda: rss_bytes(pid) - baseline < settle_bound, timeout=12,
+                           interval=0.25, what="RSS back near its baseline")
+            except TimeoutError:
+                raise AssertionError(f"RSS {(rss_bytes(pid) - baseline) / MIB:.0f} MiB above "
+                                     f"baseline 12 s after (peak +{grown / MIB:.0f} MiB)")
             with RawClient(target.port) as q:
                 assert q.call("PUBSUB", "NUMSUB", channel) == b"*2\r\n$%d\r\n%s\r\n:1\r\n" % (
                     len(channel), channel.encode())
