@@ -40,10 +40,11 @@ _random = random.SystemRandom()
 
 def _reservations():
     """One file shared by every test process of this user, where a process holds a lock on
-    byte N while port N is its own. Test files run in parallel, and a port one of them freed
-    for a moment (a server killed, to be restarted on the same port; an address kept closed
-    on purpose) looks free to the others: the lock says it is not. POSIX record locks go
-    with the process, so a test that dies leaves nothing behind."""
+    byte N while port N is its own. Test files run in parallel, and a port one of them was
+    handed but has not bound yet (a setup hands out every port first, then starts its
+    servers one by one), or freed for a moment (a server killed, to be restarted on the same
+    port; an address kept closed on purpose), looks free to the others: the lock says it is
+    not. POSIX record locks go with the process, so a test that dies leaves nothing behind."""
     path = os.path.join(tempfile.gettempdir(), f"shardis-test-ports-{os.getuid()}")
     return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
 

@@ -1,8 +1,9 @@
 """The harness's free ports are unique across the test files CTest runs in parallel.
 
-A test that kills a server to restart it on the same port, or keeps an address closed on
-purpose, leaves that port free for a while; another test file must not take it then (CI saw
-a redis-server of test_sentinel exit because its port was taken that way).
+A port a test file was handed stays free until its server starts, and a test that kills a
+server to restart it on the same port, or keeps an address closed on purpose, leaves it free
+for a while; another test file must not take it then (CI saw a redis-server of test_sentinel
+exit at start, its port taken by a test running beside it).
 """
 import os
 import subprocess
