@@ -58,7 +58,7 @@ class Splitter {
 // The client-visible SCAN cursor. Redis clients parse a cursor as a signed 64-bit number, so
 // it stays below 2^63: the low kServerBits bits are the server's position in the pool's list
 // of live servers, the kEpochBits at the top are that list's epoch (PoolTopology::list_epoch,
-// modulo 16) and the bits between are that server's own cursor. 0 is the first server at its
+// modulo 256) and the bits between are that server's own cursor. 0 is the first server at its
 // cursor 0: start and end of the whole scan, under any list. A server cursor must fit in
 // 63 - kServerBits - kEpochBits bits; Redis's cursors are bucket indexes of its hash tables,
 // far below that. A cursor of another epoch is refused: the list it walked has changed (a
@@ -66,7 +66,7 @@ class Splitter {
 // change, the cursor is what it was before epochs existed.
 struct ScanCursor {
   static constexpr unsigned kServerBits = 10;
-  static constexpr unsigned kEpochBits = 4;
+  static constexpr unsigned kEpochBits = 8;
   static constexpr uint32_t kMaxServers = 1u << kServerBits;
   static constexpr uint64_t kMaxServerCursor = (uint64_t{1} << (63 - kServerBits - kEpochBits)) - 1;
 

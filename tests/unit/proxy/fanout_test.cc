@@ -102,11 +102,15 @@ TEST(ScanCursor, CarriesTheServerListEpoch) {
   EXPECT_LT(after.encode(), uint64_t{1} << 63);
   EXPECT_FALSE(ScanCursor::decode(std::to_string(before.encode()), 3, 1));
   EXPECT_FALSE(ScanCursor::decode(std::to_string(after.encode()), 3, 0));
-  auto decoded = ScanCursor::decode(std::to_string(after.encode()), 3, 17);  // 17 mod 16
+  auto decoded = ScanCursor::decode(std::to_string(after.encode()), 3, 257);  // 257 mod 256
   ASSERT_TRUE(decoded);
   EXPECT_EQ(decoded->server, 1u);
   EXPECT_EQ(decoded->cursor, 77u);
-  EXPECT_EQ(decoded->epoch, 17u);
+  EXPECT_EQ(decoded->epoch, 257u);
+  // A walk that outlives 16 or 100 changes of the list is still refused (the epoch wraps
+  // only at 256).
+  EXPECT_FALSE(ScanCursor::decode(std::to_string(after.encode()), 3, 17));
+  EXPECT_FALSE(ScanCursor::decode(std::to_string(after.encode()), 3, 101));
   EXPECT_TRUE(ScanCursor::decode("0", 3, 5));
   ScanCursor end{0, 0, 5};
   EXPECT_EQ(end.encode(), 0u);
