@@ -167,9 +167,12 @@ void Dispatcher::publish(CommandCall& call, SubKind kind) {
   Request& request = call.request;
   call.answered = true;
   uint32_t server = channelServer(request.argv[1]);
+  PubSubRegistry& registry = shared_.pubsub(pool_.index);
+  PubSubRegistry::PublishTicket ticket;
+  if (kind == SubKind::kChannel) ticket = registry.publishing();
   sendParts(request, std::span<const uint32_t>(&server, 1),
-            makePublishMerger(pool_, server, shared_.pubsub(pool_.index), kind, request.argv[1],
-                              pool_.publishes.pass()),
+            makePublishMerger(pool_, server, registry, kind, request.argv[1],
+                              pool_.publishes.pass(), std::move(ticket)),
             serverBytes(request));
 }
 
@@ -178,7 +181,8 @@ std::string Dispatcher::planPublish(const Request& request, QueuedCommand& comma
   uint32_t server = channelServer(request.argv[1]);
   command.parts.push_back(QueuedPart{server, std::string(serverBytes(request))});
   command.merger =
-      makePublishMerger(pool_, server, shared_.pubsub(pool_.index), kind, request.argv[1], {});
+      makePublishMerger(pool_, server, shared_.pubsub(pool_.index), kind, request.argv[1], {}, {});
+  command.publishes = kind == SubKind::kChannel;
   return {};
 }
 

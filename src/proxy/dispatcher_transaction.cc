@@ -181,8 +181,13 @@ void Dispatcher::exec(CommandCall& call) {
   }
   call.answered = true;
   PendingRequest& pending = awaitReply(request);
+  PubSubRegistry::PublishTicket ticket;
+  if (std::any_of(commands.begin(), commands.end(),
+                  [](const QueuedCommand& command) { return command.publishes; })) {
+    ticket = shared_.pubsub(pool_.index).publishing();
+  }
   tx.running = std::make_unique<ExecRun>(pool_, std::move(commands), std::move(watch), watch_lost,
-                                         pending, client_.protocol);
+                                         pending, client_.protocol, std::move(ticket));
   session_.holdInput();
   tx.running->start();
 }

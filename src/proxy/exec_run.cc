@@ -29,14 +29,16 @@ std::string errorReply(std::string_view message) {
 }  // namespace
 
 ExecRun::ExecRun(PoolRuntime& pool, std::vector<QueuedCommand> commands, backend::Lease watch,
-                 bool watch_lost, PendingRequest& pending, resp::Protocol protocol)
+                 bool watch_lost, PendingRequest& pending, resp::Protocol protocol,
+                 PubSubRegistry::PublishTicket publishing)
     : pool_(pool),
       commands_(std::move(commands)),
       watch_(std::move(watch)),
       watch_lost_(watch_lost),
       pending_(&pending),
       protocol_(protocol),
-      publishing_(pool.publishes.pass()) {}
+      publishing_(pool.publishes.pass()),
+      ticket_(std::move(publishing)) {}
 
 ExecRun::~ExecRun() { abandon(); }
 
@@ -278,6 +280,7 @@ void ExecRun::finishError(std::string_view message) {
 void ExecRun::finish(const std::string& reply, TransactionEnd end) {
   phase_ = Phase::kFinished;
   publishing_.reset();
+  ticket_.release();
   for (Slot& slot : slots_) giveBack(slot);
   stats::PoolCounters& counters = pool_.counters();
   if (end == TransactionEnd::kCommitted) ++counters.transactions_committed;
@@ -296,6 +299,7 @@ void ExecRun::abandon() {
   if (finished()) return;
   phase_ = Phase::kFinished;
   publishing_.reset();
+  ticket_.release();
   pending_ = nullptr;
   for (Slot& slot : slots_) giveBack(slot);
   ++pool_.counters().transactions_discarded;

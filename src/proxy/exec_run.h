@@ -28,6 +28,7 @@
 #include "backend/reply_target.h"
 #include "backend/server_pool.h"
 #include "proxy/publish_fence.h"
+#include "proxy/pubsub_registry.h"
 #include "proxy/transaction.h"
 
 namespace shardis::proxy {
@@ -38,8 +39,11 @@ struct PoolRuntime;
 class ExecRun final : public backend::ReplyTarget {
  public:
   // `watch`: WATCH's connection, if any (`watch_lost`: it closed after WATCH was sent).
+  // `publishing`: the registry's ticket when a queued command is a PUBLISH, held until the
+  // run ends.
   ExecRun(PoolRuntime& pool, std::vector<QueuedCommand> commands, backend::Lease watch,
-          bool watch_lost, PendingRequest& pending, resp::Protocol protocol);
+          bool watch_lost, PendingRequest& pending, resp::Protocol protocol,
+          PubSubRegistry::PublishTicket publishing);
   ~ExecRun();
   ExecRun(const ExecRun&) = delete;
   ExecRun& operator=(const ExecRun&) = delete;
@@ -105,8 +109,10 @@ class ExecRun final : public backend::ReplyTarget {
   bool needs_rebuild_ = false;  // a local or merged command: EXEC's array is rebuilt
   Phase phase_ = Phase::kQueue;
   std::string queue_error_;  // the first error a server gave at queue time
-  // Held until the run ends: a PUBLISH in it is one in flight (publish_fence.h).
+  // Held until the run ends: a PUBLISH in it is one in flight (publish_fence.h,
+  // PubSubRegistry::leftUpstream()).
   PublishFence::Pass publishing_;
+  PubSubRegistry::PublishTicket ticket_;
 };
 
 }  // namespace shardis::proxy

@@ -344,7 +344,7 @@ void PubSubHub::confirmOne(Topic& topic) {
 void PubSubHub::leftOne(uint64_t ending) {
   auto it = endings_.find(ending);
   if (it == endings_.end() || --it->second.unconfirmed > 0) return;
-  registry_.addUpstreamLeaving(it->second.kind, it->second.name, -1);
+  registry_.leftUpstream(it->second.kind, it->second.name);
   release(it->second.waits);
   endings_.erase(it);
 }

@@ -16,12 +16,13 @@ class PublishMerger final : public PartMerger {
  public:
   PublishMerger(const ServerNames& servers, std::span<const uint32_t> part_servers,
                 PubSubRegistry& registry, SubKind kind, std::string_view channel,
-                PublishFence::Pass pass)
+                PublishFence::Pass pass, PubSubRegistry::PublishTicket ticket)
       : PartMerger(servers, part_servers),
         registry_(registry),
         kind_(kind),
         channel_(channel),
-        pass_(std::move(pass)) {}
+        pass_(std::move(pass)),
+        ticket_(std::move(ticket)) {}
 
  private:
   void merge(uint32_t part, const resp::Reply& reply) override {
@@ -43,6 +44,7 @@ class PublishMerger final : public PartMerger {
   std::string channel_;
   int64_t receivers_ = 0;
   PublishFence::Pass pass_;
+  PubSubRegistry::PublishTicket ticket_;
 };
 
 // [channel, count, channel, count ...] from each server; each channel's count is taken from
@@ -134,9 +136,10 @@ class NumpatMerger final : public PartMerger {
 
 std::unique_ptr<Merger> makePublishMerger(const ServerNames& servers, uint32_t server,
                                           PubSubRegistry& registry, SubKind kind,
-                                          std::string_view channel, PublishFence::Pass pass) {
+                                          std::string_view channel, PublishFence::Pass pass,
+                                          PubSubRegistry::PublishTicket ticket) {
   return std::make_unique<PublishMerger>(servers, std::span<const uint32_t>(&server, 1), registry,
-                                         kind, channel, std::move(pass));
+                                         kind, channel, std::move(pass), std::move(ticket));
 }
 
 std::unique_ptr<Merger> makeNumsubMerger(const ServerNames& servers,

@@ -20,10 +20,12 @@
 namespace shardis::proxy {
 
 // PUBLISH (kChannel) or SPUBLISH (kShard) on `channel`, sent to `server` alone; the merger
-// holds `pass` until it is freed (publish_fence.h; empty inside a transaction).
+// holds `pass` and `ticket` until it is freed (publish_fence.h, PubSubRegistry::publishing();
+// both empty inside a transaction, whose ExecRun holds them).
 std::unique_ptr<Merger> makePublishMerger(const ServerNames& servers, uint32_t server,
                                           PubSubRegistry& registry, SubKind kind,
-                                          std::string_view channel, PublishFence::Pass pass);
+                                          std::string_view channel, PublishFence::Pass pass,
+                                          PubSubRegistry::PublishTicket ticket);
 // NUMSUB (kChannel) or SHARDNUMSUB (kShard) sent to every server (part p = server p);
 // `owners[i]` is the server of `channels[i]`.
 std::unique_ptr<Merger> makeNumsubMerger(const ServerNames& servers,

@@ -26,9 +26,44 @@ void PubSubRegistry::addClientsUpstream(SubKind kind, std::string_view name, int
   add(kind, name, Count{delta, delta, 0});
 }
 
-// An entry lives while anything counts it, so the maps hold only live subscriptions.
+void PubSubRegistry::leftUpstream(SubKind kind, std::string_view name) {
+  if (kind == SubKind::kShard) return addUpstreamLeaving(kind, name, -1);
+  std::lock_guard lock(mutex_);
+  eras_.back().kind = kind;
+  eras_.back().left = name;
+  eras_.emplace_back();
+  endErasLocked();
+}
+
+PubSubRegistry::PublishTicket PubSubRegistry::publishing() {
+  std::lock_guard lock(mutex_);
+  ++eras_.back().tickets;
+  return PublishTicket(this, first_era_ + eras_.size() - 1);
+}
+
+void PubSubRegistry::published(uint64_t era) {
+  std::lock_guard lock(mutex_);
+  --eras_[era - first_era_].tickets;
+  endErasLocked();
+}
+
+// Eras end oldest first, and the current one never does.
+void PubSubRegistry::endErasLocked() {
+  while (eras_.size() > 1 && eras_.front().tickets == 0) {
+    const Era& era = eras_.front();
+    addLocked(era.kind, era.left, Count{0, -1, -1});
+    eras_.pop_front();
+    ++first_era_;
+  }
+}
+
 void PubSubRegistry::add(SubKind kind, std::string_view name, Count delta) {
   std::lock_guard lock(mutex_);
+  addLocked(kind, name, delta);
+}
+
+// An entry lives while anything counts it, so the maps hold only live subscriptions.
+void PubSubRegistry::addLocked(SubKind kind, std::string_view name, Count delta) {
   Counts& counts = counts_[static_cast<size_t>(kind)];
   auto it = counts.find(name);
   if (it == counts.end()) it = counts.emplace(std::string(name), Count{}).first;

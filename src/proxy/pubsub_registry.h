@@ -11,11 +11,13 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 namespace shardis::proxy {
 
@@ -46,6 +48,35 @@ constexpr std::string_view subscriptionVerb(SubKind kind, bool subscribe) {
 
 class PubSubRegistry {
  public:
+  // Held by a PUBLISH (or an EXEC that runs one) from before it is sent until it is answered
+  // or failed; leftUpstream() waits for those taken before it. Empty when default-made.
+  class PublishTicket {
+   public:
+    PublishTicket() = default;
+    ~PublishTicket() { release(); }
+    PublishTicket(PublishTicket&& other) noexcept
+        : registry_(std::exchange(other.registry_, nullptr)), era_(other.era_) {}
+    PublishTicket& operator=(PublishTicket&& other) noexcept {
+      if (this != &other) {
+        release();
+        registry_ = std::exchange(other.registry_, nullptr);
+        era_ = other.era_;
+      }
+      return *this;
+    }
+    PublishTicket(const PublishTicket&) = delete;
+    PublishTicket& operator=(const PublishTicket&) = delete;
+    void release() {
+      if (registry_ != nullptr) std::exchange(registry_, nullptr)->published(era_);
+    }
+
+   private:
+    friend class PubSubRegistry;
+    PublishTicket(PubSubRegistry* registry, uint64_t era) : registry_(registry), era_(era) {}
+    PubSubRegistry* registry_ = nullptr;
+    uint64_t era_ = 0;
+  };
+
   // Clients (of any worker) subscribed to `name`: +1 as one subscribes, -1 as one leaves.
   void addClients(SubKind kind, std::string_view name, int64_t delta);
   // Upstream subscriptions to `name` the servers hold for a worker: +1 as it is sent, -1 once
@@ -62,6 +93,15 @@ class PubSubRegistry {
   // A client and the upstream subscription it is the first to need, at once: between two
   // calls, a PUBLISH the server answered without it would count the client as a receiver.
   void addClientsUpstream(SubKind kind, std::string_view name, int64_t delta);
+  // Every server has left an upstream subscription that was being given up (its
+  // confirmation, or its connection dropped): addUpstreamLeaving(-1), once every PUBLISH that
+  // began before this call is answered. One of them may have been read by its server before
+  // the UNSUBSCRIBE, and so count it, with its reply read by another worker after this
+  // confirmation: corrected without the leaving figure, it would count the client that left
+  // as a receiver. Shard channels are counted off at once (SPUBLISH's correction has no
+  // leaving figure).
+  void leftUpstream(SubKind kind, std::string_view name);
+  [[nodiscard]] PublishTicket publishing();
   // What to add to a server's subscriber count of `name` (PUBSUB NUMSUB, SHARDNUMSUB,
   // SPUBLISH's receivers).
   [[nodiscard]] int64_t correction(SubKind kind, std::string_view name);
@@ -81,11 +121,24 @@ class PubSubRegistry {
     int64_t leaving = 0;  // of `upstream`
   };
   using Counts = std::unordered_map<std::string, Count, NameHash, std::equal_to<>>;
+  // The PUBLISHes begun between two leftUpstream() calls: how many are still out, and the
+  // subscription left at the era's end, counted off once this era and every older one have
+  // none out.
+  struct Era {
+    int64_t tickets = 0;
+    SubKind kind = SubKind::kChannel;
+    std::string left;  // set as the era ends (leftUpstream())
+  };
   void add(SubKind kind, std::string_view name, Count delta);
+  void addLocked(SubKind kind, std::string_view name, Count delta);
+  void published(uint64_t era);
+  void endErasLocked();
   static int64_t correctionOf(const Counts& counts, std::string_view name);
 
   std::mutex mutex_;
   Counts counts_[kSubKinds];
+  std::deque<Era> eras_{Era{}};  // the oldest first; the last is the current one
+  uint64_t first_era_ = 0;       // the number of eras_.front()
 };
 
 }  // namespace shardis::proxy

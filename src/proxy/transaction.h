@@ -41,6 +41,7 @@ struct QueuedCommand {
   std::string reply;               // a local command's reply, made at EXEC
   std::vector<QueuedPart> parts;   // a server command's parts, in the client's key order
   std::unique_ptr<Merger> merger;  // joins the parts' replies; null for a single part
+  bool publishes = false;          // a PUBLISH: its EXEC holds a PubSubRegistry ticket
   // The protocol it runs in: the client's when EXEC reaches it (a queued HELLO changes it).
   resp::Protocol protocol = resp::Protocol::kResp2;
 };

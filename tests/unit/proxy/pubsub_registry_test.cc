@@ -55,6 +55,52 @@ TEST(PubSubRegistry, PublishCountsASubscriptionBeingLeftAsTheServerDoes) {
   EXPECT_EQ(registry.publishReceivers("news", 0), 0);
 }
 
+// The same two workers. A PUBLISH is sent; the server reads it before the UNSUBSCRIBE and
+// counts 2, but its reply is corrected after the leaving worker has read the confirmation.
+// The subscription left is still counted as being left until that PUBLISH is answered, so
+// the answer stays the 1 client; without the wait it was 2 (CI saw 1, 1, 1, 2, 2, 1 ...).
+TEST(PubSubRegistry, ASubscriptionLeftIsCountedOffOnceThePublishesBeforeItAreAnswered) {
+  PubSubRegistry registry;
+  registry.addUpstream(SubKind::kChannel, "news", 2);
+  registry.addClients(SubKind::kChannel, "news", 1);
+  registry.addLeaving(SubKind::kChannel, "news", 1);
+  PubSubRegistry::PublishTicket before = registry.publishing();
+  registry.leftUpstream(SubKind::kChannel, "news");
+  PubSubRegistry::PublishTicket after = registry.publishing();
+  EXPECT_EQ(registry.publishReceivers("news", 2), 1);  // `before`, read ahead of UNSUBSCRIBE
+  EXPECT_EQ(registry.publishReceivers("news", 1), 1);  // `after`
+  before.release();
+  EXPECT_EQ(registry.publishReceivers("news", 1), 1);
+  // Counted off: a second subscriber the server counts now is someone else's.
+  EXPECT_EQ(registry.publishReceivers("news", 2), 2);
+  after.release();
+  // A left subscription with no PUBLISH out is counted off at once; so is a shard channel's.
+  registry.addUpstreamLeaving(SubKind::kChannel, "news", 1);
+  registry.leftUpstream(SubKind::kChannel, "news");
+  EXPECT_EQ(registry.publishReceivers("news", 2), 2);
+  registry.addUpstream(SubKind::kShard, "s", 1);
+  registry.addLeaving(SubKind::kShard, "s", 1);
+  PubSubRegistry::PublishTicket held = registry.publishing();
+  registry.leftUpstream(SubKind::kShard, "s");
+  EXPECT_EQ(registry.correction(SubKind::kShard, "s"), 0);
+}
+
+// Eras end in order: a subscription left while an older PUBLISH is out waits for it too.
+TEST(PubSubRegistry, LeftSubscriptionsWaitForEveryOlderPublish) {
+  PubSubRegistry registry;
+  registry.addUpstreamLeaving(SubKind::kChannel, "a", 1);
+  registry.addUpstreamLeaving(SubKind::kChannel, "b", 1);
+  PubSubRegistry::PublishTicket oldest = registry.publishing();
+  registry.leftUpstream(SubKind::kChannel, "a");
+  PubSubRegistry::PublishTicket middle = registry.publishing();
+  registry.leftUpstream(SubKind::kChannel, "b");
+  middle.release();
+  EXPECT_EQ(registry.publishReceivers("b", 1), 0);  // still counted as being left
+  oldest.release();
+  EXPECT_EQ(registry.publishReceivers("a", 1), 1);  // both counted off: someone else's
+  EXPECT_EQ(registry.publishReceivers("b", 1), 1);
+}
+
 // PUBLISH answers corrected on this thread while another calls `change(+1)` then `change(-1)`,
 // 20,000 times, on "news": how many were not `want` for a server that said `receivers`.
 template <typename Change>
