@@ -6,8 +6,9 @@
 // receivers also take every pattern of this process that matches the channel
 // (publishCorrection()). Subscriptions of other proxy processes still count one each.
 //
-// Shared by the workers behind one mutex, taken when a client subscribes or leaves and when a
-// count is corrected: never per message.
+// Shared by the workers behind one mutex, taken when a client subscribes or leaves, when a
+// count is corrected, and when a PUBLISH takes and gives back its ticket: never per message
+// delivered.
 #pragma once
 
 #include <cstdint>
